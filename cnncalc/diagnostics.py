@@ -1,0 +1,51 @@
+"""Errors and warnings with a stable code, a severity and the place in the spec they refer to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .spec import Location
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One finding about a spec, e.g. `layer 3 (conv): stride must be a positive integer, got 0`."""
+
+    severity: str  # "error" or "warning"
+    code: str
+    message: str
+    loc: Location | None = None
+    layer: int | None = None  # 1-based index of the layer at fault
+    kind: str | None = None
+
+    @property
+    def subject(self) -> str:
+        """The message with the layer it concerns in front, as printed."""
+        if self.layer is None:
+            return self.message
+        return f"layer {self.layer} ({self.kind}): {self.message}"
+
+    def format(self, filename: str) -> str:
+        """`FILE:LINE:COL: severity: message`, the form editors and CI logs understand."""
+        line, column = self.loc if self.loc else (1, 1)
+        return f"{filename}:{line}:{column}: {self.severity}: {self.subject}"
+
+
+class SpecError(Exception):
+    """A spec that cannot be read or computed; carries every error found, not just the first."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        super().__init__("; ".join(d.subject for d in diagnostics))
+        self.diagnostics = diagnostics
+
+
+def error(
+    code: str, message: str, loc: Location | None = None, layer: int | None = None, kind: str | None = None
+) -> Diagnostic:
+    return Diagnostic("error", code, message, loc, layer, kind)
+
+
+def warning(
+    code: str, message: str, loc: Location | None = None, layer: int | None = None, kind: str | None = None
+) -> Diagnostic:
+    return Diagnostic("warning", code, message, loc, layer, kind)

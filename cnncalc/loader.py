@@ -1,0 +1,464 @@
+"""YAML in, a typed `Spec` out, with the line and column of every layer and option kept for messages.
+
+Only YAML's node graph is used (no object construction), so a spec can never build Python objects, and every
+value's type is checked here: PyYAML reads YAML 1.1, where `1e3` is text and `no` is false.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
+
+import yaml
+
+from .diagnostics import Diagnostic, SpecError, error
+from .spec import (
+    ACTIVATIONS,
+    Activation,
+    BatchNorm,
+    Conv,
+    Dense,
+    Dropout,
+    Flatten,
+    GlobalPool,
+    Layer,
+    Location,
+    Pool,
+    Spec,
+    Volume,
+)
+
+MAX_INT = 2**31 - 1  # the frameworks' int32 sizes
+MAX_SPEC_BYTES = 8 * 2**20
+STDIN = "-"
+
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+_STR = "tag:yaml.org,2002:str"
+
+
+class Bad(Exception):
+    """A value the spec format does not allow; `node` is where it was written."""
+
+    def __init__(self, message: str, node: yaml.Node) -> None:
+        super().__init__(message)
+        self.node = node
+
+
+class Located(NamedTuple):
+    value: Any
+    loc: Location
+
+
+def where(node: yaml.Node) -> Location:
+    return Location(node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+# -- reading -----------------------------------------------------------------------------------------
+
+
+def read_source(path: str) -> str:
+    """The text of a spec file (`-` is standard input), or SpecError saying why it cannot be read."""
+    try:
+        if path == STDIN:
+            data = sys.stdin.buffer.read(MAX_SPEC_BYTES + 1)
+        else:
+            with open(path, "rb") as stream:
+                data = stream.read(MAX_SPEC_BYTES + 1)
+    except FileNotFoundError:
+        raise SpecError([error("read", "no such file")]) from None
+    except IsADirectoryError:
+        raise SpecError([error("read", "is a directory, not a spec file")]) from None
+    except PermissionError:
+        raise SpecError([error("read", "permission denied")]) from None
+    except OSError as exc:
+        raise SpecError([error("read", f"cannot read: {exc.strerror or exc}")]) from None
+    if len(data) > MAX_SPEC_BYTES:
+        raise SpecError([error("read", f"larger than {MAX_SPEC_BYTES // 2**20} MiB: not an architecture spec")])
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        column = len(before) - (before.rfind(b"\n") + 1) + 1
+        message = f"not UTF-8 text: byte 0x{data[exc.start]:02x} cannot be decoded"
+        raise SpecError([error("encoding", message, Location(line, column))]) from None
+
+
+def compose(text: str) -> yaml.Node | None:
+    """YAML's node graph of `text` (safe: nothing is constructed), or SpecError with the syntax error's place."""
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        loc = Location(mark.line + 1, mark.column + 1) if mark else None
+        problem = exc.problem or "invalid YAML"
+        if exc.context and "found character '\\t'" in problem:
+            problem += " (indent with spaces: YAML does not allow tabs)"
+        raise SpecError([error("yaml", f"YAML syntax: {problem}", loc)]) from None
+    except yaml.reader.ReaderError as exc:
+        before = text[: exc.position]
+        loc = Location(before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1)
+        message = f"YAML syntax: character {exc.character!r} is not allowed in a YAML file"
+        raise SpecError([error("yaml", message, loc)]) from None
+    except RecursionError:
+        raise SpecError([error("yaml", "YAML nested too deeply to be a spec")]) from None
+
+
+# -- scalar values -----------------------------------------------------------------------------------
+
+_constructor = yaml.constructor.SafeConstructor()
+_YAML11_BOOLS = {"yes", "no", "on", "off", "y", "n"}
+
+
+def scalar(node: yaml.Node) -> Any:
+    """The Python value of a plain YAML scalar, by its resolved tag."""
+    if not isinstance(node, yaml.ScalarNode):
+        raise Bad(f"expected a single value, got {describe(node)}", node)
+    if node.tag == _INT:
+        return _constructor.construct_yaml_int(node)
+    if node.tag == _FLOAT:
+        return _constructor.construct_yaml_float(node)
+    if node.tag == _BOOL:
+        return _constructor.construct_yaml_bool(node)
+    if node.tag == _NULL:
+        return None
+    if node.tag == _STR:
+        return node.value
+    raise Bad(f"unsupported YAML tag {node.tag}", node)
+
+
+def describe(node: yaml.Node) -> str:
+    """What a value is, for a message: `the string '1e3'`, `the float 2.5`, `a list`."""
+    if isinstance(node, yaml.SequenceNode):
+        return f"a list of {len(node.value)}"
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if node.tag == _STR:
+        text = node.value if len(node.value) <= 40 else node.value[:37] + "..."
+        hint = ""
+        if _looks_numeric(node.value):
+            hint = " (YAML 1.1 reads this as text: write the number in full, e.g. 1000 for 1e3)"
+        return f"the string {text!r}{hint}"
+    if node.tag == _BOOL:
+        hint = f" (YAML 1.1 reads {node.value!r} as a boolean)" if node.value.lower() in _YAML11_BOOLS else ""
+        return f"the boolean {node.value}{hint}"
+    if node.tag == _NULL:
+        return "nothing (null)"
+    if node.tag == _FLOAT:
+        return f"the float {node.value}"
+    return f"{node.value}"
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+# -- option parsers: each takes a node and returns a value, or raises Bad ----------------------------
+
+
+def integer(node: yaml.Node, minimum: int = 1) -> int:
+    value = scalar(node)
+    what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+    if type(value) is not int:
+        raise Bad(f"must be {what}, got {describe(node)}", node)
+    if value < minimum:
+        raise Bad(f"must be {what}, got {value}", node)
+    if value > MAX_INT:
+        raise Bad(f"must be at most {MAX_INT:,}, got {value:,}" if value < 10**40 else f"must be at most {MAX_INT:,}", node)
+    return value
+
+
+def natural(node: yaml.Node) -> int:
+    return integer(node, minimum=0)
+
+
+def pair(node: yaml.Node, minimum: int = 1) -> tuple[int, int]:
+    """An int for both axes, or [height, width]."""
+    if isinstance(node, yaml.SequenceNode):
+        if len(node.value) != 2:
+            raise Bad(f"must be an integer or a pair [height, width], got {describe(node)}", node)
+        return integer(node.value[0], minimum), integer(node.value[1], minimum)
+    value = integer(node, minimum)
+    return value, value
+
+
+def padding(node: yaml.Node) -> str | tuple[int, int, int, int]:
+    """`valid`, `same`, p, [ph, pw] or [top, bottom, left, right]."""
+    if isinstance(node, yaml.ScalarNode) and node.tag == _STR:
+        if node.value in ("same", "valid"):
+            return node.value
+        if node.value.lower() in ("same", "valid"):
+            raise Bad(f"must be `same` or `valid` in lower case, got {node.value!r}", node)
+        raise Bad(f"must be `same`, `valid`, an integer or a list of 2 or 4 integers, got {describe(node)}", node)
+    if isinstance(node, yaml.SequenceNode):
+        if len(node.value) == 2:
+            ph, pw = (natural(n) for n in node.value)
+            return ph, ph, pw, pw
+        if len(node.value) == 4:
+            top, bottom, left, right = (natural(n) for n in node.value)
+            return top, bottom, left, right
+        raise Bad(f"must be [ph, pw] or [top, bottom, left, right], got {describe(node)}", node)
+    try:
+        p = natural(node)
+    except Bad:
+        raise Bad(
+            f"must be `same`, `valid`, an integer or a list of 2 or 4 integers, got {describe(node)}", node
+        ) from None
+    return p, p, p, p
+
+
+def boolean(node: yaml.Node) -> bool:
+    value = scalar(node)
+    if type(value) is not bool:
+        raise Bad(f"must be true or false, got {describe(node)}", node)
+    return value
+
+
+def activation(node: yaml.Node) -> str | None:
+    value = scalar(node)
+    if value is None or value in ("none", "linear"):
+        return None
+    if not isinstance(value, str) or value not in ACTIVATIONS:
+        raise Bad(f"must be one of {', '.join(ACTIVATIONS)} or none, got {describe(node)}{_suggest(str(value), ACTIVATIONS)}", node)
+    return value
+
+
+def rate(node: yaml.Node) -> float:
+    value = scalar(node)
+    if type(value) not in (int, float):
+        raise Bad(f"must be a number with 0 <= rate < 1, got {describe(node)}", node)
+    if not 0 <= value < 1:  # also refuses NaN
+        raise Bad(f"must be a number with 0 <= rate < 1, got {node.value}", node)
+    return float(value)
+
+
+def text(node: yaml.Node) -> str:
+    value = scalar(node)
+    if not isinstance(value, str):
+        raise Bad(f"must be a string, got {describe(node)}", node)
+    return value
+
+
+class Option(NamedTuple):
+    parse: Callable[[yaml.Node], Any]
+    required: bool = False
+
+
+_CONV = {
+    "filters": Option(integer, required=True),
+    "kernel": Option(pair, required=True),
+    "stride": Option(pair),
+    "padding": Option(padding),
+    "dilation": Option(pair),
+    "groups": Option(integer),
+    "bias": Option(boolean),
+    "activation": Option(activation),
+}
+_POOL = {
+    "size": Option(pair, required=True),
+    "stride": Option(pair),
+    "padding": Option(padding),
+    "ceil": Option(boolean),
+}
+_DENSE = {"units": Option(integer, required=True), "bias": Option(boolean), "activation": Option(activation)}
+
+# every layer kind: the record it builds and the options it takes (besides `name`)
+KINDS: dict[str, tuple[type[Layer], dict[str, Option]]] = {
+    "conv": (Conv, _CONV),
+    "maxpool": (Pool, _POOL),
+    "avgpool": (Pool, _POOL),
+    "globalavgpool": (GlobalPool, {}),
+    "globalmaxpool": (GlobalPool, {}),
+    "flatten": (Flatten, {}),
+    "dense": (Dense, _DENSE),
+    "batchnorm": (BatchNorm, {}),
+    "dropout": (Dropout, {"rate": Option(rate)}),
+    **{name: (Activation, {}) for name in ACTIVATIONS},
+}
+TOP_LEVEL = ("name", "description", "input", "layers", "expect")
+
+
+def _suggest(word: str, choices: Any) -> str:
+    import difflib  # only on the error path
+
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+# -- the document ------------------------------------------------------------------------------------
+
+
+class _Loader:
+    def __init__(self) -> None:
+        self.errors: list[Diagnostic] = []
+
+    def fail(self, message: str, node: yaml.Node | None, layer: int | None = None, kind: str | None = None) -> None:
+        self.errors.append(error("spec", message, where(node) if node is not None else None, layer, kind))
+
+    def items(self, node: yaml.MappingNode, layer: int | None = None, kind: str | None = None) -> Iterator[tuple[str, yaml.Node, yaml.Node]]:
+        """The key/value pairs of a mapping; a duplicate or non-string key is reported, not silently kept."""
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            if not (isinstance(key_node, yaml.ScalarNode) and key_node.tag == _STR):
+                self.fail(f"keys must be names, got {describe(key_node)}", key_node, layer, kind)
+                continue
+            key = key_node.value
+            if key in seen:
+                self.fail(f"duplicate key {key!r}", key_node, layer, kind)
+                continue
+            seen.add(key)
+            yield key, key_node, value_node
+
+    def document(self, root: yaml.Node | None) -> Spec | None:
+        if root is None or (isinstance(root, yaml.ScalarNode) and root.tag == _NULL):
+            self.fail("empty spec: expected a mapping with `input` and `layers`", None)
+            return None
+        if not isinstance(root, yaml.MappingNode):
+            self.fail(f"a spec is a mapping with `input` and `layers`, got {describe(root)}", root)
+            return None
+        found: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+        for key, key_node, value_node in self.items(root):
+            if key not in TOP_LEVEL:
+                self.fail(f"unknown top-level key {key!r}{_suggest(key, TOP_LEVEL)}; allowed: {', '.join(TOP_LEVEL)}", key_node)
+            else:
+                found[key] = (key_node, value_node)
+        for key in ("input", "layers"):
+            if key not in found:
+                self.fail(f"missing `{key}`", root)
+        name = self.top_text(found.get("name"))
+        description = self.top_text(found.get("description"))
+        volume = self.volume(found["input"][1]) if "input" in found else None
+        layers = self.layers(found["layers"][1]) if "layers" in found else ()
+        expect = self.expect(found["expect"][1]) if "expect" in found else None
+        if self.errors or volume is None:
+            return None
+        return Spec(volume, layers, name, description, expect, where(found["input"][1]))
+
+    def top_text(self, entry: tuple[yaml.Node, yaml.Node] | None) -> str | None:
+        if entry is None:
+            return None
+        try:
+            return text(entry[1])
+        except Bad as exc:
+            self.fail(f"`{entry[0].value}` {exc}", exc.node)
+            return None
+
+    def volume(self, node: yaml.Node) -> Volume | None:
+        if not isinstance(node, yaml.SequenceNode) or len(node.value) != 3:
+            self.fail(f"`input` must be [h, w, c], three positive integers, got {describe(node)}", node)
+            return None
+        sizes = []
+        for axis, item in zip("hwc", node.value):
+            try:
+                sizes.append(integer(item))
+            except Bad as exc:
+                self.fail(f"input {axis} {exc}", exc.node)
+        return Volume(*sizes) if len(sizes) == 3 else None
+
+    def expect(self, node: yaml.Node) -> dict[str, Located] | None:
+        if not isinstance(node, yaml.MappingNode):
+            self.fail(f"`expect` must be a mapping, got {describe(node)}", node)
+            return None
+        return {key: Located(value, where(value)) for key, _, value in self.items(node)}
+
+    def layers(self, node: yaml.Node) -> tuple[Layer, ...]:
+        if not isinstance(node, yaml.SequenceNode):
+            self.fail(f"`layers` must be a list, got {describe(node)}", node)
+            return ()
+        if not node.value:
+            self.fail("`layers` is empty", node)
+        built = (self.layer(index, item) for index, item in enumerate(node.value, start=1))
+        return tuple(layer for layer in built if layer is not None)
+
+    def layer(self, index: int, node: yaml.Node) -> Layer | None:
+        name: str | None = None
+        options_node: yaml.Node | None = None
+        if isinstance(node, yaml.ScalarNode) and node.tag == _STR:
+            kind, kind_node = node.value, node
+        elif isinstance(node, yaml.MappingNode):
+            entries = [(key, key_node, value) for key, key_node, value in self.items(node, index)]
+            name_entries = [e for e in entries if e[0] == "name"]
+            kinds = [e for e in entries if e[0] != "name"]
+            if len(kinds) != 1:
+                self.fail(self._kind_count_message(kinds), node, index)
+                return None
+            kind, kind_node, options_node = kinds[0]
+            if name_entries:
+                name = self.layer_name(name_entries[0][2], index, kind)
+        else:
+            self.fail(f"a layer is a kind (e.g. `flatten`) or a mapping (e.g. `conv: {{...}}`), got {describe(node)}", node, index)
+            return None
+        if kind not in KINDS:
+            self.fail(f"unknown layer kind {kind!r}{_suggest(kind, KINDS)}", kind_node, index)
+            return None
+        record, allowed = KINDS[kind]
+        errors_before = len(self.errors)
+        options: dict[str, Any] = {}
+        given: set[str] = set()
+        if options_node is not None and not (isinstance(options_node, yaml.ScalarNode) and options_node.tag == _NULL):
+            if not isinstance(options_node, yaml.MappingNode):
+                self.fail(f"the options of {kind} must be a mapping, got {describe(options_node)}", options_node, index, kind)
+                return None
+            for key, key_node, value_node in self.items(options_node, index, kind):
+                if key == "name":
+                    if name is not None:
+                        self.fail("`name` is given twice", key_node, index, kind)
+                    name = self.layer_name(value_node, index, kind)
+                elif key not in allowed:
+                    known = ", ".join(allowed) if allowed else "none besides name"
+                    self.fail(f"unknown option {key!r}{_suggest(key, allowed)}; {kind} takes: {known}", key_node, index, kind)
+                else:
+                    given.add(key)
+                    try:
+                        options[key] = allowed[key].parse(value_node)
+                    except Bad as exc:
+                        self.fail(f"{key} {exc}", exc.node, index, kind)
+        missing = [key for key, option in allowed.items() if option.required and key not in given]
+        if missing:
+            listed = " and ".join(f"`{key}`" for key in missing)
+            self.fail(f"{kind} needs {listed}", kind_node, index, kind)
+            return None
+        if len(self.errors) > errors_before:
+            return None
+        if record is Pool:
+            options.setdefault("stride", options["size"])
+        return record(kind=kind, name=name, loc=where(kind_node), **options)
+
+    def layer_name(self, node: yaml.Node, index: int, kind: str) -> str | None:
+        try:
+            return text(node)
+        except Bad as exc:
+            self.fail(f"name {exc}", exc.node, index, kind)
+            return None
+
+    @staticmethod
+    def _kind_count_message(kinds: list[tuple[str, yaml.Node, yaml.Node]]) -> str:
+        if not kinds:
+            return "a layer needs a kind, e.g. `conv: {filters: 8, kernel: 3}`"
+        keys = [key for key, _, _ in kinds]
+        message = f"a layer has exactly one kind, got {len(keys)} keys: {', '.join(keys)}"
+        if keys[0] in KINDS and any(key not in KINDS for key in keys[1:]):
+            message += f" (indent the options under `{keys[0]}:`)"
+        return message
+
+
+def load(source: str) -> Spec:
+    """Parse the text of a spec; raise SpecError with every problem found, each with its line and column."""
+    loader = _Loader()
+    spec = loader.document(compose(source))
+    if loader.errors or spec is None:
+        raise SpecError(loader.errors)
+    return spec
+
+
+def load_file(path: str) -> Spec:
+    """Read and parse a spec file (`-` for standard input)."""
+    return load(read_source(path))

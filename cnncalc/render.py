@@ -1,0 +1,216 @@
+"""Plain-text renderers of a report: JSON, CSV and Markdown, and the pieces the rich table shares.
+
+Renderers take a report and return text; only the CLI prints.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .diagnostics import Diagnostic
+from .engine import Layer, LayerResult, Memory, Report
+from .spec import Conv, Dense, Dropout, Pool, Sides
+
+SCHEMA_VERSION = 1
+
+
+def padding_text(mode: object, sides: Sides | None) -> str:
+    """`same(0,1,0,1)` for an asymmetric SAME, `pad 1` for an even one, nothing for none."""
+    if sides is None or (mode == "valid" and not any(sides)):
+        return ""
+    top, bottom, left, right = sides
+    even = top == bottom == left == right
+    amounts = str(top) if even else f"{top},{bottom},{left},{right}"
+    if mode == "same":
+        return f"same({amounts})"
+    return f"pad {amounts}" if even else f"pad({amounts})"
+
+
+def _axes(pair: tuple[int, int], sep: str = "x") -> str:
+    return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}{sep}{pair[1]}"
+
+
+def config(result: LayerResult) -> str:
+    """A layer's resolved hyper-parameters in one short phrase, e.g. `64 3x3 /2 same(0,1,0,1)`."""
+    layer: Layer = result.layer
+    parts: list[str] = []
+    if isinstance(layer, (Conv, Pool)):
+        window = layer.kernel if isinstance(layer, Conv) else layer.size
+        if isinstance(layer, Conv):
+            parts.append(f"{layer.filters}")
+        parts.append(f"{window[0]}x{window[1]}")
+        if layer.stride != (1, 1):
+            parts.append(f"/{_axes(layer.stride)}")
+        parts.append(padding_text(layer.padding, result.padding))
+        if isinstance(layer, Conv):
+            if layer.dilation != (1, 1):
+                parts.append(f"dil {_axes(layer.dilation)}")
+            if layer.groups != 1:
+                parts.append(f"groups {layer.groups}")
+        elif layer.ceil:
+            parts.append("ceil")
+    elif isinstance(layer, Dense):
+        parts.append(f"{layer.units}")
+    elif isinstance(layer, Dropout):
+        parts.append(f"rate {layer.rate:g}")
+    if isinstance(layer, (Conv, Dense)):
+        if not layer.bias:
+            parts.append("no bias")
+        if layer.activation:
+            parts.append(layer.activation)
+    return " ".join(part for part in parts if part)
+
+
+def layer_label(result: LayerResult) -> str:
+    return f"{result.kind} {result.name}" if result.name else result.kind
+
+
+def field_text(result: LayerResult) -> str:
+    """`211`, or `211x195` where the axes differ; a `*` marks a field that covers the whole input."""
+    full = "*" if all(result.covers_input) else ""
+    return _axes(result.receptive_field) + full
+
+
+def human_bytes(count: int) -> str:
+    value = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def footer(report: Report, mem: Memory, batch: int, dtype: str) -> list[str]:
+    """The totals under the table, one line each."""
+    t = report.totals
+    return [
+        f"params: {t.params:,} (trainable {t.trainable_params:,}, non-trainable {t.non_trainable_params:,})",
+        f"MACs: {t.macs:,} (FLOPs = 2 x MACs = {t.flops:,})",
+        f"output: {t.output}   receptive field: {_axes(t.receptive_field, ' x ')}, jump {_axes(t.jump, ' x ')}",
+        f"memory, {dtype}: params {human_bytes(mem.param_bytes)}, "
+        f"activations {human_bytes(mem.activation_bytes)} (batch {batch}: input and every layer output)",
+    ]
+
+
+def diagnostic_dict(diagnostic: Diagnostic) -> dict[str, Any]:
+    line, column = diagnostic.loc if diagnostic.loc else (None, None)
+    return {
+        "severity": diagnostic.severity,
+        "code": diagnostic.code,
+        "message": diagnostic.message,
+        "layer": diagnostic.layer,
+        "kind": diagnostic.kind,
+        "line": line,
+        "column": column,
+    }
+
+
+def layer_dict(result: LayerResult) -> dict[str, Any]:
+    return {
+        "index": result.index,
+        "kind": result.kind,
+        "name": result.name,
+        "config": config(result),
+        "output": list(result.output),
+        "params": result.params,
+        "trainable_params": result.trainable_params,
+        "non_trainable_params": result.non_trainable_params,
+        "macs": result.macs,
+        "flops": 2 * result.macs,
+        "receptive_field": list(result.receptive_field),
+        "jump": list(result.jump),
+        "effective_padding": list(result.effective_padding),
+        "padding": list(result.padding) if result.padding is not None else None,
+        "covers_input": all(result.covers_input),
+    }
+
+
+def report_dict(report: Report, mem: Memory, batch: int, dtype: str) -> dict[str, Any]:
+    """The report as JSON-ready data; every count an exact integer."""
+    t = report.totals
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "name": report.name,
+        "input": list(report.input),
+        "layers": [layer_dict(r) for r in report.layers],
+        "totals": {
+            "params": t.params,
+            "trainable_params": t.trainable_params,
+            "non_trainable_params": t.non_trainable_params,
+            "macs": t.macs,
+            "flops": t.flops,
+            "output": list(t.output),
+            "receptive_field": list(t.receptive_field),
+            "jump": list(t.jump),
+        },
+        "memory": {
+            "batch": batch,
+            "dtype": dtype,
+            "param_bytes": mem.param_bytes,
+            "activation_bytes": mem.activation_bytes,
+        },
+        "warnings": [diagnostic_dict(d) for d in report.warnings],
+    }
+
+
+def render_json(report: Report, mem: Memory, batch: int, dtype: str) -> str:
+    import json
+
+    return json.dumps(report_dict(report, mem, batch, dtype), indent=2) + "\n"
+
+
+CSV_COLUMNS = (
+    "index", "kind", "name", "config", "out_h", "out_w", "out_c", "params", "trainable_params",
+    "non_trainable_params", "macs", "rf_h", "rf_w", "jump_h", "jump_w", "effective_padding_h", "effective_padding_w",
+)  # fmt: skip
+
+
+def render_csv(report: Report) -> str:
+    """One row per layer, plain integers, for spreadsheets and pandas."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in report.layers:
+        writer.writerow(
+            [r.index, r.kind, r.name or "", config(r), *r.output, r.params, r.trainable_params,
+             r.non_trainable_params, r.macs, *r.receptive_field, *r.jump, *r.effective_padding]
+        )  # fmt: skip
+    return out.getvalue()
+
+
+TABLE_HEADERS = ("#", "layer", "config", "output", "params", "MACs", "RF", "jump")
+
+
+def table_row(result: LayerResult) -> tuple[str, ...]:
+    """A layer's cells in the table and Markdown views, numbers with thousands separators."""
+    return (
+        str(result.index),
+        layer_label(result),
+        config(result),
+        str(result.output),
+        f"{result.params:,}",
+        f"{result.macs:,}",
+        field_text(result),
+        _axes(result.jump),
+    )
+
+
+def render_markdown(report: Report, mem: Memory, batch: int, dtype: str, filename: str) -> str:
+    """A GitHub-flavoured Markdown table with the totals and warnings under it."""
+
+    def row(cells: tuple[str, ...]) -> str:
+        return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+
+    title = report.name or filename
+    lines = [f"**{title}**: input {report.input}", "", row(TABLE_HEADERS)]
+    lines.append("|" + "|".join("---:" if h in ("#", "params", "MACs", "RF", "jump") else "---" for h in TABLE_HEADERS) + "|")
+    lines += [row(table_row(r)) for r in report.layers]
+    lines.append("")
+    lines += [f"- {line}" for line in footer(report, mem, batch, dtype)]
+    if any(all(r.covers_input) for r in report.layers):
+        lines.append("- `*`: the field covers the whole input")
+    lines += [f"- {d.format(filename)}" for d in report.warnings]
+    return "\n".join(lines) + "\n"
