@@ -48,18 +48,17 @@ def fail_with(error: SpecError, path: str) -> None:
     raise SystemExit(EXIT_INVALID)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"]}, epilog="Example: cnncalc summary specs/vgg16.yaml"
+)
 @click.version_option(__version__, "-V", "--version", prog_name="cnncalc")
 def cli() -> None:
-    """Output volumes, parameters, MACs and receptive fields of a CNN, layer by layer.
-
-    Example: cnncalc summary specs/vgg16.yaml
-    """
+    """Output volumes, parameters, MACs and receptive fields of a CNN, layer by layer."""
 
 
-@cli.command()
+@cli.command(epilog="Example: cnncalc summary specs/vgg16.yaml --format markdown")
 @click.argument("spec", metavar="SPEC")
-@click.option("--input", "input_volume", type=VolumeType(), help="Override the spec's input volume, e.g. 384x384x3.")
+@click.option("--input", "input_volume", type=VolumeType(), metavar="HxWxC", help="Override the spec's input volume, e.g. 384x384x3.")
 @click.option(
     "--format", "output_format", type=click.Choice(FORMATS), default="table", show_default=True, help="Output format."
 )
@@ -70,12 +69,8 @@ def cli() -> None:
 def summary(spec: str, input_volume: Volume | None, output_format: str, batch: int, dtype: str) -> None:
     """Print a layer-by-layer table of a spec: volumes, parameters, MACs, receptive fields.
 
-    SPEC is a YAML file, or - for standard input.
-
-    Example: cnncalc summary specs/vgg16.yaml --format markdown
+    SPEC is a YAML file, or - for standard input. Exit codes: 0 done, 2 the spec is unreadable or invalid.
     """
-    from dataclasses import replace
-
     from . import render
     from .engine import analyse, memory
     from .loader import load_file
@@ -84,7 +79,7 @@ def summary(spec: str, input_volume: Volume | None, output_format: str, batch: i
     try:
         parsed = load_file(spec)
         if input_volume is not None:
-            parsed = replace(parsed, input=input_volume)
+            parsed = parsed._replace(input=input_volume)
         report = analyse(parsed)
     except SpecError as exc:
         fail_with(exc, spec)

@@ -4,9 +4,7 @@ Pure functions over the records of `spec`; no I/O, no click, no rich, no yaml.
 Every size is an exact integer, computed per axis (height, then width).
 """
 
-from __future__ import annotations
-
-from dataclasses import dataclass
+# annotations stay eager here: NamedTuple would compile every string annotation at start-up
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -107,8 +105,7 @@ def resolve_axis(
     return Axis(out, before, after, (size + before + after - effective_kernel(kernel, dilation)) % stride)
 
 
-@dataclass(frozen=True)
-class LayerResult:
+class LayerResult(NamedTuple):
     """One row of the summary: what a layer outputs, what it learns, what it sees."""
 
     index: int
@@ -137,8 +134,7 @@ class LayerResult:
         return self.trainable_params + self.non_trainable_params
 
 
-@dataclass(frozen=True)
-class Totals:
+class Totals(NamedTuple):
     trainable_params: int
     non_trainable_params: int
     macs: int
@@ -157,8 +153,7 @@ class Totals:
         return 2 * self.macs
 
 
-@dataclass(frozen=True)
-class Report:
+class Report(NamedTuple):
     name: str | None
     input: Volume
     layers: tuple[LayerResult, ...]
@@ -166,8 +161,7 @@ class Report:
     warnings: tuple[Diagnostic, ...]
 
 
-@dataclass(frozen=True)
-class Memory:
+class Memory(NamedTuple):
     param_bytes: int
     activation_bytes: int
 

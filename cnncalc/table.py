@@ -15,22 +15,26 @@ _WRAPPABLE = {"layer", "config"}
 
 def render_table(report: Report, mem: Memory, batch: int, dtype: str, filename: str) -> Group:
     """The layer table with totals and warnings under it."""
-    title = f"{report.name or filename}: input {report.input}"
     rows = [table_row(result) for result in report.layers]
+    title = Text(f"{report.name or filename}: input {report.input}", style="bold")
     table = Table(title=title, title_justify="left", header_style="bold", show_edge=False, pad_edge=False)
     for column, header in enumerate(TABLE_HEADERS):
-        # numbers and volumes are never cropped; names and configs wrap on a narrow terminal
-        whole = header not in _WRAPPABLE
+        # widths known up front spare rich from measuring every cell; numbers and volumes are never cropped,
+        # names and configs may wrap on a narrow terminal
+        width = max([len(header)] + [len(row[column]) for row in rows])
+        wrappable = header in _WRAPPABLE
         table.add_column(
             header,
             justify="right" if header in _NUMERIC else "left",
-            no_wrap=whole,
+            no_wrap=not wrappable,
             overflow="fold",
-            min_width=max([len(header)] + [len(row[column]) for row in rows]) if whole else None,
+            width=None if wrappable else width,
+            max_width=width if wrappable else None,
             style="cyan" if header == "output" else None,
         )
     for row in rows:
-        table.add_row(*row)
+        # Text cells: a layer name like "conv[1]" is shown as written, never read as rich markup
+        table.add_row(*(Text(cell) for cell in row))
     parts: list[Table | Text] = [table, Text("")]
     parts += [Text(line) for line in footer(report, mem, batch, dtype)]
     if any(all(r.covers_input) for r in report.layers):

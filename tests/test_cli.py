@@ -1,0 +1,162 @@
+"""The summary command as a user meets it: output formats, overrides, standard input, exit codes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cnncalc.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = ROOT / "specs"
+SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
+LENET = str(SPECS / "lenet5.yaml")
+
+
+def invoke(*args: str, input: str | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), input=input)
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def summary_json(*args: str) -> dict:  # type: ignore[type-arg]
+    code, out, err = invoke("summary", *args, "--format", "json")
+    assert (code, err) == (0, "")
+    return json.loads(out)  # type: ignore[no-any-return]
+
+
+def test_lenet_table_matches_the_snapshot() -> None:
+    # a whole-table snapshot: update tests/snapshots/lenet5.txt only on purpose, after a look
+    code, out, err = invoke("summary", "specs/lenet5.yaml")
+    assert (code, err) == (0, "")
+    assert out == (SNAPSHOTS / "lenet5.txt").read_text()
+
+
+def test_table_has_no_colour_codes_when_not_on_a_terminal() -> None:
+    code, out, _ = invoke("summary", LENET)
+    assert code == 0
+    assert "\x1b[" not in out
+    assert "61,706" in out
+
+
+def test_json_has_the_contracted_keys_and_exact_integers() -> None:
+    report = summary_json(LENET)
+    assert {"name", "input", "layers", "totals", "warnings"} <= report.keys()
+    assert report["name"] == "LeNet-5"
+    assert report["input"] == [32, 32, 1]
+    layer_keys = {"index", "kind", "name", "output", "params", "trainable_params", "receptive_field", "jump",
+                  "effective_padding", "macs"}  # fmt: skip
+    for index, layer in enumerate(report["layers"], start=1):
+        assert layer_keys <= layer.keys()
+        assert layer["index"] == index
+    totals = report["totals"]
+    assert totals["params"] == totals["trainable_params"] + totals["non_trainable_params"] == 61_706
+    assert totals["flops"] == 2 * totals["macs"]
+    assert totals["output"] == [1, 1, 10]
+    assert totals["receptive_field"] == [32, 32]
+    # the per-layer column adds up to the total
+    assert sum(layer["params"] for layer in report["layers"]) == totals["params"]
+    assert sum(layer["macs"] for layer in report["layers"]) == totals["macs"]
+    assert report["layers"][0] == {
+        **report["layers"][0],
+        "kind": "conv",
+        "name": "C1",
+        "output": [28, 28, 6],
+        "params": 6 * (5 * 5 * 1 + 1),
+        "receptive_field": [5, 5],
+        "jump": [1, 1],
+    }
+
+
+def test_csv_has_a_row_per_layer() -> None:
+    code, out, _ = invoke("summary", LENET, "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0
+    assert len(rows) == 8
+    assert rows[0]["kind"] == "conv" and rows[0]["params"] == "156" and rows[0]["out_h"] == "28"
+    assert sum(int(row["params"]) for row in rows) == 61_706
+
+
+def test_markdown_is_a_pipe_table() -> None:
+    code, out, _ = invoke("summary", LENET, "--format", "markdown")
+    assert code == 0
+    table = [line for line in out.splitlines() if line.startswith("|")]
+    assert len(table) == 2 + 8
+    assert "| 1 | conv C1 | 6 5x5 tanh | 28 x 28 x 6 | 156 |" in out
+
+
+def test_input_override_tries_another_resolution() -> None:
+    report = summary_json(str(SPECS / "vgg16.yaml"), "--input", "32x32x3")
+    assert report["input"] == [32, 32, 3]
+    assert report["layers"][-7]["output"] == [1, 1, 512]  # pool5
+    # the first dense layer shrinks with the map: 512 * 4096 + 4096 instead of 25088 * 4096 + 4096
+    assert report["totals"]["params"] == 138_357_544 - (25_088 - 512) * 4096
+
+
+@pytest.mark.parametrize("written", ["32x32x3", "32,32,3", "32 32 3", "32X32X3"])
+def test_volume_spellings(written: str) -> None:
+    assert summary_json(LENET, "--input", written)["input"] == [32, 32, 3]
+
+
+@pytest.mark.parametrize("written", ["32x32", "0x32x3", "32x32x-3", "axbxc", "1e3x2x2", "3000000000x1x1"])
+def test_bad_volume_is_a_usage_error(written: str) -> None:
+    code, out, err = invoke("summary", LENET, "--input", written)
+    assert code == 2
+    assert out == ""
+    assert "Invalid value for '--input'" in err
+    assert "Traceback" not in err
+
+
+def test_memory_follows_batch_and_dtype() -> None:
+    one = summary_json(LENET)["memory"]
+    many = summary_json(LENET, "--batch", "32", "--dtype", "float16")["memory"]
+    assert many["activation_bytes"] == one["activation_bytes"] * 32 // 2
+    assert many["param_bytes"] == one["param_bytes"] // 2 == 61_706 * 2
+
+
+def test_spec_from_standard_input() -> None:
+    spec = "input: [6, 6, 1]\nlayers:\n  - conv: {filters: 1, kernel: 3}\n"
+    code, out, err = invoke("summary", "-", "--format", "json", input=spec)
+    assert (code, err) == (0, "")
+    assert json.loads(out)["totals"]["output"] == [4, 4, 1]
+
+
+def test_warnings_go_to_stderr_with_csv_and_into_the_json() -> None:
+    alexnet = str(SPECS / "alexnet.yaml")
+    code, out, err = invoke("summary", alexnet, "--format", "csv")
+    assert code == 0
+    assert err.startswith(f"{alexnet}:6:5: warning: layer 1 (conv): height and width: (228 - 11) / 4 is not whole")
+    (warning,) = summary_json(alexnet)["warnings"]
+    assert (warning["line"], warning["column"], warning["layer"], warning["code"]) == (6, 5, 1, "floor")
+
+
+@pytest.mark.parametrize("args", [["summary", LENET, "--format", "xml"], ["summary"], ["nosuch"], ["summary", LENET, "--batch", "0"]])
+def test_usage_errors_exit_2(args: list[str]) -> None:
+    code, out, err = invoke(*args)
+    assert code == 2
+    assert "Usage:" in err
+
+
+def test_every_help_ends_with_an_example() -> None:
+    for args in ([], ["summary"]):
+        code, out, _ = invoke(*args, "--help")
+        assert code == 0
+        assert out.strip().splitlines()[-1].strip().startswith("Example: cnncalc")
+
+
+def test_python_dash_m_and_no_color(tmp_path: Path) -> None:
+    env = {**os.environ, "NO_COLOR": "1", "FORCE_COLOR": ""}
+    done = subprocess.run(
+        [sys.executable, "-m", "cnncalc", "summary", LENET], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert done.returncode == 0
+    assert "\x1b[" not in done.stdout
+    assert "params: 61,706" in done.stdout
