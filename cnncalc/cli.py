@@ -58,13 +58,25 @@ def cli() -> None:
 
 @cli.command(epilog="Example: cnncalc summary specs/vgg16.yaml --format markdown")
 @click.argument("spec", metavar="SPEC")
-@click.option("--input", "input_volume", type=VolumeType(), metavar="HxWxC", help="Override the spec's input volume, e.g. 384x384x3.")
+@click.option(
+    "--input",
+    "input_volume",
+    type=VolumeType(),
+    metavar="HxWxC",
+    help="Override the spec's input volume, e.g. 384x384x3.",
+)
 @click.option(
     "--format", "output_format", type=click.Choice(FORMATS), default="table", show_default=True, help="Output format."
 )
-@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Batch size for activation memory.")
 @click.option(
-    "--dtype", type=click.Choice(list(DTYPE_BYTES)), default="float32", show_default=True, help="Element type for memory."
+    "--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Batch size for activation memory."
+)
+@click.option(
+    "--dtype",
+    type=click.Choice(list(DTYPE_BYTES)),
+    default="float32",
+    show_default=True,
+    help="Element type for memory.",
 )
 def summary(spec: str, input_volume: Volume | None, output_format: str, batch: int, dtype: str) -> None:
     """Print a layer-by-layer table of a spec: volumes, parameters, MACs, receptive fields.
@@ -118,7 +130,7 @@ def main(argv: list[str] | None = None, prog_name: str = "cnncalc") -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         raise SystemExit(1) from None
-    except Exception as exc:  # noqa: BLE001 - the one place a fault becomes a message
+    except Exception as exc:  # the one place an unforeseen fault becomes a message
         if os.environ.get("CNNCALC_DEBUG"):
             raise
         click.echo(f"cnncalc: internal error: {type(exc).__name__}: {exc} (set CNNCALC_DEBUG=1 for details)", err=True)

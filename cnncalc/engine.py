@@ -79,7 +79,11 @@ def same_padding(size: int, kernel: int, stride: int = 1, dilation: int = 1) -> 
 def _too_large(size: int, kernel: int, dilation: int, pad_before: int, pad_after: int) -> str:
     k = effective_kernel(kernel, dilation)
     span = f"kernel {kernel}" if dilation == 1 else f"dilated kernel {k} (kernel {kernel}, dilation {dilation})"
-    padded = f"{size + pad_before + pad_after} ({size} + {pad_before} + {pad_after})" if pad_before or pad_after else str(size)
+    padded = (
+        f"{size + pad_before + pad_after} ({size} + {pad_before} + {pad_after})"
+        if pad_before or pad_after
+        else str(size)
+    )
     return f"{span} is larger than the padded input {padded}"
 
 
@@ -175,7 +179,7 @@ def memory(report: Report, batch: int = 1, dtype: str = "float32") -> Memory:
 class _Field:
     """Receptive-field state along one axis (Araujo et al., Distill 2019): field r, jump j, effective padding P."""
 
-    __slots__ = ("r", "j", "p")
+    __slots__ = ("j", "p", "r")
 
     def __init__(self) -> None:
         self.r, self.j, self.p = 1, 1, 0
@@ -201,11 +205,7 @@ def analyse(spec: Spec) -> Report:
     elements = volume.h * volume.w * volume.c
 
     for index, layer in enumerate(spec.layers, start=1):
-
-        def problem(code: str, message: str, severity: str = "error") -> None:
-            found = (error if severity == "error" else warning)(code, message, layer.loc, index, layer.kind)
-            (errors if severity == "error" else warnings).append(found)
-
+        problem = _reporter(layer, index, errors, warnings)
         try:
             step = _step(layer, volume, problem)
         except ShapeError as exc:
@@ -215,14 +215,14 @@ def analyse(spec: Spec) -> Report:
             flattened = flattened or (volume.h, volume.w)
         elif isinstance(layer, (Conv, Dense, GlobalPool)) and flattened:
             # a channel-mixing layer after flatten sees every position the flatten folded together
-            for field, size in zip(fields, flattened):
+            for field, size in zip(fields, flattened, strict=True):
                 field.whole(size)
             flattened = None
         if isinstance(layer, GlobalPool):
-            for field, size in zip(fields, (volume.h, volume.w)):
+            for field, size in zip(fields, (volume.h, volume.w), strict=True):
                 field.whole(size)
         if step.windows:
-            for field, (kernel, stride, pad_before) in zip(fields, step.windows):
+            for field, (kernel, stride, pad_before) in zip(fields, step.windows, strict=True):
                 field.window(kernel, stride, pad_before)
         volume = step.output
         elements += volume.h * volume.w * volume.c
@@ -259,6 +259,16 @@ def analyse(spec: Spec) -> Report:
     return Report(spec.name, spec.input, tuple(results), totals, tuple(warnings))
 
 
+def _reporter(layer: Layer, index: int, errors: list[Diagnostic], warnings: list[Diagnostic]) -> Problem:
+    """Report problems with one layer, located at the layer."""
+
+    def problem(code: str, message: str, severity: str = "error") -> None:
+        found = (error if severity == "error" else warning)(code, message, layer.loc, index, layer.kind)
+        (errors if severity == "error" else warnings).append(found)
+
+    return problem
+
+
 class _Step(NamedTuple):
     output: Volume
     trainable: int = 0
@@ -277,7 +287,9 @@ def _step(layer: Layer, volume: Volume, problem: Problem) -> _Step:
         n = volume.h * volume.w * volume.c
         if (volume.h, volume.w) != (1, 1):
             problem("dense-volume", f"dense needs a 1 x 1 x n input, got {volume}: add `flatten` before it")
-        return _Step(Volume(1, 1, layer.units), layer.units * n + (layer.units if layer.bias else 0), 0, n * layer.units)
+        return _Step(
+            Volume(1, 1, layer.units), layer.units * n + (layer.units if layer.bias else 0), 0, n * layer.units
+        )
     if isinstance(layer, GlobalPool):
         return _Step(Volume(1, 1, volume.c))
     if isinstance(layer, Flatten):
@@ -301,7 +313,7 @@ def _windowed(layer: Conv | Pool, volume: Volume, kernel: Pair, dilation: Pair, 
     floored = [
         (name, f"({volume[axis] + a.pad_before + a.pad_after} - {effective_kernel(kernel[axis], dilation[axis])})"
          f" / {layer.stride[axis]}", a.out, a.unused, unit)
-        for axis, (a, name, unit) in enumerate(zip(axes, AXES, ("row", "column")))
+        for axis, (a, name, unit) in enumerate(zip(axes, AXES, ("row", "column"), strict=True))
         if a.unused
     ]  # fmt: skip
     if len(floored) == 2 and floored[0][1:4] == floored[1][1:4]:
@@ -332,7 +344,8 @@ def _conv(layer: Conv, volume: Volume, problem: Problem) -> _Step:
     weights_per_filter = fh * fw * (volume.c // layer.groups)
     trainable = layer.filters * weights_per_filter + (layer.filters if layer.bias else 0)
     windows = tuple(
-        (effective_kernel(f, d), s, a.pad_before) for f, d, s, a in zip(layer.kernel, layer.dilation, layer.stride, (h, w))
+        (effective_kernel(f, d), s, a.pad_before)
+        for f, d, s, a in zip(layer.kernel, layer.dilation, layer.stride, (h, w), strict=True)
     )
     return _Step(
         Volume(h.out, w.out, layer.filters),
@@ -349,14 +362,14 @@ def _pool(layer: Pool, volume: Volume, problem: Problem) -> _Step:
         problem("ceil-same", "ceil goes with explicit padding only, not with `same`")
     if not isinstance(layer.padding, str):
         limits = (layer.size[0] // 2,) * 2 + (layer.size[1] // 2,) * 2
-        if any(p > limit for p, limit in zip(layer.padding, limits)):
+        if any(p > limit for p, limit in zip(layer.padding, limits, strict=True)):
             problem(
                 "pool-padding",
                 f"pool padding {_padding_text(layer.padding)} is more than half the window "
                 f"{layer.size[0]}x{layer.size[1]} (at most {limits[0]}, {limits[2]}); PyTorch refuses it",
             )
     h, w = _windowed(layer, volume, layer.size, (1, 1), problem)
-    windows = tuple((f, s, a.pad_before) for f, s, a in zip(layer.size, layer.stride, (h, w)))
+    windows = tuple((f, s, a.pad_before) for f, s, a in zip(layer.size, layer.stride, (h, w), strict=True))
     return _Step(Volume(h.out, w.out, volume.c), padding=_sides(h, w), windows=windows)
 
 

@@ -206,7 +206,9 @@ def render_markdown(report: Report, mem: Memory, batch: int, dtype: str, filenam
 
     title = report.name or filename
     lines = [f"**{title}**: input {report.input}", "", row(TABLE_HEADERS)]
-    lines.append("|" + "|".join("---:" if h in ("#", "params", "MACs", "RF", "jump") else "---" for h in TABLE_HEADERS) + "|")
+    lines.append(
+        "|" + "|".join("---:" if h in ("#", "params", "MACs", "RF", "jump") else "---" for h in TABLE_HEADERS) + "|"
+    )
     lines += [row(table_row(r)) for r in report.layers]
     lines.append("")
     lines += [f"- {line}" for line in footer(report, mem, batch, dtype)]

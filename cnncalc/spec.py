@@ -4,7 +4,7 @@ Records are NamedTuples: immutable like frozen dataclasses, and far cheaper to d
 """
 
 # annotations stay eager here: NamedTuple would compile every string annotation at start-up
-from typing import Any, NamedTuple, Union
+from typing import Any, NamedTuple
 
 
 class Location(NamedTuple):
@@ -28,7 +28,7 @@ class Volume(NamedTuple):
 Pair = tuple[int, int]
 Sides = tuple[int, int, int, int]  # top, bottom, left, right
 # "same", "valid", or explicit zero padding of the four sides
-Padding = Union[str, Sides]
+Padding = str | Sides
 
 ACTIVATIONS = ("relu", "leakyrelu", "elu", "gelu", "silu", "tanh", "sigmoid", "softmax")
 
@@ -98,7 +98,7 @@ class Activation(NamedTuple):
 
 
 # every layer record has `kind`, `name` and `loc` (where the spec wrote it)
-Layer = Union[Conv, Pool, GlobalPool, Flatten, Dense, BatchNorm, Dropout, Activation]
+Layer = Conv | Pool | GlobalPool | Flatten | Dense | BatchNorm | Dropout | Activation
 
 
 class Spec(NamedTuple):

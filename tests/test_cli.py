@@ -133,14 +133,17 @@ def test_warnings_go_to_stderr_with_csv_and_into_the_json() -> None:
     alexnet = str(SPECS / "alexnet.yaml")
     code, out, err = invoke("summary", alexnet, "--format", "csv")
     assert code == 0
+    assert "warning" not in out
     assert err.startswith(f"{alexnet}:6:5: warning: layer 1 (conv): height and width: (228 - 11) / 4 is not whole")
     (warning,) = summary_json(alexnet)["warnings"]
     assert (warning["line"], warning["column"], warning["layer"], warning["code"]) == (6, 5, 1, "floor")
 
 
-@pytest.mark.parametrize("args", [["summary", LENET, "--format", "xml"], ["summary"], ["nosuch"], ["summary", LENET, "--batch", "0"]])
+@pytest.mark.parametrize(
+    "args", [["summary", LENET, "--format", "xml"], ["summary"], ["nosuch"], ["summary", LENET, "--batch", "0"]]
+)
 def test_usage_errors_exit_2(args: list[str]) -> None:
-    code, out, err = invoke(*args)
+    code, _, err = invoke(*args)
     assert code == 2
     assert "Usage:" in err
 

@@ -11,7 +11,9 @@ from cnncalc.spec import Conv, Dense, Flatten, GlobalPool, Pool, Spec, Volume
 def conv(filters: int, kernel: int, stride: int = 1, padding: object = "valid", **options: object) -> Conv:
     if isinstance(padding, int):
         padding = (padding,) * 4
-    return Conv(kind="conv", filters=filters, kernel=(kernel, kernel), stride=(stride, stride), padding=padding, **options)  # type: ignore[arg-type]
+    return Conv(
+        kind="conv", filters=filters, kernel=(kernel, kernel), stride=(stride, stride), padding=padding, **options
+    )  # type: ignore[arg-type]
 
 
 def pool(size: int, stride: int | None = None, kind: str = "maxpool", **options: object) -> Pool:
@@ -131,7 +133,9 @@ def test_pooling_keeps_the_channels_and_learns_nothing() -> None:
         pytest.param(Dense(kind="dense", units=10, bias=False), (1, 1, 84), 10 * 84, 840, id="dense-no-bias"),
     ],
 )
-def test_params_and_macs(layer: object, input_volume: tuple[int, int, int], expected_params: int, expected_macs: int) -> None:
+def test_params_and_macs(
+    layer: object, input_volume: tuple[int, int, int], expected_params: int, expected_macs: int
+) -> None:
     report = analyse(Spec(Volume(*input_volume), (layer,)))  # type: ignore[arg-type]
     assert (report.totals.params, report.totals.macs) == (expected_params, expected_macs)
     assert report.totals.flops == 2 * expected_macs
@@ -152,7 +156,14 @@ def test_effective_padding_accumulates_before_the_stride() -> None:
 
 def test_dense_after_flatten_sees_the_whole_input() -> None:
     # LeNet-5 after S4: r = 16, j = 4 over a 5 x 5 map; the first dense adds (5 - 1) * 4
-    layers = (conv(6, 5), pool(2, kind="avgpool"), conv(16, 5), pool(2, kind="avgpool"), Flatten(), Dense(kind="dense", units=120))
+    layers = (
+        conv(6, 5),
+        pool(2, kind="avgpool"),
+        conv(16, 5),
+        pool(2, kind="avgpool"),
+        Flatten(),
+        Dense(kind="dense", units=120),
+    )
     report = analyse(Spec(Volume(32, 32, 1), layers))
     assert [r.receptive_field[0] for r in report.layers] == [5, 6, 14, 16, 16, 32]
     assert report.layers[-1].covers_input == (True, True)

@@ -1,0 +1,204 @@
+"""A `torch.nn` model built from a parsed spec, one module per spec layer, to check cnncalc against PyTorch.
+
+Nothing here computes a size: every output volume comes from a real forward pass, so the only arithmetic is
+TensorFlow's SAME split, which PyTorch has no module for at a stride above 1 (it is done at run time, as TF does).
+Weights and linear layers are lazy: PyTorch infers every `in_channels` and `in_features` on the first forward.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+from torch import nn
+from torch.nn import functional
+
+from cnncalc.spec import (
+    Activation,
+    BatchNorm,
+    Conv,
+    Dense,
+    Dropout,
+    Flatten,
+    GlobalPool,
+    Pool,
+    Spec,
+    Volume,
+)
+
+NEG_INF = float("-inf")
+Sides = tuple[int, int, int, int]  # top, bottom, left, right
+
+
+class Unsupported(Exception):
+    """A layer PyTorch cannot express, e.g. `ceil` with padding that differs on the two sides of an axis."""
+
+
+def same_split(size: int, kernel: int, stride: int = 1, dilation: int = 1) -> tuple[int, int]:
+    """TensorFlow's SAME along one axis: `out = ceil(h / s)`; the padding needed, the odd pixel after."""
+    out = -(-size // stride)
+    span = dilation * (kernel - 1) + 1
+    total = max((out - 1) * stride + span - size, 0)
+    return total // 2, total - total // 2
+
+
+class SamePad(nn.Module):
+    """TensorFlow's SAME padding, worked out from the input it is given, filled with `value`."""
+
+    def __init__(
+        self, kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int], value: float
+    ) -> None:
+        super().__init__()
+        self.kernel, self.stride, self.dilation, self.value = kernel, stride, dilation, value
+        self.applied: Sides | None = None  # top, bottom, left, right, on the last forward
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        top, bottom = same_split(x.shape[-2], self.kernel[0], self.stride[0], self.dilation[0])
+        left, right = same_split(x.shape[-1], self.kernel[1], self.stride[1], self.dilation[1])
+        self.applied = (top, bottom, left, right)
+        return functional.pad(x, (left, right, top, bottom), value=self.value)
+
+    def extra_repr(self) -> str:
+        return f"kernel={self.kernel}, stride={self.stride}, dilation={self.dilation}, value={self.value}"
+
+
+class ToVector(nn.Module):
+    """A vector of n as cnncalc writes it, the volume 1 x 1 x n: (N, n, 1, 1)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.reshape(x.shape[0], -1, 1, 1)
+
+
+_ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
+    "relu": nn.ReLU,
+    "leakyrelu": nn.LeakyReLU,
+    "elu": nn.ELU,
+    "gelu": nn.GELU,
+    "silu": nn.SiLU,
+    "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,
+    # over the channels, the axis cnncalc's volumes put last
+    "softmax": lambda: nn.Softmax(dim=1),
+}
+
+
+def activation(name: str) -> nn.Module:
+    """The element-wise function `name` (one of cnncalc's ACTIVATIONS)."""
+    return _ACTIVATIONS[name]()
+
+
+def _padding(
+    padding: str | Sides,
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+    value: float,
+) -> tuple[list[nn.Module], tuple[int, int]]:
+    """A padding module to put in front (if any), and the symmetric (height, width) padding left to the layer."""
+    if isinstance(padding, str):
+        # the loader allows "valid" and "same" only
+        return ([SamePad(kernel, stride, dilation, value)] if padding == "same" else []), (0, 0)
+    top, bottom, left, right = padding
+    if top == bottom and left == right:
+        return [], (top, left)
+    # PyTorch's layers pad both sides alike; F.pad's order is (left, right, top, bottom)
+    return [nn.ConstantPad2d((left, right, top, bottom), value)], (0, 0)
+
+
+def layer_module(layer: object) -> nn.Module:
+    """The PyTorch module for one spec layer; a conv or dense layer's activation comes with it."""
+    if isinstance(layer, Conv):
+        pad, (ph, pw) = _padding(layer.padding, layer.kernel, layer.stride, layer.dilation, 0.0)
+        conv = nn.LazyConv2d(
+            layer.filters,
+            layer.kernel,
+            stride=layer.stride,
+            padding=(ph, pw),
+            dilation=layer.dilation,
+            groups=layer.groups,
+            bias=layer.bias,
+        )
+        return nn.Sequential(*pad, conv, *([activation(layer.activation)] if layer.activation else []))
+    if isinstance(layer, Pool):
+        is_max = layer.kind == "maxpool"
+        # max pooling never picks a padded value: pad with -inf, as PyTorch's own padding does
+        pad, (ph, pw) = _padding(layer.padding, layer.size, layer.stride, (1, 1), NEG_INF if is_max else 0.0)
+        if pad and layer.ceil:
+            raise Unsupported(f"{layer.kind} with ceil and padding {layer.padding!r}: PyTorch pads both sides alike")
+        pool_type = nn.MaxPool2d if is_max else nn.AvgPool2d
+        pool = pool_type(layer.size, stride=layer.stride, padding=(ph, pw), ceil_mode=layer.ceil)
+        return nn.Sequential(*pad, pool)
+    if isinstance(layer, GlobalPool):
+        return nn.AdaptiveMaxPool2d(1) if layer.kind == "globalmaxpool" else nn.AdaptiveAvgPool2d(1)
+    if isinstance(layer, Flatten):
+        return nn.Sequential(nn.Flatten(), ToVector())
+    if isinstance(layer, Dense):
+        # flattens whatever it is given: cnncalc asks for a 1 x 1 x n input, so a spec says `flatten` first
+        linear = nn.LazyLinear(layer.units, bias=layer.bias)
+        act = [activation(layer.activation)] if layer.activation else []
+        return nn.Sequential(nn.Flatten(), linear, ToVector(), *act)
+    if isinstance(layer, BatchNorm):
+        return nn.LazyBatchNorm2d()
+    if isinstance(layer, Dropout):
+        return nn.Dropout(layer.rate)
+    if isinstance(layer, Activation):
+        return activation(layer.kind)
+    raise Unsupported(f"no PyTorch module for layer kind {getattr(layer, 'kind', layer)!r}")
+
+
+def build(spec: Spec) -> list[nn.Module]:
+    """One module per layer of `spec`, in evaluation mode (batchnorm uses its running statistics)."""
+    return [layer_module(layer).eval() for layer in spec.layers]
+
+
+def volume(x: torch.Tensor) -> Volume:
+    """An (N, C, H, W) batch's volume as cnncalc writes it, h x w x c."""
+    assert x.dim() == 4, f"expected an (N, C, H, W) tensor, got shape {tuple(x.shape)}"
+    _, c, h, w = x.shape
+    return Volume(h, w, c)
+
+
+def forward(modules: Sequence[nn.Module], input: Volume, batch: int = 2) -> list[Volume]:
+    """Run a random batch through the modules one at a time; every layer's output volume, in order."""
+    x = torch.randn(batch, input.c, input.h, input.w)
+    outputs = []
+    with torch.no_grad():
+        for module in modules:
+            x = module(x)
+            outputs.append(volume(x))
+    return outputs
+
+
+def trainable_params(module: nn.Module) -> int:
+    """What PyTorch learns: its parameters, buffers aside (a lazy module has them once it has seen an input)."""
+    return sum(p.numel() for p in module.parameters())
+
+
+def running_stats(module: nn.Module) -> int:
+    """Batchnorm's running mean and variance: buffers in PyTorch, Keras's non-trainable params."""
+    return sum(
+        m.running_mean.numel() + m.running_var.numel()
+        for m in module.modules()
+        if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.running_mean is not None and m.running_var is not None
+    )
+
+
+def applied_padding(module: nn.Module) -> Sides:
+    """The padding a conv or pool module applied on its last forward, all parts together: top, bottom, left, right."""
+    sides = [0, 0, 0, 0]
+    for part in module.modules():
+        if isinstance(part, SamePad):
+            assert part.applied is not None, "SamePad has not seen an input yet"
+            found = part.applied
+        elif isinstance(part, nn.ConstantPad2d):
+            left, right, top, bottom = part.padding
+            found = (top, bottom, left, right)
+        elif isinstance(part, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
+            padding = part.padding
+            assert isinstance(padding, tuple), "build() gives every conv and pool a (height, width) padding"
+            ph, pw = padding
+            found = (ph, ph, pw, pw)
+        else:
+            continue
+        sides = [a + b for a, b in zip(sides, found, strict=True)]
+    return sides[0], sides[1], sides[2], sides[3]
