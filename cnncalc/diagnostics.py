@@ -23,6 +23,8 @@ class Diagnostic:
         """The message with the layer it concerns in front, as printed."""
         if self.layer is None:
             return self.message
+        if self.kind is None:  # a layer whose kind is unknown or missing
+            return f"layer {self.layer}: {self.message}"
         return f"layer {self.layer} ({self.kind}): {self.message}"
 
     def format(self, filename: str) -> str:

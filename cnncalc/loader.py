@@ -1,13 +1,15 @@
 """YAML in, a typed `Spec` out, with the line and column of every layer and option kept for messages.
 
 Only YAML's node graph is used (no object construction), so a spec can never build Python objects, and every
-value's type is checked here: PyYAML reads YAML 1.1, where `1e3` is text and `no` is false.
+value's type is checked here: PyYAML reads YAML 1.1, where `1e3` is text and `no` is false. Tags such as
+`!!python/object`, self-containing aliases and alias bombs are refused before anything else is read.
 """
 
 from __future__ import annotations
 
+import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
 import yaml
@@ -31,6 +33,9 @@ from .spec import (
 
 MAX_INT = 2**31 - 1  # the frameworks' int32 sizes
 MAX_SPEC_BYTES = 8 * 2**20
+# values that aliases may add: a spec reuses a few options, a "billion laughs" adds billions
+MAX_ALIASED = 100_000
+MAX_DIGITS = 4_000  # below Python's 4,300-digit limit on int(text)
 STDIN = "-"
 
 _INT = "tag:yaml.org,2002:int"
@@ -38,6 +43,14 @@ _FLOAT = "tag:yaml.org,2002:float"
 _BOOL = "tag:yaml.org,2002:bool"
 _NULL = "tag:yaml.org,2002:null"
 _STR = "tag:yaml.org,2002:str"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_MERGE = "tag:yaml.org,2002:merge"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+# what SafeLoader resolves untagged YAML to; any other tag (`!!python/object`, `!!set`, `!custom`) is refused
+_PLAIN_TAGS = {_INT, _FLOAT, _BOOL, _NULL, _STR, _TIMESTAMP, _MERGE, "tag:yaml.org,2002:value", _SEQ, _MAP}
+# YAML 1.1 also reads 010 as octal 8, 0x10 as 16 and 3:3 as base-60 183; only decimal is taken as written
+_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9_]*)")
 
 
 class Bad(Exception):
@@ -55,6 +68,11 @@ class Located(NamedTuple):
 
 def where(node: yaml.Node) -> Location:
     return Location(node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def position(before: str) -> Location:
+    """The line and column just after `before`, the text that precedes a problem."""
+    return Location(before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1)
 
 
 # -- reading -----------------------------------------------------------------------------------------
@@ -81,11 +99,10 @@ def read_source(path: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        before = data[: exc.start]
-        line = before.count(b"\n") + 1
-        column = len(before) - (before.rfind(b"\n") + 1) + 1
-        message = f"not UTF-8 text: byte 0x{data[exc.start]:02x} cannot be decoded"
-        raise SpecError([error("encoding", message, Location(line, column))]) from None
+        # exc.object is the data after any byte-order mark; the column counts characters, as YAML's marks do
+        before = exc.object[: exc.start].decode("utf-8")
+        message = f"not UTF-8 text: byte 0x{exc.object[exc.start]:02x} cannot be decoded"
+        raise SpecError([error("encoding", message, position(before))]) from None
 
 
 def compose(text: str) -> yaml.Node | None:
@@ -95,62 +112,162 @@ def compose(text: str) -> yaml.Node | None:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         loc = Location(mark.line + 1, mark.column + 1) if mark else None
-        problem = exc.problem or "invalid YAML"
-        if exc.context and "found character '\\t'" in problem:
-            problem += " (indent with spaces: YAML does not allow tabs)"
-        raise SpecError([error("yaml", f"YAML syntax: {problem}", loc)]) from None
+        raise SpecError([error("yaml", f"YAML syntax: {syntax_problem(exc)}", loc)]) from None
     except yaml.reader.ReaderError as exc:
-        before = text[: exc.position]
-        loc = Location(before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1)
-        message = f"YAML syntax: character {exc.character!r} is not allowed in a YAML file"
-        raise SpecError([error("yaml", message, loc)]) from None
+        message = f"YAML syntax: character U+{exc.character:04X} is not allowed in a YAML file"
+        raise SpecError([error("yaml", message, position(text[: exc.position]))]) from None
+    except yaml.YAMLError as exc:
+        raise SpecError([error("yaml", f"YAML syntax: {exc}")]) from None
     except RecursionError:
         raise SpecError([error("yaml", "YAML nested too deeply to be a spec")]) from None
+
+
+def syntax_problem(exc: yaml.MarkedYAMLError) -> str:
+    """PyYAML's problem, with its context where the problem alone does not read as a sentence."""
+    problem = exc.problem or "invalid YAML"
+    if problem.startswith("but ") and exc.context:
+        # "but found another document" follows "expected a single document in the stream"
+        problem = f"{exc.context}, {problem}"
+    if "found character '\\t'" in problem:
+        problem += " (indent with spaces: YAML does not allow tabs)"
+    return problem
+
+
+def children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def graph_errors(root: yaml.Node) -> list[Diagnostic]:
+    """Tags beyond plain YAML's, values that contain themselves, and aliases that expand past MAX_ALIASED.
+
+    One pass over the distinct nodes (an alias is the same node again), without recursion: a "billion laughs"
+    costs its size in the file, not its size expanded.
+    """
+    found: list[Diagnostic] = []
+    expanded: dict[int, int] = {}  # id(node) -> the number of values it stands for, aliases expanded
+    open_nodes: set[int] = set()  # the nodes whose children are still being counted: the path from the root
+    looped: set[int] = set()
+    first_large: yaml.Node = root
+    # (node, None) to visit a node; (node, its children) to count it once they have been
+    stack: list[tuple[yaml.Node, list[yaml.Node] | None]] = [(root, None)]
+    while stack:
+        node, counted = stack.pop()
+        if counted is not None:
+            open_nodes.discard(id(node))
+            expanded[id(node)] = 1 + sum(expanded.get(id(child), 0) for child in counted)
+            if expanded[id(node)] > MAX_ALIASED and first_large is root:
+                first_large = node
+        elif id(node) in open_nodes:
+            if id(node) not in looped:
+                looped.add(id(node))
+                found.append(error("yaml", "an alias refers to a value that contains it", where(node)))
+        elif id(node) not in expanded:
+            if node.tag not in _PLAIN_TAGS:
+                tag = clip(node.tag.replace("tag:yaml.org,2002:", "!!"))
+                found.append(error("yaml", f"YAML tag {tag} is not allowed: a spec holds plain values", where(node)))
+            open_nodes.add(id(node))
+            kids = children(node)
+            stack.append((node, kids))
+            stack.extend((child, None) for child in reversed(kids))
+    if expanded[id(root)] - len(expanded) > MAX_ALIASED:
+        message = f"aliases expand to more than {MAX_ALIASED:,} values: not an architecture spec"
+        found.append(error("yaml", message, where(first_large)))
+    return found
 
 
 # -- scalar values -----------------------------------------------------------------------------------
 
 _constructor = yaml.constructor.SafeConstructor()
+_BOOLS = yaml.constructor.SafeConstructor.bool_values  # yes/no/on/off/true/false, any case
 _YAML11_BOOLS = {"yes", "no", "on", "off", "y", "n"}
 
 
-def scalar(node: yaml.Node) -> Any:
-    """The Python value of a plain YAML scalar, by its resolved tag."""
+def wrong(node: yaml.Node, what: str) -> Bad:
+    return Bad(f"must be {what}, got {describe(node)}", node)
+
+
+def scalar(node: yaml.Node, what: str) -> Any:
+    """The Python value of a plain YAML scalar, by its resolved tag; Bad saying it must be `what` otherwise.
+
+    Only decimal integers are converted, so a long base-60 number cannot take quadratic time.
+    """
     if not isinstance(node, yaml.ScalarNode):
-        raise Bad(f"expected a single value, got {describe(node)}", node)
+        raise wrong(node, what)
     if node.tag == _INT:
-        return _constructor.construct_yaml_int(node)
+        if not _DECIMAL.fullmatch(node.value):
+            raise wrong(node, what)
+        digits = node.value.replace("_", "")
+        if len(digits) > MAX_DIGITS:
+            raise Bad(f"must be {what}, got a number of {len(digits):,} digits", node)
+        return int(digits)
     if node.tag == _FLOAT:
-        return _constructor.construct_yaml_float(node)
-    if node.tag == _BOOL:
-        return _constructor.construct_yaml_bool(node)
+        try:
+            return _constructor.construct_yaml_float(node)
+        except ValueError:  # an explicit `!!float abc`
+            raise wrong(node, what) from None
+    if node.tag == _BOOL and node.value.lower() in _BOOLS:
+        return _BOOLS[node.value.lower()]
     if node.tag == _NULL:
         return None
     if node.tag == _STR:
         return node.value
-    raise Bad(f"unsupported YAML tag {node.tag}", node)
+    raise wrong(node, what)
+
+
+def clip(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def describe(node: yaml.Node) -> str:
-    """What a value is, for a message: `the string '1e3'`, `the float 2.5`, `a list`."""
+    """What a value is, for a message: `the string '1e3'`, `the float 2.5`, `a list of 3`."""
     if isinstance(node, yaml.SequenceNode):
         return f"a list of {len(node.value)}"
     if isinstance(node, yaml.MappingNode):
         return "a mapping"
+    value = clip(node.value)
     if node.tag == _STR:
-        text = node.value if len(node.value) <= 40 else node.value[:37] + "..."
         hint = ""
         if _looks_numeric(node.value):
-            hint = " (YAML 1.1 reads this as text: write the number in full, e.g. 1000 for 1e3)"
-        return f"the string {text!r}{hint}"
-    if node.tag == _BOOL:
-        hint = f" (YAML 1.1 reads {node.value!r} as a boolean)" if node.value.lower() in _YAML11_BOOLS else ""
-        return f"the boolean {node.value}{hint}"
+            hint = (
+                " (YAML 1.1 reads this as text: write the number in full, e.g. 1000 for 1e3)"
+                if node.style is None
+                else " (quoted, so it is text: drop the quotes)"
+            )
+        return f"the string {value!r}{hint}"
+    if node.tag == _INT:
+        return f"the integer {value}" if _DECIMAL.fullmatch(node.value) else f"{value}{_int_hint(node.value)}"
+    if node.tag == _BOOL and node.value.lower() in _BOOLS:
+        hint = f" (YAML 1.1 reads {value!r} as a boolean)" if node.value.lower() in _YAML11_BOOLS else ""
+        return f"the boolean {value}{hint}"
     if node.tag == _NULL:
         return "nothing (null)"
     if node.tag == _FLOAT:
-        return f"the float {node.value}"
-    return f"{node.value}"
+        return f"the float {value}"
+    if node.tag == _TIMESTAMP:
+        return f"{value} (YAML 1.1 reads this as a date)"
+    if node.tag == _MERGE:
+        return "the merge key << (not supported: write the options out)"
+    return value
+
+
+def _int_hint(text: str) -> str:
+    """Why YAML 1.1 does not read an integer as decimal: `3:3` is base 60, `010` octal."""
+    digits = text.lstrip("+-").lower()
+    if ":" in digits:
+        base = "a base-60 number"
+    elif digits.startswith("0x"):
+        base = "hexadecimal"
+    elif digits.startswith("0b"):
+        base = "binary"
+    elif digits.startswith("0"):
+        base = "octal"
+    else:  # an explicit `!!int abc`
+        return ""
+    return f" (YAML 1.1 reads this as {base}: write integers in decimal)"
 
 
 def _looks_numeric(text: str) -> bool:
@@ -165,14 +282,15 @@ def _looks_numeric(text: str) -> bool:
 
 
 def integer(node: yaml.Node, minimum: int = 1) -> int:
-    value = scalar(node)
     what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+    value = scalar(node, what)
     if type(value) is not int:
-        raise Bad(f"must be {what}, got {describe(node)}", node)
+        raise wrong(node, what)
     if value < minimum:
         raise Bad(f"must be {what}, got {value}", node)
     if value > MAX_INT:
-        raise Bad(f"must be at most {MAX_INT:,}, got {value:,}" if value < 10**40 else f"must be at most {MAX_INT:,}", node)
+        size = f"{value:,}" if value < 10**40 else f"a number of {len(str(value)):,} digits"
+        raise Bad(f"must be at most {MAX_INT:,}, got {size}", node)
     return value
 
 
@@ -216,34 +334,36 @@ def padding(node: yaml.Node) -> str | tuple[int, int, int, int]:
 
 
 def boolean(node: yaml.Node) -> bool:
-    value = scalar(node)
+    value = scalar(node, "true or false")
     if type(value) is not bool:
-        raise Bad(f"must be true or false, got {describe(node)}", node)
+        raise wrong(node, "true or false")
     return value
 
 
 def activation(node: yaml.Node) -> str | None:
-    value = scalar(node)
+    what = f"one of {', '.join(ACTIVATIONS)} or none"
+    value = scalar(node, what)
     if value is None or value in ("none", "linear"):
         return None
     if not isinstance(value, str) or value not in ACTIVATIONS:
-        raise Bad(f"must be one of {', '.join(ACTIVATIONS)} or none, got {describe(node)}{_suggest(str(value), ACTIVATIONS)}", node)
+        raise Bad(f"must be {what}, got {describe(node)}{_suggest(str(value), ACTIVATIONS)}", node)
     return value
 
 
 def rate(node: yaml.Node) -> float:
-    value = scalar(node)
+    what = "a number with 0 <= rate < 1"
+    value = scalar(node, what)
     if type(value) not in (int, float):
-        raise Bad(f"must be a number with 0 <= rate < 1, got {describe(node)}", node)
+        raise wrong(node, what)
     if not 0 <= value < 1:  # also refuses NaN
-        raise Bad(f"must be a number with 0 <= rate < 1, got {node.value}", node)
+        raise Bad(f"must be {what}, got {clip(node.value)}", node)
     return float(value)
 
 
 def text(node: yaml.Node) -> str:
-    value = scalar(node)
+    value = scalar(node, "a string")
     if not isinstance(value, str):
-        raise Bad(f"must be a string, got {describe(node)}", node)
+        raise wrong(node, "a string")
     return value
 
 
@@ -286,11 +406,13 @@ KINDS: dict[str, tuple[type[Layer], dict[str, Option]]] = {
 TOP_LEVEL = ("name", "description", "input", "layers", "expect")
 
 
-def _suggest(word: str, choices: Any) -> str:
+def _suggest(word: str, choices: Iterable[str]) -> str:
+    """` (did you mean 'stride'?)` for the nearest choice, ignoring case, or nothing."""
     import difflib  # only on the error path
 
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    by_lower = {choice.lower(): choice for choice in choices}
+    close = difflib.get_close_matches(word.lower(), list(by_lower), n=1)
+    return f" (did you mean {by_lower[close[0]]!r}?)" if close else ""
 
 
 # -- the document ------------------------------------------------------------------------------------
@@ -303,18 +425,21 @@ class _Loader:
     def fail(self, message: str, node: yaml.Node | None, layer: int | None = None, kind: str | None = None) -> None:
         self.errors.append(error("spec", message, where(node) if node is not None else None, layer, kind))
 
-    def items(self, node: yaml.MappingNode, layer: int | None = None, kind: str | None = None) -> Iterator[tuple[str, yaml.Node, yaml.Node]]:
+    def items(
+        self, node: yaml.MappingNode, layer: int | None = None, kind: str | None = None
+    ) -> Iterator[tuple[str, yaml.Node, yaml.Node]]:
         """The key/value pairs of a mapping; a duplicate or non-string key is reported, not silently kept."""
-        seen: set[str] = set()
+        seen: dict[str, yaml.Node] = {}
         for key_node, value_node in node.value:
             if not (isinstance(key_node, yaml.ScalarNode) and key_node.tag == _STR):
                 self.fail(f"keys must be names, got {describe(key_node)}", key_node, layer, kind)
                 continue
             key = key_node.value
             if key in seen:
-                self.fail(f"duplicate key {key!r}", key_node, layer, kind)
+                first = where(seen[key]).line
+                self.fail(f"duplicate key {clip(key)!r} (first given on line {first})", key_node, layer, kind)
                 continue
-            seen.add(key)
+            seen[key] = key_node
             yield key, key_node, value_node
 
     def document(self, root: yaml.Node | None) -> Spec | None:
@@ -327,7 +452,8 @@ class _Loader:
         found: dict[str, tuple[yaml.Node, yaml.Node]] = {}
         for key, key_node, value_node in self.items(root):
             if key not in TOP_LEVEL:
-                self.fail(f"unknown top-level key {key!r}{_suggest(key, TOP_LEVEL)}; allowed: {', '.join(TOP_LEVEL)}", key_node)
+                message = f"unknown top-level key {clip(key)!r}{_suggest(key, TOP_LEVEL)}"
+                self.fail(f"{message}; allowed: {', '.join(TOP_LEVEL)}", key_node)
             else:
                 found[key] = (key_node, value_node)
         for key in ("input", "layers"):
@@ -356,7 +482,7 @@ class _Loader:
             self.fail(f"`input` must be [h, w, c], three positive integers, got {describe(node)}", node)
             return None
         sizes = []
-        for axis, item in zip("hwc", node.value):
+        for axis, item in zip("hwc", node.value, strict=True):
             try:
                 sizes.append(integer(item))
             except Bad as exc:
@@ -394,10 +520,11 @@ class _Loader:
             if name_entries:
                 name = self.layer_name(name_entries[0][2], index, kind)
         else:
-            self.fail(f"a layer is a kind (e.g. `flatten`) or a mapping (e.g. `conv: {{...}}`), got {describe(node)}", node, index)
+            shapes = "a kind (e.g. `flatten`) or a mapping (e.g. `conv: {...}`)"
+            self.fail(f"a layer is {shapes}, got {describe(node)}", node, index)
             return None
         if kind not in KINDS:
-            self.fail(f"unknown layer kind {kind!r}{_suggest(kind, KINDS)}", kind_node, index)
+            self.fail(f"unknown layer kind {clip(kind)!r}{_suggest(kind, KINDS)}", kind_node, index)
             return None
         record, allowed = KINDS[kind]
         errors_before = len(self.errors)
@@ -405,7 +532,8 @@ class _Loader:
         given: set[str] = set()
         if options_node is not None and not (isinstance(options_node, yaml.ScalarNode) and options_node.tag == _NULL):
             if not isinstance(options_node, yaml.MappingNode):
-                self.fail(f"the options of {kind} must be a mapping, got {describe(options_node)}", options_node, index, kind)
+                message = f"the options of {kind} must be a mapping, got {describe(options_node)}"
+                self.fail(message, options_node, index, kind)
                 return None
             for key, key_node, value_node in self.items(options_node, index, kind):
                 if key == "name":
@@ -414,7 +542,8 @@ class _Loader:
                     name = self.layer_name(value_node, index, kind)
                 elif key not in allowed:
                     known = ", ".join(allowed) if allowed else "none besides name"
-                    self.fail(f"unknown option {key!r}{_suggest(key, allowed)}; {kind} takes: {known}", key_node, index, kind)
+                    message = f"unknown option {clip(key)!r}{_suggest(key, allowed)}; {kind} takes: {known}"
+                    self.fail(message, key_node, index, kind)
                 else:
                     given.add(key)
                     try:
@@ -444,18 +573,27 @@ class _Loader:
         if not kinds:
             return "a layer needs a kind, e.g. `conv: {filters: 8, kernel: 3}`"
         keys = [key for key, _, _ in kinds]
-        message = f"a layer has exactly one kind, got {len(keys)} keys: {', '.join(keys)}"
+        message = f"a layer has exactly one kind, got {len(keys)} keys: {', '.join(clip(key) for key in keys)}"
         if keys[0] in KINDS and any(key not in KINDS for key in keys[1:]):
             message += f" (indent the options under `{keys[0]}:`)"
         return message
 
 
+def in_file_order(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """Sorted by line and column (stable, so one place keeps the order found); the unplaced ones first."""
+    return sorted(diagnostics, key=lambda d: d.loc or Location(0, 0))
+
+
 def load(source: str) -> Spec:
     """Parse the text of a spec; raise SpecError with every problem found, each with its line and column."""
+    root = compose(source)
+    if root is not None and (unsafe := graph_errors(root)):
+        # nothing else is read: a tag or a bomb says this is not a spec, and every value behind it would fail too
+        raise SpecError(in_file_order(unsafe))
     loader = _Loader()
-    spec = loader.document(compose(source))
+    spec = loader.document(root)
     if loader.errors or spec is None:
-        raise SpecError(loader.errors)
+        raise SpecError(in_file_order(loader.errors))
     return spec
 
 
