@@ -51,7 +51,9 @@ def fail_with(error: SpecError, path: str) -> None:
 @click.group(
     context_settings={"help_option_names": ["-h", "--help"]}, epilog="Example: cnncalc summary specs/vgg16.yaml"
 )
-@click.version_option(__version__, "-V", "--version", prog_name="cnncalc")
+@click.version_option(
+    __version__, "-V", "--version", prog_name="cnncalc", message="%(prog)s %(version)s", help="Show the version."
+)
 def cli() -> None:
     """Output volumes, parameters, MACs and receptive fields of a CNN, layer by layer."""
 
@@ -113,12 +115,11 @@ def print_table(report: Any, mem: Any, batch: int, dtype: str, filename: str) ->
 
     from .table import render_table
 
-    renderable = render_table(report, mem, batch, dtype, filename)
     console = Console()
     if not console.is_terminal:
         # a pipe or a file: lines at their natural width, never wrapped at 80 columns
         console = Console(width=100_000)
-    console.print(renderable)
+    console.print(render_table(report, mem, batch, dtype, filename, fit=console.is_terminal))
 
 
 def main(argv: list[str] | None = None, prog_name: str = "cnncalc") -> None:

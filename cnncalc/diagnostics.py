@@ -1,14 +1,12 @@
 """Errors and warnings with a stable code, a severity and the place in the spec they refer to."""
 
-from __future__ import annotations
-
-from dataclasses import dataclass
+# annotations stay eager here: NamedTuple would compile every string annotation at start-up
+from typing import NamedTuple
 
 from .spec import Location
 
 
-@dataclass(frozen=True)
-class Diagnostic:
+class Diagnostic(NamedTuple):
     """One finding about a spec, e.g. `layer 3 (conv): stride must be a positive integer, got 0`."""
 
     severity: str  # "error" or "warning"

@@ -5,8 +5,7 @@ value's type is checked here: PyYAML reads YAML 1.1, where `1e3` is text and `no
 `!!python/object`, self-containing aliases and alias bombs are refused before anything else is read.
 """
 
-from __future__ import annotations
-
+# annotations stay eager here: NamedTuple would compile every string annotation at start-up
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -97,7 +96,8 @@ def read_source(path: str) -> str:
     if len(data) > MAX_SPEC_BYTES:
         raise SpecError([error("read", f"larger than {MAX_SPEC_BYTES // 2**20} MiB: not an architecture spec")])
     try:
-        return data.decode("utf-8-sig")
+        # a byte-order mark is dropped by hand: the utf-8-sig codec is one more import at start-up
+        return data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
     except UnicodeDecodeError as exc:
         # exc.object is the data after any byte-order mark; the column counts characters, as YAML's marks do
         before = exc.object[: exc.start].decode("utf-8")
@@ -107,19 +107,34 @@ def read_source(path: str) -> str:
 
 def compose(text: str) -> yaml.Node | None:
     """YAML's node graph of `text` (safe: nothing is constructed), or SpecError with the syntax error's place."""
+    from .compose import TooDeep, compose
+
+    # the parser takes bytes so that a reader error's position and YAML's marks count the same way
+    data = text.encode("utf-8")
     try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
+        return compose(data)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         loc = Location(mark.line + 1, mark.column + 1) if mark else None
-        raise SpecError([error("yaml", f"YAML syntax: {syntax_problem(exc)}", loc)]) from None
+        problem = syntax_problem(exc)
+        if mark and _character_at(text, mark.line, mark.column) == "\t":
+            problem += " (a tab: indent with spaces, YAML does not allow tabs)"
+        raise SpecError([error("yaml", f"YAML syntax: {problem}", loc)]) from None
     except yaml.reader.ReaderError as exc:
-        message = f"YAML syntax: character U+{exc.character:04X} is not allowed in a YAML file"
-        raise SpecError([error("yaml", message, position(text[: exc.position]))]) from None
+        character = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        message = f"YAML syntax: character U+{character:04X} is not allowed in a YAML file"
+        before = data[: exc.position].decode("utf-8", errors="replace")
+        raise SpecError([error("yaml", message, position(before))]) from None
     except yaml.YAMLError as exc:
         raise SpecError([error("yaml", f"YAML syntax: {exc}")]) from None
-    except RecursionError:
-        raise SpecError([error("yaml", "YAML nested too deeply to be a spec")]) from None
+    except TooDeep as exc:
+        loc = Location(exc.mark.line + 1, exc.mark.column + 1)
+        raise SpecError([error("yaml", f"YAML {exc}: not an architecture spec", loc)]) from None
+
+
+def _character_at(text: str, line: int, column: int) -> str:
+    lines = text.splitlines()
+    return lines[line][column : column + 1] if line < len(lines) else ""
 
 
 def syntax_problem(exc: yaml.MarkedYAMLError) -> str:
@@ -128,8 +143,6 @@ def syntax_problem(exc: yaml.MarkedYAMLError) -> str:
     if problem.startswith("but ") and exc.context:
         # "but found another document" follows "expected a single document in the stream"
         problem = f"{exc.context}, {problem}"
-    if "found character '\\t'" in problem:
-        problem += " (indent with spaces: YAML does not allow tabs)"
     return problem
 
 
