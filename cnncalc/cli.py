@@ -20,7 +20,7 @@ EXIT_INVALID = 2
 FORMATS = ("table", "json", "csv", "markdown")
 
 
-class VolumeType(click.ParamType):
+class VolumeType(click.ParamType):  # type: ignore[type-arg]
     """A volume written `32x32x3`, `32,32,3` or `32 32 3`."""
 
     name = "HxWxC"

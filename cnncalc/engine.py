@@ -102,7 +102,7 @@ def resolve_axis(
     if padding == "same":
         before, after = same_padding(size, kernel, stride, dilation)
         return Axis(-(-size // stride), before, after, 0)
-    before, after = (0, 0) if padding == "valid" else padding
+    before, after = padding if isinstance(padding, tuple) else (0, 0)
     if ceil:
         return Axis(pool_output(size, kernel, stride, before, after, ceil=True), before, after, 0)
     out = conv_output(size, kernel, stride, before, after, dilation)
@@ -112,7 +112,7 @@ def resolve_axis(
 class LayerResult(NamedTuple):
     """One row of the summary: what a layer outputs, what it learns, what it sees."""
 
-    index: int
+    number: int  # 1-based position in the spec
     layer: Layer
     output: Volume
     trainable_params: int = 0
@@ -228,7 +228,7 @@ def analyse(spec: Spec) -> Report:
         elements += volume.h * volume.w * volume.c
         results.append(
             LayerResult(
-                index=index,
+                number=index,
                 layer=layer,
                 output=volume,
                 trainable_params=step.trainable,

@@ -247,7 +247,7 @@ def describe(node: yaml.Node) -> str:
         if _looks_numeric(node.value):
             hint = (
                 " (YAML 1.1 reads this as text: write the number in full, e.g. 1000 for 1e3)"
-                if node.style is None
+                if getattr(node, "style", None) is None
                 else " (quoted, so it is text: drop the quotes)"
             )
         return f"the string {value!r}{hint}"
@@ -325,7 +325,7 @@ def padding(node: yaml.Node) -> str | tuple[int, int, int, int]:
     """`valid`, `same`, p, [ph, pw] or [top, bottom, left, right]."""
     if isinstance(node, yaml.ScalarNode) and node.tag == _STR:
         if node.value in ("same", "valid"):
-            return node.value
+            return str(node.value)
         if node.value.lower() in ("same", "valid"):
             raise Bad(f"must be `same` or `valid` in lower case, got {node.value!r}", node)
         raise Bad(f"must be `same`, `valid`, an integer or a list of 2 or 4 integers, got {describe(node)}", node)
@@ -520,6 +520,7 @@ class _Loader:
     def layer(self, index: int, node: yaml.Node) -> Layer | None:
         name: str | None = None
         options_node: yaml.Node | None = None
+        kind_node: yaml.Node
         if isinstance(node, yaml.ScalarNode) and node.tag == _STR:
             kind, kind_node = node.value, node
         elif isinstance(node, yaml.MappingNode):

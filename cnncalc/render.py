@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from .diagnostics import Diagnostic
-from .engine import Layer, LayerResult, Memory, Report
-from .spec import Conv, Dense, Dropout, Pool, Sides
+from .engine import LayerResult, Memory, Report
+from .spec import Conv, Dense, Dropout, Layer, Pool, Sides
 
 SCHEMA_VERSION = 1
 
@@ -107,7 +107,7 @@ def diagnostic_dict(diagnostic: Diagnostic) -> dict[str, Any]:
 
 def layer_dict(result: LayerResult) -> dict[str, Any]:
     return {
-        "index": result.index,
+        "index": result.number,
         "kind": result.kind,
         "name": result.name,
         "config": config(result),
@@ -175,7 +175,7 @@ def render_csv(report: Report) -> str:
     writer.writerow(CSV_COLUMNS)
     for r in report.layers:
         writer.writerow(
-            [r.index, r.kind, r.name or "", config(r), *r.output, r.params, r.trainable_params,
+            [r.number, r.kind, r.name or "", config(r), *r.output, r.params, r.trainable_params,
              r.non_trainable_params, r.macs, *r.receptive_field, *r.jump, *r.effective_padding]
         )  # fmt: skip
     return out.getvalue()
@@ -187,7 +187,7 @@ TABLE_HEADERS = ("#", "layer", "config", "output", "params", "MACs", "RF", "jump
 def table_row(result: LayerResult) -> tuple[str, ...]:
     """A layer's cells in the table and Markdown views, numbers with thousands separators."""
     return (
-        str(result.index),
+        str(result.number),
         layer_label(result),
         config(result),
         str(result.output),

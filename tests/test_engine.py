@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from cnncalc.engine import ShapeError, analyse, conv_output, memory, pool_output, same_padding
 from cnncalc.spec import Conv, Dense, Flatten, GlobalPool, Pool, Spec, Volume
 
 
-def conv(filters: int, kernel: int, stride: int = 1, padding: object = "valid", **options: object) -> Conv:
-    if isinstance(padding, int):
-        padding = (padding,) * 4
+def conv(filters: int, kernel: int, stride: int = 1, padding: str | int = "valid", **options: Any) -> Conv:
+    sides = (padding,) * 4 if isinstance(padding, int) else padding
     return Conv(
-        kind="conv", filters=filters, kernel=(kernel, kernel), stride=(stride, stride), padding=padding, **options
-    )  # type: ignore[arg-type]
+        kind="conv", filters=filters, kernel=(kernel, kernel), stride=(stride, stride), padding=sides, **options
+    )
 
 
-def pool(size: int, stride: int | None = None, kind: str = "maxpool", **options: object) -> Pool:
+def pool(size: int, stride: int | None = None, kind: str = "maxpool", **options: Any) -> Pool:
     step = stride or size
-    return Pool(kind=kind, size=(size, size), stride=(step, step), **options)  # type: ignore[arg-type]
+    return Pool(kind=kind, size=(size, size), stride=(step, step), **options)
 
 
 @pytest.mark.parametrize(
