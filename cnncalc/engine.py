@@ -29,7 +29,7 @@ DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 AXES = ("height", "width")
 
 
-# reports a problem with the layer at hand: (code, message, severity)
+# reports a problem with the layer at hand: (code, message, severity, option), located at the option if given
 Problem = Callable[..., None]
 
 
@@ -209,7 +209,7 @@ def analyse(spec: Spec) -> Report:
         try:
             step = _step(layer, volume, problem)
         except ShapeError as exc:
-            problem("shape", str(exc))
+            problem("shape", str(exc), option="kernel" if isinstance(layer, Conv) else "size")
             break
         if isinstance(layer, Flatten):
             flattened = flattened or (volume.h, volume.w)
@@ -262,8 +262,9 @@ def analyse(spec: Spec) -> Report:
 def _reporter(layer: Layer, index: int, errors: list[Diagnostic], warnings: list[Diagnostic]) -> Problem:
     """Report problems with one layer, located at the layer."""
 
-    def problem(code: str, message: str, severity: str = "error") -> None:
-        found = (error if severity == "error" else warning)(code, message, layer.loc, index, layer.kind)
+    def problem(code: str, message: str, severity: str = "error", option: str | None = None) -> None:
+        loc = layer.option_locs.get(option, layer.loc) if option else layer.loc
+        found = (error if severity == "error" else warning)(code, message, loc, index, layer.kind)
         (errors if severity == "error" else warnings).append(found)
 
     return problem
@@ -325,6 +326,7 @@ def _windowed(layer: Conv | Pool, volume: Volume, kernel: Pair, dilation: Pair, 
             f"{name}: {division} is not whole, so the output is floored to {out} and the last {count}"
             " of the padded input are left out",
             "warning",
+            "stride",
         )
     return h, w
 
@@ -338,6 +340,7 @@ def _conv(layer: Conv, volume: Volume, problem: Problem) -> _Step:
         problem(
             "groups",
             f"groups {layer.groups} must divide both the input channels ({volume.c}) and the filters ({layer.filters})",
+            option="groups",
         )
     h, w = _windowed(layer, volume, layer.kernel, layer.dilation, problem)
     fh, fw = layer.kernel
@@ -359,7 +362,7 @@ def _conv(layer: Conv, volume: Volume, problem: Problem) -> _Step:
 
 def _pool(layer: Pool, volume: Volume, problem: Problem) -> _Step:
     if layer.ceil and layer.padding == "same":
-        problem("ceil-same", "ceil goes with explicit padding only, not with `same`")
+        problem("ceil-same", "ceil goes with explicit padding only, not with `same`", option="ceil")
     if not isinstance(layer.padding, str):
         limits = (layer.size[0] // 2,) * 2 + (layer.size[1] // 2,) * 2
         if any(p > limit for p, limit in zip(layer.padding, limits, strict=True)):
@@ -367,6 +370,7 @@ def _pool(layer: Pool, volume: Volume, problem: Problem) -> _Step:
                 "pool-padding",
                 f"pool padding {_padding_text(layer.padding)} is more than half the window "
                 f"{layer.size[0]}x{layer.size[1]} (at most {limits[0]}, {limits[2]}); PyTorch refuses it",
+                option="padding",
             )
     h, w = _windowed(layer, volume, layer.size, (1, 1), problem)
     windows = tuple((f, s, a.pad_before) for f, s, a in zip(layer.size, layer.stride, (h, w), strict=True))

@@ -544,6 +544,7 @@ class _Loader:
         errors_before = len(self.errors)
         options: dict[str, Any] = {}
         given: set[str] = set()
+        option_locs: dict[str, Location] = {}
         if options_node is not None and not (isinstance(options_node, yaml.ScalarNode) and options_node.tag == _NULL):
             if not isinstance(options_node, yaml.MappingNode):
                 message = f"the options of {kind} must be a mapping, got {describe(options_node)}"
@@ -560,6 +561,7 @@ class _Loader:
                     self.fail(message, key_node, index, kind)
                 else:
                     given.add(key)
+                    option_locs[key] = where(value_node)
                     try:
                         options[key] = allowed[key].parse(value_node)
                     except Bad as exc:
@@ -573,7 +575,7 @@ class _Loader:
             return None
         if record is Pool:
             options.setdefault("stride", options["size"])
-        return record(kind=kind, name=name, loc=where(kind_node), **options)
+        return record(kind=kind, name=name, loc=where(kind_node), option_locs=option_locs, **options)
 
     def layer_name(self, node: yaml.Node, index: int, kind: str) -> str | None:
         try:

@@ -4,6 +4,8 @@ Records are NamedTuples: immutable like frozen dataclasses, and far cheaper to d
 """
 
 # annotations stay eager here: NamedTuple would compile every string annotation at start-up
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 
@@ -30,6 +32,9 @@ Sides = tuple[int, int, int, int]  # top, bottom, left, right
 # "same", "valid", or explicit zero padding of the four sides
 Padding = str | Sides
 
+# where each option's value was written; empty for records built in code
+_NONE: Mapping[str, Location] = MappingProxyType({})
+
 ACTIVATIONS = ("relu", "leakyrelu", "elu", "gelu", "silu", "tanh", "sigmoid", "softmax")
 
 
@@ -45,6 +50,7 @@ class Conv(NamedTuple):
     activation: str | None = None
     name: str | None = None
     loc: Location | None = None
+    option_locs: Mapping[str, Location] = _NONE
 
 
 class Pool(NamedTuple):
@@ -55,18 +61,21 @@ class Pool(NamedTuple):
     ceil: bool = False
     name: str | None = None
     loc: Location | None = None
+    option_locs: Mapping[str, Location] = _NONE
 
 
 class GlobalPool(NamedTuple):
     kind: str  # "globalavgpool" or "globalmaxpool": one value per channel
     name: str | None = None
     loc: Location | None = None
+    option_locs: Mapping[str, Location] = _NONE
 
 
 class Flatten(NamedTuple):
     kind: str = "flatten"
     name: str | None = None
     loc: Location | None = None
+    option_locs: Mapping[str, Location] = _NONE
 
 
 class Dense(NamedTuple):
@@ -76,12 +85,14 @@ class Dense(NamedTuple):
     activation: str | None = None
     name: str | None = None
     loc: Location | None = None
+    option_locs: Mapping[str, Location] = _NONE
 
 
 class BatchNorm(NamedTuple):
     kind: str = "batchnorm"
     name: str | None = None
     loc: Location | None = None
+    option_locs: Mapping[str, Location] = _NONE
 
 
 class Dropout(NamedTuple):
@@ -89,15 +100,17 @@ class Dropout(NamedTuple):
     rate: float = 0.5
     name: str | None = None
     loc: Location | None = None
+    option_locs: Mapping[str, Location] = _NONE
 
 
 class Activation(NamedTuple):
     kind: str  # the function: relu, tanh, ...
     name: str | None = None
     loc: Location | None = None
+    option_locs: Mapping[str, Location] = _NONE
 
 
-# every layer record has `kind`, `name` and `loc` (where the spec wrote it)
+# every layer record has `kind`, `name`, `loc` (where the spec wrote it) and `option_locs`
 Layer = Conv | Pool | GlobalPool | Flatten | Dense | BatchNorm | Dropout | Activation
 
 

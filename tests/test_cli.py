@@ -134,9 +134,9 @@ def test_warnings_go_to_stderr_with_csv_and_into_the_json() -> None:
     code, out, err = invoke("summary", alexnet, "--format", "csv")
     assert code == 0
     assert "warning" not in out
-    assert err.startswith(f"{alexnet}:6:5: warning: layer 1 (conv): height and width: (228 - 11) / 4 is not whole")
+    assert err.startswith(f"{alexnet}:6:45: warning: layer 1 (conv): height and width: (228 - 11) / 4 is not whole")
     (warning,) = summary_json(alexnet)["warnings"]
-    assert (warning["line"], warning["column"], warning["layer"], warning["code"]) == (6, 5, 1, "floor")
+    assert (warning["line"], warning["column"], warning["layer"], warning["code"]) == (6, 45, 1, "floor")
 
 
 @pytest.mark.parametrize(
