@@ -1,3 +1,5 @@
+import sys
+
 from cnncalc.cli import main
 
-main(prog_name="cnncalc")
+sys.exit(main(prog_name="cnncalc"))

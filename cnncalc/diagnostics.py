@@ -1,7 +1,7 @@
 """Errors and warnings with a stable code, a severity and the place in the spec they refer to."""
 
 # annotations stay eager here: NamedTuple would compile every string annotation at start-up
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .spec import Location
 
@@ -13,7 +13,7 @@ class Diagnostic(NamedTuple):
     code: str
     message: str
     loc: Location | None = None
-    layer: int | None = None  # 1-based index of the layer at fault
+    layer: str | None = None  # the layer at fault: "3", or "3.2" inside block 3
     kind: str | None = None
 
     @property
@@ -34,18 +34,24 @@ class Diagnostic(NamedTuple):
 class SpecError(Exception):
     """A spec that cannot be read or computed; carries every error found, not just the first."""
 
-    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+    def __init__(self, diagnostics: list[Diagnostic], partial: Any = None) -> None:
         super().__init__("; ".join(d.subject for d in diagnostics))
         self.diagnostics = diagnostics
+        self.partial = partial  # what of the spec could be read, where reading it failed
 
 
 def error(
-    code: str, message: str, loc: Location | None = None, layer: int | None = None, kind: str | None = None
+    code: str, message: str, loc: Location | None = None, layer: str | None = None, kind: str | None = None
 ) -> Diagnostic:
     return Diagnostic("error", code, message, loc, layer, kind)
 
 
 def warning(
-    code: str, message: str, loc: Location | None = None, layer: int | None = None, kind: str | None = None
+    code: str, message: str, loc: Location | None = None, layer: str | None = None, kind: str | None = None
 ) -> Diagnostic:
     return Diagnostic("warning", code, message, loc, layer, kind)
+
+
+def in_file_order(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """Sorted by line and column (stable, so one place keeps the order found); the unplaced ones first."""
+    return sorted(diagnostics, key=lambda d: d.loc or Location(0, 0))

@@ -5,13 +5,14 @@ Every size is an exact integer, computed per axis (height, then width).
 """
 
 # annotations stay eager here: NamedTuple would compile every string annotation at start-up
-from collections.abc import Callable
-from typing import NamedTuple
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, NamedTuple
 
 from .diagnostics import Diagnostic, SpecError, error, warning
 from .spec import (
     Activation,
     BatchNorm,
+    Concat,
     Conv,
     Dense,
     Dropout,
@@ -20,6 +21,8 @@ from .spec import (
     Layer,
     Pair,
     Pool,
+    Repeat,
+    Residual,
     Sides,
     Spec,
     Volume,
@@ -35,6 +38,11 @@ Problem = Callable[..., None]
 
 class ShapeError(ValueError):
     """A layer that cannot be applied to its input, e.g. a kernel larger than the padded input."""
+
+
+def ceil_div(a: int, b: int) -> int:
+    """`ceil(a / b)` in integers, negative `a` included."""
+    return -(-a // b)
 
 
 def effective_kernel(kernel: int, dilation: int = 1) -> int:
@@ -55,23 +63,23 @@ def conv_output(
 
 
 def pool_output(
-    size: int, kernel: int, stride: int, pad_before: int = 0, pad_after: int = 0, ceil: bool = False
+    size: int, kernel: int, stride: int, pad_before: int = 0, pad_after: int = 0, ceil: bool = False, dilation: int = 1
 ) -> int:
     """A pooling window count; with `ceil` the last window may hang past the padded input (PyTorch `ceil_mode`)."""
     if not ceil:
-        return conv_output(size, kernel, stride, pad_before, pad_after)
-    out = -(-(size + pad_before + pad_after - kernel) // stride) + 1
+        return conv_output(size, kernel, stride, pad_before, pad_after, dilation)
+    out = ceil_div(size + pad_before + pad_after - effective_kernel(kernel, dilation), stride) + 1
     # PyTorch drops a last window that would start beyond the input and its leading padding
     if (out - 1) * stride >= size + pad_before:
         out -= 1
     if out < 1:
-        raise ShapeError(_too_large(size, kernel, 1, pad_before, pad_after))
+        raise ShapeError(_too_large(size, kernel, dilation, pad_before, pad_after))
     return out
 
 
 def same_padding(size: int, kernel: int, stride: int = 1, dilation: int = 1) -> tuple[int, int]:
     """TensorFlow's SAME: `out = ceil(h / s)`, the padding it needs split with the odd one after."""
-    out = -(-size // stride)
+    out = ceil_div(size, stride)
     total = max((out - 1) * stride + effective_kernel(kernel, dilation) - size, 0)
     return total // 2, total - total // 2
 
@@ -88,7 +96,7 @@ def _too_large(size: int, kernel: int, dilation: int, pad_before: int, pad_after
 
 
 class Axis(NamedTuple):
-    """One axis of a windowed layer, resolved: output size, padding applied, and rows the floor drops."""
+    """One axis of a windowed layer, resolved: output size, padding applied, and input rows the floor drops."""
 
     out: int
     pad_before: int
@@ -99,20 +107,25 @@ class Axis(NamedTuple):
 def resolve_axis(
     size: int, kernel: int, stride: int, dilation: int, padding: str | tuple[int, int], ceil: bool = False
 ) -> Axis:
+    """One axis of a conv or pool: `padding` is `same`, `valid` or (before, after)."""
     if padding == "same":
         before, after = same_padding(size, kernel, stride, dilation)
-        return Axis(-(-size // stride), before, after, 0)
+        return Axis(ceil_div(size, stride), before, after, 0)
     before, after = padding if isinstance(padding, tuple) else (0, 0)
     if ceil:
-        return Axis(pool_output(size, kernel, stride, before, after, ceil=True), before, after, 0)
+        return Axis(pool_output(size, kernel, stride, before, after, ceil=True, dilation=dilation), before, after, 0)
     out = conv_output(size, kernel, stride, before, after, dilation)
-    return Axis(out, before, after, (size + before + after - effective_kernel(kernel, dilation)) % stride)
+    # the last window stops short of the padded input's end; what it leaves of the real input goes unused
+    leftover = (size + before + after - effective_kernel(kernel, dilation)) % stride
+    return Axis(out, before, after, max(leftover - after, 0))
 
 
 class LayerResult(NamedTuple):
-    """One row of the summary: what a layer outputs, what it learns, what it sees."""
+    """One row of the summary: what a layer or a block outputs, what it learns, what it sees."""
 
-    number: int  # 1-based position in the spec
+    number: int  # 1-based position among its siblings
+    path: str  # "3"; "3.2" inside block 3, "3.s1" in its shortcut, "3.b2.1" in its second branch
+    depth: int  # 0 for the spec's own layers, 1 inside a block, ...
     layer: Layer
     output: Volume
     trainable_params: int = 0
@@ -123,6 +136,12 @@ class LayerResult(NamedTuple):
     effective_padding: Pair = (0, 0)
     padding: Sides | None = None  # the zero padding applied, for windowed layers
     covers_input: tuple[bool, bool] = (False, False)  # the first output's field spans the whole input
+    # a block's own rows: its layers (every repetition's, for a repeat), a residual's shortcut, a concat's
+    # branches; none where `analyse(depth=...)` folded them into the block
+    layers: tuple["LayerResult", ...] = ()
+    shortcut: tuple["LayerResult", ...] = ()
+    branches: tuple[tuple["LayerResult", ...], ...] = ()
+    folded: bool = False
 
     @property
     def kind(self) -> str:
@@ -136,6 +155,21 @@ class LayerResult(NamedTuple):
     def params(self) -> int:
         """Keras's "Total params": trainable plus batchnorm's moving statistics."""
         return self.trainable_params + self.non_trainable_params
+
+    @property
+    def flops(self) -> int:
+        """FLOPs as 2 x MACs (one multiply and one add each)."""
+        return 2 * self.macs
+
+
+def walk(results: Iterable[LayerResult]) -> Iterator[LayerResult]:
+    """Every row kept, a block before its own: layers, then shortcut, then branches in order."""
+    for result in results:
+        yield result
+        yield from walk(result.layers)
+        yield from walk(result.shortcut)
+        for branch in result.branches:
+            yield from walk(branch)
 
 
 class Totals(NamedTuple):
@@ -176,98 +210,255 @@ def memory(report: Report, batch: int = 1, dtype: str = "float32") -> Memory:
     return Memory(report.totals.params * size, report.totals.activation_elements * batch * size)
 
 
-class _Field:
-    """Receptive-field state along one axis (Araujo et al., Distill 2019): field r, jump j, effective padding P."""
+class Field(NamedTuple):
+    """The receptive field along one axis (Araujo et al., Distill 2019): size r, jump j, effective padding p.
 
-    __slots__ = ("j", "p", "r")
+    The first output sees the input pixels from -p to -p + r - 1; neighbouring outputs are j pixels apart.
+    """
 
-    def __init__(self) -> None:
-        self.r, self.j, self.p = 1, 1, 0
+    r: int = 1
+    j: int = 1
+    p: int = 0
 
-    def window(self, kernel: int, stride: int, pad_before: int) -> None:
-        self.p += pad_before * self.j
-        self.r += (kernel - 1) * self.j
-        self.j *= stride
+    def window(self, kernel: int, stride: int, pad_before: int) -> "Field":
+        """Through a conv or pool: `r += (k - 1) j`, `p += p_before j`, then `j *= s`."""
+        return Field(self.r + (kernel - 1) * self.j, self.j * stride, self.p + pad_before * self.j)
 
-    def whole(self, size: int) -> None:
-        """A filter covering all `size` positions: a global pool, or a dense layer after flatten."""
-        self.r += (size - 1) * self.j
+    def whole(self, size: int) -> "Field":
+        """Through a filter covering all `size` positions: a global pool, or a dense layer after flatten."""
+        return Field(self.r + (size - 1) * self.j, self.j, self.p)
 
 
-def analyse(spec: Spec) -> Report:
-    """Compute every layer of `spec`; raise SpecError listing all errors found."""
-    errors: list[Diagnostic] = []
-    warnings: list[Diagnostic] = []
-    fields = (_Field(), _Field())
-    volume = spec.input
-    flattened: Pair | None = None  # the spatial size a flatten folded into channels, until a layer mixes it
-    results: list[LayerResult] = []
-    elements = volume.h * volume.w * volume.c
+Fields = tuple[Field, Field]
 
-    for index, layer in enumerate(spec.layers, start=1):
-        problem = _reporter(layer, index, errors, warnings)
+
+def merge(paths: Sequence[Fields]) -> tuple[Fields, list[str]]:
+    """The field where paths meet (an add, a concat): the union of what they see, and what does not line up.
+
+    Real networks line their paths up (equal jumps, equal centres), and then the union is the largest field.
+    """
+    merged = []
+    mismatches = []
+    for axis, name in enumerate(AXES):
+        fields = [path[axis] for path in paths]
+        start = min(-f.p for f in fields)
+        end = max(-f.p + f.r - 1 for f in fields)
+        jumps = sorted({f.j for f in fields})
+        centres = sorted({f.r - 1 - 2 * f.p for f in fields})  # twice the first output's centre: an integer
+        if len(jumps) > 1:
+            mismatches.append(f"{name}: jumps {' and '.join(map(str, jumps))} differ")
+        elif len(centres) > 1:
+            offsets = " and ".join(f"{c / 2:g}" for c in centres)
+            mismatches.append(f"{name}: the first outputs' fields are centred at {offsets}")
+        merged.append(Field(end - start + 1, max(jumps), -start))
+    return (merged[0], merged[1]), mismatches
+
+
+class _State(NamedTuple):
+    volume: Volume
+    fields: Fields
+    # after a flatten, the fields a layer mixing the channels will have: each channel is one input position
+    flattened: Fields | None = None
+
+
+class _Run(NamedTuple):
+    """A list of layers applied: the rows kept, where it leaves off, and what it costs."""
+
+    results: tuple[LayerResult, ...]
+    state: _State
+    trainable: int
+    non_trainable: int
+    macs: int
+
+
+class _Stop(Exception):
+    """A layer whose output cannot be known: nothing after it can be computed."""
+
+
+def analyse(spec: Spec, depth: int | None = None) -> Report:
+    """Compute every layer of `spec`; raise SpecError listing all errors found.
+
+    `depth` keeps the rows of blocks nested at most that deep (0: the spec's own layers only); deeper rows
+    are computed and counted in their block's totals, but not kept.
+    """
+    analysis = _Analysis(spec.input, depth)
+    try:
+        run = analysis.sequence(spec.layers, _State(spec.input, (Field(), Field())), "", 0)
+    except _Stop:
+        raise SpecError(analysis.errors) from None
+    if analysis.errors:
+        raise SpecError(analysis.errors)
+    h, w = run.state.fields
+    totals = Totals(
+        trainable_params=run.trainable,
+        non_trainable_params=run.non_trainable,
+        macs=run.macs,
+        output=run.state.volume,
+        receptive_field=(h.r, w.r),
+        jump=(h.j, w.j),
+        activation_elements=analysis.elements,
+    )
+    return Report(spec.name, spec.input, run.results, totals, tuple(analysis.warnings))
+
+
+class _Analysis:
+    """One pass over a spec's tree of layers, collecting errors and warnings as it goes."""
+
+    def __init__(self, input_volume: Volume, keep_depth: int | None) -> None:
+        self.input = input_volume
+        self.keep_depth = keep_depth
+        self.errors: list[Diagnostic] = []
+        self.warnings: list[Diagnostic] = []
+        self.elements = input_volume.h * input_volume.w * input_volume.c
+
+    def sequence(
+        self, layers: Sequence[Layer], state: _State, prefix: str, depth: int, first: int = 1, note: str = ""
+    ) -> _Run:
+        """Apply `layers` in order from `state`, their rows numbered from `first` under the path `prefix`."""
+        keep = self.keep_depth is None or depth <= self.keep_depth
+        results = []
+        trainable = non_trainable = macs = 0
+        for number, layer in enumerate(layers, start=first):
+            path = f"{prefix}{number}"
+            if isinstance(layer, (Repeat, Residual, Concat)):
+                result, state = self.block(layer, state, number, path, depth, note)
+            else:
+                result, state = self.leaf(layer, state, number, path, depth, note)
+            trainable += result.trainable_params
+            non_trainable += result.non_trainable_params
+            macs += result.macs
+            if keep:
+                results.append(result)
+        return _Run(tuple(results), state, trainable, non_trainable, macs)
+
+    def reporter(self, layer: Layer, path: str, note: str) -> Problem:
+        """Report problems with one layer, located at the option at fault where there is one."""
+
+        def problem(code: str, message: str, severity: str = "error", option: str | None = None) -> None:
+            loc = layer.option_locs.get(option, layer.loc) if option else layer.loc
+            found = (error if severity == "error" else warning)(code, note + message, loc, path, layer.kind)
+            (self.errors if severity == "error" else self.warnings).append(found)
+
+        return problem
+
+    def result(self, number: int, path: str, depth: int, layer: Layer, state: _State, **more: Any) -> LayerResult:
+        h, w = state.fields
+        return LayerResult(
+            number,
+            path,
+            depth,
+            layer,
+            state.volume,
+            receptive_field=(h.r, w.r),
+            jump=(h.j, w.j),
+            effective_padding=(h.p, w.p),
+            covers_input=(h.r - h.p >= self.input.h, w.r - w.p >= self.input.w),
+            **more,
+        )
+
+    def leaf(
+        self, layer: Layer, state: _State, number: int, path: str, depth: int, note: str
+    ) -> tuple[LayerResult, _State]:
+        problem = self.reporter(layer, path, note)
+        volume, fields, flattened = state
         try:
             step = _step(layer, volume, problem)
         except ShapeError as exc:
             problem("shape", str(exc), option="kernel" if isinstance(layer, Conv) else "size")
-            break
+            raise _Stop from None
         if isinstance(layer, Flatten):
-            flattened = flattened or (volume.h, volume.w)
+            flattened = flattened or (fields[0].whole(volume.h), fields[1].whole(volume.w))
         elif isinstance(layer, (Conv, Dense, GlobalPool)) and flattened:
-            # a channel-mixing layer after flatten sees every position the flatten folded together
-            for field, size in zip(fields, flattened, strict=True):
-                field.whole(size)
-            flattened = None
+            # a layer mixing channels after a flatten sees every position the flatten folded together
+            fields, flattened = flattened, None
         if isinstance(layer, GlobalPool):
-            for field, size in zip(fields, (volume.h, volume.w), strict=True):
-                field.whole(size)
+            fields = (fields[0].whole(volume.h), fields[1].whole(volume.w))
         if step.windows:
-            for field, (kernel, stride, pad_before) in zip(fields, step.windows, strict=True):
-                field.window(kernel, stride, pad_before)
-        volume = step.output
-        elements += volume.h * volume.w * volume.c
-        results.append(
-            LayerResult(
-                number=index,
-                layer=layer,
-                output=volume,
-                trainable_params=step.trainable,
-                non_trainable_params=step.non_trainable,
-                macs=step.macs,
-                receptive_field=(fields[0].r, fields[1].r),
-                jump=(fields[0].j, fields[1].j),
-                effective_padding=(fields[0].p, fields[1].p),
-                padding=step.padding,
-                covers_input=(
-                    fields[0].r - fields[0].p >= spec.input.h,
-                    fields[1].r - fields[1].p >= spec.input.w,
-                ),
-            )
+            (kh, sh, ph), (kw, sw, pw) = step.windows
+            fields = (fields[0].window(kh, sh, ph), fields[1].window(kw, sw, pw))
+        out = step.output
+        self.elements += out.h * out.w * out.c
+        after = _State(out, fields, flattened)
+        result = self.result(
+            number,
+            path,
+            depth,
+            layer,
+            after,
+            trainable_params=step.trainable,
+            non_trainable_params=step.non_trainable,
+            macs=step.macs,
+            padding=step.padding,
         )
+        return result, after
 
-    if errors:
-        raise SpecError(errors)
-    totals = Totals(
-        trainable_params=sum(r.trainable_params for r in results),
-        non_trainable_params=sum(r.non_trainable_params for r in results),
-        macs=sum(r.macs for r in results),
-        output=volume,
-        receptive_field=(fields[0].r, fields[1].r),
-        jump=(fields[0].j, fields[1].j),
-        activation_elements=elements,
-    )
-    return Report(spec.name, spec.input, tuple(results), totals, tuple(warnings))
+    def block(
+        self, layer: Repeat | Residual | Concat, state: _State, number: int, path: str, depth: int, note: str
+    ) -> tuple[LayerResult, _State]:
+        problem = self.reporter(layer, path, note)
+        rows: dict[str, Any] = {}
+        if isinstance(layer, Repeat):
+            runs = []
+            errors_before = len(self.errors)
+            for repetition in range(layer.times):
+                where = f"repetition {repetition + 1} of {layer.times}: " if layer.times > 1 else ""
+                first = repetition * len(layer.layers) + 1
+                runs.append(self.sequence(layer.layers, state, f"{path}.", depth + 1, first, note + where))
+                state = runs[-1].state
+                if len(self.errors) > errors_before:
+                    break  # one report, not one per repetition
+            rows["layers"] = tuple(row for run in runs for row in run.results)
+        elif isinstance(layer, Residual):
+            main = self.sequence(layer.layers, state, f"{path}.", depth + 1, note=note)
+            short = self.sequence(layer.shortcut, state, f"{path}.s", depth + 1, note=note)
+            runs = [main, short]
+            if main.state.volume != short.state.volume:
+                identity = " (identity)" if not layer.shortcut else ""
+                problem(
+                    "residual-shape",
+                    f"cannot add: the layers give {main.state.volume}, the shortcut{identity} gives "
+                    f"{short.state.volume}",
+                )
+            state = self.meet(runs, ("the layers", "the shortcut"), main.state.volume, problem)
+            rows["layers"], rows["shortcut"] = main.results, short.results
+        else:
+            runs = [
+                self.sequence(branch, state, f"{path}.b{k}.", depth + 1, note=note)
+                for k, branch in enumerate(layer.branches, start=1)
+            ]
+            volumes = [run.state.volume for run in runs]
+            if len({(v.h, v.w) for v in volumes}) > 1:
+                shapes = ", ".join(f"branch {k} gives {v}" for k, v in enumerate(volumes, start=1))
+                problem("concat-shape", f"cannot concatenate: height and width differ: {shapes}")
+            total = Volume(volumes[0].h, volumes[0].w, sum(v.c for v in volumes))
+            state = self.meet(runs, [f"branch {k}" for k in range(1, len(runs) + 1)], total, problem)
+            rows["branches"] = tuple(run.results for run in runs)
+        if self.keep_depth is not None and depth + 1 > self.keep_depth:
+            rows = {"folded": True}
+        return self.result(
+            number,
+            path,
+            depth,
+            layer,
+            state,
+            trainable_params=sum(run.trainable for run in runs),
+            non_trainable_params=sum(run.non_trainable for run in runs),
+            macs=sum(run.macs for run in runs),
+            **rows,
+        ), state
 
-
-def _reporter(layer: Layer, index: int, errors: list[Diagnostic], warnings: list[Diagnostic]) -> Problem:
-    """Report problems with one layer, located at the layer."""
-
-    def problem(code: str, message: str, severity: str = "error", option: str | None = None) -> None:
-        loc = layer.option_locs.get(option, layer.loc) if option else layer.loc
-        found = (error if severity == "error" else warning)(code, message, loc, index, layer.kind)
-        (errors if severity == "error" else warnings).append(found)
-
-    return problem
+    def meet(self, runs: list[_Run], names: Sequence[str], volume: Volume, problem: Problem) -> _State:
+        """Paths meeting in a new tensor (an add, a concat): its field, and a warning where they do not line up."""
+        fields, mismatches = merge([run.state.fields for run in runs])
+        if mismatches:
+            problem(
+                "rf-misaligned",
+                f"the receptive fields of {' and '.join(names)} do not line up ({'; '.join(mismatches)}); "
+                "the field shown is their union",
+                "warning",
+            )
+        self.elements += volume.h * volume.w * volume.c
+        return _State(volume, fields, runs[0].state.flattened)
 
 
 class _Step(NamedTuple):
@@ -311,20 +502,25 @@ def _windowed(layer: Conv | Pool, volume: Volume, kernel: Pair, dilation: Pair, 
         mode = padding if isinstance(padding, str) else (padding[2 * axis], padding[2 * axis + 1])
         axes.append(resolve_axis(volume[axis], kernel[axis], layer.stride[axis], dilation[axis], mode, ceil))
     h, w = axes
+    spans = [effective_kernel(kernel[axis], dilation[axis]) for axis in range(2)]
     floored = [
-        (name, f"({volume[axis] + a.pad_before + a.pad_after} - {effective_kernel(kernel[axis], dilation[axis])})"
-         f" / {layer.stride[axis]}", a.out, a.unused, unit)
+        (name, f"({volume[axis] + a.pad_before + a.pad_after} - {spans[axis]}) / {layer.stride[axis]}", a.out,
+         a.unused, unit)
         for axis, (a, name, unit) in enumerate(zip(axes, AXES, ("row", "column"), strict=True))
-        if a.unused
+        # a stride wider than the window skips rows between windows anyway: a tail no wider is no news
+        if a.unused > max(layer.stride[axis] - spans[axis], 0)
     ]  # fmt: skip
     if len(floored) == 2 and floored[0][1:4] == floored[1][1:4]:
         floored = [("height and width", *floored[0][1:4], "row and column")]
     for name, division, out, unused, unit in floored:
-        count = f"{unit}" if unused == 1 else f"{unused} {unit.replace('row', 'rows').replace('column', 'columns')}"
+        count = (
+            f"input {unit} is"
+            if unused == 1
+            else f"{unused} input {unit.replace('row', 'rows').replace('column', 'columns')} are"
+        )
         problem(
             "floor",
-            f"{name}: {division} is not whole, so the output is floored to {out} and the last {count}"
-            " of the padded input are left out",
+            f"{name}: {division} is not whole, so the output is floored to {out} and the last {count} left out",
             "warning",
             "stride",
         )

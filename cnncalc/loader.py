@@ -13,11 +13,12 @@ from typing import Any, NamedTuple
 
 import yaml
 
-from .diagnostics import Diagnostic, SpecError, error
+from .diagnostics import Diagnostic, SpecError, error, in_file_order
 from .spec import (
     ACTIVATIONS,
     Activation,
     BatchNorm,
+    Concat,
     Conv,
     Dense,
     Dropout,
@@ -26,11 +27,15 @@ from .spec import (
     Layer,
     Location,
     Pool,
+    Repeat,
+    Residual,
     Spec,
     Volume,
 )
 
 MAX_INT = 2**31 - 1  # the frameworks' int32 sizes
+# layers a spec may expand to through `repeat`: a thousand times the deepest real networks, and still seconds of work
+MAX_INSTANCES = 1_000_000
 MAX_SPEC_BYTES = 8 * 2**20
 # values that aliases may add: a spec reuses a few options, a "billion laughs" adds billions
 MAX_ALIASED = 100_000
@@ -381,7 +386,7 @@ def text(node: yaml.Node) -> str:
 
 
 class Option(NamedTuple):
-    parse: Callable[[yaml.Node], Any]
+    parse: Callable[[yaml.Node], Any] | None  # None: a list of layers, which the loader reads itself
     required: bool = False
 
 
@@ -415,7 +420,29 @@ KINDS: dict[str, tuple[type[Layer], dict[str, Option]]] = {
     "batchnorm": (BatchNorm, {}),
     "dropout": (Dropout, {"rate": Option(rate)}),
     **{name: (Activation, {}) for name in ACTIVATIONS},
+    "repeat": (Repeat, {"times": Option(integer, required=True), "layers": Option(None, required=True)}),
+    "residual": (
+        Residual,
+        {"layers": Option(None, required=True), "shortcut": Option(None), "activation": Option(activation)},
+    ),
+    "concat": (Concat, {"branches": Option(None, required=True)}),
 }
+
+
+def instances(layers: tuple[Layer, ...]) -> int:
+    """How many layers the engine computes for `layers`: each block counts itself and all it holds."""
+    count = 0
+    for layer in layers:
+        count += 1
+        if isinstance(layer, Repeat):
+            count += layer.times * instances(layer.layers)
+        elif isinstance(layer, Residual):
+            count += instances(layer.layers) + instances(layer.shortcut)
+        elif isinstance(layer, Concat):
+            count += sum(instances(branch) for branch in layer.branches)
+    return count
+
+
 TOP_LEVEL = ("name", "description", "input", "layers", "expect")
 
 
@@ -434,12 +461,13 @@ def _suggest(word: str, choices: Iterable[str]) -> str:
 class _Loader:
     def __init__(self) -> None:
         self.errors: list[Diagnostic] = []
+        self.partial: Spec | None = None
 
-    def fail(self, message: str, node: yaml.Node | None, layer: int | None = None, kind: str | None = None) -> None:
+    def fail(self, message: str, node: yaml.Node | None, layer: str | None = None, kind: str | None = None) -> None:
         self.errors.append(error("spec", message, where(node) if node is not None else None, layer, kind))
 
     def items(
-        self, node: yaml.MappingNode, layer: int | None = None, kind: str | None = None
+        self, node: yaml.MappingNode, layer: str | None = None, kind: str | None = None
     ) -> Iterator[tuple[str, yaml.Node, yaml.Node]]:
         """The key/value pairs of a mapping; a duplicate or non-string key is reported, not silently kept."""
         seen: dict[str, yaml.Node] = {}
@@ -455,7 +483,8 @@ class _Loader:
             seen[key] = key_node
             yield key, key_node, value_node
 
-    def document(self, root: yaml.Node | None) -> Spec | None:
+    def document(self, root: yaml.Node | None, input_volume: Volume | None = None) -> Spec | None:
+        """The spec, or None with the errors recorded; `self.partial` keeps what could be read before the first."""
         if root is None or (isinstance(root, yaml.ScalarNode) and root.tag == _NULL):
             self.fail("empty spec: expected a mapping with `input` and `layers`", None)
             return None
@@ -470,16 +499,24 @@ class _Loader:
             else:
                 found[key] = (key_node, value_node)
         for key in ("input", "layers"):
-            if key not in found:
+            if key not in found and not (key == "input" and input_volume):
                 self.fail(f"missing `{key}`", root)
         name = self.top_text(found.get("name"))
         description = self.top_text(found.get("description"))
         volume = self.volume(found["input"][1]) if "input" in found else None
-        layers = self.layers(found["layers"][1]) if "layers" in found else ()
+        input_loc = where(found["input"][1]) if "input" in found else None
+        built = self.built(found["layers"][1]) if "layers" in found else []
         expect = self.expect(found["expect"][1]) if "expect" in found else None
-        if self.errors or volume is None:
+        layers = tuple(layer for layer in built if layer is not None)
+        if layers and not self.errors:
+            self.bound(instances(layers), where(found["layers"][1]), None)
+        volume = input_volume or volume
+        if volume is None:
             return None
-        return Spec(volume, layers, name, description, expect, where(found["input"][1]))
+        # the layers before the first that failed can still be computed, to report their errors too
+        readable = built[: built.index(None)] if None in built else built
+        self.partial = Spec(volume, tuple(readable), name, description, expect, input_loc)  # type: ignore[arg-type]
+        return None if self.errors else self.partial
 
     def top_text(self, entry: tuple[yaml.Node, yaml.Node] | None) -> str | None:
         if entry is None:
@@ -508,80 +545,110 @@ class _Loader:
             return None
         return {key: Located(value, where(value)) for key, _, value in self.items(node)}
 
-    def layers(self, node: yaml.Node) -> tuple[Layer, ...]:
-        if not isinstance(node, yaml.SequenceNode):
-            self.fail(f"`layers` must be a list, got {describe(node)}", node)
-            return ()
-        if not node.value:
-            self.fail("`layers` is empty", node)
-        built = (self.layer(index, item) for index, item in enumerate(node.value, start=1))
-        return tuple(layer for layer in built if layer is not None)
+    def layers(
+        self, node: yaml.Node, prefix: str = "", what: str = "`layers`", empty_ok: bool = False
+    ) -> tuple[Layer, ...]:
+        """A list of layers, numbered under the path `prefix`; a failed layer is reported and left out."""
+        return tuple(layer for layer in self.built(node, prefix, what, empty_ok) if layer is not None)
 
-    def layer(self, index: int, node: yaml.Node) -> Layer | None:
+    def built(
+        self, node: yaml.Node, prefix: str = "", what: str = "`layers`", empty_ok: bool = False
+    ) -> list[Layer | None]:
+        """Each layer of a list, or None where it failed."""
+        if not isinstance(node, yaml.SequenceNode):
+            self.fail(f"{what} must be a list of layers, got {describe(node)}", node)
+            return []
+        if not node.value and not empty_ok:
+            self.fail(f"{what} is empty", node)
+        return [self.layer(f"{prefix}{number}", item) for number, item in enumerate(node.value, start=1)]
+
+    def layer(self, path: str, node: yaml.Node) -> Layer | None:
         name: str | None = None
         options_node: yaml.Node | None = None
         kind_node: yaml.Node
         if isinstance(node, yaml.ScalarNode) and node.tag == _STR:
             kind, kind_node = node.value, node
         elif isinstance(node, yaml.MappingNode):
-            entries = [(key, key_node, value) for key, key_node, value in self.items(node, index)]
+            entries = [(key, key_node, value) for key, key_node, value in self.items(node, path)]
             name_entries = [e for e in entries if e[0] == "name"]
             kinds = [e for e in entries if e[0] != "name"]
             if len(kinds) != 1:
-                self.fail(self._kind_count_message(kinds), node, index)
+                self.fail(self._kind_count_message(kinds), node, path)
                 return None
             kind, kind_node, options_node = kinds[0]
             if name_entries:
-                name = self.layer_name(name_entries[0][2], index, kind)
+                name = self.layer_name(name_entries[0][2], path, kind)
         else:
             shapes = "a kind (e.g. `flatten`) or a mapping (e.g. `conv: {...}`)"
-            self.fail(f"a layer is {shapes}, got {describe(node)}", node, index)
+            self.fail(f"a layer is {shapes}, got {describe(node)}", node, path)
             return None
         if kind not in KINDS:
-            self.fail(f"unknown layer kind {clip(kind)!r}{_suggest(kind, KINDS)}", kind_node, index)
+            self.fail(f"unknown layer kind {clip(kind)!r}{_suggest(kind, KINDS)}", kind_node, path)
             return None
         record, allowed = KINDS[kind]
         errors_before = len(self.errors)
         options: dict[str, Any] = {}
-        given: set[str] = set()
         option_locs: dict[str, Location] = {}
+        misspelt = False
         if options_node is not None and not (isinstance(options_node, yaml.ScalarNode) and options_node.tag == _NULL):
             if not isinstance(options_node, yaml.MappingNode):
                 message = f"the options of {kind} must be a mapping, got {describe(options_node)}"
-                self.fail(message, options_node, index, kind)
+                self.fail(message, options_node, path, kind)
                 return None
-            for key, key_node, value_node in self.items(options_node, index, kind):
+            for key, key_node, value_node in self.items(options_node, path, kind):
                 if key == "name":
                     if name is not None:
-                        self.fail("`name` is given twice", key_node, index, kind)
-                    name = self.layer_name(value_node, index, kind)
+                        self.fail("`name` is given twice", key_node, path, kind)
+                    name = self.layer_name(value_node, path, kind)
                 elif key not in allowed:
                     known = ", ".join(allowed) if allowed else "none besides name"
                     message = f"unknown option {clip(key)!r}{_suggest(key, allowed)}; {kind} takes: {known}"
-                    self.fail(message, key_node, index, kind)
+                    self.fail(message, key_node, path, kind)
+                    misspelt = True
                 else:
-                    given.add(key)
                     option_locs[key] = where(value_node)
+                    parse = allowed[key].parse
                     try:
-                        options[key] = allowed[key].parse(value_node)
+                        options[key] = self.nested(key, value_node, path) if parse is None else parse(value_node)
                     except Bad as exc:
-                        self.fail(f"{key} {exc}", exc.node, index, kind)
-        missing = [key for key, option in allowed.items() if option.required and key not in given]
-        if missing:
+                        self.fail(f"{key} {exc}", exc.node, path, kind)
+        missing = [key for key, option in allowed.items() if option.required and key not in option_locs]
+        # beside an unknown option, a missing one is most likely that option misspelt: say that only
+        if missing and not misspelt:
             listed = " and ".join(f"`{key}`" for key in missing)
-            self.fail(f"{kind} needs {listed}", kind_node, index, kind)
-            return None
+            self.fail(f"{kind} needs {listed}", kind_node, path, kind)
         if len(self.errors) > errors_before:
             return None
         if record is Pool:
             options.setdefault("stride", options["size"])
+        if record is Repeat:
+            self.bound(options["times"] * instances(options["layers"]), option_locs["times"], path)
         return record(kind=kind, name=name, loc=where(kind_node), option_locs=option_locs, **options)
 
-    def layer_name(self, node: yaml.Node, index: int, kind: str) -> str | None:
+    def nested(self, key: str, node: yaml.Node, path: str) -> Any:
+        """A block's layer lists: `layers`, a residual's `shortcut` (none: the identity), a concat's `branches`."""
+        if key == "layers":
+            return self.layers(node, f"{path}.", "the block's `layers`")
+        if key == "shortcut":
+            return self.layers(node, f"{path}.s", "`shortcut`", empty_ok=True)
+        if not isinstance(node, yaml.SequenceNode) or len(node.value) < 2:
+            raise Bad(f"must be a list of at least 2 branches, each a list of layers, got {describe(node)}", node)
+        return tuple(
+            self.layers(branch, f"{path}.b{k}.", f"branch {k}", empty_ok=True)
+            for k, branch in enumerate(node.value, start=1)
+        )
+
+    def bound(self, count: int, loc: Location | None, path: str | None) -> None:
+        """Refuse, before any work, a spec that expands past MAX_INSTANCES layers."""
+        if count > MAX_INSTANCES:
+            message = f"this makes {count:,} layer instances, more than the {MAX_INSTANCES:,} cnncalc computes"
+            self.errors.append(error("spec", message, loc, path, "repeat" if path else None))
+
+    def layer_name(self, node: yaml.Node, path: str, kind: str) -> str | None:
         try:
             return text(node)
         except Bad as exc:
-            self.fail(f"name {exc}", exc.node, index, kind)
+            self.fail(f"name {exc}", exc.node, path, kind)
             return None
 
     @staticmethod
@@ -595,24 +662,23 @@ class _Loader:
         return message
 
 
-def in_file_order(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
-    """Sorted by line and column (stable, so one place keeps the order found); the unplaced ones first."""
-    return sorted(diagnostics, key=lambda d: d.loc or Location(0, 0))
+def load(source: str, input_volume: Volume | None = None) -> Spec:
+    """Parse the text of a spec; raise SpecError with every problem found, each with its line and column.
 
-
-def load(source: str) -> Spec:
-    """Parse the text of a spec; raise SpecError with every problem found, each with its line and column."""
+    `input_volume` overrides the spec's input, which may then be left out. The SpecError's `partial` holds the
+    layers before the first that failed, which can still be computed.
+    """
     root = compose(source)
     if root is not None and (unsafe := graph_errors(root)):
         # nothing else is read: a tag or a bomb says this is not a spec, and every value behind it would fail too
         raise SpecError(in_file_order(unsafe))
     loader = _Loader()
-    spec = loader.document(root)
+    spec = loader.document(root, input_volume)
     if loader.errors or spec is None:
-        raise SpecError(in_file_order(loader.errors))
+        raise SpecError(in_file_order(loader.errors), loader.partial)
     return spec
 
 
-def load_file(path: str) -> Spec:
+def load_file(path: str, input_volume: Volume | None = None) -> Spec:
     """Read and parse a spec file (`-` for standard input)."""
-    return load(read_source(path))
+    return load(read_source(path), input_volume)

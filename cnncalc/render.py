@@ -8,16 +8,21 @@ from __future__ import annotations
 from typing import Any
 
 from .diagnostics import Diagnostic
-from .engine import LayerResult, Memory, Report
-from .spec import Conv, Dense, Dropout, Layer, Pool, Sides
+from .engine import LayerResult, Memory, Report, walk
+from .spec import Concat, Conv, Dense, Dropout, Layer, Pool, Repeat, Residual, Sides
 
 SCHEMA_VERSION = 1
+TABLE_HEADERS = ("#", "layer", "config", "output", "params", "MACs", "RF", "jump", "P")
+NUMERIC_HEADERS = frozenset({"params", "MACs", "RF", "jump", "P"})
+FULL_FIELD_NOTE = (
+    "RF, jump, P: receptive field, jump and effective padding in input pixels; *: the field covers the whole input"
+)
 
 
 def padding_text(mode: object, sides: Sides | None) -> str:
-    """`same(0,1,0,1)` for an asymmetric SAME, `pad 1` for an even one, nothing for none."""
-    if sides is None or (mode == "valid" and not any(sides)):
-        return ""
+    """`same(0,1,0,1)` for an asymmetric SAME, `pad 1` for an even one, nothing where none is applied."""
+    if sides is None or not any(sides):
+        return "same" if mode == "same" else ""
     top, bottom, left, right = sides
     even = top == bottom == left == right
     amounts = str(top) if even else f"{top},{bottom},{left},{right}"
@@ -26,8 +31,9 @@ def padding_text(mode: object, sides: Sides | None) -> str:
     return f"pad {amounts}" if even else f"pad({amounts})"
 
 
-def _axes(pair: tuple[int, int], sep: str = "x") -> str:
-    return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}{sep}{pair[1]}"
+def axes(pair: tuple[int, int], sep: str = "x") -> str:
+    """`7` where both axes agree, `7x5` where they differ; thousands separated."""
+    return f"{pair[0]:,}" if pair[0] == pair[1] else f"{pair[0]:,}{sep}{pair[1]:,}"
 
 
 def config(result: LayerResult) -> str:
@@ -40,11 +46,11 @@ def config(result: LayerResult) -> str:
             parts.append(f"{layer.filters}")
         parts.append(f"{window[0]}x{window[1]}")
         if layer.stride != (1, 1):
-            parts.append(f"/{_axes(layer.stride)}")
+            parts.append(f"/{axes(layer.stride)}")
         parts.append(padding_text(layer.padding, result.padding))
         if isinstance(layer, Conv):
             if layer.dilation != (1, 1):
-                parts.append(f"dil {_axes(layer.dilation)}")
+                parts.append(f"dil {axes(layer.dilation)}")
             if layer.groups != 1:
                 parts.append(f"groups {layer.groups}")
         elif layer.ceil:
@@ -53,22 +59,29 @@ def config(result: LayerResult) -> str:
         parts.append(f"{layer.units}")
     elif isinstance(layer, Dropout):
         parts.append(f"rate {layer.rate:g}")
-    if isinstance(layer, (Conv, Dense)):
-        if not layer.bias:
+    elif isinstance(layer, Repeat):
+        parts.append(f"x{layer.times}")
+    elif isinstance(layer, Residual):
+        parts.append("add" if layer.shortcut else "add identity")
+    elif isinstance(layer, Concat):
+        parts.append(f"{len(layer.branches)} branches")
+    if isinstance(layer, (Conv, Dense, Residual)):
+        if not isinstance(layer, Residual) and not layer.bias:
             parts.append("no bias")
         if layer.activation:
             parts.append(layer.activation)
     return " ".join(part for part in parts if part)
 
 
-def layer_label(result: LayerResult) -> str:
-    return f"{result.kind} {result.name}" if result.name else result.kind
+def layer_label(result: LayerResult, indent: str = "  ") -> str:
+    """The kind and name, indented by depth under the block that holds it."""
+    label = f"{result.kind} {result.name}" if result.name else result.kind
+    return indent * result.depth + label
 
 
 def field_text(result: LayerResult) -> str:
     """`211`, or `211x195` where the axes differ; a `*` marks a field that covers the whole input."""
-    full = "*" if all(result.covers_input) else ""
-    return _axes(result.receptive_field) + full
+    return axes(result.receptive_field) + ("*" if all(result.covers_input) else "")
 
 
 def human_bytes(count: int) -> str:
@@ -86,10 +99,25 @@ def footer(report: Report, mem: Memory, batch: int, dtype: str) -> list[str]:
     return [
         f"params: {t.params:,} (trainable {t.trainable_params:,}, non-trainable {t.non_trainable_params:,})",
         f"MACs: {t.macs:,} (FLOPs = 2 x MACs = {t.flops:,})",
-        f"output: {t.output}   receptive field: {_axes(t.receptive_field, ' x ')}, jump {_axes(t.jump, ' x ')}",
+        f"output: {t.output}   receptive field: {axes(t.receptive_field, ' x ')}, jump {axes(t.jump, ' x ')}",
         f"memory, {dtype}: params {human_bytes(mem.param_bytes)}, "
         f"activations {human_bytes(mem.activation_bytes)} (batch {batch}: input and every layer output)",
     ]
+
+
+def table_row(result: LayerResult, indent: str = "  ") -> tuple[str, ...]:
+    """A row's cells in the table and Markdown views, numbers with thousands separators."""
+    return (
+        result.path,
+        layer_label(result, indent),
+        config(result),
+        str(result.output),
+        f"{result.params:,}",
+        f"{result.macs:,}",
+        field_text(result),
+        axes(result.jump),
+        axes(result.effective_padding),
+    )
 
 
 def diagnostic_dict(diagnostic: Diagnostic) -> dict[str, Any]:
@@ -106,8 +134,10 @@ def diagnostic_dict(diagnostic: Diagnostic) -> dict[str, Any]:
 
 
 def layer_dict(result: LayerResult) -> dict[str, Any]:
-    return {
+    """A row as JSON-ready data; a block keeps its own rows in `layers`, `shortcut` or `branches`."""
+    data = {
         "index": result.number,
+        "path": result.path,
         "kind": result.kind,
         "name": result.name,
         "config": config(result),
@@ -116,13 +146,24 @@ def layer_dict(result: LayerResult) -> dict[str, Any]:
         "trainable_params": result.trainable_params,
         "non_trainable_params": result.non_trainable_params,
         "macs": result.macs,
-        "flops": 2 * result.macs,
+        "flops": result.flops,
         "receptive_field": list(result.receptive_field),
         "jump": list(result.jump),
         "effective_padding": list(result.effective_padding),
         "padding": list(result.padding) if result.padding is not None else None,
         "covers_input": all(result.covers_input),
     }
+    layer = result.layer
+    if isinstance(layer, Repeat):
+        data["times"] = layer.times
+    if not result.folded:
+        if isinstance(layer, (Repeat, Residual)):
+            data["layers"] = [layer_dict(row) for row in result.layers]
+        if isinstance(layer, Residual):
+            data["shortcut"] = [layer_dict(row) for row in result.shortcut]
+        if isinstance(layer, Concat):
+            data["branches"] = [[layer_dict(row) for row in branch] for branch in result.branches]
+    return data
 
 
 def report_dict(report: Report, mem: Memory, batch: int, dtype: str) -> dict[str, Any]:
@@ -160,42 +201,25 @@ def render_json(report: Report, mem: Memory, batch: int, dtype: str) -> str:
 
 
 CSV_COLUMNS = (
-    "index", "kind", "name", "config", "out_h", "out_w", "out_c", "params", "trainable_params",
+    "path", "depth", "index", "kind", "name", "config", "out_h", "out_w", "out_c", "params", "trainable_params",
     "non_trainable_params", "macs", "rf_h", "rf_w", "jump_h", "jump_w", "effective_padding_h", "effective_padding_w",
 )  # fmt: skip
 
 
 def render_csv(report: Report) -> str:
-    """One row per layer, plain integers, for spreadsheets and pandas."""
+    """One row per layer (a block before its own), plain integers, for spreadsheets and pandas."""
     import csv
     import io
 
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for r in report.layers:
+    for r in walk(report.layers):
         writer.writerow(
-            [r.number, r.kind, r.name or "", config(r), *r.output, r.params, r.trainable_params,
+            [r.path, r.depth, r.number, r.kind, r.name or "", config(r), *r.output, r.params, r.trainable_params,
              r.non_trainable_params, r.macs, *r.receptive_field, *r.jump, *r.effective_padding]
         )  # fmt: skip
     return out.getvalue()
-
-
-TABLE_HEADERS = ("#", "layer", "config", "output", "params", "MACs", "RF", "jump")
-
-
-def table_row(result: LayerResult) -> tuple[str, ...]:
-    """A layer's cells in the table and Markdown views, numbers with thousands separators."""
-    return (
-        str(result.number),
-        layer_label(result),
-        config(result),
-        str(result.output),
-        f"{result.params:,}",
-        f"{result.macs:,}",
-        field_text(result),
-        _axes(result.jump),
-    )
 
 
 def render_markdown(report: Report, mem: Memory, batch: int, dtype: str, filename: str) -> str:
@@ -206,13 +230,11 @@ def render_markdown(report: Report, mem: Memory, batch: int, dtype: str, filenam
 
     title = report.name or filename
     lines = [f"**{title}**: input {report.input}", "", row(TABLE_HEADERS)]
-    lines.append(
-        "|" + "|".join("---:" if h in ("#", "params", "MACs", "RF", "jump") else "---" for h in TABLE_HEADERS) + "|"
-    )
-    lines += [row(table_row(r)) for r in report.layers]
+    lines.append("|" + "|".join("---:" if h in NUMERIC_HEADERS else "---" for h in TABLE_HEADERS) + "|")
+    # Markdown drops leading spaces in a cell: nested rows are indented with a visible mark
+    lines += [row(table_row(r, indent="· ")) for r in walk(report.layers)]
     lines.append("")
     lines += [f"- {line}" for line in footer(report, mem, batch, dtype)]
-    if any(all(r.covers_input) for r in report.layers):
-        lines.append("- `*`: the field covers the whole input")
+    lines.append(f"- {FULL_FIELD_NOTE}")
     lines += [f"- {d.format(filename)}" for d in report.warnings]
     return "\n".join(lines) + "\n"

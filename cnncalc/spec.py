@@ -110,8 +110,42 @@ class Activation(NamedTuple):
     option_locs: Mapping[str, Location] = _NONE
 
 
+class Repeat(NamedTuple):
+    """Its layers applied `times` times in a row."""
+
+    kind: str  # "repeat"
+    times: int
+    layers: tuple["Layer", ...]
+    name: str | None = None
+    loc: Location | None = None
+    option_locs: Mapping[str, Location] = _NONE
+
+
+class Residual(NamedTuple):
+    """`layers(x) + shortcut(x)`, then an optional activation; no shortcut layers is the identity."""
+
+    kind: str  # "residual"
+    layers: tuple["Layer", ...]
+    shortcut: tuple["Layer", ...] = ()
+    activation: str | None = None
+    name: str | None = None
+    loc: Location | None = None
+    option_locs: Mapping[str, Location] = _NONE
+
+
+class Concat(NamedTuple):
+    """Branches applied to the same input, their outputs stacked along the channels."""
+
+    kind: str  # "concat"
+    branches: tuple[tuple["Layer", ...], ...]
+    name: str | None = None
+    loc: Location | None = None
+    option_locs: Mapping[str, Location] = _NONE
+
+
 # every layer record has `kind`, `name`, `loc` (where the spec wrote it) and `option_locs`
-Layer = Conv | Pool | GlobalPool | Flatten | Dense | BatchNorm | Dropout | Activation
+Layer = Conv | Pool | GlobalPool | Flatten | Dense | BatchNorm | Dropout | Activation | Repeat | Residual | Concat
+Block = Repeat | Residual | Concat
 
 
 class Spec(NamedTuple):

@@ -8,44 +8,87 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from .engine import Memory, Report
-from .render import TABLE_HEADERS, footer, table_row
+from .engine import Memory, Report, walk
+from .render import FULL_FIELD_NOTE, NUMERIC_HEADERS, TABLE_HEADERS, footer, table_row
 
-_NUMERIC = {"#", "params", "MACs", "RF", "jump"}
-_WRAPPABLE = {"layer", "config"}
+_WRAPPABLE = frozenset({"layer", "config"})
+_NARROWEST = 8  # a wrapped name or config column keeps this many characters
 
 
-def render_table(report: Report, mem: Memory, batch: int, dtype: str, filename: str, fit: bool = True) -> Group:
-    """The layer table with totals and warnings under it; `fit` lets names and configs wrap to a narrow screen."""
-    rows = [table_row(result) for result in report.layers]
+def render_table(
+    report: Report, mem: Memory, batch: int, dtype: str, filename: str, width: int | None = None
+) -> tuple[Group, int]:
+    """The layer table with totals and warnings under it, and the width it needs.
+
+    On a screen `width` columns wide, names and configs wrap to fit; numbers are never cropped: where even
+    wrapped names leave too little room, the table keeps its natural width and the width it needs says so.
+    """
+    rows = [table_row(result) for result in walk(report.layers)]
+    natural = [max([len(header)] + [len(row[column]) for row in rows]) for column, header in enumerate(TABLE_HEADERS)]
+    borders = 3 * (len(TABLE_HEADERS) - 1)  # a space, a rule and a space between columns
+    natural_width = sum(natural) + borders
+    narrowest = sum(min(w, _NARROWEST) if h in _WRAPPABLE else w for h, w in zip(TABLE_HEADERS, natural, strict=True))
     title = Text(f"{report.name or filename}: input {report.input}", style="bold")
-    # Cells arrive laid out: aligned and with their one-space margins. Rich's own cell padding wraps every
-    # cell in a Padding renderable, and its measuring reads every cell: a third of the time of a big table.
-    table = Table(title=title, title_justify="left", header_style="bold", show_edge=False, padding=0)
+    if width is not None and narrowest + borders <= width < natural_width:
+        table = _wrapping_table(title, rows, natural)
+        needed = narrowest + borders
+    else:
+        table = _laid_out_table(title, rows, natural)
+        needed = natural_width
+    parts: list[Table | Text] = [table, Text("")]
+    parts += [Text(line) for line in footer(report, mem, batch, dtype)]
+    parts.append(Text(FULL_FIELD_NOTE, style="dim"))
+    for warning in report.warnings:
+        parts.append(Text(warning.format(filename), style="yellow"))
+    return Group(*parts), needed
+
+
+def _table(title: Text, padding: tuple[int, int]) -> Table:
+    return Table(
+        title=title, title_justify="default", header_style="bold", show_edge=False, padding=padding, pad_edge=False
+    )
+
+
+def _laid_out_table(title: Text, rows: list[tuple[str, ...]], widths: list[int]) -> Table:
+    """Cells arrive aligned and with their one-space margins, at their natural widths.
+
+    Rich's own cell padding wraps every cell in a Padding renderable, and its layout measures every cell: a
+    third of the drawing time of a big table, spared where nothing needs to wrap.
+    """
+    table = _table(title, (0, 0))
+    last = len(TABLE_HEADERS) - 1
     columns = []
-    for column, header in enumerate(TABLE_HEADERS):
-        width = max([len(header)] + [len(row[column]) for row in rows])
-        lay_out = _layout(width, header in _NUMERIC, first=column == 0, last=column == len(TABLE_HEADERS) - 1)
+    for column, (header, width) in enumerate(zip(TABLE_HEADERS, widths, strict=True)):
+        lay_out = _layout(width, header in NUMERIC_HEADERS, first=column == 0, last=column == last)
         columns.append(lay_out)
-        wrappable = fit and header in _WRAPPABLE  # names and configs may wrap; numbers never do
-        table.add_column(
-            Text(lay_out(header)),
-            no_wrap=not wrappable,
-            overflow="fold",
-            width=None if wrappable else len(lay_out(header)),
-            max_width=len(lay_out(header)) if wrappable else None,
-            style="cyan" if header == "output" else None,
-        )
+        table.add_column(Text(lay_out(header)), no_wrap=True, width=len(lay_out(header)), style=_style(header))
     for row in rows:
         # Text cells: a layer name like "conv[1]" is shown as written, never read as rich markup
         table.add_row(*(Text(lay_out(cell)) for lay_out, cell in zip(columns, row, strict=True)))
-    parts: list[Table | Text] = [table, Text("")]
-    parts += [Text(line) for line in footer(report, mem, batch, dtype)]
-    if any(all(r.covers_input) for r in report.layers):
-        parts.append(Text("*: the field covers the whole input", style="dim"))
-    for warning in report.warnings:
-        parts.append(Text(warning.format(filename), style="yellow"))
-    return Group(*parts)
+    return table
+
+
+def _wrapping_table(title: Text, rows: list[tuple[str, ...]], widths: list[int]) -> Table:
+    """Rich lays the cells out: names and configs wrap; numbers and volumes keep their width."""
+    table = _table(title, (0, 1))
+    for header, width in zip(TABLE_HEADERS, widths, strict=True):
+        wrappable = header in _WRAPPABLE
+        table.add_column(
+            Text(header),
+            justify="right" if header in NUMERIC_HEADERS else "left",
+            no_wrap=not wrappable,
+            overflow="fold",
+            width=None if wrappable else width,
+            min_width=min(width, _NARROWEST) if wrappable else None,
+            style=_style(header),
+        )
+    for row in rows:
+        table.add_row(*(Text(cell) for cell in row))
+    return table
+
+
+def _style(header: str) -> str | None:
+    return "cyan" if header == "output" else None
 
 
 def _layout(width: int, right: bool, first: bool, last: bool) -> Callable[[str], str]:

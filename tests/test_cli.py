@@ -35,7 +35,7 @@ def summary_json(*args: str) -> dict:  # type: ignore[type-arg]
 
 def test_lenet_table_matches_the_snapshot() -> None:
     # a whole-table snapshot: update tests/snapshots/lenet5.txt only on purpose, after a look
-    code, out, err = invoke("summary", "specs/lenet5.yaml")
+    code, out, err = invoke("summary", LENET)
     assert (code, err) == (0, "")
     assert out == (SNAPSHOTS / "lenet5.txt").read_text()
 
@@ -129,14 +129,15 @@ def test_spec_from_standard_input() -> None:
     assert json.loads(out)["totals"]["output"] == [4, 4, 1]
 
 
-def test_warnings_go_to_stderr_with_csv_and_into_the_json() -> None:
-    alexnet = str(SPECS / "alexnet.yaml")
-    code, out, err = invoke("summary", alexnet, "--format", "csv")
+def test_warnings_go_to_stderr_with_csv_and_into_the_json(tmp_path: Path) -> None:
+    spec = tmp_path / "floored.yaml"
+    spec.write_text("input: [224, 224, 3]\nlayers:\n  - conv: {filters: 64, kernel: 11, stride: 4}\n")
+    code, out, err = invoke("summary", str(spec), "--format", "csv")
     assert code == 0
     assert "warning" not in out
-    assert err.startswith(f"{alexnet}:6:45: warning: layer 1 (conv): height and width: (228 - 11) / 4 is not whole")
-    (warning,) = summary_json(alexnet)["warnings"]
-    assert (warning["line"], warning["column"], warning["layer"], warning["code"]) == (6, 45, 1, "floor")
+    assert err.startswith(f"{spec}:3:45: warning: layer 1 (conv): height and width: (224 - 11) / 4 is not whole")
+    (warning,) = summary_json(str(spec))["warnings"]
+    assert (warning["line"], warning["column"], warning["layer"], warning["code"]) == (3, 45, "1", "floor")
 
 
 @pytest.mark.parametrize(

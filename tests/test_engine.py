@@ -183,12 +183,18 @@ def test_same_padding_is_reported_per_side() -> None:
     assert report.layers[0].output == Volume(112, 112, 64)
 
 
-def test_floored_division_warns_with_the_rows_left_out() -> None:
-    report = analyse(Spec(Volume(224, 224, 3), (conv(64, 11, stride=4, padding=2),)))
+def test_floored_division_warns_with_the_input_rows_left_out() -> None:
+    # (224 - 11) / 4 = 53.25: 54 windows, and the last input row is never covered
+    report = analyse(Spec(Volume(224, 224, 3), (conv(64, 11, stride=4),)))
     (warning,) = report.warnings
     assert warning.code == "floor"
-    assert "(228 - 11) / 4 is not whole" in warning.message
-    assert "floored to 55" in warning.message
+    assert "(224 - 11) / 4 is not whole" in warning.message
+    assert "floored to 54 and the last input row and column is left out" in warning.message
+
+
+def test_a_floor_that_drops_only_padding_does_not_warn() -> None:
+    # AlexNet's conv1: (224 + 2 + 2 - 11) / 4 = 54.25, but the row left out is the last row of padding
+    assert analyse(Spec(Volume(224, 224, 3), (conv(64, 11, stride=4, padding=2),))).warnings == ()
 
 
 def test_exact_division_does_not_warn() -> None:

@@ -103,9 +103,9 @@ DOCUMENT = [
                  "unknown top-level key 'output'; allowed:", id="unknown-top-level-key-no-suggestion"),
     pytest.param("input: [32, 32, 3]\nlayers: []\n", 2, 9, "`layers` is empty", id="layers-empty"),
     pytest.param("input: [32, 32, 3]\nlayers:\n", 2, 8,
-                 "`layers` must be a list, got nothing (null)", id="layers-null"),
+                 "`layers` must be a list of layers, got nothing (null)", id="layers-null"),
     pytest.param("input: [32, 32, 3]\nlayers: flatten\n", 2, 9,
-                 "`layers` must be a list, got the string", id="layers-text"),
+                 "`layers` must be a list of layers, got the string", id="layers-text"),
     pytest.param("input: 32\nlayers: [flatten]\n", 1, 8,
                  "`input` must be [h, w, c], three positive integers, got the integer 32", id="input-scalar"),
     pytest.param("input: [32, 32]\nlayers: [flatten]\n", 1, 8,
@@ -584,14 +584,14 @@ def diagnostics(text: str) -> list[Diagnostic]:
 def test_diagnostic_of_a_bad_option() -> None:
     [found] = diagnostics(HEAD + "  - flatten\n  - conv: {filters: 8, kernel: 3, stride: 0}\n")
     message = "stride must be a positive integer, got 0"
-    assert found == Diagnostic("error", "spec", message, Location(4, 43), layer=2, kind="conv")
+    assert found == Diagnostic("error", "spec", message, Location(4, 43), layer="2", kind="conv")
     assert found.subject == "layer 2 (conv): stride must be a positive integer, got 0"
     assert found.format("net.yaml") == "net.yaml:4:43: error: layer 2 (conv): stride must be a positive integer, got 0"
 
 
 def test_diagnostic_of_an_unknown_kind_has_the_index_and_no_kind() -> None:
     [found] = diagnostics(HEAD + "  - conv2d: {filters: 8}\n")
-    assert (found.loc, found.layer, found.kind, found.code) == ((3, 5), 1, None, "spec")
+    assert (found.loc, found.layer, found.kind, found.code) == ((3, 5), "1", None, "spec")
     assert found.subject == "layer 1: unknown layer kind 'conv2d' (did you mean 'conv'?)"
 
 
@@ -622,7 +622,7 @@ def test_spec_error_carries_every_diagnostic_in_file_order() -> None:
     text = "layers:\n  - conv: {filters: 0, kernel: 3}\ninput: [32, 32, -1]\n"
     with pytest.raises(SpecError) as caught:
         load(text)
-    assert [(d.loc, d.layer) for d in caught.value.diagnostics] == [((2, 21), 1), ((3, 17), None)]
+    assert [(d.loc, d.layer) for d in caught.value.diagnostics] == [((2, 21), "1"), ((3, 17), None)]
     assert str(caught.value) == (
         "layer 1 (conv): filters must be a positive integer, got 0; input c must be a positive integer, got -1"
     )
