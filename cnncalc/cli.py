@@ -109,7 +109,7 @@ def summary(
         fail_with(exc, spec)
     mem = memory(report, batch, dtype)
     if output_format == "json":
-        click.echo(render.render_json(report, mem, batch, dtype), nl=False)
+        sys.stdout.writelines(render.json_chunks(report, mem, batch, dtype))
     elif output_format == "csv":
         click.echo(render.render_csv(report), nl=False)
         for warning in report.warnings:

@@ -5,6 +5,7 @@ Renderers take a report and return text; only the CLI prints.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from .diagnostics import Diagnostic
@@ -195,9 +196,15 @@ def report_dict(report: Report, mem: Memory, batch: int, dtype: str) -> dict[str
 
 
 def render_json(report: Report, mem: Memory, batch: int, dtype: str) -> str:
+    return "".join(json_chunks(report, mem, batch, dtype))
+
+
+def json_chunks(report: Report, mem: Memory, batch: int, dtype: str) -> Iterator[str]:
+    """The JSON text in pieces, so that a network of a million layers is written without building one string."""
     import json
 
-    return json.dumps(report_dict(report, mem, batch, dtype), indent=2) + "\n"
+    yield from json.JSONEncoder(indent=2).iterencode(report_dict(report, mem, batch, dtype))
+    yield "\n"
 
 
 CSV_COLUMNS = (
