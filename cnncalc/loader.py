@@ -374,7 +374,8 @@ def rate(node: yaml.Node) -> float:
     if type(value) not in (int, float):
         raise wrong(node, what)
     if not 0 <= value < 1:  # also refuses NaN
-        raise Bad(f"must be {what}, got {clip(node.value)}", node)
+        rounded = f", which is {value!r} as a float" if str(value) != node.value else ""
+        raise Bad(f"must be {what}, got {clip(node.value)}{rounded}", node)
     return float(value)
 
 

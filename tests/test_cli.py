@@ -156,11 +156,25 @@ def test_every_help_ends_with_an_example() -> None:
         assert out.strip().splitlines()[-1].strip().startswith("Example: cnncalc")
 
 
-def test_python_dash_m_and_no_color(tmp_path: Path) -> None:
-    env = {**os.environ, "NO_COLOR": "1", "FORCE_COLOR": ""}
-    done = subprocess.run(
-        [sys.executable, "-m", "cnncalc", "summary", LENET], capture_output=True, text=True, env=env, timeout=60
+def run_module(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    # the colour switches come from the test alone, not from the shell that runs it
+    environment = {key: value for key, value in os.environ.items() if key not in ("NO_COLOR", "FORCE_COLOR")}
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "cnncalc", *args], capture_output=True, text=True, env=environment, timeout=60
     )
+
+
+def test_python_dash_m_runs_the_cli() -> None:
+    done = run_module("summary", LENET)
     assert done.returncode == 0
-    assert "\x1b[" not in done.stdout
     assert "params: 61,706" in done.stdout
+
+
+def test_colour_on_a_terminal_and_none_with_no_color() -> None:
+    # FORCE_COLOR makes rich treat the pipe as a terminal; the volumes are drawn in cyan (ESC[36m)
+    coloured = run_module("summary", LENET, FORCE_COLOR="1")
+    plain = run_module("summary", LENET, FORCE_COLOR="1", NO_COLOR="1")
+    assert "\x1b[36m" in coloured.stdout
+    assert "\x1b[36m" not in plain.stdout
+    assert "params: 61,706" in plain.stdout
