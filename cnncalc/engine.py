@@ -5,8 +5,8 @@ Every size is an exact integer, computed per axis (height, then width).
 """
 
 # annotations stay eager here: NamedTuple would compile every string annotation at start-up
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, NamedTuple, Protocol
 
 from .diagnostics import Diagnostic, SpecError, error, warning
 from .spec import (
@@ -32,8 +32,10 @@ DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 AXES = ("height", "width")
 
 
-# reports a problem with the layer at hand: (code, message, severity, option), located at the option if given
-Problem = Callable[..., None]
+class Problem(Protocol):
+    """Reports a problem with the layer at hand, located at `option` where it is given."""
+
+    def __call__(self, code: str, message: str, severity: str = "error", option: str | None = None) -> None: ...
 
 
 class ShapeError(ValueError):
