@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import functools
+import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 torch = pytest.importorskip("torch")
 
 import torch_reference  # noqa: E402  (needs torch)
 from torch import nn  # noqa: E402
 
+from cnncalc.cli import cli  # noqa: E402
 from cnncalc.diagnostics import SpecError  # noqa: E402
 from cnncalc.engine import analyse  # noqa: E402
 from cnncalc.loader import load, load_file  # noqa: E402
@@ -27,25 +30,21 @@ def spec_text(input: tuple[int, int, int], *layers: str) -> str:
     return "\n".join([f"input: [{h}, {w}, {c}]", "layers:", *(f"  - {layer}" for layer in layers)]) + "\n"
 
 
-class TorchRun(NamedTuple):
-    outputs: list[Volume]
-    trainable: list[int]  # per layer
-    running: list[int]  # per layer: batchnorm's running mean and variance
-    padding: list[tuple[int, int, int, int]]  # per layer: top, bottom, left, right
+def summary_json(path: Path) -> dict[str, Any]:
+    """What `cnncalc summary PATH --format json` prints, read back."""
+    result = CliRunner().invoke(cli, ["summary", str(path), "--format", "json"])
+    assert (result.exit_code, result.stderr) == (0, ""), result.stderr
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
 
 
-@functools.cache
-def torch_run(path: Path) -> TorchRun:
-    """Build the spec's model in PyTorch and run one sample through it (once per spec: VGG16 is 138M params)."""
-    spec = load_file(str(path))
-    modules = torch_reference.build(spec)
-    outputs = torch_reference.forward(modules, spec.input, batch=1)
-    return TorchRun(
-        outputs,
-        [torch_reference.trainable_params(m) for m in modules],
-        [torch_reference.running_stats(m) for m in modules],
-        [torch_reference.applied_padding(m) for m in modules],
-    )
+def rows(layers: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Every row of the JSON tree, a block before its own: layers, then shortcut, then branches."""
+    for row in layers:
+        yield row
+        yield from rows(row.get("layers", []))
+        yield from rows(row.get("shortcut", []))
+        for branch in row.get("branches", []):
+            yield from rows(branch)
 
 
 # -- the specs in specs/ -----------------------------------------------------------------------------
@@ -53,19 +52,35 @@ def torch_run(path: Path) -> TorchRun:
 
 @pytest.mark.parametrize("path", SPECS, ids=[path.stem for path in SPECS])
 def test_spec_matches_a_pytorch_forward_pass(path: Path) -> None:
-    report = analyse(load_file(str(path)))
-    run = torch_run(path)
-    assert run.outputs == [layer.output for layer in report.layers]
-    assert run.trainable == [layer.trainable_params for layer in report.layers]
-    assert sum(run.trainable) == report.totals.trainable_params
-    assert sum(run.running) == report.totals.non_trainable_params
-    for layer, padding in zip(report.layers, run.padding, strict=True):
-        assert layer.padding in (None, padding)
+    report = summary_json(path)
+    run = torch_reference.run_file(path)
+    # the spec's own layers, one by one: the JSON's top-level list is the model's top-level modules
+    top = report["layers"]
+    assert [row["path"] for row in top] == run.top_level
+    assert [Volume(*row["output"]) for row in top] == [run.outputs[at] for at in run.top_level]
+    assert [row["trainable_params"] for row in top] == [run.trainable[at] for at in run.top_level]
+    assert [row["non_trainable_params"] for row in top] == [run.running[at] for at in run.top_level]
+    # and every row inside the blocks: each repetition, the shortcut, every branch
+    every = list(rows(top))
+    assert {row["path"] for row in every} == set(run.outputs)
+    for row in every:
+        at = row["path"]
+        assert Volume(*row["output"]) == run.outputs[at], at
+        assert (row["trainable_params"], row["non_trainable_params"]) == (run.trainable[at], run.running[at])
+        if row["padding"] is not None:
+            assert tuple(row["padding"]) == run.padding[at], at
+    totals = report["totals"]
+    assert Volume(*totals["output"]) == run.outputs[run.top_level[-1]]
+    assert totals["trainable_params"] == sum(run.trainable[at] for at in run.top_level)
+    assert totals["non_trainable_params"] == sum(run.running[at] for at in run.top_level)
 
 
 def test_the_specs_are_there() -> None:
     # a glob that finds nothing would parametrize nothing and pass
-    assert {path.stem for path in SPECS} >= {"alexnet", "lenet5", "vgg16"}
+    assert {path.stem for path in SPECS} >= {
+        *("alexnet", "lenet5", "vgg16", "vgg19", "resnet18", "resnet50"),
+        *("mobilenet_v1", "mobilenet_v2", "googlenet_inception3a"),
+    }
 
 
 @pytest.mark.parametrize(
@@ -79,7 +94,8 @@ def test_the_specs_are_there() -> None:
 )
 def test_published_parameter_counts(stem: str, params: int) -> None:
     path = next(path for path in SPECS if path.stem == stem)
-    assert sum(torch_run(path).trainable) == params
+    run = torch_reference.run_file(path)
+    assert sum(run.trainable[top] for top in run.top_level) == params
     report = analyse(load_file(str(path)))
     assert report.totals.trainable_params == params
     assert report.totals.params == params  # no batchnorm: nothing non-trainable

@@ -3,25 +3,35 @@
 Nothing here computes a size: every output volume comes from a real forward pass, so the only arithmetic is
 TensorFlow's SAME split, which PyTorch has no module for at a stride above 1 (it is done at run time, as TF does).
 Weights and linear layers are lazy: PyTorch infers every `in_channels` and `in_features` on the first forward.
+Blocks are modules too: a repeat is its layers built afresh for each repetition, a residual adds its two paths, a
+concat stacks its branches' channels; an add or a concat of mismatched shapes fails in PyTorch itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import functools
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import NamedTuple
 
 import torch
 from torch import nn
 from torch.nn import functional
 
+from cnncalc.loader import load_file
 from cnncalc.spec import (
     Activation,
     BatchNorm,
+    Concat,
     Conv,
     Dense,
     Dropout,
     Flatten,
     GlobalPool,
+    Layer,
     Pool,
+    Repeat,
+    Residual,
     Spec,
     Volume,
 )
@@ -87,6 +97,31 @@ def activation(name: str) -> nn.Module:
     return _ACTIVATIONS[name]()
 
 
+class Add(nn.Module):
+    """A residual block: `layers(x) + shortcut(x)`, then its activation; an empty shortcut is the identity."""
+
+    def __init__(self, layers: nn.Sequential, shortcut: nn.Sequential, after: nn.Module | None) -> None:
+        super().__init__()
+        self.layers, self.shortcut = layers, shortcut
+        self.after = after if after is not None else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # an empty nn.Sequential returns its input: the identity shortcut
+        return self.after(self.layers(x) + self.shortcut(x))  # type: ignore[no-any-return]
+
+
+class ChannelConcat(nn.Module):
+    """A concat block: every branch applied to the same input, the outputs stacked along the channels."""
+
+    def __init__(self, branches: Iterable[nn.Sequential]) -> None:
+        super().__init__()
+        self.branches = nn.ModuleList(branches)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # (N, C, H, W): channels are dimension 1; torch.cat refuses branches whose h or w differ
+        return torch.cat([branch(x) for branch in self.branches], dim=1)
+
+
 def _padding(
     padding: str | Sides,
     kernel: tuple[int, int],
@@ -105,8 +140,46 @@ def _padding(
     return [nn.ConstantPad2d((left, right, top, bottom), value)], (0, 0)
 
 
-def layer_module(layer: object) -> nn.Module:
-    """The PyTorch module for one spec layer; a conv or dense layer's activation comes with it."""
+def layer_module(layer: object, path: str = "", paths: dict[str, nn.Module] | None = None) -> nn.Module:
+    """The PyTorch module for one spec layer; a conv or dense layer's activation comes with it.
+
+    A block's module holds a module for each of its rows; `paths`, if given, gets every module by its row's path,
+    numbered as cnncalc numbers its rows: "3.2" (layer 2 of block 3; a repeat's instances numbered on across its
+    repetitions), "3.s1" (the shortcut's first layer), "3.b2.1" (the first layer of the second branch).
+    """
+    if isinstance(layer, Repeat):
+        instances = [
+            module
+            for repetition in range(layer.times)
+            for module in _modules(layer.layers, f"{path}.", paths, first=repetition * len(layer.layers) + 1)
+        ]
+        return _record(nn.Sequential(*instances), path, paths)
+    if isinstance(layer, Residual):
+        after = activation(layer.activation) if layer.activation else None
+        main = nn.Sequential(*_modules(layer.layers, f"{path}.", paths))
+        shortcut = nn.Sequential(*_modules(layer.shortcut, f"{path}.s", paths))
+        return _record(Add(main, shortcut, after), path, paths)
+    if isinstance(layer, Concat):
+        branches = [
+            nn.Sequential(*_modules(branch, f"{path}.b{k}.", paths)) for k, branch in enumerate(layer.branches, 1)
+        ]
+        return _record(ChannelConcat(branches), path, paths)
+    return _record(_leaf_module(layer), path, paths)
+
+
+def _record(module: nn.Module, path: str, paths: dict[str, nn.Module] | None) -> nn.Module:
+    if paths is not None:
+        paths[path] = module
+    return module
+
+
+def _modules(
+    layers: Sequence[Layer], prefix: str, paths: dict[str, nn.Module] | None, first: int = 1
+) -> list[nn.Module]:
+    return [layer_module(layer, f"{prefix}{number}", paths) for number, layer in enumerate(layers, start=first)]
+
+
+def _leaf_module(layer: object) -> nn.Module:
     if isinstance(layer, Conv):
         pad, (ph, pw) = _padding(layer.padding, layer.kernel, layer.stride, layer.dilation, 0.0)
         conv = nn.LazyConv2d(
@@ -146,9 +219,12 @@ def layer_module(layer: object) -> nn.Module:
     raise Unsupported(f"no PyTorch module for layer kind {getattr(layer, 'kind', layer)!r}")
 
 
-def build(spec: Spec) -> list[nn.Module]:
-    """One module per layer of `spec`, in evaluation mode (batchnorm uses its running statistics)."""
-    return [layer_module(layer).eval() for layer in spec.layers]
+def build(spec: Spec, paths: dict[str, nn.Module] | None = None) -> list[nn.Module]:
+    """One module per top-level layer of `spec`, in evaluation mode (batchnorm uses its running statistics).
+
+    `paths`, if given, gets the module of every row, blocks' inner rows included, by the row's path.
+    """
+    return [module.eval() for module in _modules(spec.layers, "", paths)]
 
 
 def volume(x: torch.Tensor) -> Volume:
@@ -202,3 +278,46 @@ def applied_padding(module: nn.Module) -> Sides:
             continue
         sides = [a + b for a, b in zip(sides, found, strict=True)]
     return sides[0], sides[1], sides[2], sides[3]
+
+
+WINDOWED = (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)
+
+
+class Run(NamedTuple):
+    """What PyTorch makes of a spec, by row path (every depth): output volume, parameters, running statistics."""
+
+    outputs: dict[str, Volume]
+    trainable: dict[str, int]
+    running: dict[str, int]  # batchnorm's running mean and variance
+    padding: dict[str, Sides]  # top, bottom, left, right; for the windowed layers (conv, pool) only
+    top_level: list[str]  # the paths of the spec's own layers, in order
+
+
+def run(spec: Spec) -> Run:
+    """Build the spec's model and run one sample through it, each row's output caught as it passes."""
+    paths: dict[str, nn.Module] = {}
+    modules = build(spec, paths)
+    outputs: dict[str, Volume] = {}
+    for path, module in paths.items():
+
+        def catch(_module: nn.Module, _input: object, output: torch.Tensor, path: str = path) -> None:
+            # a block's own output: a repeat's is its last instance's, a residual's the sum after its activation
+            outputs[path] = volume(output)
+
+        module.register_forward_hook(catch)
+    forward(modules, spec.input, batch=1)
+    # a conv's or pool's own module holds the nn.Conv2d or pool itself; a block's holds only other rows' modules
+    windowed = {path for path, module in paths.items() if any(isinstance(m, WINDOWED) for m in module.children())}
+    return Run(
+        outputs,
+        {path: trainable_params(module) for path, module in paths.items()},
+        {path: running_stats(module) for path, module in paths.items()},
+        {path: applied_padding(paths[path]) for path in windowed},
+        [str(number) for number in range(1, len(modules) + 1)],
+    )
+
+
+@functools.cache
+def run_file(path: Path) -> Run:
+    """`run` of a spec file, once per file: VGG19 is 143M parameters."""
+    return run(load_file(str(path)))
