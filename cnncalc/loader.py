@@ -515,8 +515,12 @@ class _Loader:
         if volume is None:
             return None
         # the layers before the first that failed can still be computed, to report their errors too
-        readable = built[: built.index(None)] if None in built else built
-        self.partial = Spec(volume, tuple(readable), name, description, expect, input_loc)  # type: ignore[arg-type]
+        readable: list[Layer] = []
+        for layer in built:
+            if layer is None:
+                break
+            readable.append(layer)
+        self.partial = Spec(volume, tuple(readable), name, description, expect, input_loc)
         return None if self.errors else self.partial
 
     def top_text(self, entry: tuple[yaml.Node, yaml.Node] | None) -> str | None:

@@ -178,3 +178,31 @@ def test_colour_on_a_terminal_and_none_with_no_color() -> None:
     assert "\x1b[36m" in coloured.stdout
     assert "\x1b[36m" not in plain.stdout
     assert "params: 61,706" in plain.stdout
+
+
+def test_errors_of_reading_and_of_computing_come_together(tmp_path: Path) -> None:
+    # layer 3 cannot be read; layers 1 and 2 can still be computed, and are wrong too
+    spec = tmp_path / "bad.yaml"
+    spec.write_text(
+        "input: [32, 32, 3]\n"
+        "layers:\n"
+        "  - conv: {filters: 16, kernel: 3, groups: 2}\n"
+        "  - dense: {units: 10}\n"
+        "  - conv: {filters: 8, kernel: 3, stride: 0}\n"
+    )
+    code, out, err = invoke("summary", str(spec))
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        f"{spec}:3:44: error: layer 1 (conv): groups 2 must divide both the input channels (3) and the filters (16)",
+        f"{spec}:4:5: error: layer 2 (dense): dense needs a 1 x 1 x n input, got 30 x 30 x 16: add `flatten` before it",
+        f"{spec}:5:43: error: layer 3 (conv): stride must be a positive integer, got 0",
+    ]
+
+
+def test_input_on_the_command_line_stands_in_for_a_missing_one(tmp_path: Path) -> None:
+    spec = tmp_path / "no-input.yaml"
+    spec.write_text("layers:\n  - conv: {filters: 4, kernel: 3}\n")
+    assert summary_json(str(spec), "--input", "8x8x1")["totals"]["output"] == [6, 6, 4]
+    code, _, err = invoke("summary", str(spec))
+    assert code == 2
+    assert err == f"{spec}:1:1: error: missing `input`\n"

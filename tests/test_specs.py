@@ -36,7 +36,7 @@ def test_vgg16_macs_and_receptive_field() -> None:
     # torchvision lists 15.47 GFLOPS for vgg16, counting multiply-adds
     assert vgg.totals.macs == 15_470_264_320
     by_name = {r.name: r for r in vgg.layers}
-    # Araujo et al. (Distill 2019): VGG16's conv5_3 sees 196 pixels; pool5 212, effective stride 32, padding 90
+    # Araujo et al. (Distill 2019) give pool5 212, effective stride 32, padding 90; conv5_3 sees 212 - (2 - 1) * 16
     conv5_3 = by_name["conv5"].layers[-1]  # the last of the three convs the repeat `conv5` holds
     assert (conv5_3.path, conv5_3.receptive_field) == ("9.3", (196, 196))
     assert (by_name["pool5"].receptive_field, by_name["pool5"].jump) == ((212, 212), (32, 32))
