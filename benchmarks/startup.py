@@ -34,6 +34,8 @@ def commands() -> dict[str, list[str]]:
     return {
         "python -c pass": [sys.executable, "-c", "pass"],
         "import baseline": [sys.executable, "-c", "import click, yaml, rich.console, rich.table"],
+        # the floor under any JSON run: the two libraries it cannot do without
+        "import click, yaml": [sys.executable, "-c", "import click, yaml"],
         "summary (table)": [cnncalc, "summary", SPEC],
         "summary --format json": [cnncalc, "summary", SPEC, "--format", "json"],
     }

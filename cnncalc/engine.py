@@ -6,7 +6,7 @@ Every size is an exact integer, computed per axis (height, then width).
 
 # annotations stay eager here: NamedTuple would compile every string annotation at start-up
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from .diagnostics import Diagnostic, SpecError, error, warning
 from .spec import (
@@ -32,10 +32,12 @@ DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 AXES = ("height", "width")
 
 
-class Problem(Protocol):
-    """Reports a problem with the layer at hand, located at `option` where it is given."""
+if TYPE_CHECKING:  # a Protocol class costs start-up time; the annotations below name it as a string
 
-    def __call__(self, code: str, message: str, severity: str = "error", option: str | None = None) -> None: ...
+    class Problem(Protocol):
+        """Reports a problem with the layer at hand, located at `option` where it is given."""
+
+        def __call__(self, code: str, message: str, severity: str = "error", option: str | None = None) -> None: ...
 
 
 class ShapeError(ValueError):
@@ -333,7 +335,7 @@ class _Analysis:
                 results.append(result)
         return _Run(tuple(results), state, trainable, non_trainable, macs)
 
-    def reporter(self, layer: Layer, path: str, note: str) -> Problem:
+    def reporter(self, layer: Layer, path: str, note: str) -> "Problem":
         """Report problems with one layer, located at the option at fault where there is one."""
 
         def problem(code: str, message: str, severity: str = "error", option: str | None = None) -> None:
@@ -449,7 +451,7 @@ class _Analysis:
             **rows,
         ), state
 
-    def meet(self, runs: list[_Run], names: Sequence[str], volume: Volume, problem: Problem) -> _State:
+    def meet(self, runs: list[_Run], names: Sequence[str], volume: Volume, problem: "Problem") -> _State:
         """Paths meeting in a new tensor (an add, a concat): its field, and a warning where they do not line up."""
         fields, mismatches = merge([run.state.fields for run in runs])
         if mismatches:
@@ -472,7 +474,7 @@ class _Step(NamedTuple):
     windows: tuple[tuple[int, int, int], ...] = ()  # per axis: effective kernel, stride, padding before
 
 
-def _step(layer: Layer, volume: Volume, problem: Problem) -> _Step:
+def _step(layer: Layer, volume: Volume, problem: "Problem") -> _Step:
     if isinstance(layer, Conv):
         return _conv(layer, volume, problem)
     if isinstance(layer, Pool):
@@ -496,7 +498,9 @@ def _step(layer: Layer, volume: Volume, problem: Problem) -> _Step:
     raise TypeError(f"no rule for layer kind {layer.kind!r}")
 
 
-def _windowed(layer: Conv | Pool, volume: Volume, kernel: Pair, dilation: Pair, problem: Problem) -> tuple[Axis, Axis]:
+def _windowed(
+    layer: Conv | Pool, volume: Volume, kernel: Pair, dilation: Pair, problem: "Problem"
+) -> tuple[Axis, Axis]:
     ceil = isinstance(layer, Pool) and layer.ceil
     axes = []
     for axis in range(2):
@@ -533,7 +537,7 @@ def _sides(h: Axis, w: Axis) -> Sides:
     return (h.pad_before, h.pad_after, w.pad_before, w.pad_after)
 
 
-def _conv(layer: Conv, volume: Volume, problem: Problem) -> _Step:
+def _conv(layer: Conv, volume: Volume, problem: "Problem") -> _Step:
     if volume.c % layer.groups or layer.filters % layer.groups:
         problem(
             "groups",
@@ -558,7 +562,7 @@ def _conv(layer: Conv, volume: Volume, problem: Problem) -> _Step:
     )
 
 
-def _pool(layer: Pool, volume: Volume, problem: Problem) -> _Step:
+def _pool(layer: Pool, volume: Volume, problem: "Problem") -> _Step:
     if layer.ceil and layer.padding == "same":
         problem("ceil-same", "ceil goes with explicit padding only, not with `same`", option="ceil")
     if not isinstance(layer.padding, str):
