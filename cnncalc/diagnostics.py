@@ -9,7 +9,7 @@ from .spec import Location
 class Diagnostic(NamedTuple):
     """One finding about a spec, e.g. `layer 3 (conv): stride must be a positive integer, got 0`."""
 
-    severity: str  # "error" or "warning"
+    severity: str  # "error", "warning" or "note"
     code: str
     message: str
     loc: Location | None = None
@@ -25,10 +25,23 @@ class Diagnostic(NamedTuple):
             return f"layer {self.layer}: {self.message}"
         return f"layer {self.layer} ({self.kind}): {self.message}"
 
+    def annotation(self, filename: str) -> str:
+        """A GitHub Actions workflow command: `::error file=net.yaml,line=3,col=5::layer 1 (conv): ...`."""
+        line, column = self.loc if self.loc else (1, 1)
+        level = {"error": "error", "warning": "warning"}.get(self.severity, "notice")
+        where = f"file={_escape(filename, True)},line={line},col={column}"
+        return f"::{level} {where},title=cnncalc::{_escape(self.subject)}"
+
     def format(self, filename: str) -> str:
         """`FILE:LINE:COL: severity: message`, the form editors and CI logs understand."""
         line, column = self.loc if self.loc else (1, 1)
         return f"{filename}:{line}:{column}: {self.severity}: {self.subject}"
+
+
+def _escape(text: str, property_value: bool = False) -> str:
+    """GitHub's workflow-command escaping: % CR LF always, and : , within a property."""
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if property_value else text
 
 
 class SpecError(Exception):

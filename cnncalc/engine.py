@@ -139,7 +139,8 @@ class LayerResult(NamedTuple):
     jump: Pair = (1, 1)
     effective_padding: Pair = (0, 0)
     padding: Sides | None = None  # the zero padding applied, for windowed layers
-    covers_input: tuple[bool, bool] = (False, False)  # the first output's field spans the whole input
+    # the field is at least as large as the input: the outputs near the centre see all of it
+    covers_input: tuple[bool, bool] = (False, False)
     # a block's own rows: its layers (every repetition's, for a repeat), a residual's shortcut, a concat's
     # branches; none where `analyse(depth=...)` folded them into the block
     layers: tuple["LayerResult", ...] = ()
@@ -356,7 +357,7 @@ class _Analysis:
             receptive_field=(h.r, w.r),
             jump=(h.j, w.j),
             effective_padding=(h.p, w.p),
-            covers_input=(h.r - h.p >= self.input.h, w.r - w.p >= self.input.w),
+            covers_input=(h.r >= self.input.h, w.r >= self.input.w),
             **more,
         )
 

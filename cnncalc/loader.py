@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 import yaml
 
+from .counts import parse_count
 from .diagnostics import Diagnostic, SpecError, error, in_file_order
 from .spec import (
     ACTIVATIONS,
@@ -22,6 +23,7 @@ from .spec import (
     Conv,
     Dense,
     Dropout,
+    Expectation,
     Flatten,
     GlobalPool,
     Layer,
@@ -63,11 +65,6 @@ class Bad(Exception):
     def __init__(self, message: str, node: yaml.Node) -> None:
         super().__init__(message)
         self.node = node
-
-
-class Located(NamedTuple):
-    value: Any
-    loc: Location
 
 
 def where(node: yaml.Node) -> Location:
@@ -386,6 +383,36 @@ def text(node: yaml.Node) -> str:
     return value
 
 
+def count(node: yaml.Node) -> int:
+    """A count: an integer, or text such as `70k`, `1.2M`, `3G`."""
+    if isinstance(node, yaml.ScalarNode) and node.tag == _STR:
+        try:
+            return parse_count(node.value)
+        except ValueError as exc:
+            raise Bad(f"must be a count such as 61706, 70k or 1.2M, got {describe(node)}", node) from exc
+    return integer(node, minimum=0)
+
+
+def volume(node: yaml.Node) -> Volume:
+    """[h, w, c]."""
+    if not isinstance(node, yaml.SequenceNode) or len(node.value) != 3:
+        raise Bad(f"must be [h, w, c], three positive integers, got {describe(node)}", node)
+    h, w, c = (integer(item) for item in node.value)
+    return Volume(h, w, c)
+
+
+# what `expect:` takes: the key and how its value is read
+EXPECT: dict[str, Callable[[yaml.Node], Any]] = {
+    "output": volume,
+    "params": count,
+    "trainable_params": count,
+    "non_trainable_params": count,
+    "max_params": count,
+    "max_macs": count,
+    "receptive_field": pair,
+}
+
+
 class Option(NamedTuple):
     parse: Callable[[yaml.Node], Any] | None  # None: a list of layers, which the loader reads itself
     required: bool = False
@@ -507,7 +534,7 @@ class _Loader:
         volume = self.volume(found["input"][1]) if "input" in found else None
         input_loc = where(found["input"][1]) if "input" in found else None
         built = self.built(found["layers"][1]) if "layers" in found else []
-        expect = self.expect(found["expect"][1]) if "expect" in found else None
+        expect = self.expect(found["expect"][1]) if "expect" in found else ()
         layers = tuple(layer for layer in built if layer is not None)
         if layers and not self.errors:
             self.bound(instances(layers), where(found["layers"][1]), None)
@@ -544,11 +571,24 @@ class _Loader:
                 self.fail(f"input {axis} {exc}", exc.node)
         return Volume(*sizes) if len(sizes) == 3 else None
 
-    def expect(self, node: yaml.Node) -> dict[str, Located] | None:
+    def expect(self, node: yaml.Node) -> tuple[Expectation, ...]:
+        """What the spec must add up to, each value typed and located."""
         if not isinstance(node, yaml.MappingNode):
             self.fail(f"`expect` must be a mapping, got {describe(node)}", node)
-            return None
-        return {key: Located(value, where(value)) for key, _, value in self.items(node)}
+            return ()
+        found = []
+        for key, key_node, value_node in self.items(node):
+            if key not in EXPECT:
+                message = (
+                    f"unknown expectation {clip(key)!r}{_suggest(key, EXPECT)}; `expect` takes: {', '.join(EXPECT)}"
+                )
+                self.fail(message, key_node)
+                continue
+            try:
+                found.append(Expectation(key, EXPECT[key](value_node), where(value_node)))
+            except Bad as exc:
+                self.fail(f"expect {key} {exc}", exc.node)
+        return tuple(found)
 
     def layers(
         self, node: yaml.Node, prefix: str = "", what: str = "`layers`", empty_ok: bool = False

@@ -1,14 +1,19 @@
-"""A spec file in, a report out: the loader and the engine together, with every problem found by either."""
+"""Spec files in, reports out: the loader and the engine together, with every problem found by either."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable, Iterator
+
 from .diagnostics import SpecError, in_file_order
 from .engine import Report, analyse
-from .loader import load_file
-from .spec import Volume
+from .loader import STDIN, load_file
+from .spec import Spec, Volume
+
+SPEC_SUFFIXES = (".yaml", ".yml")
 
 
-def analyse_file(path: str, input_volume: Volume | None = None, depth: int | None = None) -> Report:
+def analyse_file(path: str, input_volume: Volume | None = None, depth: int | None = None) -> tuple[Spec, Report]:
     """Read and compute a spec file (`-`: standard input); SpecError lists the problems of both steps in file order.
 
     Where reading fails at some layer, the layers before it are still computed, so that their errors are reported
@@ -24,4 +29,17 @@ def analyse_file(path: str, input_volume: Volume | None = None, depth: int | Non
         except SpecError as more:
             raise SpecError(in_file_order(failed.diagnostics + more.diagnostics)) from None
         raise
-    return analyse(spec, depth)
+    return spec, analyse(spec, depth)
+
+
+def spec_files(paths: Iterable[str]) -> Iterator[str]:
+    """The paths given, a directory standing for the `*.yaml` and `*.yml` files below it (hidden ones left out)."""
+    for path in paths:
+        if path != STDIN and os.path.isdir(path):
+            for root, folders, files in os.walk(path):
+                folders[:] = sorted(folder for folder in folders if not folder.startswith("."))
+                for name in sorted(files):
+                    if name.endswith(SPEC_SUFFIXES) and not name.startswith("."):
+                        yield os.path.join(root, name)
+        else:
+            yield path

@@ -16,7 +16,7 @@ SCHEMA_VERSION = 1
 TABLE_HEADERS = ("#", "layer", "config", "output", "params", "MACs", "RF", "jump", "P")
 NUMERIC_HEADERS = frozenset({"params", "MACs", "RF", "jump", "P"})
 FULL_FIELD_NOTE = (
-    "RF, jump, P: receptive field, jump and effective padding in input pixels; *: the field covers the whole input"
+    "RF, jump, P: receptive field, jump and effective padding in input pixels; *: a field as large as the input"
 )
 
 
@@ -81,7 +81,7 @@ def layer_label(result: LayerResult, indent: str = "  ") -> str:
 
 
 def field_text(result: LayerResult) -> str:
-    """`211`, or `211x195` where the axes differ; a `*` marks a field that covers the whole input."""
+    """`211`, or `211x195` where the axes differ; a `*` marks a field as large as the input."""
     return axes(result.receptive_field) + ("*" if all(result.covers_input) else "")
 
 

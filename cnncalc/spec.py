@@ -4,7 +4,7 @@ Records are NamedTuples: immutable like frozen dataclasses, and far cheaper to d
 """
 
 # annotations stay eager here: NamedTuple would compile every string annotation at start-up
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -148,6 +148,28 @@ Layer = Conv | Pool | GlobalPool | Flatten | Dense | BatchNorm | Dropout | Activ
 Block = Repeat | Residual | Concat
 
 
+class Expectation(NamedTuple):
+    """One thing a spec must add up to, e.g. `max_params: 70k`; from the spec's `expect:` or the command line."""
+
+    key: str  # output, params, trainable_params, non_trainable_params, max_params, max_macs, receptive_field
+    value: Any  # a Volume, a count, or a (height, width) field
+    loc: Location | None = None  # None: given on the command line
+
+
+def layer_tree(layers: tuple[Layer, ...], prefix: str = "") -> Iterator[tuple[str, Layer]]:
+    """Every layer record with its path, blocks before their own, each repeated body once."""
+    for number, layer in enumerate(layers, start=1):
+        path = f"{prefix}{number}"
+        yield path, layer
+        if isinstance(layer, (Repeat, Residual)):
+            yield from layer_tree(layer.layers, f"{path}.")
+        if isinstance(layer, Residual):
+            yield from layer_tree(layer.shortcut, f"{path}.s")
+        if isinstance(layer, Concat):
+            for k, branch in enumerate(layer.branches, start=1):
+                yield from layer_tree(branch, f"{path}.b{k}.")
+
+
 class Spec(NamedTuple):
     """A whole architecture: the input volume and the layers applied to it in order."""
 
@@ -156,5 +178,5 @@ class Spec(NamedTuple):
     name: str | None = None
     description: str | None = None
     # what the spec must add up to: read by `check`, left alone by `summary`
-    expect: dict[str, Any] | None = None
+    expect: tuple[Expectation, ...] = ()
     input_loc: Location | None = None

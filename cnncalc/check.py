@@ -1,0 +1,138 @@
+"""What `cnncalc check` verifies of a computed spec: its expectations, and that a framework can build it as written.
+
+Pure: takes a spec and its report, returns diagnostics (errors fail the check; warnings fail it under --strict;
+notes only inform).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from .diagnostics import Diagnostic, error, in_file_order
+from .engine import LayerResult, Report, walk
+from .spec import Conv, Expectation, Layer, Pool, Spec, layer_tree
+
+TARGETS = ("pytorch", "keras")
+
+
+def expectations(spec: Spec, overrides: Iterable[Expectation]) -> list[Expectation]:
+    """The spec's `expect:` entries, each replaced by the command line's where it gives the same key."""
+    merged = {e.key: e for e in spec.expect}
+    merged.update((e.key, e) for e in overrides)
+    return list(merged.values())
+
+
+def check(spec: Spec, report: Report, wanted: Iterable[Expectation], target: str | None = None) -> list[Diagnostic]:
+    """Every expectation that does not hold, every layer `target` cannot build as written, and the report's
+    warnings, and a note on the first conv or pool whose field is as large as the input."""
+    found = [problem for expectation in wanted if (problem := _unmet(expectation, spec, report))]
+    if target:
+        found += _unbuildable(spec, target)
+    found += report.warnings
+    if note := _whole_input_note(report):
+        found.append(note)
+    return in_file_order(found)
+
+
+def _unmet(expectation: Expectation, spec: Spec, report: Report) -> Diagnostic | None:
+    totals = report.totals
+    key, value = expectation.key, expectation.value
+    last = report.layers[-1]
+    at_fault = last  # where a failure given on the command line is shown: the layer that decides it
+    if key == "output":
+        if totals.output == value:
+            return None
+        message = f"expected output {value}, found {totals.output}"
+    elif key in ("params", "trainable_params", "non_trainable_params"):
+        actual = getattr(totals, key)
+        if actual == value:
+            return None
+        what = key.replace("_", " ")
+        message = f"expected {what} {value:,}, found {actual:,} ({actual - value:+,})"
+    elif key in ("max_params", "max_macs"):
+        measure = "params" if key == "max_params" else "macs"
+        actual = getattr(totals, measure)
+        if actual <= value:
+            return None
+        at_fault = max(report.layers, key=lambda row: getattr(row, measure))
+        largest = getattr(at_fault, measure)
+        unit = "params" if measure == "params" else "MACs"
+        share = "here" if expectation.loc is None else f"in layer {at_fault.path} ({at_fault.kind})"
+        message = f"{key}: at most {value:,} {unit}, found {actual:,}, {largest:,} of them {share}"
+    else:  # receptive_field: at least this, at the last layer
+        if all(r >= v for r, v in zip(totals.receptive_field, value, strict=True)):
+            return None
+        message = f"receptive_field: at least {_pair(value)}, found {_pair(totals.receptive_field)}"
+    loc = expectation.loc or at_fault.layer.loc or spec.input_loc
+    return error(
+        "expect", message, loc, None if expectation.loc else at_fault.path, None if expectation.loc else at_fault.kind
+    )
+
+
+def _pair(pair: tuple[int, int]) -> str:
+    return f"{pair[0]:,}" if pair[0] == pair[1] else f"{pair[0]:,} x {pair[1]:,}"
+
+
+def _unbuildable(spec: Spec, target: str) -> Iterator[Diagnostic]:
+    rules = _pytorch if target == "pytorch" else _keras
+    for path, layer in layer_tree(spec.layers):
+        for option, reason in rules(layer):
+            loc = layer.option_locs.get(option, layer.loc)
+            yield error(f"target-{target}", reason, loc, path, layer.kind)
+
+
+def _asymmetric(padding: object) -> bool:
+    return isinstance(padding, tuple) and (padding[0] != padding[1] or padding[2] != padding[3])
+
+
+def _pytorch(layer: Layer) -> Iterator[tuple[str, str]]:
+    """Why PyTorch cannot build `layer` as written: (the option at fault, the reason)."""
+    if isinstance(layer, Conv):
+        if layer.padding == "same" and layer.stride != (1, 1):
+            yield "padding", "PyTorch: Conv2d takes padding='same' only at stride 1; pad with nn.ZeroPad2d in front"
+        if _asymmetric(layer.padding):
+            yield "padding", "PyTorch: Conv2d pads both sides of an axis alike; put nn.ZeroPad2d in front"
+    elif isinstance(layer, Pool):
+        name = "MaxPool2d" if layer.kind == "maxpool" else "AvgPool2d"
+        if layer.padding == "same":
+            yield "padding", f"PyTorch: {name} has no padding='same'; give the padding explicitly"
+        elif _asymmetric(layer.padding):
+            yield "padding", f"PyTorch: {name} pads both sides of an axis alike"
+
+
+def _keras(layer: Layer) -> Iterator[tuple[str, str]]:
+    """Why Keras cannot build `layer` as written: (the option at fault, the reason)."""
+    if isinstance(layer, (Conv, Pool)):
+        name = (
+            "Conv2D" if isinstance(layer, Conv) else "MaxPooling2D" if layer.kind == "maxpool" else "AveragePooling2D"
+        )
+        if isinstance(layer.padding, tuple) and any(layer.padding):
+            yield "padding", f"Keras: {name} takes only padding 'valid' or 'same'; {_keras_padding_hint(layer)}"
+    if isinstance(layer, Conv) and layer.stride != (1, 1) and layer.dilation != (1, 1):
+        yield "dilation", "Keras: Conv2D refuses strides above 1 together with a dilation_rate above 1"
+    if isinstance(layer, Pool) and layer.ceil:
+        yield "ceil", "Keras: pooling has no ceil mode"
+
+
+def _keras_padding_hint(layer: Conv | Pool) -> str:
+    """At stride 1, SAME pads k - 1 in all, the odd one after, whatever the input: say when that is what is written."""
+    window = layer.kernel if isinstance(layer, Conv) else layer.size
+    dilation = layer.dilation if isinstance(layer, Conv) else (1, 1)
+    spans = [d * (f - 1) + 1 for f, d in zip(window, dilation, strict=True)]
+    same = tuple(pad for span in spans for pad in ((span - 1) // 2, span // 2))
+    if layer.stride == (1, 1) and layer.padding == same:
+        return "here padding: same gives the same zeros"
+    return "put ZeroPadding2D in front"
+
+
+def _whole_input_note(report: Report) -> Diagnostic | None:
+    """The first conv or pool whose field is as large as the input: deep networks do this on purpose."""
+    first: LayerResult | None = next(
+        (row for row in walk(report.layers) if isinstance(row.layer, (Conv, Pool)) and all(row.covers_input)), None
+    )
+    if first is None:
+        return None
+    field = _pair(first.receptive_field)
+    size = f"{report.input.h} x {report.input.w}"
+    message = f"the receptive field ({field} pixels) is as large as the {size} input from here on"
+    return Diagnostic("note", "whole-input", message, first.layer.loc, first.path, first.kind)

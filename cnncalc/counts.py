@@ -1,0 +1,21 @@
+"""Counts written for people: `61706`, `61_706`, `61,706`, `70k`, `1.2G`, read as exact integers."""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+SUFFIXES = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+_COUNT = re.compile(r"\s*([0-9][0-9_,]*(?:\.[0-9]+)?)\s*([kKMGT]?)\s*")
+
+
+def parse_count(text: str) -> int:
+    """`1.2G` -> 1_200_000_000; ValueError for anything else, or for a fraction of one (`1.5`)."""
+    match = _COUNT.fullmatch(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a count: write it as 61706, 70k, 1.2M or 3G")
+    number, suffix = match.groups()
+    value = Fraction(number.replace("_", "").replace(",", "")) * SUFFIXES[suffix]
+    if value.denominator != 1:
+        raise ValueError(f"{text!r} is not a whole number")
+    return int(value)

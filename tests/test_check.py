@@ -1,0 +1,230 @@
+"""`cnncalc check`: expectations in the spec and on the command line, targets, exit codes, Makefiles."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from cnncalc.cli import cli
+from cnncalc.counts import parse_count
+
+ROOT = Path(__file__).resolve().parent.parent
+LENET = (ROOT / "specs" / "lenet5.yaml").read_text().split("expect:")[0]  # LeNet-5 without its expectations
+EXPECT_LINE = LENET.count("\n") + 2  # the first entry of an `expect:` added after it
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["check", *args])
+    assert "Traceback" not in result.output
+    return result.exit_code, result.stdout, result.stderr
+
+
+def spec(tmp_path: Path, text: str, name: str = "net.yaml") -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+# each key of `expect:` with a value that holds for LeNet-5 and one that does not, and the message of the failure
+EXPECTATIONS = [
+    pytest.param("output: [1, 1, 10]", "output: [1, 1, 12]", "expected output 1 x 1 x 12, found 1 x 1 x 10",
+                 id="output"),
+    pytest.param("params: 61706", "params: 61716", "expected params 61,716, found 61,706 (-10)", id="params"),
+    pytest.param("trainable_params: 61706", "trainable_params: 60000",
+                 "expected trainable params 60,000, found 61,706 (+1,706)", id="trainable_params"),
+    pytest.param("non_trainable_params: 0", "non_trainable_params: 4",
+                 "expected non trainable params 4, found 0 (-4)", id="non_trainable_params"),
+    pytest.param("max_params: 70k", "max_params: 60k",
+                 "max_params: at most 60,000 params, found 61,706, 48,120 of them in layer 6 (dense)",
+                 id="max_params"),
+    pytest.param("max_macs: 0.5M", "max_macs: 400000",
+                 "max_macs: at most 400,000 MACs, found 416,520, 240,000 of them in layer 3 (conv)", id="max_macs"),
+    pytest.param("receptive_field: 32", "receptive_field: [33, 32]",
+                 "receptive_field: at least 33 x 32, found 32", id="receptive_field"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("holds", "fails", "message"), EXPECTATIONS)
+def test_each_expectation_holds_or_fails_at_its_line(tmp_path: Path, holds: str, fails: str, message: str) -> None:
+    good = spec(tmp_path, LENET + f"expect:\n  {holds}\n", "good.yaml")
+    assert run(good) == (0, "1 spec checked, 0 failed\n", "")
+    bad = spec(tmp_path, LENET + f"expect:\n  {fails}\n", "bad.yaml")
+    column = 3 + len(fails.split(":")[0]) + 2
+    assert run(bad) == (1, "1 spec checked, 1 failed\n", f"{bad}:{EXPECT_LINE}:{column}: error: {message}\n")
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        pytest.param("--expect-output", "1x1x12", "layer 8 (dense): expected output 1 x 1 x 12", id="output"),
+        pytest.param("--expect-params", "61,716", "layer 8 (dense): expected params 61,716", id="params"),
+        pytest.param("--max-params", "60k", "layer 6 (dense): max_params: at most 60,000 params, found 61,706, "
+                     "48,120 of them here", id="max-params"),
+        pytest.param("--max-macs", "0.4M", "layer 3 (conv): max_macs: at most 400,000 MACs", id="max-macs"),
+        pytest.param("--min-receptive-field", "64", "layer 8 (dense): receptive_field: at least 64, found 32",
+                     id="min-receptive-field"),
+    ],
+)  # fmt: skip
+def test_command_line_expectations_point_at_the_layer_at_fault(
+    tmp_path: Path, option: str, value: str, message: str
+) -> None:
+    path = spec(tmp_path, LENET)
+    code, out, err = run(path, option, value)
+    assert (code, out) == (1, "1 spec checked, 1 failed\n")
+    assert f": error: {message}" in err
+    assert err.startswith(f"{path}:")
+
+
+def test_the_command_line_wins_over_the_spec(tmp_path: Path) -> None:
+    path = spec(tmp_path, LENET + "expect:\n  max_params: 10k\n")
+    assert run(path)[0] == 1
+    assert run(path, "--max-params", "70k")[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("61706", 61706), ("61_706", 61706), ("61,706", 61706), ("70k", 70_000), ("1.2M", 1_200_000), ("3G", 3 * 10**9)],
+)
+def test_counts_take_suffixes(text: str, expected: int) -> None:
+    assert parse_count(text) == expected
+
+
+@pytest.mark.parametrize("bad", ["1.5", "k", "12q", "-3", "1e3"])
+def test_a_bad_count_is_a_usage_error(tmp_path: Path, bad: str) -> None:
+    code, out, err = run(spec(tmp_path, LENET), "--max-params", bad)
+    assert (code, out) == (2, "")
+    assert "Invalid value for '--max-params'" in err
+
+
+def test_an_unknown_expectation_is_an_invalid_spec(tmp_path: Path) -> None:
+    path = spec(tmp_path, LENET + "expect:\n  max_param: 70k\n")
+    code, _, err = run(path)
+    assert code == 2
+    assert "unknown expectation 'max_param' (did you mean 'max_params'?)" in err
+
+
+FLOORED = "input: [224, 224, 3]\nlayers:\n  - conv: {filters: 8, kernel: 11, stride: 4}\n"
+
+
+def test_warnings_fail_only_under_strict(tmp_path: Path) -> None:
+    path = spec(tmp_path, FLOORED)
+    code, out, err = run(path)
+    assert (code, out) == (0, "1 spec checked, 0 failed\n")
+    assert err.startswith(f"{path}:3:44: warning: layer 1 (conv): height and width: (224 - 11) / 4 is not whole")
+    assert run(path, "--strict")[:2] == (1, "1 spec checked, 1 failed\n")
+
+
+def test_quiet_prints_nothing_on_success_and_everything_on_failure(tmp_path: Path) -> None:
+    assert run("-q", spec(tmp_path, LENET)) == (0, "", "")
+    code, out, err = run("-q", spec(tmp_path, LENET), "--max-params", "1k")
+    assert (code, out) == (1, "1 spec checked, 1 failed\n")
+    assert "max_params" in err
+
+
+def test_the_worst_exit_code_wins_and_every_spec_is_reported(tmp_path: Path) -> None:
+    good = spec(tmp_path, LENET, "good.yaml")
+    failing = spec(tmp_path, LENET + "expect:\n  params: 1\n", "failing.yaml")
+    invalid = spec(tmp_path, "input: [32, 32, 3]\nlayers: [{conv: {filters: 0, kernel: 3}}]\n", "invalid.yaml")
+    missing = str(tmp_path / "missing.yaml")
+    assert run(good, failing)[0] == 1
+    code, out, err = run(good, failing, invalid, missing)
+    assert (code, out) == (2, "4 specs checked, 3 failed\n")
+    assert [line.split(": ")[0] for line in err.splitlines()] == [
+        f"{failing}:{EXPECT_LINE}:11",
+        f"{invalid}:2:27",
+        f"{missing}:1:1",
+    ]
+
+
+def test_directories_are_searched_for_yaml_files(tmp_path: Path) -> None:
+    (tmp_path / "nested" / ".hidden").mkdir(parents=True)
+    spec(tmp_path, LENET, "a.yaml")
+    spec(tmp_path / "nested", LENET, "b.yml")
+    spec(tmp_path / "nested" / ".hidden", "not: a spec\n", "c.yaml")
+    (tmp_path / "notes.txt").write_text("not a spec")
+    assert run(str(tmp_path)) == (0, "2 specs checked, 0 failed\n", "")
+
+
+def test_github_annotations(tmp_path: Path) -> None:
+    path = spec(tmp_path, LENET + "expect:\n  params: 1\n")
+    code, out, err = run(path, "--format", "github")
+    assert (code, err) == (1, "")
+    assert out.splitlines() == [
+        f"::error file={path},line={EXPECT_LINE},col=11,title=cnncalc::expected params 1, found 61,706 (+61,705)",
+        "1 spec checked, 1 failed",
+    ]
+
+
+def test_notes_show_with_verbose(tmp_path: Path) -> None:
+    path = str(ROOT / "specs" / "resnet50.yaml")
+    assert run(path)[2] == ""
+    code, _, err = run(path, "-v")
+    assert code == 0
+    assert ": note: layer 10.4.4 (conv): the receptive field (235 pixels) is as large as the 224 x 224 input" in err
+
+
+TARGETS = [
+    pytest.param("pytorch", "conv: {filters: 8, kernel: 3, stride: 2, padding: same}",
+                 "padding='same' only at stride 1", id="pytorch-same-stride-2"),
+    pytest.param("pytorch", "conv: {filters: 8, kernel: 2, padding: [0, 1, 0, 1]}",
+                 "Conv2d pads both sides of an axis alike", id="pytorch-asymmetric"),
+    pytest.param("pytorch", "maxpool: {size: 2, padding: same}", "MaxPool2d has no padding='same'",
+                 id="pytorch-pool-same"),
+    pytest.param("keras", "conv: {filters: 8, kernel: 5, padding: 1}",
+                 "Conv2D takes only padding 'valid' or 'same'; put ZeroPadding2D in front", id="keras-integer"),
+    pytest.param("keras", "conv: {filters: 8, kernel: 3, padding: 1}", "here padding: same gives the same zeros",
+                 id="keras-integer-same"),
+    pytest.param("keras", "maxpool: {size: 3, stride: 2, ceil: true}", "pooling has no ceil mode", id="keras-ceil"),
+    pytest.param("keras", "conv: {filters: 8, kernel: 3, stride: 2, dilation: 2}",
+                 "refuses strides above 1 together with a dilation_rate above 1", id="keras-stride-dilation"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("target", "layer", "reason"), TARGETS)
+def test_targets_say_what_cannot_be_built_as_written(tmp_path: Path, target: str, layer: str, reason: str) -> None:
+    path = spec(tmp_path, f"input: [32, 32, 3]\nlayers:\n  - {layer}\n")
+    assert run(path)[0] == 0
+    code, _, err = run(path, "--target", target)
+    assert code == 1
+    assert reason in err
+    other = "keras" if target == "pytorch" else "pytorch"
+    assert run(path, "--target", other)[0] in (0, 1)
+
+
+@pytest.mark.parametrize("name", ["lenet5", "vgg16", "resnet50", "alexnet"])
+def test_the_shipped_torchvision_style_specs_build_in_pytorch(name: str) -> None:
+    assert run(str(ROOT / "specs" / f"{name}.yaml"), "--target", "pytorch")[0] == 0
+
+
+def test_pre_commit_hook_runs_check() -> None:
+    (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert hook["id"] == "cnncalc-check"
+    assert hook["entry"] == "cnncalc check"
+    assert hook["language"] == "python"
+
+
+MAKEFILE = """\
+check-good:
+\tcnncalc check -q good.yaml
+
+check-bad:
+\tcnncalc check bad.yaml
+"""
+
+
+@pytest.mark.skipif(shutil.which("make") is None or shutil.which("cnncalc") is None, reason="needs make and cnncalc")
+def test_a_makefile_fails_where_a_spec_stops_adding_up(tmp_path: Path) -> None:
+    (tmp_path / "Makefile").write_text(MAKEFILE)
+    spec(tmp_path, LENET + "expect:\n  params: 61706\n", "good.yaml")
+    spec(tmp_path, LENET + "expect:\n  params: 61700\n", "bad.yaml")
+    good = subprocess.run(["make", "-s", "check-good"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert (good.returncode, good.stdout, good.stderr) == (0, "", "")
+    bad = subprocess.run(["make", "check-bad"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2  # make's own status when a recipe fails
+    assert f"bad.yaml:{EXPECT_LINE}:11: error: expected params 61,700, found 61,706 (+6)" in bad.stderr
+    assert "Error 1" in bad.stderr  # cnncalc's exit status, as make reports it
