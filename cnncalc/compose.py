@@ -1,18 +1,22 @@
-"""YAML's node graph, built from the parser's events without recursion and with a bound on nesting.
+"""YAML's node graph, built from the parser's events in one pass, without recursion, and checked as it is built.
 
 PyYAML's own composers recurse once per level of nesting: the pure-Python one runs out of stack, and
-libyaml's segfaults on deep input (a few thousand `[`). This one keeps its own stack, stops at
-MAX_DEPTH, and uses libyaml's fast parser where PyYAML was built with it.
+libyaml's segfaults on deep input (a few thousand `[`). This one keeps its own stack, stops at MAX_DEPTH, and
+uses libyaml's fast parser where PyYAML was built with it. On the way it notes what makes a document no spec:
+a tag beyond plain YAML's (`!!python/object`), a value that contains itself, and aliases that expand past
+MAX_ALIASED values (a "billion laughs" costs its size in the file, not its size expanded).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import NamedTuple
 
 import yaml
 from yaml.composer import ComposerError
 from yaml.events import (
     AliasEvent,
+    CollectionEndEvent,
     CollectionStartEvent,
     DocumentStartEvent,
     Event,
@@ -23,7 +27,13 @@ from yaml.events import (
 from yaml.nodes import CollectionNode, MappingNode, Node, ScalarNode, SequenceNode
 
 MAX_DEPTH = 200  # far deeper than any spec; libyaml's parser slows quadratically with depth
+# values that aliases may add: a spec reuses a few options, a "billion laughs" adds billions
+MAX_ALIASED = 100_000
 PARSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_CORE = "tag:yaml.org,2002:"
+# what SafeLoader resolves untagged YAML to; any other tag (`!!python/object`, `!!set`, `!custom`) is refused
+PLAIN_TAGS = {_CORE + name for name in ("int", "float", "bool", "null", "str", "timestamp", "merge", "value")}
+PLAIN_TAGS |= {_CORE + "seq", _CORE + "map"}
 
 
 class TooDeep(Exception):
@@ -34,24 +44,37 @@ class TooDeep(Exception):
         self.mark = mark
 
 
-def compose(text: str | bytes) -> Node | None:
-    """The single document of `text` as nodes, tags resolved as SafeLoader resolves them; None if it is empty."""
+class Composed(NamedTuple):
+    root: Node | None  # None: an empty document
+    problems: list[tuple[str, yaml.Mark]]  # what makes it no spec, and where
+
+
+def compose(text: str | bytes) -> Composed:
+    """The single document of `text` as nodes, tags resolved as SafeLoader resolves them."""
     return compose_events(yaml.parse(text, Loader=PARSER))
 
 
-def compose_events(events: Iterable[Event]) -> Node | None:
+def compose_events(events: Iterable[Event]) -> Composed:
     resolver = yaml.resolver.Resolver()
     anchors: dict[str, Node] = {}
+    expanded: dict[int, int] = {}  # id(node) -> the values it stands for, aliases expanded
     open_nodes: list[CollectionNode] = []
     keys: list[Node | None] = []  # per open mapping, the key waiting for its value
+    counts: list[int] = []  # per open collection, the values it holds so far, itself included
+    problems: list[tuple[str, yaml.Mark]] = []
+    looped: set[int] = set()
+    aliased = 0  # values added by aliases: each use of an alias repeats what it stands for
+    first_large: Node | None = None
     root: Node | None = None
     document: yaml.Mark | None = None
 
-    def attach(node: Node) -> None:
+    def attach(node: Node, size: int) -> None:
         nonlocal root
         if not open_nodes:
             root = node
-        elif isinstance(open_nodes[-1], SequenceNode):
+            return
+        counts[-1] += size
+        if isinstance(open_nodes[-1], SequenceNode):
             open_nodes[-1].value.append(node)
         elif keys[-1] is None:
             keys[-1] = node
@@ -69,21 +92,48 @@ def compose_events(events: Iterable[Event]) -> Node | None:
         elif isinstance(event, AliasEvent):
             if event.anchor not in anchors:
                 raise ComposerError(None, None, f"found undefined alias {event.anchor!r}", event.start_mark)
-            attach(anchors[event.anchor])
+            node = anchors[event.anchor]
+            if any(node is open_node for open_node in open_nodes):
+                if id(node) not in looped:
+                    looped.add(id(node))
+                    problems.append(("an alias refers to a value that contains it", node.start_mark))
+                size = 1
+            else:
+                size = expanded[id(node)]
+            aliased += size
+            attach(node, size)
         elif isinstance(event, (ScalarEvent, CollectionStartEvent)):
             node = _node(event, resolver)
+            if node.tag not in PLAIN_TAGS:
+                tag = node.tag.replace(_CORE, "!!")
+                tag = tag if len(tag) <= 40 else tag[:37] + "..."
+                problems.append((f"YAML tag {tag} is not allowed: a spec holds plain values", node.start_mark))
             if event.anchor is not None:
                 anchors[event.anchor] = node
-            attach(node)
             if isinstance(node, CollectionNode):
+                attach(node, 0)  # its size is known once it closes
                 if len(open_nodes) >= MAX_DEPTH:
                     raise TooDeep(event.start_mark)
                 open_nodes.append(node)
                 keys.append(None)
-        elif open_nodes and event.__class__.__name__ in ("SequenceEndEvent", "MappingEndEvent"):
-            open_nodes.pop().end_mark = event.end_mark
+                counts.append(1)
+            else:
+                expanded[id(node)] = 1
+                attach(node, 1)
+        elif isinstance(event, CollectionEndEvent) and open_nodes:
+            node = open_nodes.pop()
+            node.end_mark = event.end_mark
             keys.pop()
-    return root
+            size = counts.pop()
+            expanded[id(node)] = size
+            if size > MAX_ALIASED and first_large is None:
+                first_large = node
+            if counts:
+                counts[-1] += size
+    if aliased > MAX_ALIASED and root is not None:
+        message = f"aliases expand to more than {MAX_ALIASED:,} values: not an architecture spec"
+        problems.append((message, (first_large or root).start_mark))
+    return Composed(root, problems)
 
 
 def _node(event: ScalarEvent | CollectionStartEvent, resolver: yaml.resolver.Resolver) -> Node:

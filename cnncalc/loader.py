@@ -39,8 +39,6 @@ MAX_INT = 2**31 - 1  # the frameworks' int32 sizes
 # layers a spec may expand to through `repeat`: a thousand times the deepest real networks, and still seconds of work
 MAX_INSTANCES = 1_000_000
 MAX_SPEC_BYTES = 8 * 2**20
-# values that aliases may add: a spec reuses a few options, a "billion laughs" adds billions
-MAX_ALIASED = 100_000
 MAX_DIGITS = 4_000  # below Python's 4,300-digit limit on int(text)
 STDIN = "-"
 
@@ -51,10 +49,6 @@ _NULL = "tag:yaml.org,2002:null"
 _STR = "tag:yaml.org,2002:str"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _MERGE = "tag:yaml.org,2002:merge"
-_SEQ = "tag:yaml.org,2002:seq"
-_MAP = "tag:yaml.org,2002:map"
-# what SafeLoader resolves untagged YAML to; any other tag (`!!python/object`, `!!set`, `!custom`) is refused
-_PLAIN_TAGS = {_INT, _FLOAT, _BOOL, _NULL, _STR, _TIMESTAMP, _MERGE, "tag:yaml.org,2002:value", _SEQ, _MAP}
 # YAML 1.1 also reads 010 as octal 8, 0x10 as 16 and 3:3 as base-60 183; only decimal is taken as written
 _DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9_]*)")
 
@@ -108,13 +102,21 @@ def read_source(path: str) -> str:
 
 
 def compose(text: str) -> yaml.Node | None:
-    """YAML's node graph of `text` (safe: nothing is constructed), or SpecError with the syntax error's place."""
+    """YAML's node graph of `text` (safe: nothing is constructed), or SpecError with what makes it no spec.
+
+    A tag, a value that contains itself or an alias bomb stops the reading there: every value behind it would
+    fail too.
+    """
     from .compose import TooDeep, compose
 
     # the parser takes bytes so that a reader error's position and YAML's marks count the same way
     data = text.encode("utf-8")
     try:
-        return compose(data)
+        root, problems = compose(data)
+        if problems:
+            found = [error("yaml", message, Location(mark.line + 1, mark.column + 1)) for message, mark in problems]
+            raise SpecError(in_file_order(found))
+        return root
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         loc = Location(mark.line + 1, mark.column + 1) if mark else None
@@ -146,52 +148,6 @@ def syntax_problem(exc: yaml.MarkedYAMLError) -> str:
         # "but found another document" follows "expected a single document in the stream"
         problem = f"{exc.context}, {problem}"
     return problem
-
-
-def children(node: yaml.Node) -> list[yaml.Node]:
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    if isinstance(node, yaml.MappingNode):
-        return [part for pair in node.value for part in pair]
-    return []
-
-
-def graph_errors(root: yaml.Node) -> list[Diagnostic]:
-    """Tags beyond plain YAML's, values that contain themselves, and aliases that expand past MAX_ALIASED.
-
-    One pass over the distinct nodes (an alias is the same node again), without recursion: a "billion laughs"
-    costs its size in the file, not its size expanded.
-    """
-    found: list[Diagnostic] = []
-    expanded: dict[int, int] = {}  # id(node) -> the number of values it stands for, aliases expanded
-    open_nodes: set[int] = set()  # the nodes whose children are still being counted: the path from the root
-    looped: set[int] = set()
-    first_large: yaml.Node = root
-    # (node, None) to visit a node; (node, its children) to count it once they have been
-    stack: list[tuple[yaml.Node, list[yaml.Node] | None]] = [(root, None)]
-    while stack:
-        node, counted = stack.pop()
-        if counted is not None:
-            open_nodes.discard(id(node))
-            expanded[id(node)] = 1 + sum(expanded.get(id(child), 0) for child in counted)
-            if expanded[id(node)] > MAX_ALIASED and first_large is root:
-                first_large = node
-        elif id(node) in open_nodes:
-            if id(node) not in looped:
-                looped.add(id(node))
-                found.append(error("yaml", "an alias refers to a value that contains it", where(node)))
-        elif id(node) not in expanded:
-            if node.tag not in _PLAIN_TAGS:
-                tag = clip(node.tag.replace("tag:yaml.org,2002:", "!!"))
-                found.append(error("yaml", f"YAML tag {tag} is not allowed: a spec holds plain values", where(node)))
-            open_nodes.add(id(node))
-            kids = children(node)
-            stack.append((node, kids))
-            stack.extend((child, None) for child in reversed(kids))
-    if expanded[id(root)] - len(expanded) > MAX_ALIASED:
-        message = f"aliases expand to more than {MAX_ALIASED:,} values: not an architecture spec"
-        found.append(error("yaml", message, where(first_large)))
-    return found
 
 
 # -- scalar values -----------------------------------------------------------------------------------
@@ -714,9 +670,6 @@ def load(source: str, input_volume: Volume | None = None) -> Spec:
     layers before the first that failed, which can still be computed.
     """
     root = compose(source)
-    if root is not None and (unsafe := graph_errors(root)):
-        # nothing else is read: a tag or a bomb says this is not a spec, and every value behind it would fail too
-        raise SpecError(in_file_order(unsafe))
     loader = _Loader()
     spec = loader.document(root, input_volume)
     if loader.errors or spec is None:
