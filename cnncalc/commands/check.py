@@ -1,0 +1,85 @@
+"""`cnncalc check`: do specs add up? For Makefiles, CI and pre-commit."""
+
+from __future__ import annotations
+
+import click
+
+from ..cli import EXIT_FAILED, EXIT_INVALID, EXIT_OK, CountType, FieldType, VolumeType, display_name
+from ..diagnostics import SpecError
+from ..spec import Volume
+
+
+@click.command(
+    add_help_option=True,
+    epilog="Example: cnncalc check specs/ --max-params 150M --target pytorch",
+)
+@click.argument("paths", metavar="SPEC...", nargs=-1, required=True)
+@click.option("--expect-output", type=VolumeType(), metavar="HxWxC", help="The final volume, e.g. 1x1x10.")
+@click.option("--expect-params", type=CountType(), help="The exact total of parameters, e.g. 61706.")
+@click.option("--max-params", type=CountType(), help="At most this many parameters, e.g. 70k.")
+@click.option("--max-macs", type=CountType(), help="At most this many multiply-accumulates, e.g. 1.2G.")
+@click.option("--min-receptive-field", type=FieldType(), help="At least this field at the last layer, e.g. 32.")
+@click.option("--target", type=click.Choice(["pytorch", "keras"]), help="Also check the framework can build it.")
+@click.option("--strict", is_flag=True, help="Warnings fail the check too.")
+@click.option(
+    "--format", "output_format", type=click.Choice(["text", "github"]), default="text", show_default=True,
+    help="github: workflow annotations for GitHub Actions.",
+)  # fmt: skip
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing at all on success.")
+@click.option("-v", "--verbose", is_flag=True, help="Print notes too.")
+def check(
+    paths: tuple[str, ...],
+    expect_output: Volume | None,
+    expect_params: int | None,
+    max_params: int | None,
+    max_macs: int | None,
+    min_receptive_field: tuple[int, int] | None,
+    target: str | None,
+    strict: bool,
+    output_format: str,
+    quiet: bool,
+    verbose: bool,
+) -> None:
+    """Check that specs add up: their `expect:` entries, and the limits given here (which win).
+
+    SPEC may be a file, a directory (its *.yaml and *.yml files) or - for standard input. Each failure prints as
+    FILE:LINE:COL: error: ...; on success only a closing count. Exit codes: 0 all hold, 1 a check failed,
+    2 a spec could not be read or is invalid.
+    """
+    from ..check import check as check_spec
+    from ..check import expectations
+    from ..pipeline import analyse_file, spec_files
+    from ..spec import Expectation
+
+    given = {
+        "output": expect_output,
+        "params": expect_params,
+        "max_params": max_params,
+        "max_macs": max_macs,
+        "receptive_field": min_receptive_field,
+    }
+    overrides = [Expectation(key, value) for key, value in given.items() if value is not None]
+    worst, checked, failed, lines = EXIT_OK, 0, 0, []
+    for path in spec_files(paths):
+        checked += 1
+        try:
+            spec, report = analyse_file(path)
+        except SpecError as exc:
+            found, status = exc.diagnostics, EXIT_INVALID
+        else:
+            found = check_spec(spec, report, expectations(spec, overrides), target)
+            failing = {"error", "warning"} if strict else {"error"}
+            status = EXIT_FAILED if any(d.severity in failing for d in found) else EXIT_OK
+        failed += status != EXIT_OK
+        worst = max(worst, status)
+        shown = [d for d in found if verbose or d.severity != "note"]
+        lines += [
+            d.annotation(display_name(path)) if output_format == "github" else d.format(display_name(path))
+            for d in shown
+        ]
+    if quiet and worst == EXIT_OK:
+        raise SystemExit(EXIT_OK)
+    for line in lines:
+        click.echo(line, err=output_format == "text")
+    click.echo(f"{checked} spec{'' if checked == 1 else 's'} checked, {failed} failed")
+    raise SystemExit(worst)
