@@ -124,6 +124,28 @@ def resolve_axis(
     return Axis(out, before, after, max(leftover - after, 0))
 
 
+class Field(NamedTuple):
+    """The receptive field along one axis (Araujo et al., Distill 2019): size r, jump j, effective padding p.
+
+    The first output sees the input pixels from -p to -p + r - 1; neighbouring outputs are j pixels apart.
+    """
+
+    r: int = 1
+    j: int = 1
+    p: int = 0
+
+    def window(self, kernel: int, stride: int, pad_before: int) -> "Field":
+        """Through a conv or pool: `r += (k - 1) j`, `p += p_before j`, then `j *= s`."""
+        return Field(self.r + (kernel - 1) * self.j, self.j * stride, self.p + pad_before * self.j)
+
+    def whole(self, size: int) -> "Field":
+        """Through a filter covering all `size` positions: a global pool, or a dense layer after flatten."""
+        return Field(self.r + (size - 1) * self.j, self.j, self.p)
+
+
+Fields = tuple[Field, Field]
+
+
 class LayerResult(NamedTuple):
     """One row of the summary: what a layer or a block outputs, what it learns, what it sees."""
 
@@ -147,6 +169,9 @@ class LayerResult(NamedTuple):
     shortcut: tuple["LayerResult", ...] = ()
     branches: tuple[tuple["LayerResult", ...], ...] = ()
     folded: bool = False
+    # what the layer starts from, for explaining its numbers: its input volume and the field of that input
+    input: Volume = Volume(1, 1, 1)
+    field_in: Fields = (Field(), Field())
 
     @property
     def kind(self) -> str:
@@ -213,28 +238,6 @@ def memory(report: Report, batch: int = 1, dtype: str = "float32") -> Memory:
     """Bytes for the parameters, and for every activation (input and all outputs) of a batch."""
     size = DTYPE_BYTES[dtype]
     return Memory(report.totals.params * size, report.totals.activation_elements * batch * size)
-
-
-class Field(NamedTuple):
-    """The receptive field along one axis (Araujo et al., Distill 2019): size r, jump j, effective padding p.
-
-    The first output sees the input pixels from -p to -p + r - 1; neighbouring outputs are j pixels apart.
-    """
-
-    r: int = 1
-    j: int = 1
-    p: int = 0
-
-    def window(self, kernel: int, stride: int, pad_before: int) -> "Field":
-        """Through a conv or pool: `r += (k - 1) j`, `p += p_before j`, then `j *= s`."""
-        return Field(self.r + (kernel - 1) * self.j, self.j * stride, self.p + pad_before * self.j)
-
-    def whole(self, size: int) -> "Field":
-        """Through a filter covering all `size` positions: a global pool, or a dense layer after flatten."""
-        return Field(self.r + (size - 1) * self.j, self.j, self.p)
-
-
-Fields = tuple[Field, Field]
 
 
 def merge(paths: Sequence[Fields]) -> tuple[Fields, list[str]]:
@@ -346,18 +349,22 @@ class _Analysis:
 
         return problem
 
-    def result(self, number: int, path: str, depth: int, layer: Layer, state: _State, **more: Any) -> LayerResult:
-        h, w = state.fields
+    def result(
+        self, number: int, path: str, depth: int, layer: Layer, before: _State, after: _State, **more: Any
+    ) -> LayerResult:
+        h, w = after.fields
         return LayerResult(
             number,
             path,
             depth,
             layer,
-            state.volume,
+            after.volume,
             receptive_field=(h.r, w.r),
             jump=(h.j, w.j),
             effective_padding=(h.p, w.p),
             covers_input=(h.r >= self.input.h, w.r >= self.input.w),
+            input=before.volume,
+            field_in=before.fields,
             **more,
         )
 
@@ -389,6 +396,7 @@ class _Analysis:
             path,
             depth,
             layer,
+            state,
             after,
             trainable_params=step.trainable,
             non_trainable_params=step.non_trainable,
@@ -401,6 +409,7 @@ class _Analysis:
         self, layer: Repeat | Residual | Concat, state: _State, number: int, path: str, depth: int, note: str
     ) -> tuple[LayerResult, _State]:
         problem = self.reporter(layer, path, note)
+        before = state
         rows: dict[str, Any] = {}
         if isinstance(layer, Repeat):
             runs = []
@@ -445,6 +454,7 @@ class _Analysis:
             path,
             depth,
             layer,
+            before,
             state,
             trainable_params=sum(run.trainable for run in runs),
             non_trainable_params=sum(run.non_trainable for run in runs),

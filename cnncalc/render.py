@@ -10,9 +10,11 @@ from typing import Any
 
 from .diagnostics import Diagnostic
 from .engine import LayerResult, Memory, Report, walk
-from .spec import Concat, Conv, Dense, Dropout, Layer, Pool, Repeat, Residual, Sides
+from .spec import Concat, Conv, Dense, Dropout, Layer, Pool, Repeat, Residual, Sides, Volume
 
 SCHEMA_VERSION = 1
+# per row's path, the formulas behind its numbers (see explain.py)
+Explained = dict[str, list[str]]
 TABLE_HEADERS = ("#", "layer", "config", "output", "params", "MACs", "RF", "jump", "P")
 NUMERIC_HEADERS = frozenset({"params", "MACs", "RF", "jump", "P"})
 FULL_FIELD_NOTE = (
@@ -134,7 +136,7 @@ def diagnostic_dict(diagnostic: Diagnostic) -> dict[str, Any]:
     }
 
 
-def layer_dict(result: LayerResult) -> dict[str, Any]:
+def layer_dict(result: LayerResult, explained: Explained | None = None) -> dict[str, Any]:
     """A row as JSON-ready data; a block keeps its own rows in `layers`, `shortcut` or `branches`."""
     data = {
         "index": result.number,
@@ -154,27 +156,31 @@ def layer_dict(result: LayerResult) -> dict[str, Any]:
         "padding": list(result.padding) if result.padding is not None else None,
         "covers_input": all(result.covers_input),
     }
+    if explained is not None:
+        data["explain"] = explained.get(result.path, [])
     layer = result.layer
     if isinstance(layer, Repeat):
         data["times"] = layer.times
     if not result.folded:
         if isinstance(layer, (Repeat, Residual)):
-            data["layers"] = [layer_dict(row) for row in result.layers]
+            data["layers"] = [layer_dict(row, explained) for row in result.layers]
         if isinstance(layer, Residual):
-            data["shortcut"] = [layer_dict(row) for row in result.shortcut]
+            data["shortcut"] = [layer_dict(row, explained) for row in result.shortcut]
         if isinstance(layer, Concat):
-            data["branches"] = [[layer_dict(row) for row in branch] for branch in result.branches]
+            data["branches"] = [[layer_dict(row, explained) for row in branch] for branch in result.branches]
     return data
 
 
-def report_dict(report: Report, mem: Memory, batch: int, dtype: str) -> dict[str, Any]:
+def report_dict(
+    report: Report, mem: Memory, batch: int, dtype: str, explained: Explained | None = None
+) -> dict[str, Any]:
     """The report as JSON-ready data; every count an exact integer."""
     t = report.totals
     return {
         "schema_version": SCHEMA_VERSION,
         "name": report.name,
         "input": list(report.input),
-        "layers": [layer_dict(r) for r in report.layers],
+        "layers": [layer_dict(r, explained) for r in report.layers],
         "totals": {
             "params": t.params,
             "trainable_params": t.trainable_params,
@@ -195,15 +201,17 @@ def report_dict(report: Report, mem: Memory, batch: int, dtype: str) -> dict[str
     }
 
 
-def render_json(report: Report, mem: Memory, batch: int, dtype: str) -> str:
-    return "".join(json_chunks(report, mem, batch, dtype))
+def render_json(report: Report, mem: Memory, batch: int, dtype: str, explained: Explained | None = None) -> str:
+    return "".join(json_chunks(report, mem, batch, dtype, explained))
 
 
-def json_chunks(report: Report, mem: Memory, batch: int, dtype: str) -> Iterator[str]:
+def json_chunks(
+    report: Report, mem: Memory, batch: int, dtype: str, explained: Explained | None = None
+) -> Iterator[str]:
     """The JSON text in pieces, so that a network of a million layers is written without building one string."""
     import json
 
-    yield from json.JSONEncoder(indent=2).iterencode(report_dict(report, mem, batch, dtype))
+    yield from json.JSONEncoder(indent=2).iterencode(report_dict(report, mem, batch, dtype, explained))
     yield "\n"
 
 
@@ -229,6 +237,16 @@ def render_csv(report: Report) -> str:
     return out.getvalue()
 
 
+def render_explained(report: Report, explained: Explained, bullet: str = "") -> str:
+    """The formulas of every row under its path and kind."""
+    lines = ["How each number was found:"]
+    for row in walk(report.layers):
+        if explained.get(row.path):
+            lines.append(f"{bullet}{row.path} {layer_label(row, indent='')}:")
+            lines += [f"{bullet and '  '}{bullet or '    '}{line}" for line in explained[row.path]]
+    return "\n".join(lines) + "\n"
+
+
 def render_markdown(report: Report, mem: Memory, batch: int, dtype: str, filename: str) -> str:
     """A GitHub-flavoured Markdown table with the totals and warnings under it."""
 
@@ -245,3 +263,86 @@ def render_markdown(report: Report, mem: Memory, batch: int, dtype: str, filenam
     lines.append(f"- {FULL_FIELD_NOTE}")
     lines += [f"- {d.format(filename)}" for d in report.warnings]
     return "\n".join(lines) + "\n"
+
+
+def render_query(result: LayerResult, warnings: tuple[Diagnostic, ...], explained: list[str] | None = None) -> str:
+    """One layer on one volume, as `cnncalc conv` and its kin print it."""
+    summary = f"{result.kind} {config(result)}".rstrip()
+    lines = [f"{summary} on {result.input}", f"output:          {result.output}"]
+    if result.padding is not None:
+        top, bottom, left, right = result.padding
+        lines.append(f"padding:         top {top}, bottom {bottom}, left {left}, right {right}")
+    lines.append(f"params:          {result.params:,}")
+    if result.non_trainable_params:
+        lines[-1] += f" ({result.trainable_params:,} trainable, {result.non_trainable_params:,} non-trainable)"
+    lines.append(f"MACs:            {result.macs:,} (FLOPs = 2 x MACs = {result.flops:,})")
+    field = f"{axes(result.receptive_field, ' x ')}, jump {axes(result.jump, ' x ')}"
+    lines.append(f"receptive field: {field}, effective padding {axes(result.effective_padding, ' x ')}")
+    lines += [f"warning: {d.message}" for d in warnings]
+    if explained:
+        lines += ["", "how:"] + [f"  {line}" for line in explained]
+    return "\n".join(lines) + "\n"
+
+
+def query_dict(result: LayerResult, warnings: tuple[Diagnostic, ...], explained: list[str] | None) -> dict[str, Any]:
+    """A query's JSON: the keys of a layer of `summary`'s JSON, with the input, warnings and explanations."""
+    data = {"input": list(result.input), **layer_dict(result), "warnings": [diagnostic_dict(d) for d in warnings]}
+    if explained is not None:
+        data["explain"] = explained
+    return data
+
+
+def first_field(result: LayerResult, size: Volume) -> list[dict[str, Any]]:
+    """Per axis, where the first output's field lies in the input: from -P to -P + r - 1, and how much is padding."""
+    axes_found = []
+    for axis in range(2):
+        r, p = result.receptive_field[axis], result.effective_padding[axis]
+        start, end = -p, -p + r - 1
+        axes_found.append(
+            {
+                "start": start,
+                "end": end,
+                "centre": (start + end) / 2,
+                "padding_before": max(0, -start),
+                "padding_after": max(0, end - (size[axis] - 1)),
+            }
+        )
+    return axes_found
+
+
+def rf_row(result: LayerResult, size: Volume) -> tuple[str, ...]:
+    """A row of `cnncalc rf`: r, j and P, the first output's field in the input, its centre, how much is padding."""
+    h, w = first_field(result, size)
+    spans = [f"[{a['start']:,}, {a['end']:,}]" for a in (h, w)]
+    centres = [f"{a['centre']:g}" for a in (h, w)]
+    padding = [f"{a['padding_before']:,} + {a['padding_after']:,}" for a in (h, w)]
+    return (
+        result.path,
+        layer_label(result),
+        axes(result.receptive_field),
+        axes(result.jump),
+        axes(result.effective_padding),
+        spans[0] if spans[0] == spans[1] else " x ".join(spans),
+        centres[0] if centres[0] == centres[1] else " x ".join(centres),
+        padding[0] if padding[0] == padding[1] else " x ".join(padding),
+    )
+
+
+def rf_dict(report: Report) -> dict[str, Any]:
+    """`cnncalc rf --format json`: a row per layer, a block before its own."""
+    return {
+        "name": report.name,
+        "input": list(report.input),
+        "layers": [
+            {
+                "path": row.path,
+                "kind": row.kind,
+                "name": row.name,
+                "receptive_field": list(row.receptive_field),
+                "jump": list(row.jump),
+                "effective_padding": list(row.effective_padding),
+                "first_field": first_field(row, report.input),
+            }
+            for row in walk(report.layers)
+        ],
+    }

@@ -1,40 +1,29 @@
-"""The rich table of a report: the one renderer that needs rich, imported only when a table is drawn."""
+"""Rich tables of a report: the one renderer that needs rich, imported only when a table is drawn."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
 from .engine import Memory, Report, walk
-from .render import FULL_FIELD_NOTE, NUMERIC_HEADERS, TABLE_HEADERS, footer, table_row
+from .render import FULL_FIELD_NOTE, NUMERIC_HEADERS, TABLE_HEADERS, footer, rf_row, table_row
 
 _WRAPPABLE = frozenset({"layer", "config"})
 _NARROWEST = 8  # a wrapped name or config column keeps this many characters
+RF_HEADERS = ("#", "layer", "r", "jump", "P", "first output sees", "centre", "in padding")
+_RF_NUMERIC = frozenset({"r", "jump", "P", "centre"})
 
 
 def render_table(
     report: Report, mem: Memory, batch: int, dtype: str, filename: str, width: int | None = None
 ) -> tuple[Group, int]:
-    """The layer table with totals and warnings under it, and the width it needs.
-
-    On a screen `width` columns wide, names and configs wrap to fit; numbers are never cropped: where even
-    wrapped names leave too little room, the table keeps its natural width and the width it needs says so.
-    """
-    rows = [table_row(result) for result in walk(report.layers)]
-    natural = [max([len(header)] + [len(row[column]) for row in rows]) for column, header in enumerate(TABLE_HEADERS)]
-    borders = 3 * (len(TABLE_HEADERS) - 1)  # a space, a rule and a space between columns
-    natural_width = sum(natural) + borders
-    narrowest = sum(min(w, _NARROWEST) if h in _WRAPPABLE else w for h, w in zip(TABLE_HEADERS, natural, strict=True))
+    """The layer table with totals and warnings under it, and the width it needs (see `grid`)."""
     title = Text(f"{report.name or filename}: input {report.input}", style="bold")
-    if width is not None and narrowest + borders <= width < natural_width:
-        table = _wrapping_table(title, rows, natural)
-        needed = narrowest + borders
-    else:
-        table = _laid_out_table(title, rows, natural)
-        needed = natural_width
+    rows = [table_row(result) for result in walk(report.layers)]
+    table, needed = grid(title, TABLE_HEADERS, rows, NUMERIC_HEADERS, width)
     parts: list[Table | Text] = [table, Text("")]
     parts += [Text(line) for line in footer(report, mem, batch, dtype)]
     parts.append(Text(FULL_FIELD_NOTE, style="dim"))
@@ -43,23 +32,53 @@ def render_table(
     return Group(*parts), needed
 
 
+def render_rf_table(report: Report, filename: str, width: int | None = None) -> tuple[Group, int]:
+    """The receptive field's growth, layer by layer, and where the first output's field lies in the input."""
+    title = Text(f"{report.name or filename}: receptive field on {report.input}", style="bold")
+    rows = [rf_row(result, report.input) for result in walk(report.layers)]
+    table, needed = grid(title, RF_HEADERS, rows, _RF_NUMERIC, width)
+    note = (
+        "r, jump, P in input pixels; the first output sees input pixels -P to -P + r - 1; padding lies outside 0..h-1"
+    )
+    return Group(table, Text(""), Text(note, style="dim")), needed
+
+
+def grid(
+    title: Text, headers: Sequence[str], rows: list[tuple[str, ...]], numeric: frozenset[str], width: int | None
+) -> tuple[Table, int]:
+    """A table, and the width it needs.
+
+    On a screen `width` columns wide, names and configs wrap to fit; numbers are never cropped: where even
+    wrapped names leave too little room, the table keeps its natural width and the width it needs says so.
+    """
+    natural = [max([len(header)] + [len(row[column]) for row in rows]) for column, header in enumerate(headers)]
+    borders = 3 * (len(headers) - 1)  # a space, a rule and a space between columns
+    natural_width = sum(natural) + borders
+    narrowest = sum(min(w, _NARROWEST) if h in _WRAPPABLE else w for h, w in zip(headers, natural, strict=True))
+    if width is not None and narrowest + borders <= width < natural_width:
+        return _wrapping_table(title, headers, rows, natural, numeric), narrowest + borders
+    return _laid_out_table(title, headers, rows, natural, numeric), natural_width
+
+
 def _table(title: Text, padding: tuple[int, int]) -> Table:
     return Table(
         title=title, title_justify="default", header_style="bold", show_edge=False, padding=padding, pad_edge=False
     )
 
 
-def _laid_out_table(title: Text, rows: list[tuple[str, ...]], widths: list[int]) -> Table:
+def _laid_out_table(
+    title: Text, headers: Sequence[str], rows: list[tuple[str, ...]], widths: list[int], numeric: frozenset[str]
+) -> Table:
     """Cells arrive aligned and with their one-space margins, at their natural widths.
 
     Rich's own cell padding wraps every cell in a Padding renderable, and its layout measures every cell: a
     third of the drawing time of a big table, spared where nothing needs to wrap.
     """
     table = _table(title, (0, 0))
-    last = len(TABLE_HEADERS) - 1
+    last = len(headers) - 1
     columns = []
-    for column, (header, width) in enumerate(zip(TABLE_HEADERS, widths, strict=True)):
-        lay_out = _layout(width, header in NUMERIC_HEADERS, first=column == 0, last=column == last)
+    for column, (header, width) in enumerate(zip(headers, widths, strict=True)):
+        lay_out = _layout(width, header in numeric, first=column == 0, last=column == last)
         columns.append(lay_out)
         table.add_column(Text(lay_out(header)), no_wrap=True, width=len(lay_out(header)), style=_style(header))
     for row in rows:
@@ -68,14 +87,16 @@ def _laid_out_table(title: Text, rows: list[tuple[str, ...]], widths: list[int])
     return table
 
 
-def _wrapping_table(title: Text, rows: list[tuple[str, ...]], widths: list[int]) -> Table:
+def _wrapping_table(
+    title: Text, headers: Sequence[str], rows: list[tuple[str, ...]], widths: list[int], numeric: frozenset[str]
+) -> Table:
     """Rich lays the cells out: names and configs wrap; numbers and volumes keep their width."""
     table = _table(title, (0, 1))
-    for header, width in zip(TABLE_HEADERS, widths, strict=True):
+    for header, width in zip(headers, widths, strict=True):
         wrappable = header in _WRAPPABLE
         table.add_column(
             Text(header),
-            justify="right" if header in NUMERIC_HEADERS else "left",
+            justify="right" if header in numeric else "left",
             no_wrap=not wrappable,
             overflow="fold",
             width=None if wrappable else width,
@@ -88,7 +109,7 @@ def _wrapping_table(title: Text, rows: list[tuple[str, ...]], widths: list[int])
 
 
 def _style(header: str) -> str | None:
-    return "cyan" if header == "output" else None
+    return "cyan" if header in ("output", "first output sees") else None
 
 
 def _layout(width: int, right: bool, first: bool, last: bool) -> Callable[[str], str]:

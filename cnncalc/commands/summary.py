@@ -45,8 +45,9 @@ FORMATS = ("table", "json", "csv", "markdown")
     show_default=True,
     help="Element type for memory.",
 )
+@click.option("--explain", is_flag=True, help="Show the lecture's formulas with each layer's numbers put in.")
 def summary(
-    spec: str, input_volume: Volume | None, output_format: str, depth: int | None, batch: int, dtype: str
+    spec: str, input_volume: Volume | None, output_format: str, depth: int | None, batch: int, dtype: str, explain: bool
 ) -> None:
     """Print a layer-by-layer table of a spec: volumes, parameters, MACs, receptive fields.
 
@@ -56,22 +57,35 @@ def summary(
     from ..engine import memory
     from ..pipeline import analyse_file
 
+    if explain and output_format == "csv":
+        raise click.UsageError("--explain goes with the table, markdown and json formats, not csv")
     filename = display_name(spec)
     try:
         _, report = analyse_file(spec, input_volume, depth)
     except SpecError as exc:
         fail_with(exc, spec)
     mem = memory(report, batch, dtype)
+    explained = None
+    if explain:
+        from ..engine import walk
+        from ..explain import explain as formulas
+        from ..explain import fc_view
+
+        explained = {row.path: formulas(row) + fc_view(row) for row in walk(report.layers)}
     if output_format == "json":
-        sys.stdout.writelines(render.json_chunks(report, mem, batch, dtype))
+        sys.stdout.writelines(render.json_chunks(report, mem, batch, dtype, explained))
     elif output_format == "csv":
         click.echo(render.render_csv(report), nl=False)
         for warning in report.warnings:
             click.echo(warning.format(filename), err=True)
     elif output_format == "markdown":
         click.echo(render.render_markdown(report, mem, batch, dtype, filename), nl=False)
+        if explained:
+            click.echo("\n" + render.render_explained(report, explained, bullet="- "), nl=False)
     else:
         print_table(report, mem, batch, dtype, filename)
+        if explained:
+            click.echo("\n" + render.render_explained(report, explained), nl=False)
 
 
 def print_table(report: Report, mem: Memory, batch: int, dtype: str, filename: str) -> None:

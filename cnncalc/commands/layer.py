@@ -1,0 +1,216 @@
+"""One layer at the prompt: `cnncalc conv`, `pool`, `dense` and `pad`, without writing a spec."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import click
+
+from ..cli import VolumeType
+from ..diagnostics import SpecError
+from ..engine import analyse, conv_output, effective_kernel, same_padding
+from ..explain import explain, fc_view
+from ..render import query_dict, render_query
+from ..spec import Conv, Dense, Flatten, Layer, Pair, Pool, Sides, Spec, Volume
+
+_INTS = re.compile(r"[0-9]+(?:\s*[x,]\s*[0-9]+)*", re.IGNORECASE | re.ASCII)
+
+
+def _ints(text: str) -> list[int]:
+    return [int(part) for part in re.split(r"\s*[x,]\s*", text.strip(), flags=re.IGNORECASE)]
+
+
+class PairType(click.ParamType):  # type: ignore[type-arg]
+    """A size for both axes, `3`, or `3x5` for height and width."""
+
+    name = "N[xN]"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Pair:
+        if isinstance(value, tuple):
+            return value
+        sizes = _ints(str(value)) if _INTS.fullmatch(str(value).strip()) else []
+        if len(sizes) not in (1, 2) or not all(1 <= size < 2**31 for size in sizes):
+            self.fail(f"{value!r}: write one positive integer, or two as HxW", param, ctx)
+        return (sizes[0], sizes[-1])
+
+
+class PaddingType(click.ParamType):  # type: ignore[type-arg]
+    """`same`, `valid`, p, `ph,pw` or `top,bottom,left,right`."""
+
+    name = "same|valid|N"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str | Sides:
+        text = str(value).strip().lower()
+        if text in ("same", "valid"):
+            return text
+        sizes = _ints(text) if _INTS.fullmatch(text) else []
+        if len(sizes) == 1:
+            return (sizes[0], sizes[0], sizes[0], sizes[0])
+        if len(sizes) == 2:
+            return (sizes[0], sizes[0], sizes[1], sizes[1])
+        if len(sizes) == 4:
+            return (sizes[0], sizes[1], sizes[2], sizes[3])
+        self.fail(f"{value!r}: write same, valid, p, ph,pw or top,bottom,left,right", param, ctx)
+
+
+def _show(layer: Layer, volume: Volume, explained: bool, output_format: str, flattened: bool = False) -> None:
+    """Compute one layer on `volume` and print it; an impossible layer is a usage error (exit 2)."""
+    layers: tuple[Layer, ...] = (Flatten(), layer) if flattened else (layer,)
+    try:
+        report = analyse(Spec(volume, layers))
+    except SpecError as exc:
+        raise click.UsageError("; ".join(d.message for d in exc.diagnostics)) from None
+    result = report.layers[-1]
+    lines = explain(result) + fc_view(result) if explained else None
+    if flattened:
+        # shown as asked: the volume given, flattened on the way in
+        lines = [f"flatten: {volume} -> 1 x 1 x {result.input.c:,}", *lines] if lines is not None else None
+        result = result._replace(input=volume)
+    if output_format == "json":
+        click.echo(json.dumps(query_dict(result, report.warnings, lines), indent=2))
+    else:
+        click.echo(render_query(result, report.warnings, lines), nl=False)
+
+
+EXPLAIN = click.option("--explain", is_flag=True, help="Show the lecture's formulas with the numbers put in.")
+FORMAT = click.option(
+    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+
+
+@click.command(epilog="Example: cnncalc conv 32x32x3 -k 16 -f 3 -s 2 -p same --explain")
+@click.argument("volume", type=VolumeType(), metavar="HxWxC")
+@click.option("-k", "--filters", type=click.IntRange(1, 2**31 - 1), required=True, help="K, the number of filters.")
+@click.option("-f", "--kernel", type=PairType(), required=True, help="f, the filter size: 3, or 3x5.")
+@click.option("-s", "--stride", type=PairType(), default="1", show_default=True, help="s: 2, or 2x1.")
+@click.option("-p", "--padding", type=PaddingType(), default="valid", show_default=True, help="p: same, valid, 1, ...")
+@click.option("-d", "--dilation", type=PairType(), default="1", show_default=True)
+@click.option("-g", "--groups", type=click.IntRange(1, 2**31 - 1), default=1, show_default=True)
+@click.option("--bias/--no-bias", default=True, show_default=True)
+@EXPLAIN
+@FORMAT
+def conv(
+    volume: Volume,
+    filters: int,
+    kernel: Pair,
+    stride: Pair,
+    padding: str | Sides,
+    dilation: Pair,
+    groups: int,
+    bias: bool,
+    explain: bool,
+    output_format: str,
+) -> None:
+    """A convolution on a volume: its output, the padding applied, parameters, MACs and receptive field."""
+    layer = Conv(
+        kind="conv",
+        filters=filters,
+        kernel=kernel,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        groups=groups,
+        bias=bias,
+    )
+    _show(layer, volume, explain, output_format)
+
+
+@click.command(epilog="Example: cnncalc pool 4x4x6 --size 2 --kind avg")
+@click.argument("volume", type=VolumeType(), metavar="HxWxC")
+@click.option("--size", type=PairType(), required=True, help="The window: 2, or 2x3.")
+@click.option("-s", "--stride", type=PairType(), help="Default: the window size.")
+@click.option("-p", "--padding", type=PaddingType(), default="valid", show_default=True)
+@click.option("--kind", type=click.Choice(["max", "avg"]), default="max", show_default=True)
+@click.option("--ceil", is_flag=True, help="PyTorch's ceil_mode: keep a last partial window.")
+@EXPLAIN
+@FORMAT
+def pool(
+    volume: Volume,
+    size: Pair,
+    stride: Pair | None,
+    padding: str | Sides,
+    kind: str,
+    ceil: bool,
+    explain: bool,
+    output_format: str,
+) -> None:
+    """A pooling window on a volume: its output (the channels stay), the padding applied and receptive field."""
+    layer = Pool(kind=f"{kind}pool", size=size, stride=stride or size, padding=padding, ceil=ceil)
+    _show(layer, volume, explain, output_format)
+
+
+class InputsType(click.ParamType):  # type: ignore[type-arg]
+    """The inputs of a dense layer: `400`, or a volume `5x5x16` that is flattened first."""
+
+    name = "N|HxWxC"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Volume:
+        text = str(value).strip()
+        if text.isascii() and text.isdigit() and 1 <= int(text) < 2**31:
+            return Volume(1, 1, int(text))
+        return VolumeType().convert(value, param, ctx)
+
+
+@click.command(epilog="Example: cnncalc dense 400 --units 120")
+@click.argument("inputs", type=InputsType(), metavar="N|HxWxC")
+@click.option("--units", type=click.IntRange(1, 2**31 - 1), required=True, help="The number of neurons.")
+@click.option("--bias/--no-bias", default=True, show_default=True)
+@EXPLAIN
+@FORMAT
+def dense(inputs: Volume, units: int, bias: bool, explain: bool, output_format: str) -> None:
+    """A fully connected layer: `units (n + 1)` parameters; a volume is flattened first."""
+    flattened = (inputs.h, inputs.w) != (1, 1)
+    _show(Dense(kind="dense", units=units, bias=bias), inputs, explain, output_format, flattened)
+
+
+@click.command(epilog="Example: cnncalc pad 32 --kernel 4 --stride 2")
+@click.argument("size", type=click.IntRange(1, 2**31 - 1))
+@click.option("-f", "--kernel", type=click.IntRange(1, 2**31 - 1), required=True, help="f, the filter size.")
+@click.option("-s", "--stride", type=click.IntRange(1, 2**31 - 1), default=1, show_default=True)
+@click.option("-d", "--dilation", type=click.IntRange(1, 2**31 - 1), default=1, show_default=True)
+@click.option("--output", type=click.IntRange(1, 2**31 - 1), help="The output size wanted (default: SAME's).")
+@FORMAT
+def pad(size: int, kernel: int, stride: int, dilation: int, output: int | None, output_format: str) -> None:
+    """Which zero padding gives SAME's output, ceil(size / stride), or the output asked for.
+
+    SIZE is one side of the input: the same answer holds for height and width.
+    """
+    k = effective_kernel(kernel, dilation)
+    if output is None:
+        before, after = same_padding(size, kernel, stride, dilation)
+        wanted = -(-size // stride)
+        how = f"SAME: ceil({size} / {stride}) = {wanted}"
+    else:
+        wanted = output
+        # floor((size + P - k) / s) + 1 = wanted  <=>  (wanted - 1) s <= size + P - k < wanted s
+        total = (wanted - 1) * stride + k - size
+        if total < 0:
+            smallest = conv_output(size, kernel, stride, dilation=dilation) if size >= k else None
+            raise click.UsageError(
+                f"no padding gives {wanted}: with none the output is already {smallest}, and padding only adds to it"
+            )
+        before, after = total // 2, total - total // 2
+        how = f"the output asked for, {wanted}"
+    total = before + after
+    produced = conv_output(size, kernel, stride, before, after, dilation)
+    assert produced == wanted, (produced, wanted)
+    formula = f"({size} + {before} + {after} - {k}) / {stride} + 1"
+    if output_format == "json":
+        data = {"size": size, "kernel": kernel, "stride": stride, "dilation": dilation, "output": wanted,
+                "padding": [before, after], "total": total}  # fmt: skip
+        click.echo(json.dumps(data, indent=2))
+        return
+    lines = [f"{how}: pad {total} in all, {before} before and {after} after"]
+    if output is None and before == after and stride == 1 and k % 2:
+        lines.append(f"p = (f - 1) / 2 = ({k} - 1) / 2 = {before} on each side")
+    elif before != after:
+        lines.append("an odd total: the extra row goes after (bottom/right), as TensorFlow and PyTorch put it")
+    remainder = (size + total - k) % stride
+    lines.append(
+        f"check: floor({formula.replace(' + 1', '')}) + 1 = {produced}"
+        if remainder
+        else f"check: {formula} = {produced}"
+    )
+    click.echo("\n".join(lines))
