@@ -8,7 +8,7 @@ Every size is an exact integer, computed per axis (height, then width).
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
-from .diagnostics import Diagnostic, SpecError, error, warning
+from .diagnostics import Diagnostic, SpecError, error, in_file_order, warning
 from .spec import (
     Activation,
     BatchNorm,
@@ -19,6 +19,7 @@ from .spec import (
     Flatten,
     GlobalPool,
     Layer,
+    Location,
     Pair,
     Pool,
     Repeat,
@@ -29,6 +30,7 @@ from .spec import (
 )
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
+MAX_FIELD = 2**62  # past this a receptive field or jump is no longer a number of pixels worth reporting
 AXES = ("height", "width")
 
 
@@ -240,25 +242,28 @@ def memory(report: Report, batch: int = 1, dtype: str = "float32") -> Memory:
     return Memory(report.totals.params * size, report.totals.activation_elements * batch * size)
 
 
-def merge(paths: Sequence[Fields]) -> tuple[Fields, list[str]]:
+def merge(paths: Sequence[Fields], names: Sequence[str]) -> tuple[Fields, list[str]]:
     """The field where paths meet (an add, a concat): the union of what they see, and what does not line up.
 
     Real networks line their paths up (equal jumps, equal centres), and then the union is the largest field.
     """
     merged = []
     mismatches = []
-    for axis, name in enumerate(AXES):
+    for axis, axis_name in enumerate(AXES):
         fields = [path[axis] for path in paths]
         start = min(-f.p for f in fields)
         end = max(-f.p + f.r - 1 for f in fields)
-        jumps = sorted({f.j for f in fields})
-        centres = sorted({f.r - 1 - 2 * f.p for f in fields})  # twice the first output's centre: an integer
-        if len(jumps) > 1:
-            mismatches.append(f"{name}: jumps {' and '.join(map(str, jumps))} differ")
-        elif len(centres) > 1:
-            offsets = " and ".join(f"{c / 2:g}" for c in centres)
-            mismatches.append(f"{name}: the first outputs' fields are centred at {offsets}")
-        merged.append(Field(end - start + 1, max(jumps), -start))
+        # the first output's centre, (start + end) / 2, doubled to stay an integer
+        centres = [f.r - 1 - 2 * f.p for f in fields]
+        if len({f.j for f in fields}) > 1:
+            found = ", ".join(f"{name} {f.j}" for name, f in zip(names, fields, strict=True))
+            mismatches.append(f"{axis_name}: the jumps differ: {found}")
+        elif len(set(centres)) > 1:
+            found = ", ".join(f"{name} at {c / 2:g}" for name, c in zip(names, centres, strict=True))
+            mismatches.append(f"{axis_name}: the first outputs' fields are centred apart: {found}")
+        merged.append(Field(end - start + 1, max(f.j for f in fields), -start))
+    if len(mismatches) == 2 and mismatches[0].split(": ", 1)[1] == mismatches[1].split(": ", 1)[1]:
+        mismatches = ["height and width: " + mismatches[0].split(": ", 1)[1]]
     return (merged[0], merged[1]), mismatches
 
 
@@ -293,9 +298,9 @@ def analyse(spec: Spec, depth: int | None = None) -> Report:
     try:
         run = analysis.sequence(spec.layers, _State(spec.input, (Field(), Field())), "", 0)
     except _Stop:
-        raise SpecError(analysis.errors) from None
+        raise SpecError(analysis.found("error")) from None
     if analysis.errors:
-        raise SpecError(analysis.errors)
+        raise SpecError(analysis.found("error"))
     h, w = run.state.fields
     totals = Totals(
         trainable_params=run.trainable,
@@ -306,7 +311,7 @@ def analyse(spec: Spec, depth: int | None = None) -> Report:
         jump=(h.j, w.j),
         activation_elements=analysis.elements,
     )
-    return Report(spec.name, spec.input, run.results, totals, tuple(analysis.warnings))
+    return Report(spec.name, spec.input, run.results, totals, tuple(analysis.found("warning")))
 
 
 class _Analysis:
@@ -317,7 +322,20 @@ class _Analysis:
         self.keep_depth = keep_depth
         self.errors: list[Diagnostic] = []
         self.warnings: list[Diagnostic] = []
+        # a problem of a repeated layer is one report, however many repetitions have it: (where, what) -> count
+        self.seen: dict[tuple[str, str, Location | None, str], int] = {}
+        self.said: dict[Diagnostic, tuple[str, str, Location | None, str]] = {}
         self.elements = input_volume.h * input_volume.w * input_volume.c
+
+    def found(self, severity: str) -> list[Diagnostic]:
+        """The errors or warnings in file order, each once, saying in how many repetitions it came up."""
+        found = []
+        for diagnostic in self.errors if severity == "error" else self.warnings:
+            key = self.said[diagnostic]
+            if self.seen[key] > 1:  # said once for all: the repetition it was first seen in is no news
+                diagnostic = diagnostic._replace(message=f"{key[3]} (in {self.seen[key]:,} repetitions)")
+            found.append(diagnostic)
+        return in_file_order(found)
 
     def sequence(
         self, layers: Sequence[Layer], state: _State, prefix: str, depth: int, first: int = 1, note: str = ""
@@ -344,8 +362,12 @@ class _Analysis:
 
         def problem(code: str, message: str, severity: str = "error", option: str | None = None) -> None:
             loc = layer.option_locs.get(option, layer.loc) if option else layer.loc
-            found = (error if severity == "error" else warning)(code, note + message, loc, path, layer.kind)
-            (self.errors if severity == "error" else self.warnings).append(found)
+            key = (severity, code, loc, message)
+            self.seen[key] = self.seen.get(key, 0) + 1
+            if self.seen[key] == 1:
+                found = (error if severity == "error" else warning)(code, note + message, loc, path, layer.kind)
+                (self.errors if severity == "error" else self.warnings).append(found)
+                self.said[found] = key
 
         return problem
 
@@ -388,6 +410,12 @@ class _Analysis:
         if step.windows:
             (kh, sh, ph), (kw, sw, pw) = step.windows
             fields = (fields[0].window(kh, sh, ph), fields[1].window(kw, sw, pw))
+        if max(max(field) for field in fields) > MAX_FIELD:
+            # strides that go on multiplying on a 1 x 1 map: the numbers mean nothing, and grow without end
+            problem(
+                "field", f"the receptive field or its jump passes {MAX_FIELD:,} input pixels: nothing can see that far"
+            )
+            raise _Stop
         out = step.output
         self.elements += out.h * out.w * out.c
         after = _State(out, fields, flattened)
@@ -410,18 +438,17 @@ class _Analysis:
     ) -> tuple[LayerResult, _State]:
         problem = self.reporter(layer, path, note)
         before = state
-        rows: dict[str, Any] = {}
+        rows: tuple[LayerResult, ...] = ()
+        shortcut: tuple[LayerResult, ...] = ()
+        branches: tuple[tuple[LayerResult, ...], ...] = ()
         if isinstance(layer, Repeat):
             runs = []
-            errors_before = len(self.errors)
             for repetition in range(layer.times):
-                where = f"repetition {repetition + 1} of {layer.times}: " if layer.times > 1 else ""
                 first = repetition * len(layer.layers) + 1
+                where = f"repetition {repetition + 1} of {layer.times}: " if layer.times > 1 else ""
                 runs.append(self.sequence(layer.layers, state, f"{path}.", depth + 1, first, note + where))
                 state = runs[-1].state
-                if len(self.errors) > errors_before:
-                    break  # one report, not one per repetition
-            rows["layers"] = tuple(row for run in runs for row in run.results)
+            rows = tuple(row for run in runs for row in run.results)
         elif isinstance(layer, Residual):
             main = self.sequence(layer.layers, state, f"{path}.", depth + 1, note=note)
             short = self.sequence(layer.shortcut, state, f"{path}.s", depth + 1, note=note)
@@ -433,8 +460,8 @@ class _Analysis:
                     f"cannot add: the layers give {main.state.volume}, the shortcut{identity} gives "
                     f"{short.state.volume}",
                 )
-            state = self.meet(runs, ("the layers", "the shortcut"), main.state.volume, problem)
-            rows["layers"], rows["shortcut"] = main.results, short.results
+            state = self.meet(runs, ("layers", "shortcut"), main.state.volume, problem)
+            rows, shortcut = main.results, short.results
         else:
             runs = [
                 self.sequence(branch, state, f"{path}.b{k}.", depth + 1, note=note)
@@ -446,9 +473,7 @@ class _Analysis:
                 problem("concat-shape", f"cannot concatenate: height and width differ: {shapes}")
             total = Volume(volumes[0].h, volumes[0].w, sum(v.c for v in volumes))
             state = self.meet(runs, [f"branch {k}" for k in range(1, len(runs) + 1)], total, problem)
-            rows["branches"] = tuple(run.results for run in runs)
-        if self.keep_depth is not None and depth + 1 > self.keep_depth:
-            rows = {"folded": True}
+            branches = tuple(run.results for run in runs)
         return self.result(
             number,
             path,
@@ -459,21 +484,27 @@ class _Analysis:
             trainable_params=sum(run.trainable for run in runs),
             non_trainable_params=sum(run.non_trainable for run in runs),
             macs=sum(run.macs for run in runs),
-            **rows,
+            layers=rows,
+            shortcut=shortcut,
+            branches=branches,
+            folded=self.keep_depth is not None and depth + 1 > self.keep_depth,
         ), state
 
     def meet(self, runs: list[_Run], names: Sequence[str], volume: Volume, problem: "Problem") -> _State:
         """Paths meeting in a new tensor (an add, a concat): its field, and a warning where they do not line up."""
-        fields, mismatches = merge([run.state.fields for run in runs])
-        if mismatches:
+        fields, mismatches = merge([run.state.fields for run in runs], names)
+        # a 1 x 1 map has a single output: there is nothing to line up
+        if mismatches and (volume.h, volume.w) != (1, 1):
             problem(
                 "rf-misaligned",
-                f"the receptive fields of {' and '.join(names)} do not line up ({'; '.join(mismatches)}); "
+                f"the receptive fields where the paths meet do not line up ({'; '.join(mismatches)}); "
                 "the field shown is their union",
                 "warning",
             )
         self.elements += volume.h * volume.w * volume.c
-        return _State(volume, fields, runs[0].state.flattened)
+        # a flatten still waiting for a layer to mix its positions, on any path, waits on
+        flattened = next((run.state.flattened for run in runs if run.state.flattened), None)
+        return _State(volume, fields, flattened)
 
 
 class _Step(NamedTuple):

@@ -492,8 +492,9 @@ class _Loader:
         built = self.built(found["layers"][1]) if "layers" in found else []
         expect = self.expect(found["expect"][1]) if "expect" in found else ()
         layers = tuple(layer for layer in built if layer is not None)
-        if layers and not self.errors:
-            self.bound(instances(layers), where(found["layers"][1]), None)
+        # every repeat is bounded on its own; together they must be too, or nothing is computed
+        if not self.bounded(instances(layers), where(found["layers"][1]) if layers else None, None):
+            return None
         volume = input_volume or volume
         if volume is None:
             return None
@@ -546,21 +547,16 @@ class _Loader:
                 self.fail(f"expect {key} {exc}", exc.node)
         return tuple(found)
 
-    def layers(
-        self, node: yaml.Node, prefix: str = "", what: str = "`layers`", empty_ok: bool = False
-    ) -> tuple[Layer, ...]:
-        """A list of layers, numbered under the path `prefix`; a failed layer is reported and left out."""
-        return tuple(layer for layer in self.built(node, prefix, what, empty_ok) if layer is not None)
-
     def built(
-        self, node: yaml.Node, prefix: str = "", what: str = "`layers`", empty_ok: bool = False
+        self, node: yaml.Node, prefix: str = "", what: str = "`layers`", block: tuple[str, str] | None = None
     ) -> list[Layer | None]:
-        """Each layer of a list, or None where it failed."""
+        """Each layer of a list, or None where it failed; `block` is the (path, kind) of the block it belongs to."""
+        path, kind = block or (None, None)
         if not isinstance(node, yaml.SequenceNode):
-            self.fail(f"{what} must be a list of layers, got {describe(node)}", node)
+            self.fail(f"{what} must be a list of layers, got {describe(node)}", node, path, kind)
             return []
-        if not node.value and not empty_ok:
-            self.fail(f"{what} is empty", node)
+        if not node.value and what == "`layers`":  # an empty shortcut or branch is the identity
+            self.fail(f"{what} is empty", node, path, kind)
         return [self.layer(f"{prefix}{number}", item) for number, item in enumerate(node.value, start=1)]
 
     def layer(self, path: str, node: yaml.Node) -> Layer | None:
@@ -610,7 +606,7 @@ class _Loader:
                     option_locs[key] = where(value_node)
                     parse = allowed[key].parse
                     try:
-                        options[key] = self.nested(key, value_node, path) if parse is None else parse(value_node)
+                        options[key] = self.nested(key, value_node, path, kind) if parse is None else parse(value_node)
                     except Bad as exc:
                         self.fail(f"{key} {exc}", exc.node, path, kind)
         missing = [key for key, option in allowed.items() if option.required and key not in option_locs]
@@ -622,28 +618,39 @@ class _Loader:
             return None
         if record is Pool:
             options.setdefault("stride", options["size"])
-        if record is Repeat:
-            self.bound(options["times"] * instances(options["layers"]), option_locs["times"], path)
+        if record is Repeat and not self.bounded(
+            options["times"] * instances(options["layers"]), option_locs["times"], path
+        ):
+            return None
         return record(kind=kind, name=name, loc=where(kind_node), option_locs=option_locs, **options)
 
-    def nested(self, key: str, node: yaml.Node, path: str) -> Any:
+    def nested(self, key: str, node: yaml.Node, path: str, kind: str) -> Any:
         """A block's layer lists: `layers`, a residual's `shortcut` (none: the identity), a concat's `branches`."""
+        block = (path, kind)
         if key == "layers":
-            return self.layers(node, f"{path}.", "the block's `layers`")
+            return self.kept(self.built(node, f"{path}.", "`layers`", block))
         if key == "shortcut":
-            return self.layers(node, f"{path}.s", "`shortcut`", empty_ok=True)
+            if isinstance(node, yaml.ScalarNode) and node.tag == _NULL:
+                return ()  # written out but left empty: the identity, as when it is left out
+            return self.kept(self.built(node, f"{path}.s", "`shortcut`", block))
         if not isinstance(node, yaml.SequenceNode) or len(node.value) < 2:
             raise Bad(f"must be a list of at least 2 branches, each a list of layers, got {describe(node)}", node)
         return tuple(
-            self.layers(branch, f"{path}.b{k}.", f"branch {k}", empty_ok=True)
+            self.kept(self.built(branch, f"{path}.b{k}.", f"branch {k}", block))
             for k, branch in enumerate(node.value, start=1)
         )
 
-    def bound(self, count: int, loc: Location | None, path: str | None) -> None:
-        """Refuse, before any work, a spec that expands past MAX_INSTANCES layers."""
-        if count > MAX_INSTANCES:
-            message = f"this makes {count:,} layer instances, more than the {MAX_INSTANCES:,} cnncalc computes"
-            self.errors.append(error("spec", message, loc, path, "repeat" if path else None))
+    @staticmethod
+    def kept(built: list[Layer | None]) -> tuple[Layer, ...]:
+        return tuple(layer for layer in built if layer is not None)
+
+    def bounded(self, count: int, loc: Location | None, path: str | None) -> bool:
+        """Whether `count` layer instances are few enough to compute; refused before any work otherwise."""
+        if count <= MAX_INSTANCES:
+            return True
+        message = f"this makes {count:,} layer instances, more than the {MAX_INSTANCES:,} cnncalc computes"
+        self.errors.append(error("spec", message, loc, path, "repeat" if path else None))
+        return False
 
     def layer_name(self, node: yaml.Node, path: str, kind: str) -> str | None:
         try:

@@ -216,13 +216,17 @@ def json_chunks(
 
 
 CSV_COLUMNS = (
-    "path", "depth", "index", "kind", "name", "config", "out_h", "out_w", "out_c", "params", "trainable_params",
-    "non_trainable_params", "macs", "rf_h", "rf_w", "jump_h", "jump_w", "effective_padding_h", "effective_padding_w",
+    "path", "depth", "block", "index", "kind", "name", "config", "out_h", "out_w", "out_c", "params",
+    "trainable_params", "non_trainable_params", "macs", "rf_h", "rf_w", "jump_h", "jump_w", "effective_padding_h",
+    "effective_padding_w",
 )  # fmt: skip
 
 
 def render_csv(report: Report) -> str:
-    """One row per layer (a block before its own), plain integers, for spreadsheets and pandas."""
+    """One row per layer (a block before its own), plain integers, for spreadsheets and pandas.
+
+    A block's row sums its own rows: add up `params` over the rows with `block` 0, or over `depth` 0.
+    """
     import csv
     import io
 
@@ -230,9 +234,10 @@ def render_csv(report: Report) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for r in walk(report.layers):
+        block = int(isinstance(r.layer, (Repeat, Residual, Concat)))
         writer.writerow(
-            [r.path, r.depth, r.number, r.kind, r.name or "", config(r), *r.output, r.params, r.trainable_params,
-             r.non_trainable_params, r.macs, *r.receptive_field, *r.jump, *r.effective_padding]
+            [r.path, r.depth, block, r.number, r.kind, r.name or "", config(r), *r.output, r.params,
+             r.trainable_params, r.non_trainable_params, r.macs, *r.receptive_field, *r.jump, *r.effective_padding]
         )  # fmt: skip
     return out.getvalue()
 

@@ -145,7 +145,6 @@ class Concat(NamedTuple):
 
 # every layer record has `kind`, `name`, `loc` (where the spec wrote it) and `option_locs`
 Layer = Conv | Pool | GlobalPool | Flatten | Dense | BatchNorm | Dropout | Activation | Repeat | Residual | Concat
-Block = Repeat | Residual | Concat
 
 
 class Expectation(NamedTuple):

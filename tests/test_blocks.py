@@ -159,7 +159,7 @@ def test_blocks_nest() -> None:
         ),
         pytest.param(
             HEAD + "  - repeat: {times: 2, layers: []}\n",
-            "spec.yaml:3:32: error: the block's `layers` is empty",
+            "spec.yaml:3:32: error: layer 1 (repeat): `layers` is empty",
             id="repeat-empty",
         ),
     ],
@@ -195,20 +195,24 @@ def test_misaligned_paths_warn_and_take_the_union() -> None:
     net = report(text)
     (warning,) = net.warnings
     assert warning.code == "rf-misaligned"
-    assert "centred at 0 and 1" in warning.message
+    assert (
+        "height and width: the first outputs' fields are centred apart: layers at 1, shortcut at 0" in warning.message
+    )
     assert net.layers[0].receptive_field == (3, 3)
 
 
 def test_merge_takes_the_union_of_the_fields() -> None:
     # [-3, 3] and [-1, 1]: aligned, the larger wins; [0, 4] and [-1, 1]: the union is [-1, 4]
-    (h, w), mismatches = merge([(Field(7, 2, 3), Field(5, 2, 0)), (Field(3, 2, 1), Field(3, 2, 1))])
+    paths = [(Field(7, 2, 3), Field(5, 2, 0)), (Field(3, 2, 1), Field(3, 2, 1))]
+    (h, w), mismatches = merge(paths, ["layers", "shortcut"])
     assert (h, w) == (Field(7, 2, 3), Field(6, 2, 1))
-    assert mismatches == ["width: the first outputs' fields are centred at 0 and 2"]
+    assert mismatches == ["width: the first outputs' fields are centred apart: layers at 2, shortcut at 0"]
 
 
 def test_unequal_jumps_are_reported() -> None:
-    _, mismatches = merge([(Field(3, 2, 0), Field(3, 1, 1)), (Field(1, 1, 0), Field(1, 1, 0))])
-    assert mismatches == ["height: jumps 1 and 2 differ"]
+    paths = [(Field(3, 2, 0), Field(3, 1, 1)), (Field(1, 1, 0), Field(1, 1, 0)), (Field(1, 2, 0), Field(1, 1, 0))]
+    _, mismatches = merge(paths, ["branch 1", "branch 2", "branch 3"])
+    assert mismatches == ["height: the jumps differ: branch 1 2, branch 2 1, branch 3 2"]
 
 
 NET = HEAD + (
@@ -262,3 +266,90 @@ def test_table_indents_rows_under_their_block(tmp_path: Path) -> None:
     assert [(path.strip(), label.rstrip()) for path, label in rows][:4] == [
         ("1", " repeat"), ("1.1", "   residual"), ("1.1.1", "     conv"), ("1.1.2", "     batchnorm"),
     ]  # fmt: skip
+
+
+def summary_run(tmp_path: Path, text: str, *args: str) -> tuple[int, str, str]:
+    spec = tmp_path / "net.yaml"
+    spec.write_text(text)
+    result = CliRunner().invoke(cli, ["summary", str(spec), *args])
+    return result.exit_code, result.stdout, result.stderr.replace(str(spec), "spec.yaml")
+
+
+def test_a_runaway_repeat_is_refused_through_the_cli_before_any_work(tmp_path: Path) -> None:
+    # with another error beside it, so that the layers before that one would otherwise be computed
+    text = (
+        "input: [8, 8, 4]\nlayers:\n  - repeat: {times: 2147483647, layers: [relu]}\n"
+        "  - conv: {filters: 0, kernel: 1}\n"
+    )
+    code, out, err = summary_run(tmp_path, text)
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        "spec.yaml:3:21: error: layer 1 (repeat): this makes 2,147,483,647 layer instances, more than the "
+        "1,000,000 cnncalc computes",
+        "spec.yaml:4:21: error: layer 2 (conv): filters must be a positive integer, got 0",
+    ]
+
+
+def test_a_problem_in_every_repetition_is_said_once(tmp_path: Path) -> None:
+    # the map stays 2 x 2, and each repetition floors the same way
+    body = "[{conv: {filters: 4, kernel: 2, stride: 2, padding: [3, 0, 3, 0]}}]"
+    text = f"input: [2, 2, 4]\nlayers:\n  - repeat: {{times: 50, layers: {body}}}\n"
+    code, _, err = summary_run(tmp_path, text, "--format", "csv")
+    assert code == 0
+    (line,) = err.splitlines()
+    assert line.endswith("is left out (in 50 repetitions)")
+
+
+def test_an_error_in_a_repeat_does_not_echo_further_down(tmp_path: Path) -> None:
+    text = HEAD.replace("[32, 32, 16]", "[8, 8, 4]") + (
+        "  - repeat: {times: 2, layers: [{conv: {filters: 6, kernel: 1, groups: 4}},\n"
+        "                               {conv: {filters: 4, kernel: 3}}]}\n"
+        "  - concat: {branches: [[{conv: {filters: 4, kernel: 3}}], [{conv: {filters: 4, kernel: 1, stride: 2}}]]}\n"
+    )
+    code, _, err = summary_run(tmp_path, text)
+    assert code == 2
+    (line,) = err.splitlines()
+    assert "groups 4 must divide both the input channels (4) and the filters (6) (in 2 repetitions)" in line
+
+
+def test_vectors_meet_without_alignment_warnings() -> None:
+    text = "input: [4, 4, 2]\nlayers:\n  - flatten\n  - concat: {branches: [[{dense: {units: 10}}], []]}\n"
+    assert report(text).warnings == ()
+
+
+def test_a_shortcut_written_empty_is_the_identity() -> None:
+    text = HEAD + "  - residual:\n      layers: [relu]\n      shortcut:\n"
+    assert report(text).layers[0].output == (32, 32, 16)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("  - concat: {branches: [[relu], relu]}\n", "layer 1 (concat): branch 2 must be a list of layers",
+                     id="branch-not-a-list"),
+        pytest.param("  - residual: {layers: []}\n", "layer 1 (residual): `layers` is empty", id="residual-empty"),
+        pytest.param("  - repeat: {times: 2, layers: relu}\n", "layer 1 (repeat): `layers` must be a list of layers",
+                     id="repeat-layers-not-a-list"),
+    ],
+)  # fmt: skip
+def test_block_list_errors_name_the_block(text: str, expected: str) -> None:
+    (message,) = errors(HEAD + text)
+    assert f"error: {expected}" in message
+
+
+def test_strides_on_a_one_pixel_map_cannot_run_the_field_away(tmp_path: Path) -> None:
+    text = (
+        "input: [1, 1, 1]\nlayers:\n  - repeat: {times: 14300, layers: [{conv: {filters: 1, kernel: 1, stride: 2}}]}\n"
+    )
+    code, out, err = summary_run(tmp_path, text, "--format", "json")
+    assert (code, out) == (2, "")
+    assert "error: layer 1.63 (conv): repetition 63 of 14300: the receptive field or its jump passes" in err
+
+
+def test_csv_marks_block_rows(tmp_path: Path) -> None:
+    import csv
+    import io
+
+    _, out, _ = summary_run(tmp_path, NET, "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert sum(int(row["params"]) for row in rows if row["block"] == "0") == report(NET).totals.params
