@@ -100,6 +100,12 @@ class LazyGroup(click.Group):
     commands={
         "summary": "cnncalc.commands.summary:summary",
         "check": "cnncalc.commands.check:check",
+        "conv": "cnncalc.commands.layer:conv",
+        "pool": "cnncalc.commands.layer:pool",
+        "dense": "cnncalc.commands.layer:dense",
+        "pad": "cnncalc.commands.layer:pad",
+        "rf": "cnncalc.commands.rf:rf",
+        "apply": "cnncalc.commands.apply:apply",
     },
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog="Example: cnncalc summary specs/vgg16.yaml",

@@ -1,0 +1,545 @@
+"""`cnncalc apply`: pooling and convolution on real values, as the lecture works them by hand, and as PyTorch does."""
+
+from __future__ import annotations
+
+import json
+import random
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from cnncalc.cli import cli, main
+from cnncalc.engine import ShapeError
+from cnncalc.values import Matrix, apply, explain, format_matrix, format_value, parse_matrix, parse_number
+
+LECTURE = "1 3 10 0; 8 4 2 9; 7 2 1 3; 1 1 0 4"
+VERTICAL_EDGE = "1 0 -1; 1 0 -1; 1 0 -1"
+# the vertical-edge example: a bright left half, a dark right half
+HALVES = "; ".join(["10 10 10 0 0 0"] * 6)
+# Andrew Ng's 6 x 6 example for the same filter
+NG = "3 0 1 2 7 4; 1 5 8 9 3 1; 2 7 2 5 1 3; 0 1 3 1 7 8; 4 2 1 6 2 8; 2 4 5 2 3 9"
+ONE_TO_NINE = "1 2 3; 4 5 6; 7 8 9"
+
+
+def run(*args: str, input: str | None = None) -> Result:
+    return CliRunner().invoke(cli, ["apply", *args], input=input)
+
+
+def ok(*args: str, input: str | None = None) -> str:
+    result = run(*args, input=input)
+    assert (result.exit_code, result.stderr) == (0, ""), result.stderr
+    return result.stdout
+
+
+# -- the command, as the lecture works it -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        pytest.param(["maxpool", "--size", "2", "--values", LECTURE], "8 10; 7 4", id="lecture-maxpool-2/2"),
+        # (1+3+8+4)/4, (10+0+2+9)/4, (7+2+1+1)/4, (1+3+0+4)/4
+        pytest.param(["avgpool", "--size", "2", "--values", LECTURE], "4 5.25; 2.75 2", id="lecture-avgpool-2/2"),
+        pytest.param(["avgpool", "--size", "1x3", "--values", "1 0 0"], "1/3", id="avg-one-third-stays-exact"),
+        pytest.param(["avgpool", "--size", "2", "--values", "1/3 2/3; 0.5 1"], "0.625", id="avg-of-fractions"),
+        # 10*1 + 10*1 + 10*1 + 0 + ... = 30 where the window straddles the edge, 0 where it does not
+        pytest.param(
+            ["conv", "--filter", VERTICAL_EDGE, "--values", HALVES],
+            "; ".join(["0 30 30 0"] * 4),
+            id="vertical-edge-6x6",
+        ),
+        pytest.param(
+            ["conv", "--filter", VERTICAL_EDGE, "--values", NG],
+            "-5 -4 0 8; -10 -2 2 3; 0 -2 -4 -7; -3 -2 -3 -16",
+            id="ng-6x6-vertical-edge",
+        ),
+        # cross-correlation, not convolution: a flipped filter would give 6 and 4
+        pytest.param(["conv", "--filter", "1 0", "--values", "4 5 6"], "4 5", id="filter-not-flipped"),
+    ],
+)
+def test_worked_examples(args: list[str], expected: str) -> None:
+    assert ok(*args) == expected + "\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        # stride 1: overlapping windows, 3 x 3 out of a 4 x 4
+        pytest.param(
+            ["maxpool", "--size", "2", "--stride", "1", "--values", LECTURE], "8 10 10; 8 4 9; 7 2 4", id="maxpool-2/1"
+        ),
+        pytest.param(
+            [
+                "maxpool",
+                "--size",
+                "3",
+                "--stride",
+                "1",
+                "--values",
+                "1 3 2 1 3; 2 9 1 1 5; 1 3 2 3 2; 8 3 5 1 0; 5 6 1 2 9",
+            ],
+            "9 9 5; 9 9 5; 8 6 9",
+            id="ng-maxpool-3/1",
+        ),
+        # (5 - 3) / 2 + 1 = 2 per axis; the sums of the four corner 3 x 3 blocks of 1..25
+        pytest.param(
+            [
+                "conv",
+                "--filter",
+                "1 1 1; 1 1 1; 1 1 1",
+                "--stride",
+                "2",
+                "--values",
+                "; ".join(" ".join(str(5 * r + c + 1) for c in range(5)) for r in range(5)),
+            ],
+            "63 81; 153 171",
+            id="conv-5x5-stride-2",
+        ),
+        pytest.param(
+            ["maxpool", "--size", "2", "--stride", "1x2", "--values", LECTURE], "8 10; 8 9; 7 4", id="stride-per-axis"
+        ),
+    ],
+)
+def test_stride(args: list[str], expected: str) -> None:
+    assert ok(*args) == expected + "\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        # zeros around 1..9: each output sums a value's neighbourhood, 1+2+4+5 = 12 in the corner
+        pytest.param(["conv", "--padding", "1"], "12 21 16; 27 45 33; 24 39 28", id="conv-pad-1"),
+        pytest.param(["conv", "--padding", "same"], "12 21 16; 27 45 33; 24 39 28", id="conv-same-is-pad-1"),
+        pytest.param(["conv", "--padding", "valid"], "45", id="conv-valid"),
+    ],
+)
+def test_padding_with_a_3x3_filter_of_ones(args: list[str], expected: str) -> None:
+    assert ok(*args, "--filter", "1 1 1; 1 1 1; 1 1 1", "--values", ONE_TO_NINE) == expected + "\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        # SAME with an even filter pads (0, 1, 0, 1): the odd pixel at the bottom and right, as TensorFlow does
+        pytest.param(
+            ["conv", "--filter", "1 1; 1 1", "--padding", "same", "--values", ONE_TO_NINE],
+            "12 16 9; 24 28 15; 15 17 9",
+            id="conv-same-even-filter",
+        ),
+        # max pooling pads with -inf: zero padding would win every window here and give 0 0; 0 0
+        pytest.param(
+            ["maxpool", "--size", "2", "--padding", "1", "--values", "-1 -2; -3 -4"],
+            "-1 -2; -3 -4",
+            id="maxpool-padding-never-wins",
+        ),
+        # average pooling counts the padding: one value and three zeros in each window
+        pytest.param(
+            ["avgpool", "--size", "2", "--padding", "1", "--values", "4 8; 12 16"],
+            "1 2; 3 4",
+            id="avgpool-counts-padding",
+        ),
+        pytest.param(
+            ["maxpool", "--size", "2", "--stride", "1", "--padding", "same", "--values", ONE_TO_NINE],
+            "5 6 6; 8 9 9; 8 9 9",
+            id="maxpool-same",
+        ),
+    ],
+)
+def test_padding(args: list[str], expected: str) -> None:
+    assert ok(*args) == expected + "\n"
+
+
+@pytest.mark.parametrize(
+    ("bias", "expected"),
+    [
+        pytest.param("0.5", "10.5", id="decimal"),  # 1 + 2 + 3 + 4 + 0.5
+        pytest.param("-3", "7", id="negative"),
+        pytest.param("1/3", "31/3", id="fraction"),
+    ],
+)
+def test_bias(bias: str, expected: str) -> None:
+    assert ok("conv", "--filter", "1 1; 1 1", "--bias", bias, "--values", "1 2; 3 4") == expected + "\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        pytest.param(["maxpool"], "5", id="max-floor"),
+        # ceil((3 - 2) / 2) + 1 = 2: the last windows hang past the input and keep what they cover
+        pytest.param(["maxpool", "--ceil"], "5 6; 8 9", id="max-ceil"),
+        # ... and an average divides by what is left: (3 + 6) / 2, (7 + 8) / 2, 9 / 1
+        pytest.param(["avgpool", "--ceil"], "3 4.5; 7.5 9", id="avg-ceil"),
+    ],
+)
+def test_ceil(args: list[str], expected: str) -> None:
+    assert ok(*args, "--size", "2", "--values", ONE_TO_NINE) == expected + "\n"
+
+
+# -- --explain -----------------------------------------------------------------------------------------
+
+
+def test_explain_maxpool_shows_each_window() -> None:
+    assert ok("maxpool", "--size", "2", "--values", LECTURE, "--explain").splitlines() == [
+        "maxpool: input 4x4, window 2x2, stride 2x2, padding 0: output 2x2",
+        "out[0][0] = max(1, 3, 8, 4) = 8",
+        "out[0][1] = max(10, 0, 2, 9) = 10",
+        "out[1][0] = max(7, 2, 1, 1) = 7",
+        "out[1][1] = max(1, 3, 0, 4) = 4",
+        "out = 8 10; 7 4",
+    ]
+
+
+def test_explain_avgpool_shows_the_sum_and_the_divisor() -> None:
+    lines = ok("avgpool", "--size", "2", "--values", LECTURE, "--explain").splitlines()
+    assert "out[0][1] = (10 + 0 + 2 + 9) / 4 = 5.25" in lines
+    assert lines[-1] == "out = 4 5.25; 2.75 2"
+
+
+def test_explain_conv_shows_the_products_and_the_bias() -> None:
+    lines = ok("conv", "--filter", VERTICAL_EDGE, "--values", NG, "--explain").splitlines()
+    assert lines[0] == "conv: input 6x6, filter 3x3, stride 1x1, padding 0: output 4x4"
+    # the last term is the bias
+    assert lines[1] == "out[0][0] = 3*1 + 0*0 + 1*(-1) + 1*1 + 5*0 + 8*(-1) + 2*1 + 7*0 + 2*(-1) + 0 = -5"
+    assert len(lines) == 1 + 16 + 1
+
+
+def test_explain_shows_max_pooling_padding_as_minus_infinity() -> None:
+    lines = ok("maxpool", "--size", "2", "--padding", "1", "--values", "-1 -2; -3 -4", "--explain").splitlines()
+    assert "padding is -inf, as PyTorch pads max pooling: a padded position never wins" in lines
+    assert "out[0][0] = max(-inf, -inf, -inf, -1) = -1" in lines
+
+
+def test_explain_shows_zero_padding_and_fractions_in_brackets() -> None:
+    lines = ok("avgpool", "--size", "2", "--padding", "1", "--values", "1/3 -1", "--explain").splitlines()
+    assert "out[0][0] = (0 + 0 + 0 + (1/3)) / 4 = 1/12" in lines
+    assert "out[0][1] = (0 + 0 + (-1) + 0) / 4 = -0.25" in lines
+
+
+def test_explain_says_which_input_rows_no_window_reaches() -> None:
+    lines = ok("maxpool", "--size", "2", "--values", "1 2 3; 4 5 6; 7 8 9", "--explain").splitlines()
+    assert "height: the last input row fits no window: unused" in lines
+    assert "width: the last input column fits no window: unused" in lines
+
+
+# -- where the values come from ---------------------------------------------------------------------------
+
+
+def test_values_from_a_file_one_row_a_line(tmp_path: Path) -> None:
+    path = tmp_path / "image.txt"
+    path.write_text("1, 3, 10, 0\n8, 4, 2, 9\n\n7 2 1 3\r\n1 1 0 4\n", encoding="utf-8")
+    assert ok("maxpool", "--size", "2", "--values", str(path)) == "8 10; 7 4\n"
+
+
+def test_filter_from_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "edge.txt"
+    path.write_text("1 0 -1\n1 0 -1\n1 0 -1\n", encoding="utf-8")
+    assert ok("conv", "--filter", str(path), "--values", HALVES) == "; ".join(["0 30 30 0"] * 4) + "\n"
+
+
+def test_values_from_standard_input() -> None:
+    assert ok("avgpool", "--size", "2", "--values", "-", input=LECTURE.replace("; ", "\n")) == "4 5.25; 2.75 2\n"
+
+
+def test_the_output_reads_back_as_values() -> None:
+    first = ok("avgpool", "--size", "2", "--stride", "1", "--values", LECTURE).strip()
+    assert ok("maxpool", "--size", "3", "--values", first) == "5.25\n"
+
+
+# -- JSON --------------------------------------------------------------------------------------------------
+
+
+def test_json_gives_exact_values_and_the_shape() -> None:
+    report = json.loads(ok("avgpool", "--size", "2", "--values", LECTURE, "--format", "json"))
+    assert report == {
+        "schema_version": 1,
+        "operation": "avgpool",
+        "input_shape": [4, 4],
+        "size": [2, 2],
+        "stride": [2, 2],
+        "padding": [0, 0, 0, 0],
+        "shape": [2, 2],
+        "output": [[4, "5.25"], ["2.75", 2]],
+    }
+
+
+def test_json_of_a_conv_has_its_filter_bias_and_with_explain_every_window() -> None:
+    args = ["conv", "--filter", "1 1; 1 1", "--bias", "1/3", "--padding", "same", "--values", "1 2; 3 4"]
+    report = json.loads(ok(*args, "--format", "json", "--explain"))
+    assert report["shape"] == [2, 2]
+    assert report["padding"] == [0, 1, 0, 1]
+    assert report["output"] == [["31/3", "19/3"], ["22/3", "13/3"]]  # 10 + 1/3, 6 + 1/3, 7 + 1/3, 4 + 1/3
+    assert report["filter"] == [[1, 1], [1, 1]]
+    assert report["bias"] == "1/3"
+    assert report["windows"][0][1] == [[2, 0], [4, 0]]
+
+
+def test_json_shows_max_pooling_padding_as_minus_inf() -> None:
+    args = ["maxpool", "--size", "2", "--padding", "1", "--values", "-1 -2; -3 -4", "--format", "json", "--explain"]
+    report = json.loads(ok(*args))
+    assert report["output"] == [[-1, -2], [-3, -4]]
+    assert report["windows"][0][0] == [["-inf", "-inf"], ["-inf", -1]]
+
+
+# -- bad input -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(["maxpool", "--size", "2", "--values", "1 2; 3"], "row 2 has 1 value, row 1 has 2", id="ragged"),
+        pytest.param(
+            ["maxpool", "--size", "2", "--values", "1 2; 3 x"],
+            "row 2, column 2: 'x' is not a number",
+            id="not-a-number",
+        ),
+        pytest.param(["maxpool", "--size", "2", "--values", "1e3 1; 2 3"], "'1e3' is not a number", id="exponent"),
+        pytest.param(["maxpool", "--size", "1", "--values", "1/0"], "'1/0' divides by zero", id="divide-by-zero"),
+        pytest.param(["maxpool", "--size", "2", "--values", " ; \n"], "no values", id="empty"),
+        pytest.param(
+            ["maxpool", "--size", "2", "--values", "nosuch.txt"],
+            "'nosuch.txt' is neither a file nor",
+            id="no-such-file",
+        ),
+        pytest.param(
+            ["maxpool", "--size", "5", "--values", LECTURE],
+            "height: window 5 is larger than the padded input 4",
+            id="window-too-large",
+        ),
+        pytest.param(
+            ["conv", "--filter", "1 1 1", "--values", "1 2"],
+            "width: filter 3 is larger than the padded",
+            id="filter-too-large",
+        ),
+        pytest.param(["conv", "--values", LECTURE], "conv needs --filter", id="conv-without-filter"),
+        pytest.param(
+            ["conv", "--filter", "1 2; 3", "--values", LECTURE], "Invalid value for '--filter'", id="ragged-filter"
+        ),
+        pytest.param(
+            ["conv", "--filter", "1", "--size", "2", "--values", LECTURE],
+            "takes its size from --filter",
+            id="conv-with-size",
+        ),
+        pytest.param(["conv", "--filter", "1", "--ceil", "--values", LECTURE], "--ceil is for pools", id="conv-ceil"),
+        pytest.param(
+            ["maxpool", "--size", "2", "--filter", "1", "--values", LECTURE],
+            "maxpool takes no --filter",
+            id="pool-with-filter",
+        ),
+        pytest.param(
+            ["avgpool", "--size", "2", "--bias", "1", "--values", LECTURE],
+            "avgpool takes no --bias",
+            id="pool-with-bias",
+        ),
+        pytest.param(["maxpool", "--values", LECTURE], "maxpool needs --size", id="pool-without-size"),
+        pytest.param(["maxpool", "--size", "0", "--values", LECTURE], "'0' is not a positive size", id="size-0"),
+        pytest.param(
+            ["maxpool", "--size", "2", "--stride", "0", "--values", LECTURE],
+            "'0' is not a positive size",
+            id="stride-0",
+        ),
+        pytest.param(
+            ["maxpool", "--size", "2", "--padding", "-1", "--values", LECTURE],
+            "'-1' is not a padding",
+            id="negative-padding",
+        ),
+        pytest.param(
+            ["maxpool", "--size", "2", "--padding", "full", "--values", LECTURE],
+            "'full' is not a padding",
+            id="unknown-padding",
+        ),
+        pytest.param(
+            ["maxpool", "--size", "2", "--padding", "2", "--values", LECTURE],
+            "pool padding 2 is more than half the window 2x2",
+            id="pool-padding-over-half",
+        ),
+        pytest.param(
+            ["maxpool", "--size", "2", "--padding", "same", "--ceil", "--values", LECTURE],
+            "ceil goes with explicit padding only",
+            id="ceil-same",
+        ),
+        pytest.param(
+            ["conv", "--filter", "1", "--bias", "one", "--values", LECTURE], "'one' is not a number", id="bad-bias"
+        ),
+        pytest.param(["meanpool", "--size", "2", "--values", LECTURE], "'meanpool' is not one of", id="operation"),
+        pytest.param(["maxpool", "--size", "2"], "Missing option '--values'", id="no-values"),
+        pytest.param(
+            ["maxpool", "--size", "2", "--values", LECTURE, "--format", "csv"], "'csv' is not one of", id="format"
+        ),
+    ],
+)
+def test_bad_input_is_a_usage_error(args: list[str], message: str) -> None:
+    result = run(*args)
+    assert "Traceback" not in result.stdout + result.stderr
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "Usage: cli apply" in result.stderr
+    assert message in result.stderr, result.stderr
+
+
+def test_unreadable_file_is_a_usage_error(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.txt"
+    path.write_bytes("1 2 \xe9".encode("latin-1"))
+    result = run("maxpool", "--size", "1", "--values", str(path))
+    assert result.exit_code == 2
+    assert f"cannot read {path}" in result.stderr
+
+
+def test_a_bad_file_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "image.txt"
+    path.write_text("1 2\n3\n", encoding="utf-8")
+    result = run("maxpool", "--size", "1", "--values", str(path))
+    assert result.exit_code == 2
+    assert f"{path}: row 2 has 1 value, row 1 has 2" in result.stderr
+
+
+def test_the_console_script_exits_2_on_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["apply", "maxpool", "--size", "2", "--values", "1 2; 3"]) == 2
+    assert "every row must have the same length" in capsys.readouterr().err
+
+
+def test_help_ends_with_an_example() -> None:
+    out = ok("--help")
+    assert out.strip().splitlines()[-1].strip().startswith("Example: cnncalc apply")
+    assert "cross-correlation" in out
+
+
+# -- the pure module -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("1 3; 8 4", ((1, 3), (8, 4)), id="semicolons"),
+        pytest.param("1,3\n8,4\n", ((1, 3), (8, 4)), id="commas-and-lines"),
+        pytest.param("1, 3;\n 8  4;", ((1, 3), (8, 4)), id="both-and-a-trailing-separator"),
+        pytest.param(
+            "-2 +3 0.5 .25 1/3 -2/4",
+            ((-2, 3, Fraction(1, 2), Fraction(1, 4), Fraction(1, 3), Fraction(-1, 2)),),
+            id="signs-decimals-fractions",
+        ),
+        pytest.param("0.1", ((Fraction(1, 10),),), id="decimal-exactly-not-a-float"),
+    ],
+)
+def test_parse_matrix(text: str, expected: tuple[tuple[int | Fraction, ...], ...]) -> None:
+    assert parse_matrix(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param("", "no values", id="empty"),
+        pytest.param("1 2; 3", "row 2 has 1 value, row 1 has 2", id="ragged"),
+        pytest.param("1 two", "row 1, column 2: 'two' is not a number", id="word"),
+        pytest.param("0.5/2", "'0.5/2' is not a number", id="decimal-fraction"),
+        pytest.param("nan", "'nan' is not a number", id="nan"),
+        pytest.param("\u0661", "is not a number", id="arabic-indic-digit"),
+    ],
+)
+def test_parse_matrix_refuses(text: str, message: str) -> None:
+    with pytest.raises(ValueError) as info:
+        parse_matrix(text)
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        pytest.param(Fraction(5), "5", id="int"),
+        pytest.param(Fraction(-5), "-5", id="negative-int"),
+        pytest.param(Fraction(21, 4), "5.25", id="exact-decimal"),
+        pytest.param(Fraction(-1, 2), "-0.5", id="negative-decimal"),
+        pytest.param(Fraction(1, 1024), "0.0009765625", id="power-of-two"),
+        pytest.param(Fraction(1, 3), "1/3", id="no-exact-decimal"),
+        pytest.param(Fraction(-7, 6), "-7/6", id="negative-fraction"),
+        pytest.param(None, "-inf", id="max-pool-padding"),
+    ],
+)
+def test_format_value(value: Fraction | None, text: str) -> None:
+    assert format_value(value) == text
+    if value is not None:
+        assert parse_number(text) == value
+
+
+def test_windows_are_kept_with_each_value() -> None:
+    applied = apply("maxpool", parse_matrix(LECTURE), size=2)
+    assert applied.cells[1].window == ((Fraction(10), Fraction(0)), (Fraction(2), Fraction(9)))
+    assert explain(applied)[2] == "out[0][1] = max(10, 0, 2, 9) = 10"
+    assert format_matrix(applied.output) == "8 10; 7 4"
+
+
+def test_four_sided_padding_in_the_module() -> None:
+    applied = apply("conv", parse_matrix("1 2; 3 4"), filter=parse_matrix("1"), padding=(1, 0, 0, 2))
+    assert format_matrix(applied.output) == "0 0 0 0; 1 2 0 0; 3 4 0 0"
+
+
+def test_the_module_raises_shape_errors_for_a_window_too_large() -> None:
+    with pytest.raises(ShapeError, match="height: window 3 is larger than the padded input 2"):
+        apply("avgpool", parse_matrix("1 2; 3 4"), size=3)
+
+
+# -- against PyTorch ---------------------------------------------------------------------------------------------
+
+
+def random_matrix(rng: random.Random, rows: int, columns: int, low: int, high: int) -> Matrix:
+    return tuple(tuple(Fraction(rng.randint(low, high)) for _ in range(columns)) for _ in range(rows))
+
+
+def tensor(torch: Any, matrix: Matrix) -> Any:
+    return torch.tensor([[float(v) for v in row] for row in matrix], dtype=torch.float64)[None, None]
+
+
+@pytest.mark.parametrize("operation", ["maxpool", "avgpool", "conv"])
+def test_matches_pytorch_on_random_small_integers(operation: str) -> None:
+    torch = pytest.importorskip("torch")
+    functional = torch.nn.functional
+    rng = random.Random(f"apply-{operation}")
+    compared = 0
+    for _ in range(300):
+        h, w = rng.randint(1, 7), rng.randint(1, 7)
+        kernel = (rng.randint(1, 4), rng.randint(1, 4))
+        stride = (rng.randint(1, 3), rng.randint(1, 3))
+        values = random_matrix(rng, h, w, -9, 9)
+        x = tensor(torch, values)
+        padding: int | str
+        if operation == "conv":
+            filter = random_matrix(rng, *kernel, -3, 3)
+            bias = rng.randint(-5, 5)
+            paddings: list[int | str] = [0, 1, 2, "same", "valid"]
+            padding = rng.choice(paddings)
+            try:
+                applied = apply("conv", values, stride=stride, padding=padding, filter=filter, bias=bias)
+            except ShapeError:
+                with pytest.raises(RuntimeError):
+                    functional.conv2d(x, tensor(torch, filter), stride=stride, padding=padding)
+                continue
+            top, bottom, left, right = applied.padding
+            # PyTorch's own "same" is stride 1 only: pad as resolved (checked against TensorFlow's rule elsewhere)
+            padded = functional.pad(x, (left, right, top, bottom))
+            expected = functional.conv2d(
+                padded, tensor(torch, filter), torch.tensor([float(bias)], dtype=torch.float64), stride=stride
+            )
+        else:
+            pad = rng.randint(0, min(kernel) // 2)
+            ceil = rng.random() < 0.5
+            try:
+                applied = apply(operation, values, size=kernel, stride=stride, padding=pad, ceil=ceil)
+            except ShapeError:
+                with pytest.raises(RuntimeError):
+                    functional.max_pool2d(x, kernel, stride, pad, ceil_mode=ceil)
+                continue
+            pool = functional.max_pool2d if operation == "maxpool" else functional.avg_pool2d
+            expected = pool(x, kernel, stride, pad, ceil_mode=ceil)
+        got = applied.output
+        assert (len(got), len(got[0])) == tuple(expected.shape[2:])
+        for row, expected_row in zip(got, expected[0, 0].tolist(), strict=True):
+            for value, reference in zip(row, expected_row, strict=True):
+                if operation == "avgpool":
+                    assert abs(float(value) - reference) < 1e-9
+                else:
+                    assert value == reference  # small integers: float64 is exact
+        compared += 1
+    assert compared > 150  # most cases fit: the comparison is not vacuous
