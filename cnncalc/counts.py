@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from fractions import Fraction
 
 SUFFIXES = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 _COUNT = re.compile(r"\s*([0-9][0-9_,]*(?:\.[0-9]+)?)\s*([kKMGT]?)\s*")
@@ -14,6 +13,8 @@ def parse_count(text: str) -> int:
     match = _COUNT.fullmatch(text)
     if not match:
         raise ValueError(f"{text!r} is not a count: write it as 61706, 70k, 1.2M or 3G")
+    from fractions import Fraction  # only where a count is written as text: an import worth a millisecond
+
     number, suffix = match.groups()
     value = Fraction(number.replace("_", "").replace(",", "")) * SUFFIXES[suffix]
     if value.denominator != 1:
