@@ -106,6 +106,7 @@ class LazyGroup(click.Group):
         "pad": "cnncalc.commands.layer:pad",
         "rf": "cnncalc.commands.rf:rf",
         "apply": "cnncalc.commands.apply:apply",
+        "convert": "cnncalc.commands.convert:convert",
     },
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog="Example: cnncalc summary specs/vgg16.yaml",

@@ -194,6 +194,26 @@ class LayerResult(NamedTuple):
         return 2 * self.macs
 
 
+class DenseView(NamedTuple):
+    """A conv as the dense layer it replaces (the lecture's conv <-> fully-connected view)."""
+
+    dense_params: int  # a dense layer joining the same volumes: (h w c)(h' w' K) weights + h' w' K biases
+    connections: int  # the inputs the conv's outputs really read: h' w' K f f c / groups
+    inputs_per_output: int  # f f c / groups
+
+
+def dense_view(result: LayerResult) -> DenseView | None:
+    """The numbers that show a conv's sparsity and sharing; None for any other layer."""
+    layer = result.layer
+    if not isinstance(layer, Conv):
+        return None
+    h, w, c = result.input
+    oh, ow, k = result.output
+    per_output = layer.kernel[0] * layer.kernel[1] * c // layer.groups
+    outputs = oh * ow * k
+    return DenseView(h * w * c * outputs + outputs, outputs * per_output, per_output)
+
+
 def walk(results: Iterable[LayerResult]) -> Iterator[LayerResult]:
     """Every row kept, a block before its own: layers, then shortcut, then branches in order."""
     for result in results:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from .engine import LayerResult, ceil_div, effective_kernel
+from .engine import LayerResult, ceil_div, dense_view, effective_kernel
 from .spec import BatchNorm, Concat, Conv, Dense, Flatten, GlobalPool, Pool, Repeat, Residual
 
 
@@ -63,24 +63,24 @@ def explain(result: LayerResult) -> list[str]:
 
 def fc_view(result: LayerResult) -> list[str]:
     """A conv as the dense layer it replaces: fewer connections (sparsity), and those few sharing weights."""
+    view = dense_view(result)
     layer = result.layer
-    if not isinstance(layer, Conv):
+    if view is None or not isinstance(layer, Conv):
         return []
     h, w, c = result.input
     oh, ow, k = result.output
     fh, fw = layer.kernel
-    per_output = fh * fw * c // layer.groups
-    dense_weights = h * w * c * oh * ow * k
-    connections = oh * ow * k * per_output
     inputs = f"{fh}*{fw}*{c}" + (f"/{layer.groups}" if layer.groups != 1 else "")
+    dense_weights = view.dense_params - oh * ow * k
     return [
         f"as a dense layer from {result.input} to {result.output}: ({h}*{w}*{c}) * ({oh}*{ow}*{k}) = "
         f"{dense_weights:,} weights and {oh * ow * k:,} biases",
-        f"sparsity: each of the {oh * ow * k:,} outputs sees {inputs} = {per_output:,} inputs, {connections:,} "
-        f"connections in all: {number(Fraction(dense_weights, connections))} times fewer than dense",
+        f"sparsity: each of the {oh * ow * k:,} outputs sees {inputs} = {view.inputs_per_output:,} inputs, "
+        f"{view.connections:,} connections in all: {number(Fraction(dense_weights, view.connections))} times "
+        "fewer than dense",
         f"sharing: the {k} filters serve all {oh}*{ow} = {oh * ow:,} positions, so {result.trainable_params:,} "
-        f"parameters make the {connections:,} connections: {number(Fraction(connections, k * per_output))} times "
-        "fewer weights than connections",
+        f"parameters make the {view.connections:,} connections: "
+        f"{number(Fraction(view.connections, k * view.inputs_per_output))} times fewer weights than connections",
     ]
 
 

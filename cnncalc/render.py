@@ -5,11 +5,11 @@ Renderers take a report and return text; only the CLI prints.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from .diagnostics import Diagnostic
-from .engine import LayerResult, Memory, Report, walk
+from .engine import LayerResult, Memory, Report, dense_view, walk
 from .spec import Concat, Conv, Dense, Dropout, Layer, Pool, Repeat, Residual, Sides, Volume
 
 SCHEMA_VERSION = 1
@@ -123,6 +123,42 @@ def table_row(result: LayerResult, indent: str = "  ") -> tuple[str, ...]:
     )
 
 
+FC_HEADERS = ("#", "layer", "output", "params", "dense equivalent", "connections", "fewer params")
+FC_NUMERIC = frozenset({"params", "dense equivalent", "connections", "fewer params"})
+
+
+def fc_row(result: LayerResult, indent: str = "  ") -> tuple[str, ...]:
+    """A row of `summary --view fc`: a conv beside the dense layer joining the same volumes."""
+    view = dense_view(result)
+    if view is None:
+        return (result.path, layer_label(result, indent), str(result.output), f"{result.params:,}", "", "", "")
+    ratio = f"{view.dense_params / result.params:,.1f}x" if result.params else ""
+    return (
+        result.path,
+        layer_label(result, indent),
+        str(result.output),
+        f"{result.params:,}",
+        f"{view.dense_params:,}",
+        f"{view.connections:,}",
+        ratio,
+    )
+
+
+def fc_footer(report: Report) -> list[str]:
+    """The network's convolutions against dense layers of the same shapes: how many times fewer parameters."""
+    convs = [(row, view) for row in walk(report.layers) if (view := dense_view(row)) and not row.folded]
+    if not convs:
+        return ["no convolutions: nothing to set beside dense layers"]
+    params = sum(row.params for row, _ in convs)
+    dense = sum(view.dense_params for _, view in convs)
+    connections = sum(view.connections for _, view in convs)
+    return [
+        f"convolutions: {params:,} params for {connections:,} connections; dense layers joining the same volumes "
+        f"would need {dense:,} params",
+        f"the convolutions need {dense / params:,.1f} times fewer parameters (sparse connections, shared weights)",
+    ]
+
+
 def diagnostic_dict(diagnostic: Diagnostic) -> dict[str, Any]:
     line, column = diagnostic.loc if diagnostic.loc else (None, None)
     return {
@@ -158,6 +194,9 @@ def layer_dict(result: LayerResult, explained: Explained | None = None) -> dict[
     }
     if explained is not None:
         data["explain"] = explained.get(result.path, [])
+    if view := dense_view(result):
+        data["dense_equivalent_params"] = view.dense_params
+        data["connections"] = view.connections
     layer = result.layer
     if isinstance(layer, Repeat):
         data["times"] = layer.times
@@ -172,7 +211,12 @@ def layer_dict(result: LayerResult, explained: Explained | None = None) -> dict[
 
 
 def report_dict(
-    report: Report, mem: Memory, batch: int, dtype: str, explained: Explained | None = None
+    report: Report,
+    mem: Memory,
+    batch: int,
+    dtype: str,
+    explained: Explained | None = None,
+    slid: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The report as JSON-ready data; every count an exact integer."""
     t = report.totals
@@ -198,6 +242,7 @@ def report_dict(
             "activation_bytes": mem.activation_bytes,
         },
         "warnings": [diagnostic_dict(d) for d in report.warnings],
+        **({"sliding": slid} if slid else {}),
     }
 
 
@@ -206,12 +251,17 @@ def render_json(report: Report, mem: Memory, batch: int, dtype: str, explained: 
 
 
 def json_chunks(
-    report: Report, mem: Memory, batch: int, dtype: str, explained: Explained | None = None
+    report: Report,
+    mem: Memory,
+    batch: int,
+    dtype: str,
+    explained: Explained | None = None,
+    slid: dict[str, Any] | None = None,
 ) -> Iterator[str]:
     """The JSON text in pieces, so that a network of a million layers is written without building one string."""
     import json
 
-    yield from json.JSONEncoder(indent=2).iterencode(report_dict(report, mem, batch, dtype, explained))
+    yield from json.JSONEncoder(indent=2).iterencode(report_dict(report, mem, batch, dtype, explained, slid))
     yield "\n"
 
 
@@ -252,19 +302,33 @@ def render_explained(report: Report, explained: Explained, bullet: str = "") -> 
     return "\n".join(lines) + "\n"
 
 
-def render_markdown(report: Report, mem: Memory, batch: int, dtype: str, filename: str) -> str:
+def render_markdown(
+    report: Report,
+    mem: Memory,
+    batch: int,
+    dtype: str,
+    filename: str,
+    view: str = "layers",
+    more: Sequence[str] = (),
+) -> str:
     """A GitHub-flavoured Markdown table with the totals and warnings under it."""
 
     def row(cells: tuple[str, ...]) -> str:
         return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
 
+    headers, numeric, make_row = (
+        (FC_HEADERS, FC_NUMERIC, fc_row) if view == "fc" else (TABLE_HEADERS, NUMERIC_HEADERS, table_row)
+    )
     title = report.name or filename
-    lines = [f"**{title}**: input {report.input}", "", row(TABLE_HEADERS)]
-    lines.append("|" + "|".join("---:" if h in NUMERIC_HEADERS else "---" for h in TABLE_HEADERS) + "|")
+    lines = [f"**{title}**: input {report.input}", "", row(headers)]
+    lines.append("|" + "|".join("---:" if h in numeric else "---" for h in headers) + "|")
     # Markdown drops leading spaces in a cell: nested rows are indented with a visible mark
-    lines += [row(table_row(r, indent="· ")) for r in walk(report.layers)]
+    lines += [row(make_row(r, indent="· ")) for r in walk(report.layers)]
     lines.append("")
     lines += [f"- {line}" for line in footer(report, mem, batch, dtype)]
+    if view == "fc":
+        lines += [f"- {line}" for line in fc_footer(report)]
+    lines += [f"- {line}" for line in more]
     lines.append(f"- {FULL_FIELD_NOTE}")
     lines += [f"- {d.format(filename)}" for d in report.warnings]
     return "\n".join(lines) + "\n"
@@ -351,3 +415,35 @@ def rf_dict(report: Report) -> dict[str, Any]:
             for row in walk(report.layers)
         ],
     }
+
+
+def sliding(report: Report, crop: Report) -> dict[str, Any] | None:
+    """A network made for `crop`'s input, run on a larger one: the classifier at many positions in one pass."""
+    oh, ow, _ = report.totals.output
+    if (crop.totals.output.h, crop.totals.output.w) != (1, 1) or oh * ow <= 1:
+        return None
+    last = report.layers[-1]
+    return {
+        "positions": [oh, ow],
+        "window": list(report.totals.receptive_field),
+        "step": list(report.totals.jump),
+        "offset": [-last.effective_padding[0], -last.effective_padding[1]],
+        "crop": list(crop.input),
+        "macs_one_pass": report.totals.macs,
+        "macs_per_crop": crop.totals.macs,
+        "macs_all_crops": oh * ow * crop.totals.macs,
+    }
+
+
+def sliding_lines(found: dict[str, Any]) -> list[str]:
+    """The footer of a summary that slides a classifier over a larger input."""
+    oh, ow = found["positions"]
+    crop = "{} x {}".format(*found["crop"][:2])
+    return [
+        f"sliding: the classifier made for {crop} runs at {oh} x {ow} = {oh * ow:,} positions in one pass: "
+        f"windows of {axes(tuple(found['window']), ' x ')} input pixels (the receptive field), "
+        f"{axes(tuple(found['step']), ' x ')} apart (the jump), the first at {axes(tuple(found['offset']), ', ')} "
+        "(the effective padding)",
+        f"MACs: {found['macs_one_pass']:,} for the one pass, against {oh * ow:,} x {found['macs_per_crop']:,} = "
+        f"{found['macs_all_crops']:,} for {oh * ow:,} separate {crop} crops",
+    ]

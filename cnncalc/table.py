@@ -9,7 +9,18 @@ from rich.table import Table
 from rich.text import Text
 
 from .engine import Memory, Report, walk
-from .render import FULL_FIELD_NOTE, NUMERIC_HEADERS, TABLE_HEADERS, footer, rf_row, table_row
+from .render import (
+    FC_HEADERS,
+    FC_NUMERIC,
+    FULL_FIELD_NOTE,
+    NUMERIC_HEADERS,
+    TABLE_HEADERS,
+    fc_footer,
+    fc_row,
+    footer,
+    rf_row,
+    table_row,
+)
 
 _WRAPPABLE = frozenset({"layer", "config"})
 _NARROWEST = 8  # a wrapped name or config column keeps this many characters
@@ -18,14 +29,27 @@ _RF_NUMERIC = frozenset({"r", "jump", "P", "centre"})
 
 
 def render_table(
-    report: Report, mem: Memory, batch: int, dtype: str, filename: str, width: int | None = None
+    report: Report,
+    mem: Memory,
+    batch: int,
+    dtype: str,
+    filename: str,
+    width: int | None = None,
+    view: str = "layers",
+    more: Sequence[str] = (),
 ) -> tuple[Group, int]:
-    """The layer table with totals and warnings under it, and the width it needs (see `grid`)."""
+    """The layer table (or, with view "fc", each conv beside its dense equivalent), totals and warnings under it,
+    and the width it needs (see `grid`); `more` adds lines to the totals."""
     title = Text(f"{report.name or filename}: input {report.input}", style="bold")
-    rows = [table_row(result) for result in walk(report.layers)]
-    table, needed = grid(title, TABLE_HEADERS, rows, NUMERIC_HEADERS, width)
+    if view == "fc":
+        table, needed = grid(title, FC_HEADERS, [fc_row(r) for r in walk(report.layers)], FC_NUMERIC, width)
+    else:
+        table, needed = grid(title, TABLE_HEADERS, [table_row(r) for r in walk(report.layers)], NUMERIC_HEADERS, width)
     parts: list[Table | Text] = [table, Text("")]
     parts += [Text(line) for line in footer(report, mem, batch, dtype)]
+    if view == "fc":
+        parts += [Text(line) for line in fc_footer(report)]
+    parts += [Text(line) for line in more]
     parts.append(Text(FULL_FIELD_NOTE, style="dim"))
     for warning in report.warnings:
         parts.append(Text(warning.format(filename), style="yellow"))

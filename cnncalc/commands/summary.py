@@ -46,8 +46,22 @@ FORMATS = ("table", "json", "csv", "markdown")
     help="Element type for memory.",
 )
 @click.option("--explain", is_flag=True, help="Show the lecture's formulas with each layer's numbers put in.")
+@click.option(
+    "--view",
+    type=click.Choice(["layers", "fc"]),
+    default="layers",
+    show_default=True,
+    help="fc: each conv beside the dense layer joining the same volumes.",
+)
 def summary(
-    spec: str, input_volume: Volume | None, output_format: str, depth: int | None, batch: int, dtype: str, explain: bool
+    spec: str,
+    input_volume: Volume | None,
+    output_format: str,
+    depth: int | None,
+    batch: int,
+    dtype: str,
+    explain: bool,
+    view: str,
 ) -> None:
     """Print a layer-by-layer table of a spec: volumes, parameters, MACs, receptive fields.
 
@@ -65,6 +79,15 @@ def summary(
     except SpecError as exc:
         fail_with(exc, spec)
     mem = memory(report, batch, dtype)
+    slid = None
+    if input_volume is not None and report.totals.output.h * report.totals.output.w > 1:
+        # the spec's own input, where a classifier gives one answer: the crops a larger input slides over
+        try:
+            _, crop = analyse_file(spec)
+        except SpecError:
+            crop = None
+        slid = render.sliding(report, crop) if crop else None
+    more = render.sliding_lines(slid) if slid else []
     explained = None
     if explain:
         from ..engine import walk
@@ -73,29 +96,29 @@ def summary(
 
         explained = {row.path: formulas(row) + fc_view(row) for row in walk(report.layers)}
     if output_format == "json":
-        sys.stdout.writelines(render.json_chunks(report, mem, batch, dtype, explained))
+        sys.stdout.writelines(render.json_chunks(report, mem, batch, dtype, explained, slid))
     elif output_format == "csv":
         click.echo(render.render_csv(report), nl=False)
         for warning in report.warnings:
             click.echo(warning.format(filename), err=True)
     elif output_format == "markdown":
-        click.echo(render.render_markdown(report, mem, batch, dtype, filename), nl=False)
+        click.echo(render.render_markdown(report, mem, batch, dtype, filename, view, more), nl=False)
         if explained:
             click.echo("\n" + render.render_explained(report, explained, bullet="- "), nl=False)
     else:
-        print_table(report, mem, batch, dtype, filename)
+        print_table(report, mem, batch, dtype, filename, view, more)
         if explained:
             click.echo("\n" + render.render_explained(report, explained), nl=False)
 
 
-def print_table(report: Report, mem: Memory, batch: int, dtype: str, filename: str) -> None:
+def print_table(report: Report, mem: Memory, batch: int, dtype: str, filename: str, view: str, more: list[str]) -> None:
     from rich.console import Console
 
     from ..table import render_table
 
     console = Console()
     width = console.width if console.is_terminal else None
-    table, needed = render_table(report, mem, batch, dtype, filename, width)
+    table, needed = render_table(report, mem, batch, dtype, filename, width, view, more)
     if width is None or needed > width:
         # a pipe, a file, or a terminal too narrow for the numbers: lines at their natural width, never cropped
         console = Console(width=max(needed, 100_000 if width is None else needed))

@@ -1,0 +1,124 @@
+"""A spec written back out as YAML, in the format the loader reads: options at their defaults are left out.
+
+Pure: records in, text out. Each layer may carry a comment (`comments`, by the layer's identity).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from .spec import Concat, Layer, Pool, Repeat, Residual, Spec
+
+_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_. -]*[A-Za-z0-9_.]|[A-Za-z_]")
+_YAML11_WORDS = {"yes", "no", "on", "off", "y", "n", "true", "false", "null", "none"}
+
+
+def scalar(value: Any) -> str:
+    """A value as YAML writes it: `3`, `[3, 5]`, `same`, `true`, `"no"`."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, tuple):
+        return "[" + ", ".join(scalar(item) for item in value) + "]"
+    text = str(value)
+    # a plain scalar only where YAML 1.1 would read it back as this very text
+    if _PLAIN.fullmatch(text) and text.lower() not in _YAML11_WORDS:
+        return text
+    return json.dumps(text)
+
+
+def _pair(pair: tuple[int, int]) -> Any:
+    return pair[0] if pair[0] == pair[1] else pair
+
+
+def _padding(padding: Any) -> Any:
+    if isinstance(padding, str):
+        return padding
+    top, bottom, left, right = padding
+    if top == bottom == left == right:
+        return top
+    return (top, left) if (top, left) == (bottom, right) else padding
+
+
+def options(layer: Layer) -> dict[str, Any]:
+    """The options of a leaf layer that differ from their defaults, in the order the format lists them."""
+    defaults = type(layer)._field_defaults
+    found: dict[str, Any] = {}
+    for field in layer._fields:
+        if field in ("kind", "name", "loc", "option_locs", "layers", "shortcut", "branches", "times"):
+            continue
+        value = getattr(layer, field)
+        if field in defaults and value == defaults[field]:
+            continue
+        if isinstance(layer, Pool) and field == "stride" and value == layer.size:
+            continue  # a pool's stride defaults to its size
+        if field == "padding":
+            value = _padding(value)
+        elif isinstance(value, tuple):
+            value = _pair(value)
+        found[field] = value
+    if layer.name is not None:
+        found["name"] = layer.name
+    return found
+
+
+def write(spec: Spec, comments: Mapping[int, str] | None = None, header: str = "") -> str:
+    """The spec as YAML text; `comments` maps id(layer) to the comment written after it."""
+    notes = comments or {}
+    lines = [f"# {line}" if line else "#" for line in header.splitlines()]
+    if spec.name is not None:
+        lines.append(f"name: {scalar(spec.name)}")
+    if spec.description is not None:
+        lines.append(f"description: {scalar(spec.description)}")
+    lines.append(f"input: {scalar(tuple(spec.input))}")
+    lines.append("layers:")
+    lines += _layers(spec.layers, "  ", notes)
+    if spec.expect:
+        lines.append("expect:")
+        lines += [
+            f"  {e.key}: {scalar(tuple(e.value) if isinstance(e.value, tuple) else e.value)}" for e in spec.expect
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _layers(layers: tuple[Layer, ...], indent: str, notes: Mapping[int, str]) -> list[str]:
+    lines: list[str] = []
+    for layer in layers:
+        note = f"  # {notes[id(layer)]}" if id(layer) in notes else ""
+        if isinstance(layer, (Repeat, Residual, Concat)):
+            lines.append(f"{indent}- {layer.kind}:{note}")
+            inner = indent + "    "
+            if layer.name is not None:
+                lines.append(f"{inner}name: {scalar(layer.name)}")
+            if isinstance(layer, Repeat):
+                lines.append(f"{inner}times: {layer.times}")
+            if isinstance(layer, (Repeat, Residual)):
+                lines.append(f"{inner}layers:")
+                lines += _layers(layer.layers, inner + "  ", notes)
+            if isinstance(layer, Residual):
+                if layer.shortcut:
+                    lines.append(f"{inner}shortcut:")
+                    lines += _layers(layer.shortcut, inner + "  ", notes)
+                if layer.activation:
+                    lines.append(f"{inner}activation: {layer.activation}")
+            if isinstance(layer, Concat):
+                lines.append(f"{inner}branches:")
+                for branch in layer.branches:
+                    if not branch:
+                        lines.append(f"{inner}  - []")
+                        continue
+                    body = _layers(branch, inner + "    ", notes)
+                    lines.append(f"{inner}  - {body[0].lstrip()}")
+                    lines += body[1:]
+            continue
+        found = options(layer)
+        if not found:
+            lines.append(f"{indent}- {layer.kind}{note}")
+        else:
+            written = ", ".join(f"{key}: {scalar(value)}" for key, value in found.items())
+            lines.append(f"{indent}- {layer.kind}: {{{written}}}{note}")
+    return lines

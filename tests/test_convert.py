@@ -1,0 +1,199 @@
+"""Conv <-> fully connected: `convert`, sliding a classifier over a larger image, and `summary --view fc`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from cnncalc.cli import cli
+from cnncalc.convert import CannotConvert, to_conv
+from cnncalc.engine import analyse
+from cnncalc.loader import load, load_file
+
+ROOT = Path(__file__).resolve().parent.parent
+VGG16 = str(ROOT / "specs" / "vgg16.yaml")
+SMALL = """\
+name: small classifier
+input: [16, 16, 3]
+layers:
+  - conv: {filters: 8, kernel: 3, activation: relu}
+  - maxpool: {size: 2}
+  - flatten
+  - dense: {units: 10, activation: relu, name: hidden}
+  - dropout
+  - dense: {units: 5, name: scores}
+"""
+
+
+def run(*args: str, input: str | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), input=input)
+    assert "Traceback" not in result.output
+    return result.exit_code, result.stdout, result.stderr
+
+
+def converted(tmp_path: Path, source: str = VGG16, target: str = "conv") -> str:
+    path = tmp_path / f"converted-{target}.yaml"
+    code, out, err = run("convert", source, "--to", target, "-o", str(path))
+    assert (code, out) == (0, ""), err
+    return str(path)
+
+
+def totals(path: str, *args: str) -> dict:  # type: ignore[type-arg]
+    code, out, _ = run("summary", path, "--format", "json", *args)
+    assert code == 0
+    return json.loads(out)  # type: ignore[no-any-return]
+
+
+def test_vgg16_fc6_as_a_7x7_conv_keeps_its_parameters(tmp_path: Path) -> None:
+    path = converted(tmp_path)
+    data = totals(path)
+    fc6 = next(layer for layer in data["layers"] if layer["name"] == "fc6")
+    # 4096 * (7*7*512 + 1), the dense fc6's count
+    assert (fc6["kind"], fc6["params"]) == ("conv", 4096 * (7 * 7 * 512 + 1)) == ("conv", 102_764_544)
+    original = totals(VGG16)
+    assert {k: data["totals"][k] for k in ("params", "macs", "output")} == {
+        k: original["totals"][k] for k in ("params", "macs", "output")
+    }
+    assert data["layers"][-1]["receptive_field"][0] >= 224  # the last layer sees the whole input
+    assert not any(layer["kind"] in ("dense", "flatten") for layer in data["layers"])
+
+
+def test_the_converted_spec_says_where_each_layer_came_from(tmp_path: Path) -> None:
+    text = Path(converted(tmp_path)).read_text()
+    assert "# converted by `cnncalc convert --to conv`" in text
+    assert "conv: {filters: 4096, kernel: 7, activation: relu, name: fc6}  # was layer 12 (dense fc6), after the " \
+        "flatten of 7 x 7 x 512 (layer 11)" in text  # fmt: skip
+    assert "# was layer 14 (dense fc7): a dense layer on a vector is a 1 x 1 conv" in text
+
+
+def test_sliding_the_converted_vgg16_over_a_larger_image(tmp_path: Path) -> None:
+    path = converted(tmp_path)
+    data = totals(path, "--input", "384x384x3")
+    assert data["totals"]["output"] == [6, 6, 1000]
+    sliding = data["sliding"]
+    # 36 positions, windows of the receptive field, a jump apart, from the effective padding on
+    assert (sliding["positions"], sliding["window"], sliding["step"], sliding["offset"]) == (
+        [6, 6], [404, 404], [32, 32], [-90, -90],
+    )  # fmt: skip
+    assert sliding["macs_all_crops"] == 36 * totals(VGG16)["totals"]["macs"]
+    assert sliding["macs_one_pass"] == data["totals"]["macs"] < sliding["macs_all_crops"]
+    code, out, _ = run("summary", path, "--input", "384x384x3", "--depth", "0")
+    assert code == 0
+    assert "sliding: the classifier made for 224 x 224 runs at 6 x 6 = 36 positions in one pass" in out
+    assert "for 36 separate 224 x 224 crops" in out
+
+
+def test_round_trip_gives_the_same_summary(tmp_path: Path) -> None:
+    back = converted(tmp_path, converted(tmp_path), "dense")
+    assert totals(back)["totals"] == totals(VGG16)["totals"]
+    assert [row["output"] for row in totals(back)["layers"]] == [row["output"] for row in totals(VGG16)["layers"]]
+
+
+def test_to_dense_says_what_it_kept(tmp_path: Path) -> None:
+    spec = tmp_path / "net.yaml"
+    spec.write_text(
+        "input: [8, 8, 3]\nlayers:\n  - conv: {filters: 4, kernel: 3}\n  - conv: {filters: 10, kernel: 6}\n"
+    )
+    code, out, err = run("convert", str(spec), "--to", "dense")
+    assert code == 0
+    assert "layer 1 (conv): kept as a conv: its 3 x 3 filter does not cover its 8 x 8 input" in err
+    assert "- flatten  # for layer 2 (conv): its 6 x 6 filter covered the whole 6 x 6 x 4 input" in out
+    assert "- dense: {units: 10}  # was layer 2 (conv)" in out
+
+
+def test_a_global_pool_cannot_be_carried_over(tmp_path: Path) -> None:
+    resnet = str(ROOT / "specs" / "resnet18.yaml")
+    code, out, err = run("convert", resnet, "--to", "conv")
+    assert (code, out) == (2, "")
+    assert f"{resnet}:" in err
+    assert (
+        "error: layer 12 (globalavgpool): cannot convert to conv: globalavgpool pools whatever map it is given" in err
+    )
+
+
+@pytest.mark.parametrize(
+    ("input_volume", "kernel", "filters", "connections", "params"),
+    [
+        # the lecture: a 3 x 3 input, a 2 x 2 filter, 4 outputs: 16 weights and 4 biases unshared, 4 + 1 shared
+        pytest.param("3x3x1", 2, 1, 4 * 4, 2 * 2 + 1, id="lecture-2x2-on-3x3"),
+        # a 3 x 3 filter over the 3 x 3 input: one dense neuron per filter
+        pytest.param("3x3x1", 3, 1, 9, 9 + 1, id="one-neuron"),
+        pytest.param("3x3x1", 3, 2, 2 * 9, 2 * (9 + 1), id="two-neurons"),
+    ],
+)
+def test_view_fc_numbers(input_volume: str, kernel: int, filters: int, connections: int, params: int) -> None:
+    h, w, c = (int(n) for n in input_volume.split("x"))
+    text = f"input: [{h}, {w}, {c}]\nlayers:\n  - conv: {{filters: {filters}, kernel: {kernel}}}\n"
+    _, out, _ = run("summary", "-", "--format", "json", input=text)
+    (layer,) = json.loads(out)["layers"]
+    outputs = (h - kernel + 1) * (w - kernel + 1) * filters
+    assert (layer["connections"], layer["params"]) == (connections, params)
+    # (h w c)(h' w' K) weights + h' w' K biases
+    assert layer["dense_equivalent_params"] == h * w * c * outputs + outputs
+
+
+def test_view_fc_table_sums_the_savings() -> None:
+    code, out, _ = run("summary", str(ROOT / "specs" / "lenet5.yaml"), "--view", "fc")
+    assert code == 0
+    assert "1 │ conv C1      │ 28 x 28 x 6  │    156 │        4,821,600 │     117,600" in out
+    assert "convolutions: 2,572 params for 357,600 connections; dense layers joining the same volumes would need" in out
+
+
+def test_with_torch_the_converted_network_computes_the_same_and_slides() -> None:
+    torch = pytest.importorskip("torch")
+    from torch_reference import build
+
+    spec = load(SMALL)
+    conv_spec = to_conv(spec, analyse(spec)).spec
+    original, convolutional = build(spec), build(conv_spec)
+    torch.manual_seed(0)
+    x = torch.randn(2, 3, 16, 16)
+    with torch.no_grad():
+        for modules in (original, convolutional):  # materialise the lazy modules
+            y = x
+            for module in modules:
+                y = module(y)
+        # the layers before the flatten are the same modules: copy them; each dense weight becomes a conv kernel
+        convolutional[0].load_state_dict(original[0].state_dict())
+        for dense, conv, shape in (
+            (original[3], convolutional[2], (10, 8, 7, 7)),
+            (original[5], convolutional[4], (5, 10, 1, 1)),
+        ):
+            linear = next(m for m in dense.modules() if isinstance(m, torch.nn.Linear))
+            kernel = next(m for m in conv.modules() if isinstance(m, torch.nn.Conv2d))
+            kernel.weight.copy_(linear.weight.view(shape))  # PyTorch flattens channels first: (c, h, w)
+            kernel.bias.copy_(linear.bias)
+
+        def apply(modules: list[Any], image: Any) -> Any:
+            for module in modules:
+                image = module(image)
+            return image
+
+        assert torch.allclose(apply(original, x), apply(convolutional, x), atol=1e-5)
+        # on a 24 x 24 image the conv net answers at 5 x 5 positions, 2 pixels apart: each the classifier on a crop
+        large = torch.randn(1, 3, 24, 24)
+        scores = apply(convolutional, large)
+        assert scores.shape == (1, 5, 5, 5)
+        for i in range(5):
+            for j in range(5):
+                crop = large[:, :, 2 * i : 2 * i + 16, 2 * j : 2 * j + 16]
+                assert torch.allclose(apply(original, crop)[0, :, 0, 0], scores[0, :, i, j], atol=1e-5)
+
+
+def test_every_spec_without_global_pooling_converts_and_keeps_its_totals(tmp_path: Path) -> None:
+    for path in sorted((ROOT / "specs").glob("*.yaml")):
+        spec = load_file(str(path))
+        report = analyse(spec)
+        try:
+            result = to_conv(spec, report)
+        except CannotConvert as exc:
+            assert "pools whatever map" in str(exc) or "inside a block" in str(exc), (path, exc)
+            continue
+        again = analyse(result.spec)
+        assert (again.totals.params, again.totals.macs, again.totals.output) == (
+            report.totals.params, report.totals.macs, report.totals.output,
+        ), path  # fmt: skip
