@@ -84,6 +84,8 @@ def to_dense(spec: Spec, report: Report) -> Converted:
     notes: list[str] = []
     for layer, row in zip(spec.layers, report.layers, strict=True):
         if not isinstance(layer, Conv):
+            if isinstance(layer, (Repeat, Residual, Concat)) and _holds(layer, (Conv,)):
+                notes.append(f"{_label(row)}: kept as it is: the convs inside a block are not converted")
             layers.append(layer)
             continue
         h, w, _ = row.input
