@@ -107,6 +107,7 @@ class LazyGroup(click.Group):
         "rf": "cnncalc.commands.rf:rf",
         "apply": "cnncalc.commands.apply:apply",
         "convert": "cnncalc.commands.convert:convert",
+        "draw": "cnncalc.commands.draw:draw",
     },
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog="Example: cnncalc summary specs/vgg16.yaml",

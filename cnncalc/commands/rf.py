@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 
@@ -10,21 +11,32 @@ from ..cli import VolumeType, display_name, fail_with
 from ..diagnostics import SpecError
 from ..spec import Volume
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ..engine import Report
+
 
 @click.command(epilog="Example: cnncalc rf specs/vgg16.yaml")
 @click.argument("spec", metavar="SPEC")
 @click.option("--input", "input_volume", type=VolumeType(), metavar="HxWxC", help="Override the spec's input.")
 @click.option("--depth", type=click.IntRange(min=0), help="Fold blocks nested deeper than N.")
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def rf(spec: str, input_volume: Volume | None, depth: int | None, output_format: str) -> None:
+@click.option(
+    "--plot", is_flag=True, help="Chart r and the map's height per layer as bars, to the scale of the input's height."
+)
+def rf(spec: str, input_volume: Volume | None, depth: int | None, output_format: str, plot: bool) -> None:
     """The receptive field r, its jump and effective padding P after each layer, and the input pixels the
     first output sees: its centre, and how much of it is padding.
 
-    SPEC is a YAML file, or - for standard input.
+    SPEC is a YAML file, or - for standard input. `--plot` draws r and the map's size as bars instead, for
+    people who would rather look than read.
     """
     from ..pipeline import analyse_file
     from ..render import rf_dict
 
+    if plot and output_format == "json":
+        raise click.UsageError("--plot draws a chart: it goes with the table format, not json")
     try:
         _, report = analyse_file(spec, input_volume, depth)
     except SpecError as exc:
@@ -38,7 +50,27 @@ def rf(spec: str, input_volume: Volume | None, depth: int | None, output_format:
 
     console = Console()
     width = console.width if console.is_terminal else None
+    if plot:
+        print_plot(console, report, display_name(spec), width)
+        return
     table, needed = render_rf_table(report, display_name(spec), width)
     if width is None or needed > width:
         console = Console(width=max(needed, 100_000 if width is None else needed))
     console.print(table)
+
+
+def print_plot(console: Console, report: Report, filename: str, width: int | None) -> None:
+    """The chart of `--plot`: r and h as bars, styled where the console shows colour, never wrapped."""
+    from rich.console import Console
+    from rich.text import Text
+
+    from ..draw import rf_chart
+
+    lines, needed = rf_chart(report, filename, width)
+    if width is None or needed > width:
+        # a pipe, a file, or a terminal too narrow even for the narrowest bars: rows at their own width
+        console = Console(width=max(needed, 100_000 if width is None else needed))
+    for segments in lines:
+        console.print(
+            Text.assemble(*((text, style) if style else text for text, style in segments)), soft_wrap=width is None
+        )

@@ -1,0 +1,170 @@
+"""`cnncalc draw`: a picture of the network's volumes, as SVG, or as PNG where an SVG renderer is at hand."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable
+from typing import NamedTuple
+
+import click
+
+from ..cli import EXIT_INVALID, display_name, fail_with
+from ..diagnostics import SpecError
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+RENDER_TIMEOUT = 120  # seconds; a renderer that takes longer is taken to have failed
+INSTALL_HINT = (
+    "install one of: librsvg's rsvg-convert (apt-get install librsvg2-bin, brew install librsvg), "
+    "Inkscape, ImageMagick with SVG support, or the Python package cairosvg (pip install cairosvg); "
+    "or write an SVG: -o NAME.svg"
+)
+
+
+class Renderer(NamedTuple):
+    """One way of turning an SVG file into a PNG file: `render(svg_path, png_path)` raises on failure."""
+
+    name: str
+    render: Callable[[str, str], None]
+
+
+def _command(*argv: str) -> Callable[[str, str], None]:
+    """A renderer run as a program; `{svg}` and `{png}` in `argv` stand for the two files."""
+
+    def render(svg: str, png: str) -> None:
+        done = subprocess.run(
+            [arg.format(svg=svg, png=png) for arg in argv],
+            capture_output=True,
+            text=True,
+            timeout=RENDER_TIMEOUT,
+            check=False,
+        )
+        if done.returncode != 0:
+            said = (done.stderr or done.stdout).strip().splitlines()
+            raise RuntimeError(said[-1] if said else f"exit code {done.returncode}")
+
+    return render
+
+
+def _cairosvg(svg: str, png: str) -> None:
+    import cairosvg  # type: ignore[import-not-found, unused-ignore]
+
+    cairosvg.svg2png(url=svg, write_to=png)
+
+
+# executables, tried in this order where they are on PATH; `convert` may be something else by that name
+PROGRAMS = (
+    ("rsvg-convert", ("rsvg-convert", "--format", "png", "--output", "{png}", "{svg}")),
+    ("inkscape", ("inkscape", "{svg}", "--export-type=png", "--export-filename={png}")),
+    ("magick", ("magick", "{svg}", "{png}")),
+    ("convert", ("convert", "{svg}", "{png}")),
+)
+
+
+def renderers() -> list[Renderer]:
+    """The SVG renderers found here, best first: the cairosvg module if it imports, then programs on PATH.
+
+    Finding one is no promise that it renders SVG (an ImageMagick without an SVG delegate, or a stand-in
+    named `convert`): `to_png` checks that a real PNG came out.
+    """
+    found = []
+    try:
+        import cairosvg  # type: ignore[import-not-found, unused-ignore]  # noqa: F401
+    except (ImportError, OSError):  # OSError: the module is there, the cairo library it loads is not
+        pass
+    else:
+        found.append(Renderer("cairosvg", _cairosvg))
+    for name, argv in PROGRAMS:
+        if shutil.which(name):
+            found.append(Renderer(name, _command(*argv)))
+    return found
+
+
+class NoRenderer(Exception):
+    """No renderer here turned the SVG into a PNG; the message says what was tried and what to install."""
+
+
+def to_png(svg: str, path: str, available: list[Renderer]) -> str:
+    """Write `svg` to `path` as a PNG with the first renderer that really makes one; return its name.
+
+    The PNG is made beside `path` and moved into place, so a failed attempt leaves no half-written file.
+    """
+    tried = []
+    with tempfile.TemporaryDirectory(prefix="cnncalc-draw-") as scratch:
+        source = os.path.join(scratch, "picture.svg")
+        with open(source, "w", encoding="utf-8") as file:
+            file.write(svg)
+        for renderer in available:
+            target = os.path.join(scratch, f"picture-{renderer.name}.png")
+            try:
+                renderer.render(source, target)
+                if not os.path.exists(target):
+                    raise RuntimeError("wrote no file")
+                with open(target, "rb") as made:
+                    if made.read(len(PNG_SIGNATURE)) != PNG_SIGNATURE:
+                        raise RuntimeError("did not write a PNG")
+            except (OSError, RuntimeError, ValueError, subprocess.SubprocessError) as exc:
+                tried.append(f"{renderer.name}: {exc}")
+                continue
+            shutil.move(target, path)
+            return renderer.name
+    if not tried:
+        raise NoRenderer(f"no SVG renderer found to make {path}: {INSTALL_HINT}")
+    raise NoRenderer(
+        f"no SVG renderer here could make {path} ({'; '.join(tried)}): {INSTALL_HINT}",
+    )
+
+
+@click.command(epilog="Example: cnncalc draw specs/resnet18.yaml -o resnet18.svg")
+@click.argument("spec", metavar="SPEC")
+@click.option(
+    "-o",
+    "--output",
+    default="-",
+    metavar="FILE",
+    help="Where to write the picture: NAME.svg, or NAME.png where an SVG renderer is installed; - (the default)"
+    " writes the SVG to standard output.",
+)
+@click.option(
+    "--depth",
+    type=click.IntRange(min=0),
+    help="Fold blocks nested deeper than N into one box each (0: the spec's own layers only).",
+)
+def draw(spec: str, output: str, depth: int | None) -> None:
+    """Draw the network as the lecture's slides do: a box per layer output, its height, depth and width
+    scaled (log) to h, w and c, labelled with the kind, the size and the receptive field; blocks as branches
+    that meet again.
+
+    SPEC is a YAML file, or - for standard input. Exit codes: 0 done, 2 the spec is unreadable or invalid,
+    the output cannot be written, or no SVG renderer is here for a PNG.
+    \f
+    Example: cnncalc draw specs/resnet18.yaml -o resnet18.svg
+    """
+    suffix = os.path.splitext(output)[1].lower()
+    if output != "-" and suffix not in (".svg", ".png"):
+        raise click.BadParameter(f"{output!r}: the picture is written as .svg or .png", param_hint="'-o' / '--output'")
+    from ..draw import draw_svg
+    from ..pipeline import analyse_file
+
+    try:
+        _, report = analyse_file(spec, depth=depth)
+    except SpecError as exc:
+        fail_with(exc, spec)
+    svg = draw_svg(report, display_name(spec))
+    if output == "-":
+        click.echo(svg, nl=False)
+        return
+    try:
+        if suffix == ".png":
+            to_png(svg, output, renderers())
+        else:
+            with open(output, "w", encoding="utf-8", newline="\n") as file:
+                file.write(svg)
+    except NoRenderer as exc:
+        click.echo(f"cnncalc draw: {exc}", err=True)
+        raise SystemExit(EXIT_INVALID) from None
+    except OSError as exc:
+        click.echo(f"cnncalc draw: cannot write {output}: {exc.strerror or exc}", err=True)
+        raise SystemExit(EXIT_INVALID) from None

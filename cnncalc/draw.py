@@ -1,0 +1,510 @@
+"""Pictures of a report: the network's volumes as SVG, and the receptive field's growth as a terminal chart.
+
+Pure: a report in, SVG text (or a chart's lines) out; the standard library only, no I/O.
+
+The volumes are drawn as the lecture's slides draw them, left to right, the input first. Each layer's output
+is a box in oblique perspective: its front face as tall as `h` and as wide as `c` (the channels stack along
+the flow), its depth going back up and to the right as `w`, all on a log scale (log2), so that 224 and 7 both
+fit on one page. A 1 x 1 x n vector (after `flatten`, a global pool or a dense layer) stands up as a thin
+bar, its height log-scaled to n, as the slides draw the dense layers. Under every box: its kind and name,
+its size `h x w x c` and its receptive field `RF r` (`*`: as large as the input), the numbers of `summary`.
+
+Blocks are drawn as branches that meet again:
+
+- a residual's layers and shortcut are two lanes, the layers on the flow line and the shortcut under it
+  (an identity shortcut is a bare line), joining at a `+` node labelled with the residual's row;
+- a concat's branches are parallel lanes (an empty branch is a bare line) joining at a `concat` node;
+- a repeat shows every repetition's rows in turn inside a dashed frame whose header is the repeat's row
+  (`repeat layer1 x2`, its size and field): the summary at its default depth lists those rows, and a frame
+  keeps one labelled element per row rather than hiding them behind an `x N`;
+- a block folded by `depth` is one box with its kind and name (and `x N` for a repeat).
+
+So there is one labelled element per row of the summary at the same depth: a `<g>` whose class holds
+`layer` and one of `volume`, `add`, `concat` or `repeat`, with the row's numbers as data attributes
+(`data-path`, `data-kind`, `data-name`, `data-output`, `data-rf`, `data-jump`, `data-params`) and its
+labels as `<text>` elements of class `name`, `size` and `rf`. The input is a `<g class="input volume">`.
+The same report gives the same bytes: coordinates are rounded to a tenth of a pixel and nothing depends on
+the clock or on the order of a set.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import NamedTuple
+from xml.sax.saxutils import escape, quoteattr
+
+from .engine import LayerResult, Report, walk
+from .render import axes, config, field_text, layer_label
+from .spec import Concat, Repeat, Residual, Volume
+
+FONT = "DejaVu Sans Mono, Menlo, Consolas, monospace"
+FONT_SIZE = 11
+CHAR = 6.7  # the advance of one character of an 11 px monospace font, a little generous
+LINE = 14  # one line of a label
+PAD = 6  # either side of a box's column
+GAP = 22  # between two columns: room for an arrow
+LABEL_GAP = 6  # between a box and its label
+FORK = 26  # where a block's lanes part, and where they meet again
+LANE_GAP = 24  # between two lanes
+FRAME = 10  # a repeat's frame around its rows
+MARGIN = 18
+NAME_CHARS = 16  # a longer `kind name` is written on two lines
+
+# per kind: the front face, the top (lit) and the side (shaded)
+COLOURS = {
+    "conv": ("#6fa8dc", "#a9cbea", "#3d85c6"),
+    "maxpool": ("#f6b26b", "#f9cfa0", "#e69138"),
+    "avgpool": ("#f6b26b", "#f9cfa0", "#e69138"),
+    "globalavgpool": ("#f6b26b", "#f9cfa0", "#e69138"),
+    "globalmaxpool": ("#f6b26b", "#f9cfa0", "#e69138"),
+    "dense": ("#93c47d", "#bcdcaf", "#6aa84f"),
+    "flatten": ("#b4a7d6", "#d5cdea", "#8e7cc3"),
+    "batchnorm": ("#d0d0d0", "#e8e8e8", "#ababab"),
+    "input": ("#f3f3f3", "#ffffff", "#cccccc"),
+    "block": ("#d5a6bd", "#ead1dc", "#c27ba0"),
+}
+OTHER = ("#ffe599", "#fff2c4", "#f1c232")  # activations and dropout: the volume unchanged
+INK = "#333333"
+EDGE = "#777777"
+NOTE = "#666666"
+
+
+def _n(value: float) -> str:
+    """A coordinate, to a tenth of a pixel, without a trailing `.0`: the same number gives the same bytes."""
+    text = f"{value:.1f}"
+    if text.endswith(".0"):
+        text = text[:-2]
+    return "0" if text == "-0" else text
+
+
+def _attrs(**values: str) -> str:
+    """Attributes in the order given, `data_path` written `data-path`, every value escaped."""
+    return "".join(f" {key.replace('_', '-')}={quoteattr(value)}" for key, value in values.items())
+
+
+def _text_width(lines: Sequence[str]) -> float:
+    return max((len(line) for line in lines), default=0) * CHAR
+
+
+class _Canvas:
+    """What a drawing collects, in three layers: frames at the back, then the edges, then the boxes."""
+
+    def __init__(self) -> None:
+        self.backs: list[str] = []
+        self.edges: list[str] = []
+        self.nodes: list[str] = []
+
+    def edge(self, path: str, arrow: bool) -> None:
+        marker = ' marker-end="url(#arrow)"' if arrow else ""
+        self.edges.append(f'<path d="{path}" fill="none" stroke="{EDGE}" stroke-width="1.2"{marker}/>')
+
+
+class _Ends(NamedTuple):
+    """Where a drawn item is joined: an incoming edge ends at `entry` (with an arrowhead if `arrow`), an
+    outgoing one starts at `exit`, both on the item's flow line."""
+
+    entry: float
+    arrow: bool
+    exit: float
+
+
+class _Item:
+    """A part of the picture: measured when built, drawn at (x, flow line y) later."""
+
+    width: float
+    up: float  # above the flow line
+    down: float  # below it
+    drop = 0.0  # how far under the flow line its labels start; 0: it has none on the flow line
+
+    def align(self, drop: float) -> None:
+        """Start the labels on the flow line at least `drop` under it, level with the neighbours' labels."""
+
+    def draw(self, canvas: _Canvas, x: float, y: float) -> _Ends:
+        raise NotImplementedError
+
+
+def _name_lines(result: LayerResult) -> list[str]:
+    times = f" x{result.layer.times}" if isinstance(result.layer, Repeat) else ""
+    if not result.name:
+        return [result.kind + times]
+    label = f"{result.kind} {result.name}{times}"
+    return [label] if len(label) <= NAME_CHARS else [result.kind, result.name + times]
+
+
+def _row_group(result: LayerResult, role: str) -> str:
+    """The opening tag of a row's group, and its tooltip: the row's numbers as data attributes."""
+    tooltip = f"{result.path} {layer_label(result, '')}"
+    if config(result):
+        tooltip += f" ({config(result)})"
+    tooltip += (
+        f": {result.output}, {result.params:,} params, receptive field {field_text(result)}, jump {axes(result.jump)}"
+    )
+    attrs = _attrs(
+        **{"class": f"layer {role}"},
+        data_path=result.path,
+        data_kind=result.kind,
+        data_name=result.name or "",
+        data_output=str(result.output),
+        data_rf=axes(result.receptive_field, "x").replace(",", ""),
+        data_jump=axes(result.jump, "x").replace(",", ""),
+        data_params=str(result.params),
+    )
+    return f"<g{attrs}><title>{escape(tooltip)}</title>"
+
+
+def _labels(lines: Sequence[tuple[str, str]], cx: float, top: float) -> list[str]:
+    """Label lines centred at `cx`, the first line's top at `top`; a `name` line is bold."""
+    texts = []
+    for number, (role, text) in enumerate(lines, start=1):
+        weight = ' font-weight="bold"' if role == "name" else ""
+        texts.append(
+            f'<text class="{role}" x="{_n(cx)}" y="{_n(top + number * LINE - 3)}" text-anchor="middle"'
+            f' fill="{INK}"{weight}>{escape(text)}</text>'
+        )
+    return texts
+
+
+def _row_lines(result: LayerResult) -> list[tuple[str, str]]:
+    return [("name", line) for line in _name_lines(result)] + [
+        ("size", str(result.output)),
+        ("rf", f"RF {field_text(result)}"),
+    ]
+
+
+def _log(n: int) -> float:
+    return math.log2(max(n, 1))
+
+
+class _Box(_Item):
+    """A volume: one layer's output, a folded block, or the input (`result` None)."""
+
+    def __init__(self, volume: Volume, result: LayerResult | None) -> None:
+        self.result = result
+        if (volume.h, volume.w) == (1, 1):
+            # a vector stands up as the slides draw a dense layer: its n along the height
+            self.face_w, self.face_h, depth = 8.0, 8 + 9 * _log(volume.c), 6.0
+        else:
+            self.face_w = 4 + 5 * _log(volume.c)
+            self.face_h = 10 + 14 * _log(volume.h)
+            depth = (10 + 14 * _log(volume.w)) * 0.55
+        # the depth recedes up and to the right
+        self.dx, self.dy = depth * 0.8, depth * 0.6
+        if result is None:
+            self.lines = [("name", "input"), ("size", str(volume))]
+            self.colours = COLOURS["input"]
+        else:
+            self.lines = _row_lines(result)
+            block = isinstance(result.layer, (Repeat, Residual, Concat))
+            self.colours = COLOURS["block"] if block else COLOURS.get(result.kind, OTHER)
+        footprint = self.face_w + self.dx
+        self.width = max(footprint, _text_width([text for _, text in self.lines])) + 2 * PAD
+        self.up = self.face_h / 2 + self.dy + 2
+        self.align(self.face_h / 2)
+
+    def align(self, drop: float) -> None:
+        self.drop = max(drop, self.face_h / 2)
+        self.down = self.drop + LABEL_GAP + len(self.lines) * LINE
+
+    def draw(self, canvas: _Canvas, x: float, y: float) -> _Ends:
+        cx = x + self.width / 2
+        left = cx - (self.face_w + self.dx) / 2
+        right = left + self.face_w
+        top, bottom = y - self.face_h / 2, y + self.face_h / 2
+        front, lit, shade = self.colours
+        back_top = top - self.dy
+        parts = [
+            '<g class="input volume"' + _attrs(data_output=str(self.lines[1][1])) + ">"
+            if self.result is None
+            else _row_group(self.result, "volume"),
+            f'<polygon points="{_n(left)},{_n(top)} {_n(left + self.dx)},{_n(back_top)} '
+            f'{_n(right + self.dx)},{_n(back_top)} {_n(right)},{_n(top)}" fill="{lit}" stroke="{INK}"'
+            ' stroke-width="0.8" stroke-linejoin="round"/>',
+            f'<polygon points="{_n(right)},{_n(top)} {_n(right + self.dx)},{_n(back_top)} '
+            f'{_n(right + self.dx)},{_n(bottom - self.dy)} {_n(right)},{_n(bottom)}" fill="{shade}" stroke="{INK}"'
+            ' stroke-width="0.8" stroke-linejoin="round"/>',
+            f'<rect x="{_n(left)}" y="{_n(top)}" width="{_n(self.face_w)}" height="{_n(self.face_h)}"'
+            f' fill="{front}" stroke="{INK}" stroke-width="0.8"/>',
+            *_labels(self.lines, cx, y + self.drop + LABEL_GAP),
+            "</g>",
+        ]
+        canvas.nodes.append("".join(parts))
+        return _Ends(left, True, cx)
+
+
+class _Line(_Item):
+    """An empty lane: an identity shortcut, or a concat's `[]` branch."""
+
+    def __init__(self) -> None:
+        self.width = len("identity") * CHAR + 2 * PAD
+        self.up = LINE
+        self.down = 4.0
+
+    def draw(self, canvas: _Canvas, x: float, y: float) -> _Ends:
+        canvas.edge(f"M{_n(x)},{_n(y)} H{_n(x + self.width)}", arrow=False)
+        canvas.nodes.append(
+            f'<text class="identity" x="{_n(x + self.width / 2)}" y="{_n(y - 4)}" text-anchor="middle"'
+            f' fill="{NOTE}" font-style="italic">identity</text>'
+        )
+        return _Ends(x, False, x + self.width)
+
+
+class _Sequence(_Item):
+    """Items one after another along the flow line, joined by arrows."""
+
+    def __init__(self, items: Sequence[_Item]) -> None:
+        self.items = tuple(items)
+        self.width = sum(item.width for item in self.items) + GAP * (len(self.items) - 1)
+        self.up = max(item.up for item in self.items)
+        # the labels along a line of boxes on one level, as a slide would set them
+        self.align(max(item.drop for item in self.items))
+
+    def align(self, drop: float) -> None:
+        for item in self.items:
+            item.align(drop)
+        self.drop = max(item.drop for item in self.items)
+        self.down = max(item.down for item in self.items)
+
+    def draw(self, canvas: _Canvas, x: float, y: float) -> _Ends:
+        ends: list[_Ends] = []
+        for item in self.items:
+            drawn = item.draw(canvas, x, y)
+            if ends:
+                canvas.edge(f"M{_n(ends[-1].exit)},{_n(y)} H{_n(drawn.entry)}", drawn.arrow)
+            ends.append(drawn)
+            x += item.width + GAP
+        return _Ends(ends[0].entry, ends[0].arrow, ends[-1].exit)
+
+
+class _Merge(_Item):
+    """A residual or a concat: lanes that part at the block's start and meet at its `+` or `concat` node."""
+
+    def __init__(self, result: LayerResult, lanes: Sequence[_Item]) -> None:
+        self.result = result
+        self.lanes = tuple(lanes)
+        self.add = isinstance(result.layer, Residual)
+        self.node_w, self.node_h = (22.0, 22.0) if self.add else (len("concat") * CHAR + 10, 20.0)
+        self.lines = _row_lines(result)
+        self.node_col = max(self.node_w, _text_width([text for _, text in self.lines])) + 2 * PAD
+        self.inner = max(lane.width for lane in self.lanes)
+        for lane in self.lanes:
+            if isinstance(lane, _Line):
+                lane.width = self.inner  # a bare line runs the whole way, its `identity` under the other lanes
+        self.width = FORK + self.inner + FORK + self.node_col
+        self.align(self.lanes[0].drop if self.add else 0.0)
+
+    def align(self, drop: float) -> None:
+        if self.add:
+            # the layers on the flow line, their labels level with the neighbours', the shortcut under them,
+            # as the ResNet paper draws it
+            main, short = self.lanes
+            main.align(drop)
+            self.offsets = [0.0, main.down + LANE_GAP + short.up]
+        else:
+            height = sum(lane.up + lane.down for lane in self.lanes) + LANE_GAP * (len(self.lanes) - 1)
+            self.offsets, top = [], -height / 2
+            for lane in self.lanes:
+                self.offsets.append(top + lane.up)
+                top += lane.up + lane.down + LANE_GAP
+        placed = list(zip(self.lanes, self.offsets, strict=True))
+        self.drop = max(drop, self.node_h / 2)
+        self.up = max([self.node_h / 2] + [lane.up - offset for lane, offset in placed])
+        self.down = max(
+            [self.drop + LABEL_GAP + len(self.lines) * LINE] + [lane.down + offset for lane, offset in placed]
+        )
+
+    def draw(self, canvas: _Canvas, x: float, y: float) -> _Ends:
+        fork, start = x + FORK / 2, x + FORK
+        join = start + self.inner + FORK / 2
+        cx = start + self.inner + FORK + self.node_col / 2
+        node_left = cx - self.node_w / 2
+        for lane, offset in zip(self.lanes, self.offsets, strict=True):
+            ly = y + offset
+            ends = lane.draw(canvas, start, ly)
+            canvas.edge(f"M{_n(x)},{_n(y)} H{_n(fork)} V{_n(ly)} H{_n(ends.entry)}", ends.arrow)
+            canvas.edge(f"M{_n(ends.exit)},{_n(ly)} H{_n(join)} V{_n(y)} H{_n(node_left)}", arrow=True)
+        if self.add:
+            node = (
+                f'<circle cx="{_n(cx)}" cy="{_n(y)}" r="{_n(self.node_w / 2)}" fill="#ffffff" stroke="{INK}"'
+                ' stroke-width="1.2"/>'
+                f'<text x="{_n(cx)}" y="{_n(y + 5)}" text-anchor="middle" font-size="16" fill="{INK}">+</text>'
+            )
+        else:
+            node = (
+                f'<rect x="{_n(node_left)}" y="{_n(y - self.node_h / 2)}" width="{_n(self.node_w)}"'
+                f' height="{_n(self.node_h)}" rx="4" fill="#ffffff" stroke="{INK}" stroke-width="1.2"/>'
+                f'<text x="{_n(cx)}" y="{_n(y + 4)}" text-anchor="middle" fill="{INK}">concat</text>'
+            )
+        labels = _labels(self.lines, cx, y + self.drop + LABEL_GAP)
+        canvas.nodes.append(_row_group(self.result, "add" if self.add else "concat") + node + "".join(labels) + "</g>")
+        return _Ends(x, False, cx)
+
+
+class _Frame(_Item):
+    """A repeat's rows, every repetition's in turn, in a dashed frame headed by the repeat's own row."""
+
+    def __init__(self, result: LayerResult, inner: _Sequence) -> None:
+        self.result = result
+        self.inner = inner
+        name = " ".join(_name_lines(result))
+        self.size_text, self.rf_text = str(result.output), f"RF {field_text(result)}"
+        self.header = [name, f"{self.size_text}  {self.rf_text}"]
+        self.width = max(inner.width, _text_width(self.header)) + 2 * FRAME
+        self.up = inner.up + FRAME + 2 * LINE + 2
+        self.align(inner.drop)
+
+    def align(self, drop: float) -> None:
+        self.inner.align(drop)
+        self.drop = self.inner.drop
+        self.down = self.inner.down + FRAME
+
+    def draw(self, canvas: _Canvas, x: float, y: float) -> _Ends:
+        top = y - self.up
+        left = x + FRAME
+        first, second = top + LINE + 1, top + 2 * LINE + 1
+        canvas.backs.append(
+            _row_group(self.result, "repeat")
+            + f'<rect x="{_n(x)}" y="{_n(top)}" width="{_n(self.width)}" height="{_n(self.up + self.down)}" rx="6"'
+            ' fill="#f5f8fc" stroke="#8a9bb3" stroke-width="1" stroke-dasharray="5 3"/>'
+            f'<text class="name" x="{_n(left)}" y="{_n(first)}" fill="{INK}" font-weight="bold">'
+            f"{escape(self.header[0])}</text>"
+            f'<text class="size" x="{_n(left)}" y="{_n(second)}" fill="{INK}">{escape(self.size_text)}</text>'
+            f'<text class="rf" x="{_n(left + (len(self.size_text) + 2) * CHAR)}" y="{_n(second)}" fill="{INK}">'
+            f"{escape(self.rf_text)}</text>"
+            "</g>"
+        )
+        return self.inner.draw(canvas, left, y)
+
+
+def _item(result: LayerResult) -> _Item:
+    layer = result.layer
+    if result.folded or not isinstance(layer, (Repeat, Residual, Concat)):
+        return _Box(result.output, result)
+    if isinstance(layer, Repeat):
+        return _Frame(result, _Sequence([_item(row) for row in result.layers]))
+    if isinstance(layer, Residual):
+        return _Merge(result, [_lane(result.layers), _lane(result.shortcut)])
+    return _Merge(result, [_lane(branch) for branch in result.branches])
+
+
+def _lane(rows: Sequence[LayerResult]) -> _Item:
+    return _Sequence([_item(row) for row in rows]) if rows else _Line()
+
+
+def draw_svg(report: Report, title: str | None = None) -> str:
+    """The report's volumes as an SVG picture (see the module's docstring); `title` stands in for a nameless spec."""
+    flow = _Sequence([_Box(report.input, None), *(_item(row) for row in report.layers)])
+    heading = report.name or title or "network"
+    t = report.totals
+    subtitle = (
+        f"input {report.input} → output {t.output} · {t.params:,} params · {t.macs:,} MACs · "
+        f"receptive field {axes(t.receptive_field, ' x ')}"
+    )
+    note = "box height: h, depth: w, width: c, each on a log scale; a 1 x 1 x n vector stands as a bar of height n"
+    note2 = "RF: receptive field in input pixels (*: as large as the input)"
+    width = max(flow.width, _text_width([subtitle, note])) + 2 * MARGIN
+    y = MARGIN + 2 * LINE + 14 + flow.up
+    height = y + flow.down + 3 * LINE + MARGIN
+    canvas = _Canvas()
+    flow.draw(canvas, MARGIN, y)
+    size = f'width="{_n(width)}" height="{_n(height)}" viewBox="0 0 {_n(width)} {_n(height)}"'
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<svg xmlns="http://www.w3.org/2000/svg" {size} font-family="{FONT}" font-size="{FONT_SIZE}">',
+        f"<title>{escape(heading)}</title>",
+        '<defs><marker id="arrow" viewBox="0 0 8 8" refX="8" refY="4" markerWidth="7" markerHeight="7"'
+        f' orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="{EDGE}"/></marker></defs>',
+        '<rect width="100%" height="100%" fill="#ffffff"/>',
+        f'<text class="title" x="{MARGIN}" y="{MARGIN + LINE}" font-size="14" font-weight="bold" fill="{INK}">'
+        f"{escape(heading)}</text>",
+        f'<text class="subtitle" x="{MARGIN}" y="{MARGIN + 2 * LINE + 2}" fill="{NOTE}">{escape(subtitle)}</text>',
+        *canvas.backs,
+        *canvas.edges,
+        *canvas.nodes,
+        f'<text class="note" x="{MARGIN}" y="{_n(height - MARGIN - LINE)}" fill="{NOTE}">{escape(note)}</text>',
+        f'<text class="note" x="{MARGIN}" y="{_n(height - MARGIN)}" fill="{NOTE}">{escape(note2)}</text>',
+        "</svg>",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+# -- the terminal chart of `cnncalc rf --plot` ---------------------------------------------------------------
+
+Segment = tuple[str, str | None]  # a piece of a line and its style (a rich style name), or None
+EIGHTHS = " ▏▎▍▌▋▊▉"
+BAR_STYLE = {"r": "cyan", "h": "magenta"}
+DEFAULT_BAR = 30  # cells per bar where the width is not known (a pipe, a file)
+NARROWEST_BAR = 6
+NARROWEST_LABEL = 8  # as the table's wrapped names
+
+
+def bar(value: int, scale: int, cells: int) -> str:
+    """`value` out of `scale` as a bar `cells` wide, to an eighth of a cell; past the scale, a full bar.
+
+    Integers all the way: `value * cells * 8 // scale` eighths, at least one for any positive value.
+    """
+    eighths = min(max(value * cells * 8 // scale, 1 if value > 0 else 0), cells * 8)
+    full, part = divmod(eighths, 8)
+    return ("█" * full + (EIGHTHS[part] if part else "")).ljust(cells)
+
+
+def rf_chart(report: Report, filename: str, width: int | None = None) -> tuple[list[list[Segment]], int]:
+    """`cnncalc rf --plot`: per row of the report, the receptive field r and the map's height h as bars to the
+    scale of the input's height, each with its number; and the width the lines need.
+
+    On a screen `width` columns wide, the bars (and, if need be, the layer names) shrink to fit; a pipe gets
+    bars `DEFAULT_BAR` cells wide. Bars follow the height axis; the numbers give both axes where they differ.
+    """
+    rows = list(walk(report.layers))
+    scale = report.input.h
+    paths = [row.path for row in rows]
+    labels = [layer_label(row) for row in rows]
+    fields = [field_text(row) for row in rows]
+    sizes = [axes((row.output.h, row.output.w)) for row in rows]
+    path_w = max(len(text) for text in ["#", *paths])
+    label_w = max(len(text) for text in ["layer", *labels])
+    r_w = max(len(text) for text in ["r", *fields])
+    h_w = max(len(text) for text in ["h", *sizes])
+
+    def fixed(label_width: int) -> int:
+        # the columns and the single spaces around them, less the two bars
+        return path_w + 1 + label_width + 2 + r_w + 1 + 2 + h_w + 1
+
+    cells = DEFAULT_BAR
+    if width is not None:
+        cells = (width - fixed(label_w)) // 2
+        if cells < NARROWEST_BAR:
+            label_w = min(label_w, max(NARROWEST_LABEL, width - fixed(0) - 2 * NARROWEST_BAR))
+            cells = max((width - fixed(label_w)) // 2, NARROWEST_BAR)
+        cells = min(cells, 2 * DEFAULT_BAR)
+
+    def cut(text: str) -> str:
+        return text if len(text) <= label_w else text[: label_w - 1] + "…"
+
+    title = f"{report.name or filename}: receptive field r and map height h after each layer"
+    lines: list[list[Segment]] = [[(title, "bold")]]
+    r_title = "receptive field" if cells >= len("receptive field") else "field"
+    h_title = "map size" if cells >= len("map size") else "size"
+    header = f"{'#':<{path_w}} {'layer':<{label_w}}  {'r':>{r_w}} {r_title:<{cells}}  {'h':>{h_w}} {h_title}"
+    lines.append([(header.rstrip(), "bold")])
+    for row, path, label, field, size in zip(rows, paths, labels, fields, sizes, strict=True):
+        lines.append(
+            [
+                (f"{path:<{path_w}} {cut(label):<{label_w}}  {field:>{r_w}} ", None),
+                (bar(row.receptive_field[0], scale, cells), BAR_STYLE["r"]),
+                (f"  {size:>{h_w}} ", None),
+                (bar(row.output.h, scale, cells).rstrip(), BAR_STYLE["h"]),
+            ]
+        )
+    lines.append([("", None)])
+    lines.append(
+        [
+            (
+                f"bars: the height axis, a full bar = the input's {scale:,} pixels; r in input pixels "
+                "(*: as large as the input), h in positions of the map",
+                "dim",
+            )
+        ]
+    )
+    needed = max(sum(len(text) for text, _ in line) for line in lines[1:-1])
+    return lines, needed

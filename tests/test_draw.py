@@ -1,0 +1,400 @@
+"""`cnncalc draw`: one labelled box per row, with the summary's numbers; PNG where a renderer is; `rf --plot`."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from cnncalc.cli import cli
+from cnncalc.commands import draw as draw_command
+from cnncalc.draw import bar, draw_svg, rf_chart
+from cnncalc.engine import Report, walk
+from cnncalc.pipeline import analyse_file
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = ROOT / "specs"
+LENET = str(SPECS / "lenet5.yaml")
+RESNET18 = str(SPECS / "resnet18.yaml")
+INCEPTION = str(SPECS / "googlenet_inception3a.yaml")
+SVG = "{http://www.w3.org/2000/svg}"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def run(*args: str, input: str | None = None) -> tuple[int, str, str]:
+    """`cnncalc draw ...`, the command invoked directly: it is registered in cli.py by its own change."""
+    result = CliRunner().invoke(draw_command.draw, list(args), input=input)
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def report_of(spec: str, depth: int | None = None) -> Report:
+    return analyse_file(spec, depth=depth)[1]
+
+
+def picture(spec: str, depth: int | None = None) -> ET.Element:
+    return ET.fromstring(draw_svg(report_of(spec, depth)))
+
+
+def row_groups(root: ET.Element) -> list[ET.Element]:
+    return [g for g in root.iter(f"{SVG}g") if "layer" in g.get("class", "").split()]
+
+
+def texts(group: ET.Element, role: str) -> list[str]:
+    return [text.text or "" for text in group.iter(f"{SVG}text") if text.get("class") == role]
+
+
+def summary_rows(spec: str, *options: str) -> Iterator[dict[str, Any]]:
+    """Every row of `cnncalc summary --format json`, a block before its own, as the table lists them."""
+    result = CliRunner().invoke(cli, ["summary", spec, "--format", "json", *options])
+    assert result.exit_code == 0, result.stderr
+
+    def rows(layers: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        for layer in layers:
+            yield layer
+            yield from rows(layer.get("layers", []))
+            yield from rows(layer.get("shortcut", []))
+            for branch in layer.get("branches", []):
+                yield from rows(branch)
+
+    yield from rows(json.loads(result.stdout)["layers"])
+
+
+def expected_rf(row: dict[str, Any]) -> str:
+    rh, rw = row["receptive_field"]
+    return f"RF {rh:,}" + ("" if rh == rw else f"x{rw:,}") + ("*" if row["covers_input"] else "")
+
+
+@pytest.mark.parametrize(
+    ("spec", "depth"),
+    [
+        pytest.param(LENET, None, id="lenet5"),
+        pytest.param(RESNET18, None, id="resnet18-every-row"),
+        pytest.param(RESNET18, 1, id="resnet18-depth-1"),
+        pytest.param(RESNET18, 0, id="resnet18-depth-0"),
+        pytest.param(INCEPTION, None, id="inception3a-concat"),
+        pytest.param(str(SPECS / "vgg16.yaml"), None, id="vgg16-repeats"),
+        pytest.param(str(SPECS / "mobilenet_v2.yaml"), None, id="mobilenet_v2"),
+        pytest.param(str(SPECS / "lecture-same.yaml"), None, id="lecture-same"),
+    ],
+)
+def test_one_labelled_box_per_summary_row_with_its_numbers(spec: str, depth: int | None) -> None:
+    options = [] if depth is None else ["--depth", str(depth)]
+    rows = list(summary_rows(spec, *options))
+    groups = row_groups(picture(spec, depth))
+    assert sorted(str(g.get("data-path")) for g in groups) == sorted(row["path"] for row in rows)
+    assert len({g.get("data-path") for g in groups}) == len(groups) == len(rows)
+    by_path = {g.get("data-path"): g for g in groups}
+    for row in rows:
+        group = by_path[row["path"]]
+        size = " x ".join(str(n) for n in row["output"])
+        assert (group.get("data-kind"), group.get("data-name")) == (row["kind"], row["name"] or "")
+        assert group.get("data-output") == size
+        assert group.get("data-rf") == "x".join(dict.fromkeys(str(r) for r in row["receptive_field"]))
+        assert texts(group, "size") == [size]
+        assert texts(group, "rf") == [expected_rf(row)]
+        name = " ".join(texts(group, "name"))
+        assert name.startswith(row["kind"])
+        assert row["name"] is None or row["name"] in name
+
+
+def test_lenet_labels_read_as_the_summary_table() -> None:
+    labels = [
+        (g.get("data-path"), " ".join(texts(g, "name")), *texts(g, "size"), *texts(g, "rf"))
+        for g in row_groups(picture(LENET))
+    ]
+    assert labels == [
+        ("1", "conv C1", "28 x 28 x 6", "RF 5"),  # (32 - 5) / 1 + 1 = 28; r = 1 + (5 - 1)
+        ("2", "avgpool S2", "14 x 14 x 6", "RF 6"),  # r = 5 + (2 - 1) * 1
+        ("3", "conv C3", "10 x 10 x 16", "RF 14"),  # r = 6 + (5 - 1) * 2
+        ("4", "avgpool S4", "5 x 5 x 16", "RF 16"),  # r = 14 + (2 - 1) * 2
+        ("5", "flatten", "1 x 1 x 400", "RF 16"),  # 5 * 5 * 16
+        ("6", "dense C5", "1 x 1 x 120", "RF 32*"),  # r = 16 + (5 - 1) * 4: the whole image
+        ("7", "dense F6", "1 x 1 x 84", "RF 32*"),
+        ("8", "dense output", "1 x 1 x 10", "RF 32*"),
+    ]
+    (source,) = [g for g in picture(LENET).iter(f"{SVG}g") if g.get("class") == "input volume"]
+    assert (source.get("data-output"), texts(source, "size")) == ("32 x 32 x 1", ["32 x 32 x 1"])
+
+
+def flow_y(group: ET.Element) -> float:
+    """Where a box sits: the middle of its front face, on its lane's flow line."""
+    face = group.find(f"{SVG}rect")
+    assert face is not None
+    return float(face.get("y", "0")) + float(face.get("height", "0")) / 2
+
+
+def left(group: ET.Element) -> float:
+    face = group.find(f"{SVG}rect")
+    assert face is not None
+    return float(face.get("x", "0"))
+
+
+def test_a_residual_is_two_lanes_meeting_at_a_plus() -> None:
+    groups = {g.get("data-path"): g for g in row_groups(picture(RESNET18))}
+    add = groups["6"]  # layer2.0: conv, batchnorm, relu, conv, batchnorm beside a 1x1 conv and a batchnorm
+    assert add.get("class") == "layer add"
+    (node,) = add.iter(f"{SVG}circle")
+    assert [t.text for t in add.iter(f"{SVG}text") if t.get("class") is None] == ["+"]
+    node_x, node_y = float(node.get("cx", "0")), float(node.get("cy", "0"))
+    main = [groups[f"6.{k}"] for k in range(1, 6)]
+    short = [groups["6.s1"], groups["6.s2"]]
+    assert all(flow_y(g) == pytest.approx(node_y, abs=0.1) for g in main)  # the layers on the flow line
+    assert len({flow_y(g) for g in short}) == 1 and flow_y(short[0]) > node_y + 50  # the shortcut under them
+    assert all(left(g) < node_x for g in main + short)
+    assert left(main[0]) == left(short[0])  # the lanes part at one place
+    identity = groups["7"]  # layer2.1 adds its input back: a bare line labelled identity
+    assert identity.get("class") == "layer add"
+    assert "identity" in [t.text for t in picture(RESNET18).iter(f"{SVG}text") if t.get("class") == "identity"]
+
+
+def test_a_repeat_is_a_framed_run_of_its_rows() -> None:
+    groups = {g.get("data-path"): g for g in row_groups(picture(RESNET18))}
+    frame = groups["5"]
+    assert (frame.get("class"), texts(frame, "name"), texts(frame, "size")) == (
+        "layer repeat",
+        ["repeat layer1 x2"],
+        ["56 x 56 x 64"],
+    )
+    (border,) = frame.iter(f"{SVG}rect")
+    x, width = float(border.get("x", "0")), float(border.get("width", "0"))
+    inside = [g for path, g in groups.items() if path and path.startswith("5.")]
+    assert len(inside) == 2 * (1 + 5)  # two residuals of five rows each
+    assert all(x < left(g) < x + width for g in inside if g.find(f"{SVG}rect") is not None)
+
+
+def test_folded_blocks_are_one_box_each() -> None:
+    groups = row_groups(picture(RESNET18, depth=0))
+    assert {g.get("class") for g in groups} == {"layer volume"}
+    assert [" ".join(texts(g, "name")) for g in groups if g.get("data-path") in ("5", "6")] == [
+        "repeat layer1 x2",
+        "residual layer2.0",
+    ]
+
+
+def test_a_concat_is_parallel_lanes_meeting_at_a_concat_node() -> None:
+    groups = {g.get("data-path"): g for g in row_groups(picture(INCEPTION))}
+    node = groups["1"]
+    assert node.get("class") == "layer concat"
+    assert [t.text for t in node.iter(f"{SVG}text") if t.get("class") is None] == ["concat"]
+    assert (texts(node, "size"), texts(node, "rf")) == (["28 x 28 x 256"], ["RF 5"])  # 64 + 128 + 32 + 32
+    (box,) = node.iter(f"{SVG}rect")
+    node_x = float(box.get("x", "0"))
+    lanes = [[g for path, g in groups.items() if path and path.startswith(f"1.b{k}.")] for k in range(1, 5)]
+    assert [len(lane) for lane in lanes] == [1, 2, 2, 2]
+    heights = [flow_y(lane[0]) for lane in lanes]
+    assert heights == sorted(set(heights))  # four lanes, one under the other, in the spec's order
+    assert all({flow_y(g) for g in lane} == {flow_y(lane[0])} for lane in lanes)
+    assert all(left(g) < node_x for lane in lanes for g in lane)
+
+
+def test_the_same_report_gives_the_same_bytes() -> None:
+    assert draw_svg(report_of(RESNET18)) == draw_svg(report_of(RESNET18))
+
+
+def test_the_same_spec_gives_the_same_bytes_in_another_process(tmp_path: Path) -> None:
+    # another hash seed orders sets and dict-keyed sets differently: nothing in the picture may follow them
+    made = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"net-{seed}.svg"
+        code = "from cnncalc.commands.draw import draw; draw.main(standalone_mode=False)"
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        argv = [sys.executable, "-c", code, INCEPTION, "-o", str(out)]
+        subprocess.run(argv, check=True, env=env, timeout=60)
+        made.append(out.read_bytes())
+    assert made[0] == made[1]
+    assert made[0] == draw_svg(report_of(INCEPTION), INCEPTION).encode()
+
+
+def test_names_are_escaped(tmp_path: Path) -> None:
+    spec = tmp_path / "odd.yaml"
+    spec.write_text(
+        "name: 'A <b> & \"c\"'\ninput: [8, 8, 1]\nlayers:\n  - conv: {filters: 2, kernel: 3, name: '<x&y>'}\n"
+    )
+    root = picture(str(spec))
+    (group,) = row_groups(root)
+    assert (group.get("data-name"), texts(group, "name")) == ("<x&y>", ["conv <x&y>"])
+    assert root.find(f"{SVG}title") is not None and root.findtext(f"{SVG}title") == 'A <b> & "c"'
+
+
+def test_draw_writes_the_svg_file(tmp_path: Path) -> None:
+    out = tmp_path / "net.svg"
+    code, stdout, stderr = run(LENET, "-o", str(out))
+    assert (code, stdout, stderr) == (0, "", "")
+    assert out.read_text(encoding="utf-8") == draw_svg(report_of(LENET), LENET)
+    assert len(row_groups(ET.fromstring(out.read_bytes()))) == 8
+
+
+def test_draw_without_output_prints_the_svg_and_reads_standard_input() -> None:
+    code, stdout, _ = run("-", input=Path(LENET).read_text())
+    assert code == 0
+    assert len(row_groups(ET.fromstring(stdout))) == 8
+
+
+def test_draw_depth_folds_blocks(tmp_path: Path) -> None:
+    out = tmp_path / "resnet18.svg"
+    assert run(RESNET18, "--depth", "0", "-o", str(out))[0] == 0
+    assert len(row_groups(ET.fromstring(out.read_bytes()))) == 14
+
+
+def test_a_bad_spec_is_reported_as_summary_reports_it(tmp_path: Path) -> None:
+    spec = tmp_path / "bad.yaml"
+    spec.write_text("input: [32, 32, 3]\nlayers:\n  - conv: {filters: 16, kernel: 3, stride: 0}\n")
+    out = tmp_path / "net.svg"
+    code, stdout, stderr = run(str(spec), "-o", str(out))
+    assert (code, stdout) == (2, "")
+    assert stderr.startswith(f"{spec}:3:")
+    assert "error: layer 1 (conv): stride must be a positive integer, got 0" in stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [
+        pytest.param("net.pdf", "the picture is written as .svg or .png", id="unknown-suffix"),
+        pytest.param("no/such/folder/net.svg", "cnncalc draw: cannot write", id="missing-folder"),
+    ],
+)
+def test_an_output_that_cannot_be_written_exits_2(tmp_path: Path, output: str, message: str) -> None:
+    code, stdout, stderr = run(LENET, "-o", str(tmp_path / output))
+    assert (code, stdout) == (2, "")
+    assert message in stderr
+
+
+def test_draw_png_where_a_renderer_is_installed(tmp_path: Path) -> None:
+    out = tmp_path / "net.png"
+    code, stdout, stderr = run(LENET, "-o", str(out))
+    if code == 2 and "no SVG renderer" in stderr:
+        pytest.skip(f"no SVG renderer on this machine: {stderr.strip()}")
+    assert (code, stdout, stderr) == (0, "", "")
+    assert out.read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_no_renderer_says_what_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(draw_command, "renderers", list)
+    out = tmp_path / "net.png"
+    code, stdout, stderr = run(LENET, "-o", str(out))
+    assert (code, stdout) == (2, "")
+    assert stderr.startswith(f"cnncalc draw: no SVG renderer found to make {out}: install one of: ")
+    assert "rsvg-convert" in stderr and "cairosvg" in stderr and "-o NAME.svg" in stderr
+    assert not out.exists()
+
+
+def fake_program(folder: Path, name: str, script: str) -> None:
+    program = folder / name
+    program.write_text("#!/bin/sh\n" + script)
+    program.chmod(program.stat().st_mode | stat.S_IXUSR)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the stand-ins are shell scripts")
+def test_a_convert_that_is_no_renderer_is_found_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # what this machine's /usr/local/bin/convert is: a program by ImageMagick's name that renders no SVG
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake_program(bin_dir, "convert", 'echo "convert: not ImageMagick, shows PNG files only" >&2\nexit 1\n')
+    fake_program(bin_dir, "magick", "exit 0\n")  # says it did it, and wrote nothing
+    monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.setitem(sys.modules, "cairosvg", None)  # as if it were not installed
+    out = tmp_path / "net.png"
+    code, stdout, stderr = run(LENET, "-o", str(out))
+    assert (code, stdout) == (2, "")
+    assert stderr.startswith(f"cnncalc draw: no SVG renderer here could make {out} (")
+    assert "magick: wrote no file" in stderr
+    assert "convert: convert: not ImageMagick, shows PNG files only" in stderr
+    assert "install one of: " in stderr
+    assert not out.exists()
+
+
+def test_help_ends_with_the_example() -> None:
+    code, stdout, _ = run("--help")
+    assert code == 0
+    assert stdout.strip().splitlines()[-1].strip() == "Example: cnncalc draw specs/resnet18.yaml -o resnet18.svg"
+    assert stdout.count("Example:") == 1
+    docstring = draw_command.draw.callback.__doc__ or ""
+    assert docstring.strip().endswith("Example: cnncalc draw specs/resnet18.yaml -o resnet18.svg")
+
+
+def test_the_picture_needs_only_the_standard_library() -> None:
+    code = "import sys, cnncalc.draw; print(sorted(m for m in ('click', 'rich', 'yaml') if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert done.stdout.strip() == "[]"
+
+
+# -- cnncalc rf --plot ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "scale", "cells", "drawn"),
+    [
+        pytest.param(32, 32, 4, "████", id="the-whole-input"),
+        pytest.param(16, 32, 4, "██  ", id="half"),
+        pytest.param(5, 32, 30, "████▋" + " " * 25, id="lenet-c1"),  # 5 * 30 * 8 // 32 = 37 eighths: 4 and 5/8
+        pytest.param(1, 224, 4, "▏   ", id="at-least-an-eighth"),
+        pytest.param(627, 224, 4, "████", id="past-the-input-a-full-bar"),
+        pytest.param(0, 32, 3, "   ", id="nothing"),
+    ],
+)
+def test_bar(value: int, scale: int, cells: int, drawn: str) -> None:
+    assert bar(value, scale, cells) == drawn
+
+
+def run_cli(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("spec", [LENET, RESNET18, INCEPTION])
+def test_rf_plot_has_a_row_per_layer_with_its_r(spec: str) -> None:
+    code, out, err = run_cli("rf", spec, "--plot")
+    assert (code, err) == (0, "")
+    assert "\x1b" not in out  # piped: no colour
+    lines = out.splitlines()
+    rows = list(summary_rows(spec))
+    for row in rows:
+        label = f"{row['kind']} {row['name']}" if row["name"] else row["kind"]
+        r = expected_rf(row).removeprefix("RF ")
+        h = str(row["output"][0]) if row["output"][0] == row["output"][1] else "x".join(map(str, row["output"][:2]))
+        pattern = rf"{re.escape(row['path'])} +{re.escape(label)} +{re.escape(r)} [ ▏▎▍▌▋▊▉█]+ {re.escape(h)} "
+        assert sum(bool(re.match(pattern, line)) for line in lines) == 1, (pattern, out)
+    assert len(lines) == 2 + len(rows) + 2  # title, header, a row per layer, a blank line, the note
+
+
+def test_rf_plot_lenet_rows() -> None:
+    out = run_cli("rf", LENET, "--plot")[1].splitlines()
+    assert out[2] == "1 conv C1         5 " + "████▋".ljust(30) + "  28 " + "██████████████████████████▎"
+    assert out[7] == "6 dense C5      32* " + "█" * 30 + "   1 ▉"  # 1 * 30 * 8 // 32 = 7 eighths
+
+
+@pytest.mark.parametrize("width", [40, 60, 80, 120])
+@pytest.mark.parametrize("spec", [LENET, RESNET18])
+def test_rf_plot_fits_a_narrow_terminal(spec: str, width: int) -> None:
+    lines, needed = rf_chart(report_of(spec), spec, width)
+    rows = lines[2:-2]
+    assert len(rows) == len(list(walk(report_of(spec).layers)))
+    drawn = ["".join(text for text, _ in line) for line in lines[1:-2]]
+    assert max(len(line) for line in drawn) == needed <= width
+    assert {style for line in rows for _, style in line} == {None, "cyan", "magenta"}
+
+
+def test_rf_plot_on_a_terminal_too_narrow_keeps_every_number() -> None:
+    lines, needed = rf_chart(report_of(RESNET18), RESNET18, 20)
+    drawn = ["".join(text for text, _ in line) for line in lines[2:-2]]
+    assert needed > 20 and max(len(line) for line in drawn) <= needed
+    assert drawn[-1].split()[:3] == ["14", "dense", "fc"]
+    assert "627*" in drawn[-1].split()
+
+
+def test_rf_plot_goes_with_the_table_format() -> None:
+    code, out, err = run_cli("rf", LENET, "--plot", "--format", "json")
+    assert (code, out) == (2, "")
+    assert "--plot draws a chart" in err
