@@ -108,6 +108,7 @@ class LazyGroup(click.Group):
         "apply": "cnncalc.commands.apply:apply",
         "convert": "cnncalc.commands.convert:convert",
         "draw": "cnncalc.commands.draw:draw",
+        "export": "cnncalc.commands.export:export",
     },
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog="Example: cnncalc summary specs/vgg16.yaml",

@@ -1,0 +1,59 @@
+"""`cnncalc export`: a spec as a self-contained PyTorch module, exact to cnncalc's numbers."""
+
+from __future__ import annotations
+
+import click
+
+from ..cli import EXIT_INVALID, display_name, fail_with
+from ..diagnostics import SpecError
+
+EXAMPLE = "Example: cnncalc export specs/resnet18.yaml --to pytorch -o resnet18.py"
+
+
+@click.command(epilog=EXAMPLE)
+@click.argument("spec", metavar="SPEC")
+@click.option(
+    "--to",
+    "to",
+    type=click.Choice(["pytorch"]),
+    default="pytorch",
+    show_default=True,
+    help="The framework to write for.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    metavar="FILE",
+    help="Write the module to FILE instead of printing it.",
+)
+def export(spec: str, to: str, output: str | None) -> None:
+    """Write a spec as a Python module: an nn.Module of the network and build(), with no lazy layers.
+
+    SPEC is a YAML file, or - for standard input. The module imports only torch; each layer is commented with
+    its path in the spec and the output cnncalc computes for it, and parameter counts and every output shape
+    match cnncalc's summary. A layer that cannot be written exactly is an error, never an approximation.
+    Exit codes: 0 done, 2 the spec is unreadable or invalid, or cannot be exported exactly.
+
+    Example: cnncalc export specs/lenet5.yaml > lenet5.py && python3 lenet5.py
+    """
+    from ..export import export as write
+    from ..pipeline import analyse_file
+
+    filename = display_name(spec)
+    try:
+        parsed, report = analyse_file(spec)
+        text = write(parsed, report, to, filename)
+    except SpecError as exc:
+        fail_with(exc, spec)
+    for warning in report.warnings:
+        click.echo(warning.format(filename), err=True)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        with open(output, "w", encoding="utf-8") as file:
+            file.write(text)
+    except OSError as exc:
+        click.echo(f"cnncalc: cannot write {output}: {exc.strerror or exc}", err=True)
+        raise SystemExit(EXIT_INVALID) from None
