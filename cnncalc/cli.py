@@ -109,6 +109,8 @@ class LazyGroup(click.Group):
         "convert": "cnncalc.commands.convert:convert",
         "draw": "cnncalc.commands.draw:draw",
         "export": "cnncalc.commands.export:export",
+        "schema": "cnncalc.commands.schema:schema",
+        "examples": "cnncalc.commands.examples:examples",
     },
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog="Example: cnncalc summary specs/vgg16.yaml",

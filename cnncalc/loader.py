@@ -9,7 +9,7 @@ value's type is checked here: PyYAML reads YAML 1.1, where `1e3` is text and `no
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import yaml
 
@@ -34,6 +34,9 @@ from .spec import (
     Spec,
     Volume,
 )
+
+if TYPE_CHECKING:
+    from importlib.abc import Traversable
 
 MAX_INT = 2**31 - 1  # the frameworks' int32 sizes
 # layers a spec may expand to through `repeat`: a thousand times the deepest real networks, and still seconds of work
@@ -73,13 +76,13 @@ def position(before: str) -> Location:
 # -- reading -----------------------------------------------------------------------------------------
 
 
-def read_source(path: str) -> str:
-    """The text of a spec file (`-` is standard input), or SpecError saying why it cannot be read."""
+def read_source(path: "str | Traversable") -> str:
+    """The text of a spec file (`-`: standard input; or an example in the package), or SpecError saying why not."""
     try:
         if path == STDIN:
             data = sys.stdin.buffer.read(MAX_SPEC_BYTES + 1)
         else:
-            with open(path, "rb") as stream:
+            with open(path, "rb") if isinstance(path, str) else path.open("rb") as stream:
                 data = stream.read(MAX_SPEC_BYTES + 1)
     except FileNotFoundError:
         raise SpecError([error("read", "no such file")]) from None
