@@ -12,12 +12,11 @@ ratios near the instance ratios (10x the blocks, 10x the work).
 from __future__ import annotations
 
 import argparse
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from timing import timed
 
 ROOT = Path(__file__).resolve().parent.parent
 BODY = "[{conv: {filters: 16, kernel: 3, padding: same}}, relu]"
@@ -33,15 +32,6 @@ def nested(times: int) -> str:
     inner = f"{{repeat: {{times: {side}, layers: {BODY}}}}}"
     middle = f"{{repeat: {{times: {side}, layers: [{inner}]}}}}"
     return f"input: [32, 32, 16]\nlayers:\n  - repeat: {{times: {side}, layers: [{middle}]}}\n"
-
-
-def timed(argv: list[str], runs: int) -> float:
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(argv, stdout=subprocess.DEVNULL, check=True)
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
 
 
 def main() -> None:
