@@ -4,7 +4,8 @@ Nothing here computes a size: every output volume comes from a real forward pass
 TensorFlow's SAME split, which PyTorch has no module for at a stride above 1 (it is done at run time, as TF does).
 Weights and linear layers are lazy: PyTorch infers every `in_channels` and `in_features` on the first forward.
 Blocks are modules too: a repeat is its layers built afresh for each repetition, a residual adds its two paths, a
-concat stacks its branches' channels; an add or a concat of mismatched shapes fails in PyTorch itself.
+concat stacks its branches' channels; a concat of mismatched shapes fails in PyTorch itself, an add of them here
+(PyTorch's `+` would broadcast).
 """
 
 from __future__ import annotations
@@ -107,7 +108,11 @@ class Add(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # an empty nn.Sequential returns its input: the identity shortcut
-        return self.after(self.layers(x) + self.shortcut(x))  # type: ignore[no-any-return]
+        main, shortcut = self.layers(x), self.shortcut(x)
+        if main.shape != shortcut.shape:
+            # `+` would broadcast a 1 x 1 map or a single channel over the other path: a residual adds equals only
+            raise RuntimeError(f"cannot add: the layers give {tuple(main.shape)}, the shortcut {tuple(shortcut.shape)}")
+        return self.after(main + shortcut)  # type: ignore[no-any-return]
 
 
 class ChannelConcat(nn.Module):
@@ -291,21 +296,47 @@ class Run(NamedTuple):
     running: dict[str, int]  # batchnorm's running mean and variance
     padding: dict[str, Sides]  # top, bottom, left, right; for the windowed layers (conv, pool) only
     top_level: list[str]  # the paths of the spec's own layers, in order
+    macs: dict[str, int]  # multiply-accumulates of the convs and linear layers the row holds, batch 1
+
+
+class Refused(RuntimeError):
+    """PyTorch refused to run the model: `path` is the row whose module raised (the innermost one)."""
+
+    def __init__(self, path: str, cause: Exception) -> None:
+        super().__init__(f"row {path}: {type(cause).__name__}: {cause}")
+        self.path = path
 
 
 def run(spec: Spec) -> Run:
-    """Build the spec's model and run one sample through it, each row's output caught as it passes."""
+    """Build the spec's model and run one sample through it, each row's output caught as it passes.
+
+    Where PyTorch refuses (a kernel larger than its input, groups that do not divide, an add or a concat of
+    unequal shapes), `Refused` says at which row.
+    """
     paths: dict[str, nn.Module] = {}
     modules = build(spec, paths)
     outputs: dict[str, Volume] = {}
+    entered: list[str] = []  # the rows whose modules are running, outermost first
     for path, module in paths.items():
+
+        def enter(_module: nn.Module, _input: object, path: str = path) -> None:
+            entered.append(path)
 
         def catch(_module: nn.Module, _input: object, output: torch.Tensor, path: str = path) -> None:
             # a block's own output: a repeat's is its last instance's, a residual's the sum after its activation
             outputs[path] = volume(output)
+            entered.pop()
 
+        module.register_forward_pre_hook(enter)
         module.register_forward_hook(catch)
-    forward(modules, spec.input, batch=1)
+    macs: dict[nn.Module, int] = {}
+    for module in {part for path_module in paths.values() for part in path_module.modules()}:
+        if isinstance(module, (nn.Conv2d, nn.Linear)):
+            module.register_forward_hook(functools.partial(_count_macs, macs))
+    try:
+        forward(modules, spec.input, batch=1)
+    except (RuntimeError, ValueError) as exc:
+        raise Refused(entered[-1], exc) from exc
     # a conv's or pool's own module holds the nn.Conv2d or pool itself; a block's holds only other rows' modules
     windowed = {path for path, module in paths.items() if any(isinstance(m, WINDOWED) for m in module.children())}
     return Run(
@@ -314,7 +345,16 @@ def run(spec: Spec) -> Run:
         {path: running_stats(module) for path, module in paths.items()},
         {path: applied_padding(paths[path]) for path in windowed},
         [str(number) for number in range(1, len(modules) + 1)],
+        {path: sum(macs.get(part, 0) for part in module.modules()) for path, module in paths.items()},
     )
+
+
+def _count_macs(macs: dict[nn.Module, int], module: nn.Module, _input: object, output: torch.Tensor) -> None:
+    """A conv's or linear layer's multiply-accumulates, from its real weights: a MAC per weight per output position."""
+    weight = module.weight
+    assert isinstance(weight, torch.Tensor)
+    positions = output[0, 0].numel() if isinstance(module, nn.Conv2d) else 1  # batch 1: one sample
+    macs[module] = weight.numel() * positions
 
 
 @functools.cache

@@ -1,0 +1,767 @@
+"""cnncalc against PyTorch on generated networks: what one computes, the other must find by running it.
+
+Hypothesis writes each case as YAML text (the options in every form the spec allows: `3` or `[3, 3]`, padding as
+an int, a pair, four sides, `same` or `valid`, defaults left out or written), cnncalc reads it with its loader and
+computes it with its engine, and `torch_reference` builds the same network and runs a real forward pass. For
+every row, blocks' inner rows included, the output volume, the parameters (learned, and batchnorm's running
+statistics), the MACs (from the real weights: one MAC per weight per output position) and the padding applied
+must agree; where PyTorch refuses a network (a kernel larger than its input, groups that do not divide, an add
+or a concat of unequal shapes), cnncalc must refuse it too, at the same row, and where cnncalc refuses, PyTorch
+must. Two rules PyTorch cannot show are checked as the README states them: a dense layer needs a 1 x 1 x n input
+(PyTorch's linear layer would flatten anything), and a pool's padding may be at most half its window on every
+side (PyTorch pads a pool's two sides alike, so one-sided padding goes in front of it, where nothing limits it).
+
+The receptive field is measured, not computed: with every weight positive and float64, the gradient of one
+output with respect to the input is non-zero exactly on the input pixels that output sees, so its extent is r,
+its first pixel -P + o j for output o, and the next output's first pixel j further on.
+
+The counts of cases are the default profile's (tests/conftest.py); `--hypothesis-profile=thorough` runs ten times
+as many.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, NamedTuple
+
+import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+
+pytest.importorskip("torch")
+
+import torch
+import torch_reference  # needs torch
+
+from cnncalc.diagnostics import SpecError
+from cnncalc.engine import Report, analyse, walk
+from cnncalc.loader import load
+from cnncalc.spec import ACTIVATIONS, Concat, Layer, Pool, Repeat, Residual, Spec, Volume
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread() -> Iterator[None]:
+    """Tensors of a few thousand numbers: one thread is ten times faster than waking a pool of them."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def examples(n: int) -> settings:
+    """`n` cases in the default profile, ten times as many in the thorough one."""
+    profile = settings.default
+    assert profile is not None
+    return settings(max_examples=n * profile.max_examples // 100)
+
+
+# -- writing a network as YAML ------------------------------------------------------------------------
+
+
+class L(NamedTuple):
+    """A layer as the spec writes it: its kind and its options, in the order written.
+
+    Option values are YAML text already (`3`, `[3, 5]`, `same`, `true`), except a block's layer lists: `layers`
+    and `shortcut` hold Ls, `branches` lists of them.
+    """
+
+    kind: str
+    options: dict[str, Any]
+    bare: bool = False  # written `- relu` rather than `- relu: {}`
+
+
+BLOCK_KINDS = ("repeat", "residual", "concat")
+
+
+def flow(layer: L) -> str:
+    """One layer in YAML's flow style: `{conv: {filters: 8, kernel: 3}}`, or its kind alone."""
+    if layer.bare and not layer.options:
+        return layer.kind
+    parts = []
+    for key, value in layer.options.items():
+        if key in ("layers", "shortcut"):
+            value = "[" + ", ".join(flow(inner) for inner in value) + "]"
+        elif key == "branches":
+            value = "[" + ", ".join("[" + ", ".join(flow(inner) for inner in branch) + "]" for branch in value) + "]"
+        parts.append(f"{key}: {value}")
+    return "{" + layer.kind + ": {" + ", ".join(parts) + "}}"
+
+
+def block_lines(layers: Sequence[L], indent: int) -> list[str]:
+    """Layers in YAML's block style, each block's options and lists on lines of their own."""
+    pad = " " * indent
+    lines = []
+    for layer in layers:
+        if layer.kind not in BLOCK_KINDS:
+            lines.append(f"{pad}- {flow(layer)}")
+            continue
+        lines.append(f"{pad}- {layer.kind}:")
+        for key, value in layer.options.items():
+            if key in ("layers", "shortcut") and value:
+                lines += [f"{pad}    {key}:", *block_lines(value, indent + 6)]
+            elif key in ("layers", "shortcut"):
+                lines.append(f"{pad}    {key}: []")
+            elif key == "branches":
+                lines.append(f"{pad}    branches:")
+                for branch in value:
+                    lines += [f"{pad}      -", *block_lines(branch, indent + 8)] if branch else [f"{pad}      - []"]
+            else:
+                lines.append(f"{pad}    {key}: {value}")
+    return lines
+
+
+def spec_text(volume: Volume, layers: Sequence[L], block_style: bool = True) -> str:
+    h, w, c = volume
+    if block_style:
+        body = block_lines(layers, 2)
+    else:
+        body = ["  - " + flow(layer) for layer in layers]
+    return "\n".join([f"input: [{h}, {w}, {c}]", "layers:", *body]) + "\n"
+
+
+# -- option values, in every form the spec takes ------------------------------------------------------
+
+
+@st.composite
+def pair_text(draw: st.DrawFn, low: int, high: int) -> tuple[str, tuple[int, int]]:
+    """An int for both axes or [height, width], and the pair it means."""
+    if draw(st.booleans()):
+        size = draw(st.integers(low, high))
+        return (f"[{size}, {size}]" if draw(st.booleans()) else str(size)), (size, size)
+    h, w = draw(st.integers(low, high)), draw(st.integers(low, high))
+    return f"[{h}, {w}]", (h, w)
+
+
+@st.composite
+def padding_text(draw: st.DrawFn, high: int) -> tuple[str, str | tuple[int, int, int, int]]:
+    """`valid`, `same`, p, [ph, pw] or [top, bottom, left, right], and the padding it means."""
+    form = draw(st.sampled_from(["valid", "same", "int", "pair", "sides"]))
+    if form in ("valid", "same"):
+        return form, form
+    if form == "int":
+        p = draw(st.integers(0, high))
+        return str(p), (p, p, p, p)
+    if form == "pair":
+        ph, pw = draw(st.integers(0, high)), draw(st.integers(0, high))
+        return f"[{ph}, {pw}]", (ph, ph, pw, pw)
+    sides = tuple(draw(st.integers(0, high)) for _ in range(4))
+    return f"[{', '.join(map(str, sides))}]", (sides[0], sides[1], sides[2], sides[3])
+
+
+def maybe_name(draw: st.DrawFn, options: dict[str, Any]) -> None:
+    if draw(st.integers(0, 9)) == 0:
+        options["name"] = draw(st.sampled_from(["c1", "stem", "'block 2'", '"x.y"', "pool-3"]))
+
+
+activation_text = st.sampled_from([*ACTIVATIONS, "none"])
+
+
+@st.composite
+def conv_layer(
+    draw: st.DrawFn, channels: int, filters: int | None = None, max_kernel: int = 7, max_stride: int = 4
+) -> L:
+    """A conv with any of its options, each left out or written in one of its forms."""
+    options: dict[str, Any] = {}
+    filters = filters or draw(st.sampled_from([1, 2, 3, 4, 6, 8, 12, 16]))
+    options["filters"] = filters
+    options["kernel"], _ = draw(pair_text(1, max_kernel))
+    if draw(st.booleans()):
+        options["stride"], _ = draw(pair_text(1, max_stride))
+    if draw(st.booleans()):
+        options["padding"], _ = draw(padding_text(4))
+    if draw(st.integers(0, 2)) == 0:
+        options["dilation"], _ = draw(pair_text(1, 3))
+    if draw(st.booleans()):
+        divisors = [g for g in range(1, min(channels, filters) + 1) if channels % g == 0 and filters % g == 0]
+        # mostly groups that divide, sometimes any: PyTorch refuses the others, and so must cnncalc
+        options["groups"] = draw(st.sampled_from(divisors) | st.integers(1, 8))
+    if draw(st.booleans()):
+        options["bias"] = draw(st.sampled_from(["true", "false"]))
+    if draw(st.integers(0, 3)) == 0:
+        options["activation"] = draw(activation_text)
+    maybe_name(draw, options)
+    keys = list(options)
+    order = draw(st.permutations(keys)) if draw(st.integers(0, 4)) == 0 else keys
+    return L("conv", {key: options[key] for key in order})
+
+
+@st.composite
+def pool_layer(draw: st.DrawFn, max_size: int = 6, max_stride: int = 4, by_rule: bool = True) -> L:
+    """A max or average pool; `ceil` with padding that differs on the two sides of an axis is left out, as
+    PyTorch has no way to build it (it pads a pool's two sides alike). Without `by_rule`, only pools PyTorch can
+    build, or refuses itself: no `ceil` with `same`, no one-sided padding of more than half the window (in a
+    stack, an earlier layer's error would stop cnncalc before it gets there)."""
+    kind = draw(st.sampled_from(["maxpool", "avgpool"]))
+    options: dict[str, Any] = {}
+    options["size"], (kh, kw) = draw(pair_text(1, max_size))
+    if draw(st.booleans()):
+        options["stride"], _ = draw(pair_text(1, max_stride))
+    padding: str | tuple[int, int, int, int] = "valid"
+    if draw(st.booleans()):
+        # mostly within half the window, sometimes past it: PyTorch refuses that, and so must cnncalc
+        limit = max(kh, kw) // 2 + draw(st.sampled_from([0, 0, 0, 1]))
+        options["padding"], padding = draw(padding_text(limit))
+    asymmetric = isinstance(padding, tuple) and (padding[0] != padding[1] or padding[2] != padding[3])
+    if isinstance(padding, tuple) and asymmetric and not by_rule:
+        if any(p > k // 2 for p, k in zip(padding, (kh, kh, kw, kw), strict=True)):
+            options.pop("padding")
+    if draw(st.booleans()):
+        ceil = "false" if asymmetric else draw(st.sampled_from(["true", "false"]))
+        options["ceil"] = "false" if padding == "same" and not by_rule else ceil
+    maybe_name(draw, options)
+    return L(kind, options)
+
+
+def leaf(kind: str) -> st.SearchStrategy[L]:
+    """A layer without options, written bare or with an empty mapping."""
+    return st.sampled_from([L(kind, {}, bare=True), L(kind, {})])
+
+
+@st.composite
+def dense_layer(draw: st.DrawFn) -> L:
+    options: dict[str, Any] = {"units": draw(st.integers(1, 32))}
+    if draw(st.booleans()):
+        options["bias"] = draw(st.sampled_from(["true", "false"]))
+    if draw(st.integers(0, 2)) == 0:
+        options["activation"] = draw(activation_text)
+    maybe_name(draw, options)
+    return L("dense", options)
+
+
+@st.composite
+def shape_keeping_layer(draw: st.DrawFn) -> L:
+    """A layer that keeps the volume: batchnorm, dropout, an activation."""
+    choice = draw(st.sampled_from(["batchnorm", "dropout", "activation"]))
+    if choice == "dropout":
+        return L("dropout", {"rate": draw(st.sampled_from(["0.1", "0.5", "0", "0.25"]))})
+    if choice == "activation":
+        return draw(st.sampled_from(ACTIVATIONS).flatmap(leaf))
+    return draw(leaf("batchnorm"))
+
+
+volumes = st.builds(Volume, st.integers(1, 40), st.integers(1, 40), st.integers(1, 12))
+
+
+# -- comparing cnncalc with PyTorch -------------------------------------------------------------------
+
+
+def rule_refusals(spec: Spec) -> set[str]:
+    """The refusals the README states that PyTorch cannot show (see the module's docstring), by code."""
+    codes = set()
+    for layer in _tree(spec.layers):
+        if isinstance(layer, Pool) and isinstance(layer.padding, tuple):
+            top, bottom, left, right = layer.padding
+            # padding alike on both sides goes to PyTorch's pool, which refuses more than half the window itself
+            one_sided = top != bottom or left != right
+            half_h, half_w = layer.size[0] // 2, layer.size[1] // 2
+            if one_sided and (max(top, bottom) > half_h or max(left, right) > half_w):
+                codes.add("pool-padding")
+    return codes
+
+
+def _tree(layers: Sequence[Layer]) -> list[Layer]:
+    found: list[Layer] = []
+    for layer in layers:
+        found.append(layer)
+        if isinstance(layer, (Repeat, Residual)):
+            found += _tree(layer.layers)
+        if isinstance(layer, Residual):
+            found += _tree(layer.shortcut)
+        if isinstance(layer, Concat):
+            for branch in layer.branches:
+                found += _tree(branch)
+    return found
+
+
+def compare_with_pytorch(text: str) -> None:
+    """Load and compute `text` with cnncalc, build and run it with PyTorch, and check that they agree."""
+    spec = load(text)  # every generated spec is well formed: the loader must take it
+    try:
+        report: Report | None = analyse(spec)
+        refusal: SpecError | None = None
+    except SpecError as exc:
+        report, refusal = None, exc
+    by_rule = rule_refusals(spec)
+    if by_rule:
+        event("refused by a rule of the README")
+        assert refusal is not None, f"cnncalc accepted what the README refuses ({by_rule}):\n{text}"
+        assert by_rule <= {d.code for d in refusal.diagnostics}, f"{refusal}\n{text}"
+        return
+    try:
+        run = torch_reference.run(spec)
+    except torch_reference.Refused as exc:
+        event("refused by both")
+        assert refusal is not None, f"PyTorch refuses it, cnncalc computed it: {exc}\n{text}"
+        assert_clear(refusal)
+        # the row PyTorch stopped at is among those cnncalc reports
+        assert exc.path in {d.layer for d in refusal.diagnostics}, f"PyTorch: {exc}\ncnncalc: {refusal}\n{text}"
+        return
+    except torch_reference.Unsupported:
+        # `ceil` with `same`: PyTorch has no such pool; the README says cnncalc refuses it
+        event("refused by a rule of the README")
+        assert refusal is not None and "ceil-same" in {d.code for d in refusal.diagnostics}, text
+        return
+    assert report is not None, f"PyTorch runs it, cnncalc refuses: {refusal}\n{text}"
+    event("computed by both")
+    assert_same(report, run, text)
+    # folding the blocks (--depth 0) keeps every number of the rows it keeps
+    folded = analyse(spec, depth=0)
+    assert folded.totals == report.totals, text
+    for row, whole in zip(folded.layers, report.layers, strict=True):
+        assert (row.output, row.params, row.macs, row.receptive_field) == (
+            whole.output,
+            whole.params,
+            whole.macs,
+            whole.receptive_field,
+        ), text
+
+
+def assert_clear(refusal: SpecError) -> None:
+    """Every error is located in the file and names its layer."""
+    assert refusal.diagnostics
+    for diagnostic in refusal.diagnostics:
+        assert diagnostic.severity == "error"
+        assert diagnostic.loc is not None and diagnostic.layer is not None, diagnostic
+        assert diagnostic.message.strip(), diagnostic
+
+
+def assert_same(report: Report, run: torch_reference.Run, text: str) -> None:
+    rows = list(walk(report.layers))
+    assert {row.path for row in rows} == set(run.outputs), text
+    for row in rows:
+        at = row.path
+        ours = (row.output, row.trainable_params, row.non_trainable_params, row.macs)
+        theirs = (run.outputs[at], run.trainable[at], run.running[at], run.macs[at])
+        assert ours == theirs, f"row {at} ({row.kind}): cnncalc {ours}, PyTorch {theirs}\n{text}"
+        if row.padding is not None:
+            assert row.padding == run.padding[at], f"row {at}: padding {row.padding}, PyTorch {run.padding[at]}\n{text}"
+    totals = report.totals
+    assert totals.output == run.outputs[run.top_level[-1]], text
+    assert totals.trainable_params == sum(run.trainable[at] for at in run.top_level), text
+    assert totals.non_trainable_params == sum(run.running[at] for at in run.top_level), text
+    assert totals.macs == sum(run.macs[at] for at in run.top_level), text
+
+
+# -- single layers ----------------------------------------------------------------------------------
+
+
+@st.composite
+def single_conv(draw: st.DrawFn) -> str:
+    volume = draw(volumes)
+    return spec_text(volume, [draw(conv_layer(volume.c))], draw(st.booleans()))
+
+
+@st.composite
+def single_pool(draw: st.DrawFn) -> str:
+    return spec_text(draw(volumes), [draw(pool_layer())], draw(st.booleans()))
+
+
+@st.composite
+def vector_layers(draw: st.DrawFn) -> str:
+    """Global pools, flatten and dense layers, and the layers that keep a volume, on any input."""
+    volume = draw(volumes | st.builds(Volume, st.just(1), st.just(1), st.integers(1, 64)))
+    first = draw(st.sampled_from(["globalavgpool", "globalmaxpool", "flatten", "none"]))
+    layers = [] if first == "none" else [draw(leaf(first))]
+    layers += draw(st.lists(dense_layer() | shape_keeping_layer() | leaf("flatten"), min_size=1, max_size=4))
+    return spec_text(volume, layers, draw(st.booleans()))
+
+
+@examples(800)
+@given(single_conv())
+def test_a_conv_matches_pytorch(text: str) -> None:
+    compare_with_pytorch(text)
+
+
+@examples(600)
+@given(single_pool())
+def test_a_pool_matches_pytorch(text: str) -> None:
+    compare_with_pytorch(text)
+
+
+@examples(200)
+@given(vector_layers())
+def test_global_pools_flatten_and_dense_match_pytorch(text: str) -> None:
+    spec = load(text)
+    first_dense = next((layer for layer in spec.layers if layer.kind == "dense"), None)
+    before = spec.layers[: spec.layers.index(first_dense)] if first_dense else ()
+    if (
+        first_dense
+        and spec.input[:2] != (1, 1)
+        and not any(layer.kind in ("flatten", "globalavgpool", "globalmaxpool") for layer in before)
+    ):
+        # PyTorch's linear layer flattens what it is given; the README says a dense layer needs 1 x 1 x n
+        event("dense on a volume: refused by a rule of the README")
+        with pytest.raises(SpecError) as refused:
+            analyse(spec)
+        assert "dense-volume" in {d.code for d in refused.value.diagnostics}
+        return
+    compare_with_pytorch(text)
+
+
+# -- stacks of 2 to 12 layers, blocks among them -------------------------------------------------------
+
+
+class Shape(NamedTuple):
+    """What the generator knows of the volume a layer gets, to draw layers that mostly fit: its channels, a
+    rough side (an upper bound), and whether it is a vector (1 x 1 x n) after a flatten or a global pool."""
+
+    channels: int
+    side: int
+    vector: bool = False
+
+
+@st.composite
+def stack_layer(draw: st.DrawFn, shape: Shape, depth: int) -> tuple[L, Shape]:
+    """One layer of a stack, and the shape it (most likely) leaves; a block holds layers drawn the same way."""
+    c, side, vector = shape
+    if vector:
+        choice = draw(st.sampled_from(["dense", "dense", "keep", "flatten", "conv1x1", "residual", "concat"]))
+    else:
+        choice = draw(
+            st.sampled_from(
+                ["conv", "conv", "conv", "pool", "pool", "keep", "residual", "concat", "repeat", "global", "flatten"]
+            )
+        )
+    if choice in ("residual", "concat", "repeat") and depth >= 2:
+        choice = "keep"
+    if choice == "dense":
+        layer = draw(dense_layer())
+        return layer, Shape(int(layer.options["units"]), 1, True)
+    if choice == "keep":
+        return draw(shape_keeping_layer()), shape
+    if choice == "flatten":
+        return draw(leaf("flatten")), Shape(c * side * side, 1, True)
+    if choice == "global":
+        return draw(st.sampled_from(["globalavgpool", "globalmaxpool"]).flatmap(leaf)), Shape(c, 1, True)
+    if choice == "conv1x1":
+        filters = draw(st.integers(1, 16))
+        return L("conv", {"filters": filters, "kernel": 1}), Shape(filters, 1, True)
+    if choice == "conv":
+        layer = draw(conv_layer(c, max_kernel=max(1, min(7, side)), max_stride=3 if side > 8 else 1))
+        return layer, Shape(int(layer.options["filters"]), max(1, side // _largest(layer.options.get("stride", 1))))
+    if choice == "pool":
+        layer = draw(pool_layer(max_size=max(1, min(4, side)), max_stride=3 if side > 8 else 1, by_rule=False))
+        stride = layer.options.get("stride", layer.options["size"])  # a pool's stride is its size by default
+        return layer, Shape(c, max(1, side // _largest(stride)))
+    if choice == "repeat":
+        times = draw(st.integers(1, 3))
+        body, inner = draw(layer_list(shape, depth + 1, 1, 3))
+        # a second repetition gets what the first gave: it fits when the body keeps the shape, and when not,
+        # both must say so
+        return L("repeat", {"times": times, "layers": body}), inner
+    if choice == "residual":
+        return draw(residual_block(shape, depth))
+    return draw(concat_block(shape, depth))
+
+
+def _largest(value: object) -> int:
+    """The larger of a pair's two numbers, from its YAML text (`2` or `[2, 3]`)."""
+    return max(int(part) for part in str(value).strip("[]").split(","))
+
+
+@st.composite
+def layer_list(draw: st.DrawFn, shape: Shape, depth: int, low: int, high: int) -> tuple[list[L], Shape]:
+    layers = []
+    for _ in range(draw(st.integers(low, high))):
+        layer, shape = draw(stack_layer(shape, depth))
+        layers.append(layer)
+    return layers, shape
+
+
+@st.composite
+def keeping_conv(draw: st.DrawFn, channels: int, filters: int, stride: int = 1) -> L:
+    """A conv that keeps height and width at stride 1 (halves them, rounding up, at stride 2): an odd kernel
+    with (k - 1) / 2 padding, or `same`."""
+    k = draw(st.sampled_from([1, 3, 5]))
+    options: dict[str, Any] = {"filters": filters, "kernel": k}
+    if stride != 1:
+        options["stride"] = stride
+    options["padding"] = draw(st.sampled_from(["same", str((k - 1) // 2), f"[{(k - 1) // 2}, {(k - 1) // 2}]"]))
+    if draw(st.booleans()):
+        options["bias"] = "false"
+    return L("conv", options)
+
+
+@st.composite
+def residual_block(draw: st.DrawFn, shape: Shape, depth: int) -> tuple[L, Shape]:
+    """A residual block as networks build them (the identity, or a 1 x 1 projection that strides as the layers
+    do), or now and then with layers drawn freely: then the add may not fit, and both must agree on that."""
+    c, side, vector = shape
+    options: dict[str, Any] = {}
+    if vector:
+        # after a flatten the generator's channel count is a guess: a projection shortcut fits whatever it is
+        units = draw(st.sampled_from([c, draw(st.integers(1, 16))]))
+        options["layers"] = [L("dense", {"units": units}), *draw(st.lists(shape_keeping_layer(), max_size=2))]
+        if units != c or draw(st.booleans()):
+            options["shortcut"] = [L("dense", {"units": units})]
+        out = Shape(units, 1, True)
+    elif draw(st.integers(0, 4)) == 0:
+        options["layers"], out = draw(layer_list(shape, depth + 1, 1, 3))
+    else:
+        stride = draw(st.sampled_from([1, 1, 2])) if side > 4 else 1
+        filters = c if stride == 1 and draw(st.booleans()) else draw(st.sampled_from([4, 8, c * 2]))
+        main = [draw(keeping_conv(c, filters, stride))]
+        main += draw(st.lists(shape_keeping_layer(), max_size=2))
+        if draw(st.booleans()):
+            main.append(draw(keeping_conv(filters, filters)))
+        options["layers"] = main
+        if filters != c or stride != 1:
+            projection: dict[str, Any] = {"filters": filters, "kernel": 1}
+            if stride != 1:
+                projection["stride"] = stride
+            options["shortcut"] = [L("conv", projection), *draw(st.lists(leaf("batchnorm"), max_size=1))]
+        elif draw(st.booleans()):
+            options["shortcut"] = []
+        out = Shape(filters, max(1, -(-side // stride)))
+    if draw(st.booleans()):
+        options["activation"] = draw(activation_text)
+    return L("residual", options), out
+
+
+@st.composite
+def concat_block(draw: st.DrawFn, shape: Shape, depth: int) -> tuple[L, Shape]:
+    """Branches that keep height and width (an inception block), or that all halve them; the identity `[]` among
+    them now and then."""
+    c, side, vector = shape
+    branches: list[list[L]] = []
+    total = 0
+    stride = 2 if not vector and side > 4 and draw(st.integers(0, 3)) == 0 else 1
+    for _ in range(draw(st.integers(2, 4))):
+        kind = draw(st.sampled_from(["identity", "conv", "conv", "pool", "free"]))
+        if vector:
+            units = draw(st.integers(1, 16))
+            branch, channels = ([], c) if kind == "identity" else ([L("dense", {"units": units})], units)
+        elif kind == "identity" and stride == 1:
+            branch, channels = [], c
+        elif kind == "pool":
+            size = 3 if stride == 2 or draw(st.booleans()) else 1
+            pool = L(draw(st.sampled_from(["maxpool", "avgpool"])), {"size": size, "stride": stride,
+                                                                      "padding": (size - 1) // 2})  # fmt: skip
+            branch, channels = [pool], c
+        elif kind == "free" and depth < 2:
+            branch, end = draw(layer_list(shape, depth + 1, 1, 2))
+            channels = end.channels
+        else:
+            filters = draw(st.integers(1, 8))
+            branch = [draw(keeping_conv(c, filters, stride))]
+            if draw(st.booleans()):
+                branch.append(draw(keeping_conv(filters, filters)))
+            channels = filters
+        branches.append(branch)
+        total += channels
+    return L("concat", {"branches": branches}), Shape(total, max(1, -(-side // stride)), vector)
+
+
+@st.composite
+def stacks(draw: st.DrawFn) -> str:
+    """A network of 2 to 12 layers, blocks among them, nested up to two deep."""
+    volume = Volume(draw(st.integers(6, 40)), draw(st.integers(6, 40)), draw(st.integers(1, 8)))
+    layers, _ = draw(layer_list(Shape(volume.c, min(volume.h, volume.w)), 0, 2, 12))
+    return spec_text(volume, layers, draw(st.booleans()))
+
+
+@examples(1_200)
+@given(stacks())
+def test_a_stack_matches_pytorch(text: str) -> None:
+    compare_with_pytorch(text)
+
+
+# -- the receptive field, by back-propagation ------------------------------------------------------------
+
+
+class Window(NamedTuple):
+    """A conv or pool of a receptive-field stack: (height, width) pairs, and its padding as the spec writes it."""
+
+    kind: str
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    dilation: tuple[int, int]
+    padding: str | tuple[int, int, int, int]
+    ceil: bool
+    filters: int = 1
+
+
+class Paths(NamedTuple):
+    """A residual block (its layers, then its shortcut) or a concat (its branches): paths of windows from one input."""
+
+    kind: str
+    paths: tuple[tuple[Window, ...], ...]
+
+
+Item = Window | Paths
+MAX_JUMP = 12  # the strides of a stack multiply to at most this on each axis: its field fits a few hundred pixels
+
+
+@st.composite
+def window(draw: st.DrawFn, jumps: tuple[int, int]) -> Window:
+    kind = draw(st.sampled_from(["conv", "conv", "maxpool", "avgpool"]))
+    kernel = (draw(st.integers(1, 5)), draw(st.integers(1, 5)))
+    stride = (
+        draw(st.integers(1, 3)) if jumps[0] * 3 <= MAX_JUMP else 1,
+        draw(st.integers(1, 3)) if jumps[1] * 3 <= MAX_JUMP else 1,
+    )
+    dilation = (draw(st.integers(1, 3)), draw(st.integers(1, 3))) if kind == "conv" else (1, 1)
+    # a pool pads at most half its window (more is refused, as the tests above check), a conv up to 3 here
+    _, padding = draw(padding_text(3 if kind == "conv" else min(kernel) // 2))
+    one_sided = isinstance(padding, tuple) and (padding[0] != padding[1] or padding[2] != padding[3])
+    ceil = kind != "conv" and padding != "same" and not one_sided and draw(st.booleans())
+    return Window(kind, kernel, stride, dilation, padding, ceil)
+
+
+@st.composite
+def path_block(draw: st.DrawFn, channels: int, jumps: tuple[int, int]) -> tuple[Paths, int]:
+    """A residual or a concat whose paths give equal heights and widths: each path is the identity (at stride 1),
+    or a window that strides as the others do with padding that keeps `ceil(h / s)` (`same`, or half an odd
+    span), perhaps followed by a conv that keeps the size. Even spans centre their fields apart: cnncalc warns
+    then, and the union is still what the gradient reaches."""
+    stride = 2 if max(jumps) * 2 <= MAX_JUMP and draw(st.booleans()) else 1
+    kind = draw(st.sampled_from(["residual", "concat"]))
+    paths: list[tuple[Window, ...]] = []
+    for number in range(2 if kind == "residual" else draw(st.integers(2, 3))):
+        # a residual's layers are never empty; its shortcut and a concat's branches may be the identity
+        if stride == 1 and (kind == "concat" or number == 1) and draw(st.integers(0, 3)) == 0:
+            paths.append(())
+            continue
+        path: list[Window] = []
+        for step in range(draw(st.integers(1, 2))):
+            s = stride if step == 0 else 1
+            pool = draw(st.integers(0, 3)) == 0
+            k = 3 if pool else draw(st.integers(1, 4))
+            d = 1 if pool else draw(st.integers(1, 2))
+            span = d * (k - 1) + 1
+            half = (span - 1) // 2
+            padding: str | tuple[int, int, int, int] = (
+                (half, half, half, half) if span % 2 and draw(st.booleans()) else "same"
+            )
+            if pool:
+                path.append(
+                    Window(draw(st.sampled_from(["maxpool", "avgpool"])), (3, 3), (s, s), (1, 1), (1, 1, 1, 1), False)
+                )
+            else:
+                path.append(Window("conv", (k, k), (s, s), (d, d), padding, False, channels))
+        paths.append(tuple(path))
+    return Paths(kind, tuple(paths)), channels * (len(paths) if kind == "concat" else 1)
+
+
+@st.composite
+def window_stacks(draw: st.DrawFn) -> list[Item]:
+    """1 to 6 convs, pools and blocks of them, with strides, dilations and padding of every form."""
+    items: list[Item] = []
+    jumps, channels = (1, 1), 1
+    for _ in range(draw(st.integers(1, 6))):
+        if draw(st.integers(0, 3)) == 0:
+            block, channels = draw(path_block(channels, jumps))
+            items.append(block)
+            stride = max(w.stride[0] for path in block.paths for w in path[:1]) if any(block.paths) else 1
+            jumps = (jumps[0] * stride, jumps[1] * stride)
+        else:
+            leaf_window = draw(window(jumps))
+            items.append(leaf_window)
+            channels = 1 if leaf_window.kind == "conv" else channels
+            jumps = (jumps[0] * leaf_window.stride[0], jumps[1] * leaf_window.stride[1])
+    return items
+
+
+def item_yaml(item: Item) -> str:
+    if isinstance(item, Paths):
+        paths = ["[" + ", ".join("{" + item_yaml(w) + "}" for w in path) + "]" for path in item.paths]
+        if item.kind == "residual":
+            return f"residual: {{layers: {paths[0]}, shortcut: {paths[1]}}}"
+        return f"concat: {{branches: [{', '.join(paths)}]}}"
+    (kh, kw), (sh, sw) = item.kernel, item.stride
+    padding = item.padding if isinstance(item.padding, str) else f"[{', '.join(map(str, item.padding))}]"
+    if item.kind == "conv":
+        dh, dw = item.dilation
+        return (
+            f"conv: {{filters: {item.filters}, kernel: [{kh}, {kw}], stride: [{sh}, {sw}], dilation: [{dh}, {dw}], "
+            f"padding: {padding}}}"
+        )
+    ceil = str(item.ceil).lower()
+    return f"{item.kind}: {{size: [{kh}, {kw}], stride: [{sh}, {sw}], padding: {padding}, ceil: {ceil}}}"
+
+
+def reach(items: Sequence[Item], axis: int, jump: int = 1) -> tuple[int, int]:
+    """How far a field can reach past its output, padding and all, and the jump after `items`: a bound that
+    needs no receptive-field arithmetic to be right, only to be large."""
+    far = 0
+    for item in items:
+        if isinstance(item, Paths):
+            reaches = [reach(path, axis, jump) for path in item.paths]
+            far += max(r for r, _ in reaches)
+            jump = max(j for _, j in reaches)
+        else:
+            span = item.dilation[axis] * (item.kernel[axis] - 1) + 1
+            far += (2 * span + 3) * jump  # the span, and padding of at most 3 or the span
+            jump *= item.stride[axis]
+    return far, jump
+
+
+def as_average(layer: Layer) -> Layer:
+    """A max pool sends its gradient to one input of each window; an average pool, with the same windows, to all."""
+    if isinstance(layer, Pool):
+        return layer._replace(kind="avgpool")
+    if isinstance(layer, (Repeat, Residual)):
+        layer = layer._replace(layers=tuple(map(as_average, layer.layers)))
+    if isinstance(layer, Residual):
+        return layer._replace(shortcut=tuple(map(as_average, layer.shortcut)))
+    if isinstance(layer, Concat):
+        return layer._replace(branches=tuple(tuple(map(as_average, branch)) for branch in layer.branches))
+    return layer
+
+
+def gradient_support(x: torch.Tensor, y: torch.Tensor, at: tuple[int, int]) -> tuple[tuple[int, int], ...]:
+    """The rows and the columns (first, last) of the input pixels whose gradient, from the output at `at`, is not
+    zero: the pixels that output sees."""
+    (grad,) = torch.autograd.grad(y[0, :, at[0], at[1]].sum(), x, retain_graph=True)
+    seen = (grad[0].abs().sum(dim=0) > 0).nonzero()
+    rows, columns = seen[:, 0], seen[:, 1]
+    return (int(rows.min()), int(rows.max())), (int(columns.min()), int(columns.max()))
+
+
+@examples(600)
+@given(window_stacks())
+def test_receptive_field_is_where_the_gradient_reaches(items: list[Item]) -> None:
+    sides = [2 * reach(items, axis)[0] + 4 * reach(items, axis)[1] + 1 for axis in range(2)]
+    volume = Volume(sides[0], sides[1], 1)
+    text = "\n".join([f"input: [{volume.h}, {volume.w}, 1]", "layers:", *(f"  - {item_yaml(i)}" for i in items)])
+    spec = load(text)
+    try:
+        report = analyse(spec)
+    except SpecError:
+        # only a stride larger than a pool's window after `same`... anything cnncalc refuses, PyTorch must too
+        event("refused")
+        with pytest.raises(torch_reference.Refused):
+            torch_reference.run(spec)
+        return
+    event("computed, with warnings" if report.warnings else "computed")
+    last = report.layers[-1]
+    modules = [
+        module.double() for module in torch_reference.build(spec._replace(layers=tuple(map(as_average, spec.layers))))
+    ]
+    x = torch.zeros(1, 1, volume.h, volume.w, dtype=torch.float64, requires_grad=True)
+    with torch.no_grad():  # the lazy modules take their shapes from a first pass; then every weight is positive
+        y = x
+        for module in modules:
+            y = module(y)
+        for parameter in (p for module in modules for p in module.parameters()):
+            parameter.fill_(1.0)
+    y = x
+    for module in modules:
+        y = module(y)
+    centre = (last.output.h // 2, last.output.w // 2)
+    first = gradient_support(x, y, centre)
+    for axis, ((low, high), size) in enumerate(zip(first, (volume.h, volume.w), strict=True)):
+        assert 0 < low and high < size - 1, f"the input is too small to hold the field: a bug in this test\n{text}"
+        r, j, p = last.receptive_field[axis], last.jump[axis], last.effective_padding[axis]
+        assert high - low + 1 == r, f"axis {axis}: the gradient reaches {high - low + 1} pixels, cnncalc: {r}\n{text}"
+        assert low == centre[axis] * j - p, (
+            f"axis {axis}: the field starts at {low}, cnncalc: o j - P = {centre[axis]} * {j} - {p}\n{text}"
+        )
+    following = (min(centre[0] + 1, last.output.h - 1), min(centre[1] + 1, last.output.w - 1))
+    second = gradient_support(x, y, following)
+    for axis in range(2):
+        if following[axis] != centre[axis]:
+            jump = second[axis][0] - first[axis][0]
+            assert jump == last.jump[axis], (
+                f"axis {axis}: outputs {jump} apart, cnncalc's jump {last.jump[axis]}\n{text}"
+            )
