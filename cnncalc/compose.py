@@ -32,8 +32,8 @@ MAX_ALIASED = 100_000
 PARSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CORE = "tag:yaml.org,2002:"
 # what SafeLoader resolves untagged YAML to; any other tag (`!!python/object`, `!!set`, `!custom`) is refused
-PLAIN_TAGS = {_CORE + name for name in ("int", "float", "bool", "null", "str", "timestamp", "merge", "value")}
-PLAIN_TAGS |= {_CORE + "seq", _CORE + "map"}
+SCALAR_TAGS = {_CORE + name for name in ("int", "float", "bool", "null", "str", "timestamp", "merge", "value")}
+PLAIN_TAGS = {ScalarNode: SCALAR_TAGS, SequenceNode: {_CORE + "seq"}, MappingNode: {_CORE + "map"}}
 
 
 class TooDeep(Exception):
@@ -104,7 +104,7 @@ def compose_events(events: Iterable[Event]) -> Composed:
             attach(node, size)
         elif isinstance(event, (ScalarEvent, CollectionStartEvent)):
             node = _node(event, resolver)
-            if node.tag not in PLAIN_TAGS:
+            if node.tag not in PLAIN_TAGS[type(node)]:  # a list tagged !!str is no plainer than !!python/object
                 tag = node.tag.replace(_CORE, "!!")
                 tag = tag if len(tag) <= 40 else tag[:37] + "..."
                 problems.append((f"YAML tag {tag} is not allowed: a spec holds plain values", node.start_mark))

@@ -1519,7 +1519,6 @@ def test_a_line_feed_in_a_name_keeps_the_markdown_table_whole(tmp_path: Path) ->
     assert all(line.startswith("| ") and line.endswith(" |") for line in rows), outcome.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="cnncalc bug: a core tag on a list or mapping is ignored, not refused")
 @pytest.mark.parametrize(
     "text",
     [
