@@ -5,6 +5,7 @@ Renderers take a report and return text; only the CLI prints.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -76,9 +77,17 @@ def config(result: LayerResult) -> str:
     return " ".join(part for part in parts if part)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """Text from a spec, its control characters escaped (`\\x1b`, `\\n`): a name cannot drive the terminal."""
+    return _CONTROL.sub(lambda found: repr(found.group())[1:-1], text)
+
+
 def layer_label(result: LayerResult, indent: str = "  ") -> str:
     """The kind and name, indented by depth under the block that holds it."""
-    label = f"{result.kind} {result.name}" if result.name else result.kind
+    label = f"{result.kind} {printable(result.name)}" if result.name else result.kind
     return indent * result.depth + label
 
 
@@ -286,7 +295,7 @@ def render_csv(report: Report) -> str:
     for r in walk(report.layers):
         block = int(isinstance(r.layer, (Repeat, Residual, Concat)))
         writer.writerow(
-            [r.path, r.depth, block, r.number, r.kind, r.name or "", config(r), *r.output, r.params,
+            [r.path, r.depth, block, r.number, r.kind, printable(r.name or ""), config(r), *r.output, r.params,
              r.trainable_params, r.non_trainable_params, r.macs, *r.receptive_field, *r.jump, *r.effective_padding]
         )  # fmt: skip
     return out.getvalue()
@@ -319,9 +328,9 @@ def render_markdown(
     headers, numeric, make_row = (
         (FC_HEADERS, FC_NUMERIC, fc_row) if view == "fc" else (TABLE_HEADERS, NUMERIC_HEADERS, table_row)
     )
-    title = report.name or filename
+    title = printable(report.name or filename)
     lines = [f"**{title}**: input {report.input}", "", row(headers)]
-    lines.append("|" + "|".join("---:" if h in numeric else "---" for h in headers) + "|")
+    lines.append(row(tuple("---:" if h in numeric else "---" for h in headers)))
     # Markdown drops leading spaces in a cell: nested rows are indented with a visible mark
     lines += [row(make_row(r, indent="· ")) for r in walk(report.layers)]
     lines.append("")

@@ -18,6 +18,7 @@ from .render import (
     fc_footer,
     fc_row,
     footer,
+    printable,
     rf_row,
     table_row,
 )
@@ -40,7 +41,7 @@ def render_table(
 ) -> tuple[Group, int]:
     """The layer table (or, with view "fc", each conv beside its dense equivalent), totals and warnings under it,
     and the width it needs (see `grid`); `more` adds lines to the totals."""
-    title = Text(f"{report.name or filename}: input {report.input}", style="bold")
+    title = Text(f"{printable(report.name or filename)}: input {report.input}", style="bold")
     if view == "fc":
         table, needed = grid(title, FC_HEADERS, [fc_row(r) for r in walk(report.layers)], FC_NUMERIC, width)
     else:
@@ -58,7 +59,7 @@ def render_table(
 
 def render_rf_table(report: Report, filename: str, width: int | None = None) -> tuple[Group, int]:
     """The receptive field's growth, layer by layer, and where the first output's field lies in the input."""
-    title = Text(f"{report.name or filename}: receptive field on {report.input}", style="bold")
+    title = Text(f"{printable(report.name or filename)}: receptive field on {report.input}", style="bold")
     rows = [rf_row(result, report.input) for result in walk(report.layers)]
     table, needed = grid(title, RF_HEADERS, rows, _RF_NUMERIC, width)
     note = (
