@@ -38,6 +38,17 @@ class VolumeType(click.ParamType):  # type: ignore[type-arg]
         return Volume(*sizes)
 
 
+def tolerant_stdout() -> None:
+    """On a terminal that cannot show every character (an ASCII locale), print what it cannot as `?`, not fail.
+
+    Rich already draws its boxes in ASCII there; a name like `café` is what is left.
+    """
+    encoding = (getattr(sys.stdout, "encoding", None) or "utf-8").lower().replace("-", "")
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if not encoding.startswith("utf") and reconfigure is not None:
+        reconfigure(errors="replace")
+
+
 def display_name(path: str) -> str:
     return "<stdin>" if path == "-" else path
 

@@ -1533,7 +1533,6 @@ def test_a_bad_character_after_cr(tmp_path: Path, data: bytes, place: str) -> No
     assert outcome.stderr.startswith(f"{path}:{place}: error: "), outcome.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="cnncalc bug: the table fails on a terminal that takes ASCII only")
 @pytest.mark.parametrize("command", ["summary", "rf"])
 def test_a_name_beyond_ascii_on_an_ascii_terminal(tmp_path: Path, command: str) -> None:
     # JSON, CSV and Markdown print (click replaces what the terminal cannot show); rich's table raises

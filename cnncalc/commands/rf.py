@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..cli import VolumeType, display_name, fail_with
+from ..cli import VolumeType, display_name, fail_with, tolerant_stdout
 from ..diagnostics import SpecError
 from ..spec import Volume
 
@@ -48,6 +48,7 @@ def rf(spec: str, input_volume: Volume | None, depth: int | None, output_format:
 
     from ..table import render_rf_table
 
+    tolerant_stdout()
     console = Console()
     width = console.width if console.is_terminal else None
     if plot:

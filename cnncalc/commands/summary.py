@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..cli import VolumeType, display_name, fail_with
+from ..cli import VolumeType, display_name, fail_with, tolerant_stdout
 from ..diagnostics import SpecError
 from ..engine import DTYPE_BYTES
 from ..spec import Volume
@@ -116,6 +116,7 @@ def print_table(report: Report, mem: Memory, batch: int, dtype: str, filename: s
 
     from ..table import render_table
 
+    tolerant_stdout()
     console = Console()
     width = console.width if console.is_terminal else None
     table, needed = render_table(report, mem, batch, dtype, filename, width, view, more)
