@@ -48,6 +48,7 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
+import cnncalc
 from cnncalc.cli import cli, main
 from cnncalc.diagnostics import SpecError
 from cnncalc.engine import analyse
@@ -212,7 +213,10 @@ def _audit(name: str, args: tuple[Any, ...]) -> None:
 sys.addaudithook(_audit)  # audit hooks cannot be removed: this one acts only inside `watched()`
 
 # what importing a module may open: Python's own files and the installed packages
-_IMPORTABLE = tuple({str(Path(p).resolve()) for p in sys.path if p and Path(p).is_dir()} | {sys.prefix})
+_IMPORTABLE = tuple(
+    {str(Path(p).resolve()) for p in sys.path if p and Path(p).is_dir()}
+    | {sys.prefix, str(Path(cnncalc.__file__).resolve().parent)}  # an editable install is found by a hook
+)
 
 
 @contextmanager
@@ -317,7 +321,7 @@ def listing(directory: Path) -> dict[str, tuple[int, int]]:
 # -- what a run must end in ----------------------------------------------------------------------------
 
 LOCATED = r"(?P<line>[0-9]+):(?P<column>[0-9]+): (?P<severity>error|warning|note): (?P<message>\S.*)"
-ANNOTATION = r"::(?P<severity>error|warning|notice) file=(?P<file>[^,]*),line=(?P<line>[0-9]+),col=(?P<column>[0-9]+)"
+ANNOTATION = r"::(?P<severity>error|warning|notice) file=(?P<file>[^,]*),line=(?P<line>[0-9]+),col=(?P<column>[0-9]+).*"
 
 
 def yaml_lines(data: bytes) -> list[str]:
