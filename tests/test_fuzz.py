@@ -1047,7 +1047,7 @@ def test_any_bytes_end_in_a_result_or_located_errors(
 
 
 @examples(20)
-@given(almost_right_specs(), st.sampled_from([inv for inv in INVOCATIONS if inv.command != "check"]))
+@given(almost_right_specs(), st.sampled_from(INVOCATIONS))
 def test_the_console_script_on_almost_right_specs(
     tmp_path_factory: pytest.TempPathFactory, data: bytes, invocation: Invocation
 ) -> None:
@@ -1240,15 +1240,20 @@ def test_a_spec_cannot_make_the_console_script_touch_anything_else(tmp_path: Pat
 
 
 def test_the_watch_sees_what_a_run_opens(tmp_path: Path) -> None:
-    # the audit hook the in-process tests rely on: it records the spec read, and refuses a write
-    path = tmp_path / "spec.yaml"
-    path.write_text(HEAD + "  - relu\n")
+    # the audit hook the in-process tests rely on: it records the spec read, tells another file from it, and
+    # refuses a write
+    path, other = tmp_path / "spec.yaml", tmp_path / "other.yaml"
+    for spec in (path, other):
+        spec.write_text(HEAD + "  - relu\n")
+    with watched() as accesses, _RUNNER.isolation():
+        assert main(["summary", str(path)]) == 0
+    assert Access("open", str(path)) in accesses
+    assert foreign(accesses, {str(path.resolve())}) == []
     with watched() as accesses:
-        outcome = run_in_process(["summary", str(path)])
-    assert outcome.code == 0
-    with watched() as accesses:
-        with pytest.raises(PermissionError):
-            open(tmp_path / "written.txt", "w")
+        other.read_text()
+    assert foreign(accesses, {str(path.resolve())}) == [Access("open", str(other))]
+    with watched() as accesses, pytest.raises(PermissionError):
+        open(tmp_path / "written.txt", "w")
     assert accesses == [Access("write", str(tmp_path / "written.txt"))]
     assert not (tmp_path / "written.txt").exists()
 
