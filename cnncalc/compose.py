@@ -10,7 +10,6 @@ MAX_ALIASED values (a "billion laughs" costs its size in the file, not its size 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import NamedTuple
 
 import yaml
 from yaml.composer import ComposerError
@@ -25,6 +24,8 @@ from yaml.events import (
     SequenceStartEvent,
 )
 from yaml.nodes import CollectionNode, MappingNode, Node, ScalarNode, SequenceNode
+
+from .record import Record
 
 MAX_DEPTH = 200  # far deeper than any spec; libyaml's parser slows quadratically with depth
 # values that aliases may add: a spec reuses a few options, a "billion laughs" adds billions
@@ -44,7 +45,7 @@ class TooDeep(Exception):
         self.mark = mark
 
 
-class Composed(NamedTuple):
+class Composed(Record):
     root: Node | None  # None: an empty document
     problems: list[tuple[str, yaml.Mark]]  # what makes it no spec, and where
 

@@ -7,13 +7,12 @@ Pure: a spec and its report in, a new spec with a comment per converted layer ou
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from .engine import LayerResult, Report
+from .record import Record
 from .spec import Concat, Conv, Dense, Flatten, GlobalPool, Layer, Repeat, Residual, Spec
 
 
-class Converted(NamedTuple):
+class Converted(Record):
     spec: Spec
     comments: dict[int, str]  # id(layer) -> where it came from
     notes: list[str]  # what was left as it was, and why

@@ -1,12 +1,14 @@
 """Errors and warnings with a stable code, a severity and the place in the spec they refer to."""
 
-# annotations stay eager here: NamedTuple would compile every string annotation at start-up
-from typing import Any, NamedTuple
+from __future__ import annotations
 
+from typing import Any
+
+from .record import Record
 from .spec import Location
 
 
-class Diagnostic(NamedTuple):
+class Diagnostic(Record):
     """One finding about a spec, e.g. `layer 3 (conv): stride must be a positive integer, got 0`."""
 
     severity: str  # "error", "warning" or "note"

@@ -31,10 +31,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import NamedTuple
 from xml.sax.saxutils import escape, quoteattr
 
 from .engine import LayerResult, Report, walk
+from .record import Record
 from .render import axes, config, field_text, layer_label
 from .spec import Concat, Repeat, Residual, Volume
 
@@ -100,7 +100,7 @@ class _Canvas:
         self.edges.append(f'<path d="{path}" fill="none" stroke="{EDGE}" stroke-width="1.2"{marker}/>')
 
 
-class _Ends(NamedTuple):
+class _Ends(Record):
     """Where a drawn item is joined: an incoming edge ends at `entry` (with an arrowhead if `arrow`), an
     outgoing one starts at `exit`, both on the item's flow line."""
 

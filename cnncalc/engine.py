@@ -4,11 +4,13 @@ Pure functions over the records of `spec`; no I/O, no click, no rich, no yaml.
 Every size is an exact integer, computed per axis (height, then width).
 """
 
-# annotations stay eager here: NamedTuple would compile every string annotation at start-up
+from __future__ import annotations
+
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .diagnostics import Diagnostic, SpecError, error, in_file_order, warning
+from .record import Record
 from .spec import (
     Activation,
     BatchNorm,
@@ -101,7 +103,7 @@ def _too_large(size: int, kernel: int, dilation: int, pad_before: int, pad_after
     return f"{span} is larger than the padded input {padded}"
 
 
-class Axis(NamedTuple):
+class Axis(Record):
     """One axis of a windowed layer, resolved: output size, padding applied, and input rows the floor drops."""
 
     out: int
@@ -126,7 +128,7 @@ def resolve_axis(
     return Axis(out, before, after, max(leftover - after, 0))
 
 
-class Field(NamedTuple):
+class Field(Record):
     """The receptive field along one axis (Araujo et al., Distill 2019): size r, jump j, effective padding p.
 
     The first output sees the input pixels from -p to -p + r - 1; neighbouring outputs are j pixels apart.
@@ -136,11 +138,11 @@ class Field(NamedTuple):
     j: int = 1
     p: int = 0
 
-    def window(self, kernel: int, stride: int, pad_before: int) -> "Field":
+    def window(self, kernel: int, stride: int, pad_before: int) -> Field:
         """Through a conv or pool: `r += (k - 1) j`, `p += p_before j`, then `j *= s`."""
         return Field(self.r + (kernel - 1) * self.j, self.j * stride, self.p + pad_before * self.j)
 
-    def whole(self, size: int) -> "Field":
+    def whole(self, size: int) -> Field:
         """Through a filter covering all `size` positions: a global pool, or a dense layer after flatten."""
         return Field(self.r + (size - 1) * self.j, self.j, self.p)
 
@@ -148,7 +150,7 @@ class Field(NamedTuple):
 Fields = tuple[Field, Field]
 
 
-class LayerResult(NamedTuple):
+class LayerResult(Record):
     """One row of the summary: what a layer or a block outputs, what it learns, what it sees."""
 
     number: int  # 1-based position among its siblings
@@ -167,9 +169,9 @@ class LayerResult(NamedTuple):
     covers_input: tuple[bool, bool] = (False, False)
     # a block's own rows: its layers (every repetition's, for a repeat), a residual's shortcut, a concat's
     # branches; none where `analyse(depth=...)` folded them into the block
-    layers: tuple["LayerResult", ...] = ()
-    shortcut: tuple["LayerResult", ...] = ()
-    branches: tuple[tuple["LayerResult", ...], ...] = ()
+    layers: tuple[LayerResult, ...] = ()
+    shortcut: tuple[LayerResult, ...] = ()
+    branches: tuple[tuple[LayerResult, ...], ...] = ()
     folded: bool = False
     # what the layer starts from, for explaining its numbers: its input volume and the field of that input
     input: Volume = Volume(1, 1, 1)
@@ -194,7 +196,7 @@ class LayerResult(NamedTuple):
         return 2 * self.macs
 
 
-class DenseView(NamedTuple):
+class DenseView(Record):
     """A conv as the dense layer it replaces (the lecture's conv <-> fully-connected view)."""
 
     dense_params: int  # a dense layer joining the same volumes: (h w c)(h' w' K) weights + h' w' K biases
@@ -224,7 +226,7 @@ def walk(results: Iterable[LayerResult]) -> Iterator[LayerResult]:
             yield from walk(branch)
 
 
-class Totals(NamedTuple):
+class Totals(Record):
     trainable_params: int
     non_trainable_params: int
     macs: int
@@ -243,7 +245,7 @@ class Totals(NamedTuple):
         return 2 * self.macs
 
 
-class Report(NamedTuple):
+class Report(Record):
     name: str | None
     input: Volume
     layers: tuple[LayerResult, ...]
@@ -251,7 +253,7 @@ class Report(NamedTuple):
     warnings: tuple[Diagnostic, ...]
 
 
-class Memory(NamedTuple):
+class Memory(Record):
     param_bytes: int
     activation_bytes: int
 
@@ -287,14 +289,14 @@ def merge(paths: Sequence[Fields], names: Sequence[str]) -> tuple[Fields, list[s
     return (merged[0], merged[1]), mismatches
 
 
-class _State(NamedTuple):
+class _State(Record):
     volume: Volume
     fields: Fields
     # after a flatten, the fields a layer mixing the channels will have: each channel is one input position
     flattened: Fields | None = None
 
 
-class _Run(NamedTuple):
+class _Run(Record):
     """A list of layers applied: the rows kept, where it leaves off, and what it costs."""
 
     results: tuple[LayerResult, ...]
@@ -377,7 +379,7 @@ class _Analysis:
                 results.append(result)
         return _Run(tuple(results), state, trainable, non_trainable, macs)
 
-    def reporter(self, layer: Layer, path: str, note: str) -> "Problem":
+    def reporter(self, layer: Layer, path: str, note: str) -> Problem:
         """Report problems with one layer, located at the option at fault where there is one."""
 
         def problem(code: str, message: str, severity: str = "error", option: str | None = None) -> None:
@@ -510,7 +512,7 @@ class _Analysis:
             folded=self.keep_depth is not None and depth + 1 > self.keep_depth,
         ), state
 
-    def meet(self, runs: list[_Run], names: Sequence[str], volume: Volume, problem: "Problem") -> _State:
+    def meet(self, runs: list[_Run], names: Sequence[str], volume: Volume, problem: Problem) -> _State:
         """Paths meeting in a new tensor (an add, a concat): its field, and a warning where they do not line up."""
         fields, mismatches = merge([run.state.fields for run in runs], names)
         # a 1 x 1 map has a single output: there is nothing to line up
@@ -527,7 +529,7 @@ class _Analysis:
         return _State(volume, fields, flattened)
 
 
-class _Step(NamedTuple):
+class _Step(Record):
     output: Volume
     trainable: int = 0
     non_trainable: int = 0
@@ -536,7 +538,7 @@ class _Step(NamedTuple):
     windows: tuple[tuple[int, int, int], ...] = ()  # per axis: effective kernel, stride, padding before
 
 
-def _step(layer: Layer, volume: Volume, problem: "Problem") -> _Step:
+def _step(layer: Layer, volume: Volume, problem: Problem) -> _Step:
     if isinstance(layer, Conv):
         return _conv(layer, volume, problem)
     if isinstance(layer, Pool):
@@ -560,9 +562,7 @@ def _step(layer: Layer, volume: Volume, problem: "Problem") -> _Step:
     raise TypeError(f"no rule for layer kind {layer.kind!r}")
 
 
-def _windowed(
-    layer: Conv | Pool, volume: Volume, kernel: Pair, dilation: Pair, problem: "Problem"
-) -> tuple[Axis, Axis]:
+def _windowed(layer: Conv | Pool, volume: Volume, kernel: Pair, dilation: Pair, problem: Problem) -> tuple[Axis, Axis]:
     ceil = isinstance(layer, Pool) and layer.ceil
     axes = []
     for axis in range(2):
@@ -599,7 +599,7 @@ def _sides(h: Axis, w: Axis) -> Sides:
     return (h.pad_before, h.pad_after, w.pad_before, w.pad_after)
 
 
-def _conv(layer: Conv, volume: Volume, problem: "Problem") -> _Step:
+def _conv(layer: Conv, volume: Volume, problem: Problem) -> _Step:
     if volume.c % layer.groups or layer.filters % layer.groups:
         problem(
             "groups",
@@ -624,7 +624,7 @@ def _conv(layer: Conv, volume: Volume, problem: "Problem") -> _Step:
     )
 
 
-def _pool(layer: Pool, volume: Volume, problem: "Problem") -> _Step:
+def _pool(layer: Pool, volume: Volume, problem: Problem) -> _Step:
     if layer.ceil and layer.padding == "same":
         problem("ceil-same", "ceil goes with explicit padding only, not with `same`", option="ceil")
     if not isinstance(layer.padding, str):

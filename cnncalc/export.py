@@ -18,10 +18,10 @@ from __future__ import annotations
 import keyword
 import re
 from collections.abc import Sequence
-from typing import NamedTuple
 
 from .diagnostics import Diagnostic, SpecError, error, in_file_order
 from .engine import LayerResult, Report, walk
+from .record import Record
 from .spec import (
     Activation,
     BatchNorm,
@@ -90,14 +90,14 @@ class Concat(nn.Module):
 '''
 
 
-class _Node(NamedTuple):
+class _Node(Record):
     """An expression: `head` alone, or the call `head(args)`, laid out on one line where it fits."""
 
     head: str
     args: tuple[_Arg, ...] | None = None
 
 
-class _Arg(NamedTuple):
+class _Arg(Record):
     node: _Node
     comments: tuple[str, ...] = ()
     keyword: str | None = None

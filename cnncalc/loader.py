@@ -5,16 +5,18 @@ value's type is checked here: PyYAML reads YAML 1.1, where `1e3` is text and `no
 `!!python/object`, self-containing aliases and alias bombs are refused before anything else is read.
 """
 
-# annotations stay eager here: NamedTuple would compile every string annotation at start-up
+from __future__ import annotations
+
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from .counts import parse_count
 from .diagnostics import Diagnostic, SpecError, error, in_file_order
+from .record import Record
 from .spec import (
     ACTIVATIONS,
     Activation,
@@ -76,7 +78,7 @@ def position(before: str) -> Location:
 # -- reading -----------------------------------------------------------------------------------------
 
 
-def read_source(path: "str | Traversable") -> str:
+def read_source(path: str | Traversable) -> str:
     """The text of a spec file (`-`: standard input; or an example in the package), or SpecError saying why not."""
     try:
         if path == STDIN:
@@ -372,7 +374,7 @@ EXPECT: dict[str, Callable[[yaml.Node], Any]] = {
 }
 
 
-class Option(NamedTuple):
+class Option(Record):
     parse: Callable[[yaml.Node], Any] | None  # None: a list of layers, which the loader reads itself
     required: bool = False
 

@@ -1,22 +1,26 @@
 """The parsed spec: typed, immutable layer records that remember where they came from.
 
-Records are NamedTuples: immutable like frozen dataclasses, and far cheaper to define when a quick query starts.
+Records are tuples with named fields (see `record`): immutable like frozen dataclasses, and far cheaper to define
+when a quick query starts.
 """
 
-# annotations stay eager here: NamedTuple would compile every string annotation at start-up
+from __future__ import annotations
+
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any
+
+from .record import Record
 
 
-class Location(NamedTuple):
+class Location(Record):
     """A 1-based line and column in the spec file."""
 
     line: int
     column: int
 
 
-class Volume(NamedTuple):
+class Volume(Record):
     """An activation volume, channels last as the lecture writes it: h x w x c."""
 
     h: int
@@ -38,7 +42,7 @@ _NONE: Mapping[str, Location] = MappingProxyType({})
 ACTIVATIONS = ("relu", "leakyrelu", "elu", "gelu", "silu", "tanh", "sigmoid", "softmax")
 
 
-class Conv(NamedTuple):
+class Conv(Record):
     kind: str  # "conv"
     filters: int
     kernel: Pair
@@ -53,7 +57,7 @@ class Conv(NamedTuple):
     option_locs: Mapping[str, Location] = _NONE
 
 
-class Pool(NamedTuple):
+class Pool(Record):
     kind: str  # "maxpool" or "avgpool"
     size: Pair
     stride: Pair
@@ -64,21 +68,21 @@ class Pool(NamedTuple):
     option_locs: Mapping[str, Location] = _NONE
 
 
-class GlobalPool(NamedTuple):
+class GlobalPool(Record):
     kind: str  # "globalavgpool" or "globalmaxpool": one value per channel
     name: str | None = None
     loc: Location | None = None
     option_locs: Mapping[str, Location] = _NONE
 
 
-class Flatten(NamedTuple):
+class Flatten(Record):
     kind: str = "flatten"
     name: str | None = None
     loc: Location | None = None
     option_locs: Mapping[str, Location] = _NONE
 
 
-class Dense(NamedTuple):
+class Dense(Record):
     kind: str  # "dense"
     units: int
     bias: bool = True
@@ -88,14 +92,14 @@ class Dense(NamedTuple):
     option_locs: Mapping[str, Location] = _NONE
 
 
-class BatchNorm(NamedTuple):
+class BatchNorm(Record):
     kind: str = "batchnorm"
     name: str | None = None
     loc: Location | None = None
     option_locs: Mapping[str, Location] = _NONE
 
 
-class Dropout(NamedTuple):
+class Dropout(Record):
     kind: str = "dropout"
     rate: float = 0.5
     name: str | None = None
@@ -103,41 +107,41 @@ class Dropout(NamedTuple):
     option_locs: Mapping[str, Location] = _NONE
 
 
-class Activation(NamedTuple):
+class Activation(Record):
     kind: str  # the function: relu, tanh, ...
     name: str | None = None
     loc: Location | None = None
     option_locs: Mapping[str, Location] = _NONE
 
 
-class Repeat(NamedTuple):
+class Repeat(Record):
     """Its layers applied `times` times in a row."""
 
     kind: str  # "repeat"
     times: int
-    layers: tuple["Layer", ...]
+    layers: tuple[Layer, ...]
     name: str | None = None
     loc: Location | None = None
     option_locs: Mapping[str, Location] = _NONE
 
 
-class Residual(NamedTuple):
+class Residual(Record):
     """`layers(x) + shortcut(x)`, then an optional activation; no shortcut layers is the identity."""
 
     kind: str  # "residual"
-    layers: tuple["Layer", ...]
-    shortcut: tuple["Layer", ...] = ()
+    layers: tuple[Layer, ...]
+    shortcut: tuple[Layer, ...] = ()
     activation: str | None = None
     name: str | None = None
     loc: Location | None = None
     option_locs: Mapping[str, Location] = _NONE
 
 
-class Concat(NamedTuple):
+class Concat(Record):
     """Branches applied to the same input, their outputs stacked along the channels."""
 
     kind: str  # "concat"
-    branches: tuple[tuple["Layer", ...], ...]
+    branches: tuple[tuple[Layer, ...], ...]
     name: str | None = None
     loc: Location | None = None
     option_locs: Mapping[str, Location] = _NONE
@@ -147,7 +151,7 @@ class Concat(NamedTuple):
 Layer = Conv | Pool | GlobalPool | Flatten | Dense | BatchNorm | Dropout | Activation | Repeat | Residual | Concat
 
 
-class Expectation(NamedTuple):
+class Expectation(Record):
     """One thing a spec must add up to, e.g. `max_params: 70k`; from the spec's `expect:` or the command line."""
 
     key: str  # output, params, trainable_params, non_trainable_params, max_params, max_macs, receptive_field
@@ -169,7 +173,7 @@ def layer_tree(layers: tuple[Layer, ...], prefix: str = "") -> Iterator[tuple[st
                 yield from layer_tree(branch, f"{path}.b{k}.")
 
 
-class Spec(NamedTuple):
+class Spec(Record):
     """A whole architecture: the input volume and the layers applied to it in order."""
 
     input: Volume

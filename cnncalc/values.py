@@ -17,9 +17,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from fractions import Fraction
-from typing import Any, NamedTuple
+from typing import Any
 
 from .engine import ShapeError, resolve_axis
+from .record import Record
 
 Matrix = tuple[tuple[Fraction, ...], ...]
 # a window's rows; None is max pooling's -inf padding
@@ -70,7 +71,7 @@ def parse_matrix(text: str) -> Matrix:
     return tuple(matrix)
 
 
-class Cell(NamedTuple):
+class Cell(Record):
     """One output value, and the window of input values it came from."""
 
     row: int
@@ -79,7 +80,7 @@ class Cell(NamedTuple):
     window: Window
 
 
-class Applied(NamedTuple):
+class Applied(Record):
     """What `apply` computed: the output matrix, every value's window, and the geometry the engine resolved."""
 
     operation: str  # "maxpool", "avgpool" or "conv"

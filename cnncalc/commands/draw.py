@@ -7,12 +7,12 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable
-from typing import NamedTuple
 
 import click
 
 from ..cli import EXIT_INVALID, display_name, fail_with
 from ..diagnostics import SpecError
+from ..record import Record
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 RENDER_TIMEOUT = 120  # seconds; a renderer that takes longer is taken to have failed
@@ -23,7 +23,7 @@ INSTALL_HINT = (
 )
 
 
-class Renderer(NamedTuple):
+class Renderer(Record):
     """One way of turning an SVG file into a PNG file: `render(svg_path, png_path)` raises on failure."""
 
     name: str

@@ -1,0 +1,94 @@
+"""`Record`: the immutable records of cnncalc, classes written as for `typing.NamedTuple` and behaving alike.
+
+typing.NamedTuple compiles a constructor for every class it makes (about 80 us each); cnncalc defines some
+thirty records, and every quick query would pay for all of them before reading a line. A `Record` class is the
+same kind of tuple (named fields, defaults, `_replace`, `_fields`, `_field_defaults`, `_asdict`, `_make`), built
+from the class body without compiling anything. Type checkers are shown typing.NamedTuple itself.
+"""
+
+from __future__ import annotations
+
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any, ClassVar
+
+__all__ = ["Record"]
+
+if TYPE_CHECKING:
+    from typing import NamedTuple as Record
+else:
+
+    def _getter(index: int) -> property:
+        return property(itemgetter(index), doc=f"Alias for field number {index}")
+
+    class _RecordType(type):
+        """Turns a class body's annotations into the fields of a tuple, and their values into defaults."""
+
+        def __new__(mcls, name: str, bases: tuple[type, ...], namespace: dict[str, Any]) -> type:
+            if "_fields" in namespace:  # Record itself
+                return super().__new__(mcls, name, bases, namespace)
+            fields = tuple(namespace.get("__annotations__", {}))
+            defaults = {}
+            for field in fields:
+                if field in namespace:
+                    defaults[field] = namespace.pop(field)
+                elif defaults:
+                    raise TypeError(f"{name}: field {field!r} without a default follows fields with one")
+            namespace.update(__slots__=(), _fields=fields, _field_defaults=defaults, __match_args__=fields)
+            cls = super().__new__(mcls, name, bases, namespace)
+            for index, field in enumerate(fields):
+                setattr(cls, field, _getter(index))
+            return cls
+
+    class Record(tuple, metaclass=_RecordType):
+        """Subclass it with annotated fields, defaults last, as one would typing.NamedTuple."""
+
+        __slots__ = ()
+        _fields: ClassVar[tuple[str, ...]] = ()
+        _field_defaults: ClassVar[dict[str, Any]] = {}
+
+        def __new__(cls, *args: Any, **kwargs: Any) -> Record:
+            if kwargs or len(args) != len(cls._fields):
+                args = cls._bind(args, kwargs)
+            return tuple.__new__(cls, args)
+
+        @classmethod
+        def _bind(cls, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+            """The values of every field, from arguments as a call would pass them, with the defaults."""
+            fields, defaults = cls._fields, cls._field_defaults
+            if len(args) > len(fields):
+                raise TypeError(f"{cls.__name__}() takes {len(fields)} arguments but {len(args)} were given")
+            values = list(args)
+            for field in fields[len(args) :]:
+                if field in kwargs:
+                    values.append(kwargs.pop(field))
+                elif field in defaults:
+                    values.append(defaults[field])
+                else:
+                    raise TypeError(f"{cls.__name__}() missing required argument: {field!r}")
+            for keyword in kwargs:
+                problem = "multiple values for argument" if keyword in fields else "an unexpected keyword argument"
+                raise TypeError(f"{cls.__name__}() got {problem} {keyword!r}")
+            return tuple(values)
+
+        @classmethod
+        def _make(cls, iterable: Any) -> Record:
+            values = tuple(iterable)
+            if len(values) != len(cls._fields):
+                raise TypeError(f"{cls.__name__}: expected {len(cls._fields)} values, got {len(values)}")
+            return tuple.__new__(cls, values)
+
+        def _replace(self, **changes: Any) -> Record:
+            values = tuple(changes.pop(field, value) for field, value in zip(self._fields, self, strict=True))
+            if changes:
+                raise TypeError(f"{type(self).__name__}: no field {next(iter(changes))!r}")
+            return tuple.__new__(type(self), values)
+
+        def _asdict(self) -> dict[str, Any]:
+            return dict(zip(self._fields, self, strict=True))
+
+        def __repr__(self) -> str:
+            pairs = ", ".join(f"{field}={value!r}" for field, value in zip(self._fields, self, strict=True))
+            return f"{type(self).__name__}({pairs})"
+
+        def __getnewargs__(self) -> tuple[Any, ...]:
+            return tuple(self)
