@@ -1,5 +1,3 @@
-import sys
+from cnncalc.cli import run
 
-from cnncalc.cli import main
-
-sys.exit(main(prog_name="cnncalc"))
+run()

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 
 SUFFIXES = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
-_COUNT = re.compile(r"\s*([0-9][0-9_,]*(?:\.[0-9]+)?)\s*([kKMGT]?)\s*")
+# compiled at first use (re keeps it): most runs read no count
+COUNT_PATTERN = r"\s*([0-9][0-9_,]*(?:\.[0-9]+)?)\s*([kKMGT]?)\s*"
 
 
 def parse_count(text: str) -> int:
     """`1.2G` -> 1_200_000_000; ValueError for anything else, or for a fraction of one (`1.5`)."""
-    match = _COUNT.fullmatch(text)
+    match = re.fullmatch(COUNT_PATTERN, text)
     if not match:
         raise ValueError(f"{text!r} is not a count: write it as 61706, 70k, 1.2M or 3G")
     from fractions import Fraction  # only where a count is written as text: an import worth a millisecond

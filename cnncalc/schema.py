@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import loader
-from .counts import _COUNT
+from .counts import COUNT_PATTERN
 from .spec import ACTIVATIONS
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -93,7 +93,7 @@ PARSERS: dict[Callable[..., Any], tuple[str, Fragment]] = {
         "count",
         {
             "description": "A count: an integer, or text such as 61,706, 70k, 1.2M or 3G.",
-            "anyOf": [ref("natural"), {"type": "string", "pattern": f"^{_COUNT.pattern}$"}],
+            "anyOf": [ref("natural"), {"type": "string", "pattern": f"^{COUNT_PATTERN}$"}],
         },
     ),
     loader.volume: (

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..cli import Command
+
 if TYPE_CHECKING:
     from fractions import Fraction
 
@@ -87,7 +89,9 @@ class MatrixType(click.ParamType):  # type: ignore[type-arg]
             self.fail(f"{source}{exc}", param, ctx)
 
 
-@click.command(epilog='\b\nExample: cnncalc apply maxpool --size 2 --values "1 3 10 0; 8 4 2 9; 7 2 1 3; 1 1 0 4"')
+@click.command(
+    cls=Command, epilog='\b\nExample: cnncalc apply maxpool --size 2 --values "1 3 10 0; 8 4 2 9; 7 2 1 3; 1 1 0 4"'
+)
 @click.argument("operation", type=click.Choice(["maxpool", "avgpool", "conv"]))
 @click.option(
     "--values",

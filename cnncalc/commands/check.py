@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import click
 
-from ..cli import EXIT_FAILED, EXIT_INVALID, EXIT_OK, CountType, FieldType, VolumeType, display_name
+from ..cli import EXIT_FAILED, EXIT_INVALID, EXIT_OK, Command, CountType, FieldType, VolumeType, display_name
 from ..diagnostics import SpecError
 from ..spec import Volume
 
 
 @click.command(
+    cls=Command,
     add_help_option=True,
     epilog="Example: cnncalc check specs/ --max-params 150M --target pytorch",
 )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from ..cli import EXIT_INVALID, display_name, fail_with
+from ..cli import EXIT_INVALID, Command, display_name, fail_with
 from ..diagnostics import SpecError, error
 
 
-@click.command(epilog="Example: cnncalc convert specs/vgg16.yaml --to conv -o vgg16-conv.yaml")
+@click.command(cls=Command, epilog="Example: cnncalc convert specs/vgg16.yaml --to conv -o vgg16-conv.yaml")
 @click.argument("spec", metavar="SPEC")
 @click.option(
     "--to",

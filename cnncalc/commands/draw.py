@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import click
 
-from ..cli import EXIT_INVALID, display_name, fail_with
+from ..cli import EXIT_INVALID, Command, display_name, fail_with
 from ..diagnostics import SpecError
 from ..record import Record
 
@@ -117,7 +117,7 @@ def to_png(svg: str, path: str, available: list[Renderer]) -> str:
     )
 
 
-@click.command(epilog="Example: cnncalc draw specs/resnet18.yaml -o resnet18.svg")
+@click.command(cls=Command, epilog="Example: cnncalc draw specs/resnet18.yaml -o resnet18.svg")
 @click.argument("spec", metavar="SPEC")
 @click.option(
     "-o",

@@ -7,10 +7,12 @@ from typing import Any
 
 import click
 
+from ..cli import Command
+
 FORMATS = ("table", "json")
 
 
-@click.command(epilog="Example: cnncalc examples --format json")
+@click.command(cls=Command, epilog="Example: cnncalc examples --format json")
 @click.option(
     "--format", "output_format", type=click.Choice(FORMATS), default="table", show_default=True, help="Output format."
 )

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import click
 
-from ..cli import EXIT_INVALID, display_name, fail_with
+from ..cli import EXIT_INVALID, Command, display_name, fail_with
 from ..diagnostics import SpecError
 
 EXAMPLE = "Example: cnncalc export specs/resnet18.yaml --to pytorch -o resnet18.py"
 
 
-@click.command(epilog=EXAMPLE)
+@click.command(cls=Command, epilog=EXAMPLE)
 @click.argument("spec", metavar="SPEC")
 @click.option(
     "--to",

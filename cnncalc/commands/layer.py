@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from ..cli import VolumeType
+from ..cli import Command, VolumeType
 from ..diagnostics import SpecError
 from ..engine import analyse, conv_output, effective_kernel, same_padding
 from ..explain import explain, fc_view
@@ -80,7 +80,7 @@ FORMAT = click.option(
 )
 
 
-@click.command(epilog="Example: cnncalc conv 32x32x3 -k 16 -f 3 -s 2 -p same --explain")
+@click.command(cls=Command, epilog="Example: cnncalc conv 32x32x3 -k 16 -f 3 -s 2 -p same --explain")
 @click.argument("volume", type=VolumeType(), metavar="HxWxC")
 @click.option("-k", "--filters", type=click.IntRange(1, 2**31 - 1), required=True, help="K, the number of filters.")
 @click.option("-f", "--kernel", type=PairType(), required=True, help="f, the filter size: 3, or 3x5.")
@@ -117,7 +117,7 @@ def conv(
     _show(layer, volume, explain, output_format)
 
 
-@click.command(epilog="Example: cnncalc pool 4x4x6 --size 2 --kind avg")
+@click.command(cls=Command, epilog="Example: cnncalc pool 4x4x6 --size 2 --kind avg")
 @click.argument("volume", type=VolumeType(), metavar="HxWxC")
 @click.option("--size", type=PairType(), required=True, help="The window: 2, or 2x3.")
 @click.option("-s", "--stride", type=PairType(), help="Default: the window size.")
@@ -153,7 +153,7 @@ class InputsType(click.ParamType):  # type: ignore[type-arg]
         return VolumeType().convert(value, param, ctx)
 
 
-@click.command(epilog="Example: cnncalc dense 400 --units 120")
+@click.command(cls=Command, epilog="Example: cnncalc dense 400 --units 120")
 @click.argument("inputs", type=InputsType(), metavar="N|HxWxC")
 @click.option("--units", type=click.IntRange(1, 2**31 - 1), required=True, help="The number of neurons.")
 @click.option("--bias/--no-bias", default=True, show_default=True)
@@ -165,7 +165,7 @@ def dense(inputs: Volume, units: int, bias: bool, explain: bool, output_format: 
     _show(Dense(kind="dense", units=units, bias=bias), inputs, explain, output_format, flattened)
 
 
-@click.command(epilog="Example: cnncalc pad 32 --kernel 4 --stride 2")
+@click.command(cls=Command, epilog="Example: cnncalc pad 32 --kernel 4 --stride 2")
 @click.argument("size", type=click.IntRange(1, 2**31 - 1))
 @click.option("-f", "--kernel", type=click.IntRange(1, 2**31 - 1), required=True, help="f, the filter size.")
 @click.option("-s", "--stride", type=click.IntRange(1, 2**31 - 1), default=1, show_default=True)

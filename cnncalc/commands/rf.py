@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..cli import VolumeType, display_name, fail_with, tolerant_stdout
+from ..cli import Command, VolumeType, display_name, fail_with, tolerant_stdout
 from ..diagnostics import SpecError
 from ..spec import Volume
 
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from ..engine import Report
 
 
-@click.command(epilog="Example: cnncalc rf specs/vgg16.yaml")
+@click.command(cls=Command, epilog="Example: cnncalc rf specs/vgg16.yaml")
 @click.argument("spec", metavar="SPEC")
 @click.option("--input", "input_volume", type=VolumeType(), metavar="HxWxC", help="Override the spec's input.")
 @click.option("--depth", type=click.IntRange(min=0), help="Fold blocks nested deeper than N.")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import click
 
+from ..cli import Command
 
-@click.command(epilog="Example: cnncalc schema > spec.schema.json")
+
+@click.command(cls=Command, epilog="Example: cnncalc schema > spec.schema.json")
 def schema() -> None:
     """Print the JSON Schema (draft 2020-12) of the spec format, for editors.
 

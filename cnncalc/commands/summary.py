@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..cli import VolumeType, display_name, fail_with, tolerant_stdout
+from ..cli import Command, VolumeType, display_name, fail_with, tolerant_stdout
 from ..diagnostics import SpecError
 from ..engine import DTYPE_BYTES
 from ..spec import Volume
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 FORMATS = ("table", "json", "csv", "markdown")
 
 
-@click.command(epilog="Example: cnncalc summary specs/resnet50.yaml --depth 1 --format markdown")
+@click.command(cls=Command, epilog="Example: cnncalc summary specs/resnet50.yaml --depth 1 --format markdown")
 @click.argument("spec", metavar="SPEC")
 @click.option(
     "--input",
