@@ -4,11 +4,15 @@ PyYAML's own composers recurse once per level of nesting: the pure-Python one ru
 libyaml's segfaults on deep input (a few thousand `[`). This one keeps its own stack, stops at MAX_DEPTH, and
 uses libyaml's fast parser where PyYAML was built with it. On the way it notes what makes a document no spec:
 a tag beyond plain YAML's (`!!python/object`), a value that contains itself, and aliases that expand past
-MAX_ALIASED values (a "billion laughs" costs its size in the file, not its size expanded).
+MAX_ALIASED values (a "billion laughs" costs its size in the file, not its size expanded). And it stops at the
+first value past a bound on size, MAX_VALUES in the document or the caller's bound on the items of one list: a
+node is 200 bytes, and 8 MiB of `[1,1,...]` is 4 million of them.
 """
 
 from __future__ import annotations
 
+import gc
+import sys
 from collections.abc import Iterable
 
 import yaml
@@ -25,11 +29,15 @@ from yaml.events import (
 )
 from yaml.nodes import CollectionNode, MappingNode, Node, ScalarNode, SequenceNode
 
+from .diagnostics import shown
 from .record import Record
 
 MAX_DEPTH = 200  # far deeper than any spec; libyaml's parser slows quadratically with depth
 # values that aliases may add: a spec reuses a few options, a "billion laughs" adds billions
 MAX_ALIASED = 100_000
+# values a document may hold: more than a spec within the loader's 8 MiB can (about 2.5 million, with every option
+# of every layer written out as `"size":[1,1]`), where 8 MiB of `[1,1,...]` is 4 million, 200 bytes each as nodes
+MAX_VALUES = 3_000_000
 PARSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CORE = "tag:yaml.org,2002:"
 # what SafeLoader resolves untagged YAML to; any other tag (`!!python/object`, `!!set`, `!custom`) is refused
@@ -45,20 +53,47 @@ class TooDeep(Exception):
         self.mark = mark
 
 
+class TooMany(Exception):
+    """A value past a bound on size; `mark` is where it starts.
+
+    `items` is the bound on the items of one list that it passes, and `key` the mapping key whose value that list
+    is, if any; without `items`, the document holds more than MAX_VALUES values.
+    """
+
+    def __init__(self, mark: yaml.Mark, items: int | None = None, key: str | None = None) -> None:
+        super().__init__(f"a list of more than {items:,} items" if items else f"more than {MAX_VALUES:,} YAML values")
+        self.mark = mark
+        self.items = items
+        self.key = key
+
+
 class Composed(Record):
     root: Node | None  # None: an empty document
-    problems: list[tuple[str, yaml.Mark]]  # what makes it no spec, and where
+    # what makes it no spec, and where; past `max_problems` the document is left there (and `root` is None)
+    problems: list[tuple[str, yaml.Mark]]
 
 
-def compose(text: str | bytes) -> Composed:
-    """The single document of `text` as nodes, tags resolved as SafeLoader resolves them."""
-    return compose_events(yaml.parse(text, Loader=PARSER))
+def compose(text: str | bytes, max_items: int = MAX_VALUES, max_problems: int = MAX_VALUES) -> Composed:
+    """The single document of `text` as nodes, tags resolved as SafeLoader resolves them.
+
+    TooMany where a list holds more than `max_items` items or the document more than MAX_VALUES values. A scalar
+    keeps its start mark only: its end is never used, and a mark is 80 bytes, a third of what a value costs.
+    """
+    # a large file is millions of new objects: the collector would walk them again and again (half the time of
+    # 8 MiB of `[relu, relu, ...]`) and find nothing, as nodes hold no cycles but for an alias to its own parent
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return compose_events(yaml.parse(text, Loader=PARSER), max_items, max_problems)
+    finally:
+        if collecting:
+            gc.enable()
 
 
-def compose_events(events: Iterable[Event]) -> Composed:
+def compose_events(events: Iterable[Event], max_items: int = MAX_VALUES, max_problems: int = MAX_VALUES) -> Composed:
     resolver = yaml.resolver.Resolver()
     anchors: dict[str, Node] = {}
-    expanded: dict[int, int] = {}  # id(node) -> the values it stands for, aliases expanded
+    expanded: dict[int, int] = {}  # id(collection) -> the values it stands for, aliases expanded (a scalar: 1)
     open_nodes: list[CollectionNode] = []
     keys: list[Node | None] = []  # per open mapping, the key waiting for its value
     counts: list[int] = []  # per open collection, the values it holds so far, itself included
@@ -68,6 +103,15 @@ def compose_events(events: Iterable[Event]) -> Composed:
     first_large: Node | None = None
     root: Node | None = None
     document: yaml.Mark | None = None
+    values = 0  # in the document, aliases counted once
+    # past this many values, each is checked against the bounds on size: below it, none can be past them
+    checked_from = min(max_items, MAX_VALUES)
+
+    def check_size(mark: yaml.Mark) -> None:
+        if values > MAX_VALUES:
+            raise TooMany(mark)
+        if open_nodes and isinstance(open_nodes[-1], SequenceNode) and len(open_nodes[-1].value) >= max_items:
+            raise TooMany(mark, max_items, _key(open_nodes, keys))
 
     def attach(node: Node, size: int) -> None:
         nonlocal root
@@ -98,17 +142,27 @@ def compose_events(events: Iterable[Event]) -> Composed:
                 if id(node) not in looped:
                     looped.add(id(node))
                     problems.append(("an alias refers to a value that contains it", node.start_mark))
+                    if len(problems) > max_problems:
+                        return Composed(None, problems)
                 size = 1
             else:
-                size = expanded[id(node)]
+                size = expanded.get(id(node), 1)
             aliased += size
+            values += 1
+            if values > checked_from:
+                check_size(event.start_mark)
             attach(node, size)
         elif isinstance(event, (ScalarEvent, CollectionStartEvent)):
             node = _node(event, resolver)
             if node.tag not in PLAIN_TAGS[type(node)]:  # a list tagged !!str is no plainer than !!python/object
                 tag = node.tag.replace(_CORE, "!!")
                 tag = tag if len(tag) <= 40 else tag[:37] + "..."
-                problems.append((f"YAML tag {tag} is not allowed: a spec holds plain values", node.start_mark))
+                problems.append((f"YAML tag {shown(tag)} is not allowed: a spec holds plain values", node.start_mark))
+                if len(problems) > max_problems:
+                    return Composed(None, problems)
+            values += 1
+            if values > checked_from:
+                check_size(event.start_mark)
             if event.anchor is not None:
                 anchors[event.anchor] = node
             if isinstance(node, CollectionNode):
@@ -119,7 +173,6 @@ def compose_events(events: Iterable[Event]) -> Composed:
                 keys.append(None)
                 counts.append(1)
             else:
-                expanded[id(node)] = 1
                 attach(node, 1)
         elif isinstance(event, CollectionEndEvent) and open_nodes:
             node = open_nodes.pop()
@@ -137,14 +190,24 @@ def compose_events(events: Iterable[Event]) -> Composed:
     return Composed(root, problems)
 
 
+def _key(open_nodes: list[CollectionNode], keys: list[Node | None]) -> str | None:
+    """The key of the mapping whose value is the innermost open collection (`layers`), if it is one's value."""
+    if len(open_nodes) < 2 or not isinstance(open_nodes[-2], MappingNode) or keys[-2] is not None:
+        return None  # at the top, in a list, or a mapping's key
+    key = open_nodes[-2].value[-1][0]
+    return str(key.value) if isinstance(key, ScalarNode) else None
+
+
 def _node(event: ScalarEvent | CollectionStartEvent, resolver: yaml.resolver.Resolver) -> Node:
     """A node for a scalar or a collection's start, its tag resolved as PyYAML's composer does."""
     tag = event.tag
     if isinstance(event, ScalarEvent):
         if tag is None or tag == "!":
             tag = resolver.resolve(ScalarNode, event.value, event.implicit)
-        # plain scalars have style None (PyYAML's pure parser says "", libyaml None)
-        return ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style or None)
+        # plain scalars have style None (PyYAML's pure parser says "", libyaml None); a spec says `relu`, `3` and
+        # `kernel` again and again, and each is one string where the parser makes a new one (50 bytes) every time
+        value = sys.intern(event.value)
+        return ScalarNode(tag, value, event.start_mark, None, style=event.style or None)
     kind = SequenceNode if isinstance(event, SequenceStartEvent) else MappingNode
     if tag is None or tag == "!":
         tag = resolver.resolve(kind, None, event.implicit)

@@ -40,6 +40,12 @@ class Diagnostic(Record):
         return f"{filename}:{line}:{column}: {self.severity}: {self.subject}"
 
 
+def shown(text: str) -> str:
+    """Text from the spec as written where it prints on one line, else quoted and escaped as a string is
+    (`'8\\n9'`): a key or a tagged value cannot break a message's line or send control characters to the terminal."""
+    return text if text.isprintable() else repr(text)
+
+
 def _escape(text: str, property_value: bool = False) -> str:
     """GitHub's workflow-command escaping: % CR LF always, and : , within a property."""
     text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")

@@ -33,6 +33,8 @@ from .spec import (
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 MAX_FIELD = 2**62  # past this a receptive field or jump is no longer a number of pixels worth reporting
+# rows a report keeps unless asked for more (`--depth`): a longer table is read by no one, and slow to draw
+MAX_ROWS = 10_000
 AXES = ("height", "width")
 
 
@@ -251,6 +253,7 @@ class Report(Record):
     layers: tuple[LayerResult, ...]
     totals: Totals
     warnings: tuple[Diagnostic, ...]
+    kept_depth: int | None = None  # rows of blocks nested deeper than this are folded into their block's row
 
 
 class Memory(Record):
@@ -281,8 +284,11 @@ def merge(paths: Sequence[Fields], names: Sequence[str]) -> tuple[Fields, list[s
             found = ", ".join(f"{name} {f.j}" for name, f in zip(names, fields, strict=True))
             mismatches.append(f"{axis_name}: the jumps differ: {found}")
         elif len(set(centres)) > 1:
-            found = ", ".join(f"{name} at {c / 2:g}" for name, c in zip(names, centres, strict=True))
-            mismatches.append(f"{axis_name}: the first outputs' fields are centred apart: {found}")
+            # how far apart, not where: a repeated block that misaligns its paths says the same in every repetition
+            found = ", ".join(
+                f"{name} off by {(c - centres[0]) / 2:+g}" for name, c in zip(names[1:], centres[1:], strict=True)
+            )
+            mismatches.append(f"{axis_name}: the first outputs' fields are centred apart: {found} from {names[0]}")
         merged.append(Field(end - start + 1, max(f.j for f in fields), -start))
     if len(mismatches) == 2 and mismatches[0].split(": ", 1)[1] == mismatches[1].split(": ", 1)[1]:
         mismatches = ["height and width: " + mismatches[0].split(": ", 1)[1]]
@@ -304,6 +310,62 @@ class _Run(Record):
     trainable: int
     non_trainable: int
     macs: int
+
+
+class _Repetition(Record):
+    """What one repetition of a repeat's layers did: enough to tell whether the next ones will do the same."""
+
+    before: _State
+    after: _State
+    seen: dict[tuple[str, str, Location | None, str], int]  # the problems it reported, and how often
+    elements: int
+    costs: tuple[int, int, int]  # trainable, non-trainable parameters, MACs
+
+    @staticmethod
+    def of(before: _State, run: _Run, reported: list[Any], elements: int) -> _Repetition:
+        seen: dict[Any, int] = {}
+        for key in reported:
+            seen[key] = seen.get(key, 0) + 1
+        return _Repetition(before, run.state, seen, elements, (run.trainable, run.non_trainable, run.macs))
+
+    def growth(self) -> tuple[tuple[int, int], ...]:
+        """Per axis, how much it adds to the receptive field and to the effective padding."""
+        return tuple(
+            (out.r - into.r, out.p - into.p) for into, out in zip(self.before.fields, self.after.fields, strict=True)
+        )
+
+    def steady_after(self, last: _Repetition | None) -> bool:
+        """Whether it repeats `last` exactly: same volumes, jumps, costs and problems, the field growing alike.
+
+        The layers then see the same input again, up to where the field lies: so will every later repetition.
+        """
+        return (
+            last is not None
+            and self.before.volume == last.before.volume
+            and self.after.volume == last.after.volume
+            and self.before.flattened is None
+            and self.after.flattened is None
+            and _jumps(self.before) == _jumps(self.after) == _jumps(last.before)
+            and self.growth() == last.growth()
+            and self.costs == last.costs
+            and self.elements == last.elements
+            and self.seen == last.seen
+        )
+
+    def after_more(self, times: int) -> _State | None:
+        """The state after `times` more repetitions like this one; None where the field would pass MAX_FIELD
+        (computed one by one, they stop with an error at the repetition that passes it)."""
+        fields = tuple(
+            Field(out.r + r * times, out.j, out.p + p * times)
+            for out, (r, p) in zip(self.after.fields, self.growth(), strict=True)
+        )
+        if max(max(field) for field in fields) > MAX_FIELD:
+            return None
+        return _State(self.after.volume, (fields[0], fields[1]))
+
+
+def _jumps(state: _State) -> tuple[int, int]:
+    return state.fields[0].j, state.fields[1].j
 
 
 class _Stop(Exception):
@@ -333,7 +395,33 @@ def analyse(spec: Spec, depth: int | None = None) -> Report:
         jump=(h.j, w.j),
         activation_elements=analysis.elements,
     )
-    return Report(spec.name, spec.input, run.results, totals, tuple(analysis.found("warning")))
+    return Report(spec.name, spec.input, run.results, totals, tuple(analysis.found("warning")), depth)
+
+
+def row_count(layers: Sequence[Layer], keep_depth: int | None = None, depth: int = 0) -> int:
+    """How many rows a report of `layers` has, keeping the rows of blocks nested at most `keep_depth` deep."""
+    rows = len(layers)
+    if keep_depth is not None and depth + 1 > keep_depth:
+        return rows
+    for layer in layers:
+        if isinstance(layer, Repeat):
+            rows += layer.times * row_count(layer.layers, keep_depth, depth + 1)
+        elif isinstance(layer, Residual):
+            rows += row_count(layer.layers, keep_depth, depth + 1) + row_count(layer.shortcut, keep_depth, depth + 1)
+        elif isinstance(layer, Concat):
+            rows += sum(row_count(branch, keep_depth, depth + 1) for branch in layer.branches)
+    return rows
+
+
+def fitting_depth(layers: Sequence[Layer], max_rows: int) -> int | None:
+    """The deepest `keep_depth` at which a report of `layers` has at most `max_rows` rows (None: all of them fit;
+    0 where even the spec's own layers are more)."""
+    if row_count(layers) <= max_rows:
+        return None
+    depth = 0
+    while row_count(layers, depth + 1) <= max_rows:
+        depth += 1
+    return depth
 
 
 class _Analysis:
@@ -347,6 +435,9 @@ class _Analysis:
         # a problem of a repeated layer is one report, however many repetitions have it: (where, what) -> count
         self.seen: dict[tuple[str, str, Location | None, str], int] = {}
         self.said: dict[Diagnostic, tuple[str, str, Location | None, str]] = {}
+        # every problem reported, in order, while a folded repeat watches for its repetitions to settle
+        self.log: list[tuple[str, str, Location | None, str]] = []
+        self.watching = 0
         self.elements = input_volume.h * input_volume.w * input_volume.c
 
     def found(self, severity: str) -> list[Diagnostic]:
@@ -386,6 +477,8 @@ class _Analysis:
             loc = layer.option_locs.get(option, layer.loc) if option else layer.loc
             key = (severity, code, loc, message)
             self.seen[key] = self.seen.get(key, 0) + 1
+            if self.watching:
+                self.log.append(key)
             if self.seen[key] == 1:
                 found = (error if severity == "error" else warning)(code, note + message, loc, path, layer.kind)
                 (self.errors if severity == "error" else self.warnings).append(found)
@@ -465,11 +558,32 @@ class _Analysis:
         branches: tuple[tuple[LayerResult, ...], ...] = ()
         if isinstance(layer, Repeat):
             runs = []
+            folded = self.keep_depth is not None and depth + 1 > self.keep_depth
+            last: _Repetition | None = None
+            self.watching += folded
             for repetition in range(layer.times):
                 first = repetition * len(layer.layers) + 1
                 where = f"repetition {repetition + 1} of {layer.times}: " if layer.times > 1 else ""
-                runs.append(self.sequence(layer.layers, state, f"{path}.", depth + 1, first, note + where))
-                state = runs[-1].state
+                logged, elements = len(self.log), self.elements
+                run = self.sequence(layer.layers, state, f"{path}.", depth + 1, first, note + where)
+                runs.append(run)
+                if folded:
+                    # rows not kept: once a repetition does just what the one before did, the rest follow
+                    this = _Repetition.of(state, run, self.log[logged:], self.elements - elements)
+                    left = layer.times - repetition - 1
+                    ahead = this.after_more(left) if this.steady_after(last) else None
+                    if ahead is not None:
+                        self.elements += this.elements * left
+                        for key, count in this.seen.items():
+                            self.seen[key] += count * left
+                        runs.append(_Run((), ahead, run.trainable * left, run.non_trainable * left, run.macs * left))
+                        state = ahead
+                        break
+                    last = this
+                state = run.state
+            self.watching -= folded
+            if not self.watching:
+                self.log.clear()
             rows = tuple(row for run in runs for row in run.results)
         elif isinstance(layer, Residual):
             main = self.sequence(layer.layers, state, f"{path}.", depth + 1, note=note)

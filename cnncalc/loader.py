@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from .counts import parse_count
-from .diagnostics import Diagnostic, SpecError, error, in_file_order
+from .diagnostics import Diagnostic, SpecError, error, in_file_order, shown
 from .record import Record
 from .spec import (
     ACTIVATIONS,
@@ -44,6 +44,8 @@ MAX_INT = 2**31 - 1  # the frameworks' int32 sizes
 # layers a spec may expand to through `repeat`: a thousand times the deepest real networks, and still seconds of work
 MAX_INSTANCES = 1_000_000
 MAX_SPEC_BYTES = 8 * 2**20
+# errors reported for one file: a spec has a handful, and past a hundred the rest would only bury them
+MAX_ERRORS = 100
 MAX_DIGITS = 4_000  # below Python's 4,300-digit limit on int(text)
 STDIN = "-"
 
@@ -70,9 +72,20 @@ def where(node: yaml.Node) -> Location:
     return Location(node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+# what ends a line in YAML 1.1, as PyYAML's and libyaml's readers count lines: CR LF, CR, LF, NEL, LS and PS
+_BREAKS = ("\n", "\r", "\x85", "\u2028", "\u2029")
+
+
 def position(before: str) -> Location:
-    """The line and column just after `before`, the text that precedes a problem."""
-    return Location(before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1)
+    """The line and column just after `before`, the text that precedes a problem, counted as YAML's marks count."""
+    from .compose import PARSER  # the parser whose marks the other messages carry
+
+    before = before.removeprefix("\ufeff")  # a byte-order mark opening the stream takes no column
+    line = 1 + sum(before.count(end) for end in _BREAKS) - before.count("\r\n")
+    last = before[max(before.rfind(end) for end in _BREAKS) + 1 :]
+    if issubclass(PARSER, yaml.reader.Reader):  # PyYAML's own reader gives U+FEFF no column anywhere, libyaml does
+        last = last.replace("\ufeff", "")
+    return Location(line, len(last) + 1)
 
 
 # -- reading -----------------------------------------------------------------------------------------
@@ -110,17 +123,18 @@ def compose(text: str) -> yaml.Node | None:
     """YAML's node graph of `text` (safe: nothing is constructed), or SpecError with what makes it no spec.
 
     A tag, a value that contains itself or an alias bomb stops the reading there: every value behind it would
-    fail too.
+    fail too. A list or a document too large to be a spec stops it at the first value past the bound.
     """
-    from .compose import TooDeep, compose
+    from .compose import TooDeep, TooMany, compose
 
     # the parser takes bytes so that a reader error's position and YAML's marks count the same way
     data = text.encode("utf-8")
     try:
-        root, problems = compose(data)
+        # no list of a spec holds more than a layer for each instance it may make
+        root, problems = compose(data, max_items=MAX_INSTANCES, max_problems=MAX_ERRORS)
         if problems:
             found = [error("yaml", message, Location(mark.line + 1, mark.column + 1)) for message, mark in problems]
-            raise SpecError(in_file_order(found))
+            raise SpecError(capped(found))
         return root
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -132,13 +146,37 @@ def compose(text: str) -> yaml.Node | None:
     except yaml.reader.ReaderError as exc:
         character = exc.character if isinstance(exc.character, int) else ord(exc.character)
         message = f"YAML syntax: character U+{character:04X} is not allowed in a YAML file"
-        before = data[: exc.position].decode("utf-8", errors="replace")
+        # PyYAML's own reader counts the position in characters ("unicode"), libyaml in bytes of the UTF-8 it reads
+        if exc.encoding == "unicode":
+            before = text[: exc.position]
+        else:
+            before = data[: exc.position].decode("utf-8", errors="replace")
         raise SpecError([error("yaml", message, position(before))]) from None
     except yaml.YAMLError as exc:
         raise SpecError([error("yaml", f"YAML syntax: {exc}")]) from None
     except TooDeep as exc:
         loc = Location(exc.mark.line + 1, exc.mark.column + 1)
         raise SpecError([error("yaml", f"YAML {exc}: not an architecture spec", loc)]) from None
+    except TooMany as exc:
+        loc = Location(exc.mark.line + 1, exc.mark.column + 1)
+        if exc.key in ("layers", "shortcut"):  # each item a layer: the bound on instances is passed here
+            raise SpecError([instances_error(f"at least {MAX_INSTANCES + 1:,}", loc)]) from None
+        raise SpecError([error("yaml", f"{exc}: not an architecture spec", loc)]) from None
+
+
+def capped(errors: list[Diagnostic]) -> list[Diagnostic]:
+    """Errors in file order, the first MAX_ERRORS found; past them, one more says where reading stopped."""
+    if len(errors) <= MAX_ERRORS:
+        return in_file_order(errors)
+    stop = error(
+        errors[MAX_ERRORS].code, f"more than {MAX_ERRORS} errors: stopped reading here", errors[MAX_ERRORS].loc
+    )
+    return in_file_order([*errors[:MAX_ERRORS], stop])
+
+
+def instances_error(count: str, loc: Location | None, path: str | None = None) -> Diagnostic:
+    message = f"this makes {count} layer instances, more than the {MAX_INSTANCES:,} cnncalc computes"
+    return error("spec", message, loc, path, "repeat" if path else None)
 
 
 def _character_at(text: str, line: int, column: int) -> str:
@@ -204,8 +242,8 @@ def describe(node: yaml.Node) -> str:
         return f"a list of {len(node.value)}"
     if isinstance(node, yaml.MappingNode):
         return "a mapping"
-    value = clip(node.value)
     if node.tag == _STR:
+        value = clip(node.value)
         hint = ""
         if _looks_numeric(node.value):
             hint = (
@@ -214,10 +252,12 @@ def describe(node: yaml.Node) -> str:
                 else " (quoted, so it is text: drop the quotes)"
             )
         return f"the string {value!r}{hint}"
+    # what YAML resolves to these tags is one word, but an explicit tag (`!!int "8\n9"`) may put any text there
+    value = shown(clip(node.value))
     if node.tag == _INT:
         return f"the integer {value}" if _DECIMAL.fullmatch(node.value) else f"{value}{_int_hint(node.value)}"
     if node.tag == _BOOL and node.value.lower() in _BOOLS:
-        hint = f" (YAML 1.1 reads {value!r} as a boolean)" if node.value.lower() in _YAML11_BOOLS else ""
+        hint = f" (YAML 1.1 reads {node.value!r} as a boolean)" if node.value.lower() in _YAML11_BOOLS else ""
         return f"the boolean {value}{hint}"
     if node.tag == _NULL:
         return "nothing (null)"
@@ -333,7 +373,7 @@ def rate(node: yaml.Node) -> float:
         raise wrong(node, what)
     if not 0 <= value < 1:  # also refuses NaN
         rounded = f", which is {value!r} as a float" if str(value) != node.value else ""
-        raise Bad(f"must be {what}, got {clip(node.value)}{rounded}", node)
+        raise Bad(f"must be {what}, got {shown(clip(node.value))}{rounded}", node)
     return float(value)
 
 
@@ -447,13 +487,22 @@ def _suggest(word: str, choices: Iterable[str]) -> str:
 # -- the document ------------------------------------------------------------------------------------
 
 
+class _Stop(Exception):
+    """More than MAX_ERRORS errors: the reading stops at the last."""
+
+
 class _Loader:
     def __init__(self) -> None:
         self.errors: list[Diagnostic] = []
         self.partial: Spec | None = None
 
     def fail(self, message: str, node: yaml.Node | None, layer: str | None = None, kind: str | None = None) -> None:
-        self.errors.append(error("spec", message, where(node) if node is not None else None, layer, kind))
+        self.report(error("spec", message, where(node) if node is not None else None, layer, kind))
+
+    def report(self, diagnostic: Diagnostic) -> None:
+        self.errors.append(diagnostic)
+        if len(self.errors) > MAX_ERRORS:  # a file of a million unknown kinds would take minutes to say so
+            raise _Stop
 
     def items(
         self, node: yaml.MappingNode, layer: str | None = None, kind: str | None = None
@@ -653,8 +702,7 @@ class _Loader:
         """Whether `count` layer instances are few enough to compute; refused before any work otherwise."""
         if count <= MAX_INSTANCES:
             return True
-        message = f"this makes {count:,} layer instances, more than the {MAX_INSTANCES:,} cnncalc computes"
-        self.errors.append(error("spec", message, loc, path, "repeat" if path else None))
+        self.report(instances_error(f"{count:,}", loc, path))
         return False
 
     def layer_name(self, node: yaml.Node, path: str, kind: str) -> str | None:
@@ -669,7 +717,7 @@ class _Loader:
         if not kinds:
             return "a layer needs a kind, e.g. `conv: {filters: 8, kernel: 3}`"
         keys = [key for key, _, _ in kinds]
-        message = f"a layer has exactly one kind, got {len(keys)} keys: {', '.join(clip(key) for key in keys)}"
+        message = f"a layer has exactly one kind, got {len(keys)} keys: {', '.join(shown(clip(key)) for key in keys)}"
         if keys[0] in KINDS and any(key not in KINDS for key in keys[1:]):
             message += f" (indent the options under `{keys[0]}:`)"
         return message
@@ -683,7 +731,10 @@ def load(source: str, input_volume: Volume | None = None) -> Spec:
     """
     root = compose(source)
     loader = _Loader()
-    spec = loader.document(root, input_volume)
+    try:
+        spec = loader.document(root, input_volume)
+    except _Stop:
+        raise SpecError(capped(loader.errors)) from None
     if loader.errors or spec is None:
         raise SpecError(in_file_order(loader.errors), loader.partial)
     return spec

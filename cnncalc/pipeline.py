@@ -6,10 +6,10 @@ import os
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from .diagnostics import SpecError, error, in_file_order
-from .engine import Report, analyse
+from .diagnostics import Diagnostic, SpecError, error, in_file_order
+from .engine import MAX_ROWS, Report, analyse, fitting_depth, row_count
 from .loader import STDIN, load, read_source
-from .spec import Spec, Volume
+from .spec import Layer, Spec, Volume
 
 if TYPE_CHECKING:
     from importlib.abc import Traversable
@@ -41,13 +41,17 @@ def resolve(path: str) -> str | Traversable:
 
 
 def analyse_file(
-    path: str | Traversable, input_volume: Volume | None = None, depth: int | None = None
+    path: str | Traversable,
+    input_volume: Volume | None = None,
+    depth: int | None = None,
+    max_rows: int | None = None,
 ) -> tuple[Spec, Report]:
     """Read and compute a spec file (`-`: standard input), or an example by its name; SpecError lists the problems
     of both steps in file order.
 
     Where reading fails at some layer, the layers before it are still computed, so that their errors are reported
-    in the same run rather than the next.
+    in the same run rather than the next. Without a `depth`, `max_rows` folds the blocks nested deepest until the
+    report has at most that many rows (the report's `kept_depth` says how deep it kept them).
     """
     try:
         spec = load(read_source(resolve(path) if isinstance(path, str) else path), input_volume)
@@ -59,7 +63,34 @@ def analyse_file(
         except SpecError as more:
             raise SpecError(in_file_order(failed.diagnostics + more.diagnostics)) from None
         raise
+    if depth is None and max_rows is not None:
+        depth = fitting_depth(spec.layers, max_rows)
     return spec, analyse(spec, depth)
+
+
+def _largest(spec: Spec) -> tuple[int, Layer]:
+    """The spec's own layer that makes the most rows, and its number."""
+    rows = [row_count((layer,)) for layer in spec.layers]
+    number = rows.index(max(rows))
+    return number + 1, spec.layers[number]
+
+
+def folded_note(spec: Spec, report: Report) -> Diagnostic:
+    """What was left out of a report too long to show whole (see `analyse_file`'s `max_rows`)."""
+    number, layer = _largest(spec)
+    message = (
+        f"{row_count(spec.layers):,} rows in all, more than {MAX_ROWS:,}: blocks nested deeper than"
+        f" {report.kept_depth} are folded into their rows (--depth N to choose)"
+    )
+    return Diagnostic("note", "rows", message, layer.loc, str(number), layer.kind)
+
+
+def too_many_rows(spec: Spec, what: str) -> Diagnostic:
+    """The error of a command that writes out every row (`what` it writes), for a spec with more than MAX_ROWS,
+    at the spec's layer that makes the most."""
+    number, layer = _largest(spec)
+    message = f"{row_count(spec.layers):,} rows in all, more than the {MAX_ROWS:,} {what}"
+    return error("rows", message, layer.loc, str(number), layer.kind)
 
 
 def spec_files(paths: Iterable[str]) -> Iterator[str]:

@@ -16,9 +16,7 @@ __all__ = ["Record"]
 if TYPE_CHECKING:
     from typing import NamedTuple as Record
 else:
-
-    def _getter(index: int) -> property:
-        return property(itemgetter(index), doc=f"Alias for field number {index}")
+    _REQUIRED = object()  # in a class's `_template`: a field without a default
 
     class _RecordType(type):
         """Turns a class body's annotations into the fields of a tuple, and their values into defaults."""
@@ -33,11 +31,16 @@ else:
                     defaults[field] = namespace.pop(field)
                 elif defaults:
                     raise TypeError(f"{name}: field {field!r} without a default follows fields with one")
-            namespace.update(__slots__=(), _fields=fields, _field_defaults=defaults, __match_args__=fields)
-            cls = super().__new__(mcls, name, bases, namespace)
-            for index, field in enumerate(fields):
-                setattr(cls, field, _getter(index))
-            return cls
+            namespace.update(
+                __slots__=(),
+                __match_args__=fields,
+                _fields=fields,
+                _field_defaults=defaults,
+                _index={field: index for index, field in enumerate(fields)},
+                _template=[defaults.get(field, _REQUIRED) for field in fields],
+            )
+            namespace.update((field, property(itemgetter(index))) for index, field in enumerate(fields))
+            return super().__new__(mcls, name, bases, namespace)
 
     class Record(tuple, metaclass=_RecordType):
         """Subclass it with annotated fields, defaults last, as one would typing.NamedTuple."""
@@ -45,6 +48,8 @@ else:
         __slots__ = ()
         _fields: ClassVar[tuple[str, ...]] = ()
         _field_defaults: ClassVar[dict[str, Any]] = {}
+        _index: ClassVar[dict[str, int]] = {}  # field -> position
+        _template: ClassVar[list[Any]] = []  # each field's default, or _REQUIRED
 
         def __new__(cls, *args: Any, **kwargs: Any) -> Record:
             if kwargs or len(args) != len(cls._fields):
@@ -54,20 +59,18 @@ else:
         @classmethod
         def _bind(cls, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
             """The values of every field, from arguments as a call would pass them, with the defaults."""
-            fields, defaults = cls._fields, cls._field_defaults
-            if len(args) > len(fields):
-                raise TypeError(f"{cls.__name__}() takes {len(fields)} arguments but {len(args)} were given")
-            values = list(args)
-            for field in fields[len(args) :]:
-                if field in kwargs:
-                    values.append(kwargs.pop(field))
-                elif field in defaults:
-                    values.append(defaults[field])
-                else:
-                    raise TypeError(f"{cls.__name__}() missing required argument: {field!r}")
-            for keyword in kwargs:
-                problem = "multiple values for argument" if keyword in fields else "an unexpected keyword argument"
-                raise TypeError(f"{cls.__name__}() got {problem} {keyword!r}")
+            if len(args) > len(cls._fields):
+                raise TypeError(f"{cls.__name__}() takes {len(cls._fields)} arguments but {len(args)} were given")
+            values = [*args, *cls._template[len(args) :]]
+            for keyword, value in kwargs.items():
+                index = cls._index.get(keyword, -1)
+                if index < len(args):
+                    problem = "multiple values for" if index >= 0 else "an unexpected keyword"
+                    raise TypeError(f"{cls.__name__}() got {problem} argument {keyword!r}")
+                values[index] = value
+            if _REQUIRED in values:
+                missing = cls._fields[values.index(_REQUIRED)]
+                raise TypeError(f"{cls.__name__}() missing required argument: {missing!r}")
             return tuple(values)
 
         @classmethod

@@ -226,6 +226,7 @@ def report_dict(
     dtype: str,
     explained: Explained | None = None,
     slid: dict[str, Any] | None = None,
+    notes: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The report as JSON-ready data; every count an exact integer."""
     t = report.totals
@@ -251,6 +252,9 @@ def report_dict(
             "activation_bytes": mem.activation_bytes,
         },
         "warnings": [diagnostic_dict(d) for d in report.warnings],
+        # blocks nested deeper than this are folded into their rows (null: every row is here)
+        "kept_depth": report.kept_depth,
+        "notes": list(notes),
         **({"sliding": slid} if slid else {}),
     }
 
@@ -266,9 +270,10 @@ def json_chunks(
     dtype: str,
     explained: Explained | None = None,
     slid: dict[str, Any] | None = None,
+    notes: Sequence[str] = (),
 ) -> Iterator[str]:
     """The JSON text in pieces, so that a network of a million layers is written without building one string."""
-    yield from laid_out_json(report_dict(report, mem, batch, dtype, explained, slid))
+    yield from laid_out_json(report_dict(report, mem, batch, dtype, explained, slid, notes))
     yield "\n"
 
 

@@ -196,7 +196,8 @@ def test_misaligned_paths_warn_and_take_the_union() -> None:
     (warning,) = net.warnings
     assert warning.code == "rf-misaligned"
     assert (
-        "height and width: the first outputs' fields are centred apart: layers at 1, shortcut at 0" in warning.message
+        "height and width: the first outputs' fields are centred apart: shortcut off by -1 from layers"
+        in warning.message
     )
     assert net.layers[0].receptive_field == (3, 3)
 
@@ -206,7 +207,7 @@ def test_merge_takes_the_union_of_the_fields() -> None:
     paths = [(Field(7, 2, 3), Field(5, 2, 0)), (Field(3, 2, 1), Field(3, 2, 1))]
     (h, w), mismatches = merge(paths, ["layers", "shortcut"])
     assert (h, w) == (Field(7, 2, 3), Field(6, 2, 1))
-    assert mismatches == ["width: the first outputs' fields are centred apart: layers at 2, shortcut at 0"]
+    assert mismatches == ["width: the first outputs' fields are centred apart: shortcut off by -2 from layers"]
 
 
 def test_unequal_jumps_are_reported() -> None:

@@ -13,11 +13,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner, Result
 
 from cnncalc.cli import cli
 from cnncalc.diagnostics import Diagnostic, SpecError
-from cnncalc.loader import MAX_SPEC_BYTES, load, load_file
+from cnncalc.loader import MAX_SPEC_BYTES, load, load_file, position
 from cnncalc.spec import Location
 
 # the first two lines of most cases: the layers start on line 3, each list item's kind at column 5
@@ -246,6 +247,35 @@ TYPES = [
 
 @pytest.mark.parametrize(("text", "line", "column", "fragment"), TYPES)
 def test_wrong_types(tmp_path: Path, text: str, line: int, column: int, fragment: str) -> None:
+    check(tmp_path, text, [(line, column, fragment)])
+
+
+# -- text from the spec in a message: as written where it prints on one line, quoted and escaped where not ------
+
+SPEC_TEXT = [
+    pytest.param(HEAD + '  - {conv: {filters: 8, kernel: 3}, "x\\ny": 0}\n', 3, 5,
+                 "layer 1: a layer has exactly one kind, got 2 keys: conv, 'x\\ny' (indent the options under `conv:`)",
+                 id="key-with-a-line-feed"),
+    pytest.param(HEAD + '  - {conv: {filters: 8, kernel: 3}, "x y": 0}\n', 3, 5,
+                 "layer 1: a layer has exactly one kind, got 2 keys: conv, x y (indent the options under `conv:`)",
+                 id="key-with-a-space"),
+    pytest.param(HEAD + '  - conv: {filters: !!int "8\\n9", kernel: 3}\n', 3, 21,
+                 "layer 1 (conv): filters must be a positive integer, got '8\\n9'", id="tagged-int-with-a-line-feed"),
+    pytest.param(HEAD + "  - conv: {filters: !!int eight, kernel: 3}\n", 3, 21,
+                 "layer 1 (conv): filters must be a positive integer, got eight", id="tagged-int-word"),
+    pytest.param(HEAD + '  - conv: {filters: 8, kernel: !!float "\\e]0;title\\a"}\n', 3, 32,
+                 "layer 1 (conv): kernel must be a positive integer, got the float '\\x1b]0;title\\x07'",
+                 id="tagged-float-escape"),
+    pytest.param(HEAD + '  - dropout: {rate: !!float "nan\\n"}\n', 3, 21,
+                 "layer 1 (dropout): rate must be a number with 0 <= rate < 1, got 'nan\\n', which is nan as a float",
+                 id="tagged-rate-with-a-line-feed"),
+    pytest.param(HEAD + '  - conv: {filters: 8, kernel: 3, ? !!bool "yes\\u2028" : 1}\n', 3, 37,
+                 "layer 1 (conv): keys must be names, got 'yes\\u2028'", id="tagged-key-with-a-line-separator"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "line", "column", "fragment"), SPEC_TEXT)
+def test_spec_text_in_a_message(tmp_path: Path, text: str, line: int, column: int, fragment: str) -> None:
     check(tmp_path, text, [(line, column, fragment)])
 
 
@@ -554,6 +584,68 @@ NOT_UTF8 = [
 @pytest.mark.parametrize(("data", "line", "column", "fragment"), NOT_UTF8)
 def test_not_utf8(tmp_path: Path, data: bytes, line: int, column: int, fragment: str) -> None:
     check(tmp_path, data, [(line, column, fragment)])
+
+
+# -- where cnncalc places a problem itself: lines and columns counted as YAML's marks count them ----------------
+
+# YAML 1.1 ends a line at CR LF, CR, LF, NEL, LS or PS; PyYAML's own reader and libyaml both count so
+LINE_ENDS = [
+    pytest.param("\n", id="lf"),
+    pytest.param("\r\n", id="crlf"),
+    pytest.param("\r", id="cr"),
+    pytest.param("\x85", id="nel"),
+    pytest.param("\u2028", id="ls"),
+    pytest.param("\u2029", id="ps"),
+]
+PARSERS = [pytest.param(yaml.SafeLoader, id="pyyaml")]
+if hasattr(yaml, "CSafeLoader"):
+    PARSERS.append(pytest.param(yaml.CSafeLoader, id="libyaml"))
+
+
+def spec_with(end: str) -> str:
+    # a byte-order mark inside a line: PyYAML's reader gives it no column, libyaml one
+    lines = [
+        "name: a\ufeffb",
+        "input: [8, 8, 3]",
+        "layers:",
+        "",
+        "  - relu",
+        "  - conv: {filters: 2, kernel: 1, name: café}",
+    ]
+    return end.join([*lines, ""])
+
+
+@pytest.mark.parametrize("parser", PARSERS)
+@pytest.mark.parametrize("end", LINE_ENDS)
+def test_position_is_where_yaml_puts_its_marks(monkeypatch: pytest.MonkeyPatch, end: str, parser: type) -> None:
+    monkeypatch.setattr("cnncalc.compose.PARSER", parser)
+    text = spec_with(end)
+    events = list(yaml.parse(text, Loader=parser))
+    marks = [mark for event in events for mark in (event.start_mark, event.end_mark) if mark is not None]
+    assert {mark.line for mark in marks} == {0, 1, 2, 4, 5, 6}  # every line but the empty one, and the end
+    for mark in marks:
+        assert position(text[: mark.index]) == (mark.line + 1, mark.column + 1), mark
+
+
+@pytest.mark.parametrize("parser", PARSERS)
+@pytest.mark.parametrize("end", LINE_ENDS)
+@pytest.mark.parametrize(
+    ("bad", "fragment"),
+    [
+        pytest.param(b"\xe9", "not UTF-8 text: byte 0xe9 cannot be decoded", id="latin-1"),
+        pytest.param(b"\x00", "YAML syntax: character U+0000 is not allowed in a YAML file", id="nul"),
+        pytest.param(b"\x1b", "YAML syntax: character U+001B is not allowed in a YAML file", id="escape"),
+    ],
+)
+def test_a_bad_byte_or_character_is_where_yaml_would_put_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, end: str, parser: type, bad: bytes, fragment: str
+) -> None:
+    # the é of `café` replaced: the place is YAML's mark of the name, 3 characters on
+    monkeypatch.setattr("cnncalc.compose.PARSER", parser)
+    text = spec_with(end)
+    [mark] = [event.start_mark for event in yaml.parse(text, Loader=parser) if getattr(event, "value", "") == "café"]
+    assert mark is not None
+    check(tmp_path, text.encode().replace("é".encode(), bad), [(mark.line + 1, mark.column + 1 + 3, fragment)])
 
 
 STDIN = [

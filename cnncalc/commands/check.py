@@ -49,6 +49,7 @@ def check(
     """
     from ..check import check as check_spec
     from ..check import expectations
+    from ..engine import MAX_ROWS
     from ..pipeline import analyse_file, spec_files
     from ..spec import Expectation
 
@@ -64,7 +65,7 @@ def check(
     for path in spec_files(paths):
         checked += 1
         try:
-            spec, report = analyse_file(path)
+            spec, report = analyse_file(path, max_rows=MAX_ROWS)
         except SpecError as exc:
             found, status = exc.diagnostics, EXIT_INVALID
         else:

@@ -146,12 +146,15 @@ def draw(spec: str, output: str, depth: int | None) -> None:
     if output != "-" and suffix not in (".svg", ".png"):
         raise click.BadParameter(f"{output!r}: the picture is written as .svg or .png", param_hint="'-o' / '--output'")
     from ..draw import draw_svg
-    from ..pipeline import analyse_file
+    from ..engine import MAX_ROWS
+    from ..pipeline import analyse_file, folded_note
 
     try:
-        _, report = analyse_file(spec, depth=depth)
+        parsed, report = analyse_file(spec, depth=depth, max_rows=MAX_ROWS)
     except SpecError as exc:
         fail_with(exc, spec)
+    if depth is None and report.kept_depth is not None:
+        click.echo(folded_note(parsed, report).format(display_name(spec)), err=True)
     svg = draw_svg(report, display_name(spec))
     if output == "-":
         click.echo(svg, nl=False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
@@ -24,7 +23,9 @@ def examples(output_format: str) -> None:
     """
     found = catalogue()
     if output_format == "json":
-        click.echo(json.dumps({"schema_version": 1, "examples": found}, indent=2))
+        from ..render import laid_out_json
+
+        click.echo("".join(laid_out_json({"schema_version": 1, "examples": found})))
     else:
         click.echo(format_table(found), nl=False)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import sys
 from typing import TYPE_CHECKING
 
 import click
@@ -32,17 +32,20 @@ def rf(spec: str, input_volume: Volume | None, depth: int | None, output_format:
     SPEC is a YAML file, or - for standard input. `--plot` draws r and the map's size as bars instead, for
     people who would rather look than read.
     """
-    from ..pipeline import analyse_file
-    from ..render import rf_dict
+    from ..engine import MAX_ROWS
+    from ..pipeline import analyse_file, folded_note
+    from ..render import laid_out_json, rf_dict
 
     if plot and output_format == "json":
         raise click.UsageError("--plot draws a chart: it goes with the table format, not json")
     try:
-        _, report = analyse_file(spec, input_volume, depth)
+        parsed, report = analyse_file(spec, input_volume, depth, max_rows=MAX_ROWS)
     except SpecError as exc:
         fail_with(exc, spec)
+    if depth is None and report.kept_depth is not None:
+        click.echo(folded_note(parsed, report).format(display_name(spec)), err=True)
     if output_format == "json":
-        click.echo(json.dumps(rf_dict(report), indent=2))
+        sys.stdout.writelines([*laid_out_json(rf_dict(report)), "\n"])
         return
     from rich.console import Console
 

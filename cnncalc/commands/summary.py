@@ -9,7 +9,7 @@ import click
 
 from ..cli import Command, VolumeType, display_name, fail_with, tolerant_stdout
 from ..diagnostics import SpecError
-from ..engine import DTYPE_BYTES
+from ..engine import DTYPE_BYTES, MAX_ROWS
 from ..spec import Volume
 
 if TYPE_CHECKING:
@@ -69,15 +69,17 @@ def summary(
     """
     from .. import render
     from ..engine import memory
-    from ..pipeline import analyse_file
+    from ..pipeline import analyse_file, folded_note
 
     if explain and output_format == "csv":
         raise click.UsageError("--explain goes with the table, markdown and json formats, not csv")
     filename = display_name(spec)
     try:
-        _, report = analyse_file(spec, input_volume, depth)
+        parsed, report = analyse_file(spec, input_volume, depth, max_rows=MAX_ROWS)
     except SpecError as exc:
         fail_with(exc, spec)
+    notes = [folded_note(parsed, report)] if depth is None and report.kept_depth is not None else []
+    said = [note.subject for note in notes]
     mem = memory(report, batch, dtype)
     slid = None
     if input_volume is not None and report.totals.output.h * report.totals.output.w > 1:
@@ -87,7 +89,7 @@ def summary(
         except SpecError:
             crop = None
         slid = render.sliding(report, crop) if crop else None
-    more = render.sliding_lines(slid) if slid else []
+    more = (render.sliding_lines(slid) if slid else []) + said
     explained = None
     if explain:
         from ..engine import walk
@@ -96,11 +98,13 @@ def summary(
 
         explained = {row.path: formulas(row) + fc_view(row) for row in walk(report.layers)}
     if output_format == "json":
-        sys.stdout.writelines(render.json_chunks(report, mem, batch, dtype, explained, slid))
+        sys.stdout.writelines(render.json_chunks(report, mem, batch, dtype, explained, slid, said))
     elif output_format == "csv":
         click.echo(render.render_csv(report), nl=False)
         for warning in report.warnings:
             click.echo(warning.format(filename), err=True)
+        for note in notes:
+            click.echo(note.format(filename), err=True)
     elif output_format == "markdown":
         click.echo(render.render_markdown(report, mem, batch, dtype, filename, view, more), nl=False)
         if explained:
