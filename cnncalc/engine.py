@@ -414,14 +414,15 @@ def row_count(layers: Sequence[Layer], keep_depth: int | None = None, depth: int
 
 
 def fitting_depth(layers: Sequence[Layer], max_rows: int) -> int | None:
-    """The deepest `keep_depth` at which a report of `layers` has at most `max_rows` rows (None: all of them fit;
-    0 where even the spec's own layers are more)."""
-    if row_count(layers) <= max_rows:
+    """The deepest `keep_depth` at which a report of `layers` has at most `max_rows` rows: None where all of them
+    fit, 0 where even the spec's own layers and blocks are more, None again where folding would not help."""
+    rows = row_count(layers)
+    if rows <= max_rows:
         return None
     depth = 0
     while row_count(layers, depth + 1) <= max_rows:
         depth += 1
-    return depth
+    return depth if row_count(layers, depth) < rows else None
 
 
 class _Analysis:

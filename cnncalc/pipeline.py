@@ -45,13 +45,16 @@ def analyse_file(
     input_volume: Volume | None = None,
     depth: int | None = None,
     max_rows: int | None = None,
+    writes_rows: str | None = None,
 ) -> tuple[Spec, Report]:
     """Read and compute a spec file (`-`: standard input), or an example by its name; SpecError lists the problems
     of both steps in file order.
 
     Where reading fails at some layer, the layers before it are still computed, so that their errors are reported
     in the same run rather than the next. Without a `depth`, `max_rows` folds the blocks nested deepest until the
-    report has at most that many rows (the report's `kept_depth` says how deep it kept them).
+    report has at most that many rows (the report's `kept_depth` says how deep it kept them). A command that
+    writes out every row says what it writes in `writes_rows`: a spec with more than MAX_ROWS of them is refused
+    before it is computed.
     """
     try:
         spec = load(read_source(resolve(path) if isinstance(path, str) else path), input_volume)
@@ -65,6 +68,8 @@ def analyse_file(
         raise
     if depth is None and max_rows is not None:
         depth = fitting_depth(spec.layers, max_rows)
+    if writes_rows and (too_many := too_many_rows(spec, writes_rows, depth)):
+        raise SpecError([too_many])
     return spec, analyse(spec, depth)
 
 
@@ -85,11 +90,14 @@ def folded_note(spec: Spec, report: Report) -> Diagnostic:
     return Diagnostic("note", "rows", message, layer.loc, str(number), layer.kind)
 
 
-def too_many_rows(spec: Spec, what: str) -> Diagnostic:
-    """The error of a command that writes out every row (`what` it writes), for a spec with more than MAX_ROWS,
-    at the spec's layer that makes the most."""
+def too_many_rows(spec: Spec, what: str, depth: int | None = None) -> Diagnostic | None:
+    """The error of a command that writes out every row (`what` it writes), where the rows of `spec`, kept to
+    `depth`, are more than MAX_ROWS; at the spec's layer that makes the most."""
+    rows = row_count(spec.layers, depth)
+    if rows <= MAX_ROWS:
+        return None
     number, layer = _largest(spec)
-    message = f"{row_count(spec.layers):,} rows in all, more than the {MAX_ROWS:,} {what}"
+    message = f"{rows:,} rows, more than the {MAX_ROWS:,} {what}"
     return error("rows", message, layer.loc, str(number), layer.kind)
 
 

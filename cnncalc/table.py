@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import islice
 
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from .engine import Memory, Report, walk
+from .engine import MAX_ROWS, LayerResult, Memory, Report, walk
 from .render import (
     FC_HEADERS,
     FC_NUMERIC,
@@ -42,11 +43,14 @@ def render_table(
     """The layer table (or, with view "fc", each conv beside its dense equivalent), totals and warnings under it,
     and the width it needs (see `grid`); `more` adds lines to the totals."""
     title = Text(f"{printable(report.name or filename)}: input {report.input}", style="bold")
+    shown, hidden = _shown(report)
     if view == "fc":
-        table, needed = grid(title, FC_HEADERS, [fc_row(r) for r in walk(report.layers)], FC_NUMERIC, width)
+        table, needed = grid(title, FC_HEADERS, [fc_row(r) for r in shown], FC_NUMERIC, width)
     else:
-        table, needed = grid(title, TABLE_HEADERS, [table_row(r) for r in walk(report.layers)], NUMERIC_HEADERS, width)
+        table, needed = grid(title, TABLE_HEADERS, [table_row(r) for r in shown], NUMERIC_HEADERS, width)
     parts: list[Table | Text] = [table, Text("")]
+    if hidden:
+        parts.append(Text(hidden))
     parts += [Text(line) for line in footer(report, mem, batch, dtype)]
     if view == "fc":
         parts += [Text(line) for line in fc_footer(report)]
@@ -60,12 +64,26 @@ def render_table(
 def render_rf_table(report: Report, filename: str, width: int | None = None) -> tuple[Group, int]:
     """The receptive field's growth, layer by layer, and where the first output's field lies in the input."""
     title = Text(f"{printable(report.name or filename)}: receptive field on {report.input}", style="bold")
-    rows = [rf_row(result, report.input) for result in walk(report.layers)]
-    table, needed = grid(title, RF_HEADERS, rows, _RF_NUMERIC, width)
+    shown, hidden = _shown(report)
+    table, needed = grid(title, RF_HEADERS, [rf_row(result, report.input) for result in shown], _RF_NUMERIC, width)
     note = (
         "r, jump, P in input pixels; the first output sees input pixels -P to -P + r - 1; padding lies outside 0..h-1"
     )
-    return Group(table, Text(""), Text(note, style="dim")), needed
+    return Group(table, Text(""), *([Text(hidden)] if hidden else []), Text(note, style="dim")), needed
+
+
+def _shown(report: Report) -> tuple[list[LayerResult], str]:
+    """The rows a table draws, at most MAX_ROWS, and what it says of the rest.
+
+    Folding blocks keeps most reports within MAX_ROWS (see `analyse_file`); what is left past it is a spec that
+    writes out more layers than that, one by one.
+    """
+    rows = list(islice(walk(report.layers), MAX_ROWS + 1))
+    if len(rows) <= MAX_ROWS:
+        return rows, ""
+    rest = sum(1 for _ in walk(report.layers)) - MAX_ROWS
+    more = f"{rest:,} more {'row' if rest == 1 else 'rows'}"
+    return rows[:MAX_ROWS], f"... {more} not shown: --format csv, json or markdown lists them all"
 
 
 def grid(

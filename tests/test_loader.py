@@ -1,8 +1,8 @@
 """The loader's bounds on size: a list or a document too large to be a spec, and the errors reported for one file.
 
-Each is refused where it is passed, before the rest is read: 8 MiB of `[relu, relu, ...]` once took 0.9 GB
-and 6 s to refuse, 8 MiB of an unknown kind 47 s and 2.8 million error lines. The bounds are lowered here so
-that the cases are a few lines long; `test_fuzz.py` runs the real ones on 8 MiB files.
+Each is refused where it is passed, before the rest is read: 8 MiB of `[relu, relu, ...]` (the size cap
+then) once took 0.9 GB and 6 s to refuse, 8 MiB of an unknown kind 47 s and 2.8 million error lines. The
+bounds are lowered here so that the cases are a few lines long; `test_fuzz.py` runs files at the real cap.
 """
 
 from __future__ import annotations

@@ -105,6 +105,8 @@ def test_a_report_too_long_to_read_is_folded_to_the_deepest_depth_that_fits() ->
     assert fitting_depth(spec.layers, MAX_ROWS) == 1
     assert fitting_depth(spec.layers, 3) == 0
     assert fitting_depth(spec.layers, 12_004) is None
+    flat = load("input: [8, 8, 3]\nlayers: [" + "relu, " * 20 + "relu]")
+    assert fitting_depth(flat.layers, 10) is None  # nothing to fold: the table shows what it can
 
 
 def invoke(*args: str) -> Any:
@@ -133,16 +135,28 @@ def test_summary_of_a_million_rows_says_what_it_folded(million: Path) -> None:
     assert csv.stderr == f"{million}:4:5: note: layer 2 (repeat): " + data["notes"][0].split(": ", 1)[1] + "\n"
 
 
-@pytest.mark.parametrize(
-    ("command", "what"), [(["export"], "export writes out"), (["convert", "--to", "conv"], "convert")]
-)
+WRITERS = {
+    "export": (["export"], "export writes out, a module each"),
+    "convert": (["convert", "--to", "conv"], "convert reads row by row"),
+    "draw": (["draw", "-o", "-", "--depth", "1"], "draw draws, a box each"),
+}
+
+
+@pytest.mark.parametrize(("command", "what"), WRITERS.values(), ids=WRITERS.keys())
 def test_a_command_writing_every_row_refuses_a_million(million: Path, command: list[str], what: str) -> None:
     result = invoke(*command, str(million))
-    assert result.exit_code == 2
-    assert result.stderr.startswith(
-        f"{million}:4:5: error: layer 2 (repeat): 1,000,000 rows in all, more than the 10,000"
-    )
-    assert what in result.stderr
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == f"{million}:4:5: error: layer 2 (repeat): 1,000,000 rows, more than the 10,000 {what}\n"
+
+
+def test_a_long_flat_spec_is_drawn_in_part_and_listed_whole(tmp_path: Path) -> None:
+    path = tmp_path / "spec.yaml"
+    path.write_text("input: [8, 8, 3]\nlayers: [" + "relu, " * 10_000 + "relu]\n")
+    table = invoke("summary", str(path))
+    assert "... 1 more row not shown: --format csv, json or markdown lists them all" in table.stdout
+    assert "folded" not in table.stdout  # there is nothing to fold
+    assert len(json.loads(invoke("summary", str(path), "--format", "json").stdout)["layers"]) == 10_001
+    assert invoke("draw", str(path), "-o", "-").exit_code == 2
 
 
 json_values = st.recursive(

@@ -26,14 +26,11 @@ def convert(spec: str, target: str, output: str | None) -> None:
     over the larger image. SPEC is a YAML file, or - for standard input.
     """
     from ..convert import CannotConvert, to_conv, to_dense
-    from ..engine import MAX_ROWS
-    from ..pipeline import analyse_file, too_many_rows
+    from ..pipeline import analyse_file
     from ..writer import write
 
     try:
-        parsed, report = analyse_file(spec, max_rows=MAX_ROWS)
-        if report.kept_depth is not None:
-            raise SpecError([too_many_rows(parsed, "convert reads row by row")])
+        parsed, report = analyse_file(spec, writes_rows="convert reads row by row")
     except SpecError as exc:
         fail_with(exc, spec)
     try:

@@ -37,15 +37,12 @@ def export(spec: str, to: str, output: str | None) -> None:
 
     Example: cnncalc export specs/lenet5.yaml > lenet5.py && python3 lenet5.py
     """
-    from ..engine import MAX_ROWS
     from ..export import export as write
-    from ..pipeline import analyse_file, too_many_rows
+    from ..pipeline import analyse_file
 
     filename = display_name(spec)
     try:
-        parsed, report = analyse_file(spec, max_rows=MAX_ROWS)
-        if report.kept_depth is not None:
-            raise SpecError([too_many_rows(parsed, "export writes out, a module each")])
+        parsed, report = analyse_file(spec, writes_rows="export writes out, a module each")
         text = write(parsed, report, to, filename)
     except SpecError as exc:
         fail_with(exc, spec)
