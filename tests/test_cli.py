@@ -206,3 +206,27 @@ def test_input_on_the_command_line_stands_in_for_a_missing_one(tmp_path: Path) -
     code, _, err = invoke("summary", str(spec))
     assert code == 2
     assert err == f"{spec}:1:1: error: missing `input`\n"
+
+
+def test_the_whole_output_arrives_before_the_quick_exit(tmp_path: Path) -> None:
+    # the console script leaves with os._exit once it has flushed: a long output through a pipe arrives whole
+    done = run_module("summary", "specs/resnet50.yaml", "--format", "json")
+    assert done.returncode == 0 and done.stderr == ""
+    assert json.loads(done.stdout)["totals"]["params"] == 25_610_152
+
+
+@pytest.mark.parametrize("output_format", ["csv", "json", "markdown"])
+def test_a_reader_that_goes_away_ends_the_run_quietly(tmp_path: Path, output_format: str) -> None:
+    # `cnncalc summary ... | head -1`, on an output far larger than a pipe holds: no traceback, no message
+    spec = tmp_path / "long.yaml"
+    spec.write_text("input: [8, 8, 3]\nlayers: [" + "relu, " * 20_000 + "relu]\n")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cnncalc", "summary", str(spec), "--format", output_format],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.readline()
+    process.stdout.close()
+    assert process.wait(timeout=60) in (0, 1)  # 1 where a write failed, 0 where click let it go
+    assert process.stderr.read() == b""
