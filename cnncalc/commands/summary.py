@@ -85,7 +85,7 @@ def summary(
     if input_volume is not None and report.totals.output.h * report.totals.output.w > 1:
         # the spec's own input, where a classifier gives one answer: the crops a larger input slides over
         try:
-            _, crop = analyse_file(spec)
+            _, crop = analyse_file(spec, depth=0)  # its totals only
         except SpecError:
             crop = None
         slid = render.sliding(report, crop) if crop else None
