@@ -7,6 +7,7 @@ Pure: a spec and its report in, a new spec with a comment per converted layer ou
 
 from __future__ import annotations
 
+from .diagnostics import shown
 from .engine import LayerResult, Report
 from .record import Record
 from .spec import Concat, Conv, Dense, Flatten, GlobalPool, Layer, Repeat, Residual, Spec
@@ -27,7 +28,7 @@ class CannotConvert(Exception):
 
 
 def _label(result: LayerResult) -> str:
-    name = f" {result.name}" if result.name else ""
+    name = f" {shown(result.name)}" if result.name else ""
     return f"layer {result.path} ({result.kind}{name})"
 
 

@@ -5,10 +5,11 @@ Pure: records in, text out. Each layer may carry a comment (`comments`, by the l
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
+
+import yaml
 
 from .spec import Concat, Layer, Pool, Repeat, Residual, Spec
 
@@ -28,7 +29,13 @@ def scalar(value: Any) -> str:
     # a plain scalar only where YAML 1.1 would read it back as this very text
     if _PLAIN.fullmatch(text) and text.lower() not in _YAML11_WORDS:
         return text
-    return json.dumps(text)
+    # else double-quoted, escaped by YAML's own emitter (JSON's escapes differ: `\ud83d\ude00` is no YAML)
+    return yaml.safe_dump(text, default_style='"', width=float("inf"), allow_unicode=True).removesuffix("\n")
+
+
+def comment(text: str) -> str:
+    """`# text`, on one line whatever the text holds (a layer's name may hold a line feed)."""
+    return "# " + (text if text.isprintable() else text.encode("unicode_escape").decode("ascii"))
 
 
 def _pair(pair: tuple[int, int]) -> Any:
@@ -69,7 +76,7 @@ def options(layer: Layer) -> dict[str, Any]:
 def write(spec: Spec, comments: Mapping[int, str] | None = None, header: str = "") -> str:
     """The spec as YAML text; `comments` maps id(layer) to the comment written after it."""
     notes = comments or {}
-    lines = [f"# {line}" if line else "#" for line in header.splitlines()]
+    lines = [comment(line) if line else "#" for line in header.splitlines()]
     if spec.name is not None:
         lines.append(f"name: {scalar(spec.name)}")
     if spec.description is not None:
@@ -88,7 +95,7 @@ def write(spec: Spec, comments: Mapping[int, str] | None = None, header: str = "
 def _layers(layers: tuple[Layer, ...], indent: str, notes: Mapping[int, str]) -> list[str]:
     lines: list[str] = []
     for layer in layers:
-        note = f"  # {notes[id(layer)]}" if id(layer) in notes else ""
+        note = "  " + comment(notes[id(layer)]) if id(layer) in notes else ""
         if isinstance(layer, (Repeat, Residual, Concat)):
             lines.append(f"{indent}- {layer.kind}:{note}")
             inner = indent + "    "

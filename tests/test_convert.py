@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from cnncalc.cli import cli
@@ -197,3 +198,23 @@ def test_every_spec_without_global_pooling_converts_and_keeps_its_totals(tmp_pat
         assert (again.totals.params, again.totals.macs, again.totals.output) == (
             report.totals.params, report.totals.macs, report.totals.output,
         ), path  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["\U00010000", "caf\u00e9", "two\nlines: here", "escape \x1b]0;title\x07", "next\x85line", "del\x7f", "no", "3"],
+)
+def test_a_name_of_any_text_is_written_so_that_it_reads_back(tmp_path: Path, name: str) -> None:
+    # a name beyond the BMP was written as JSON escapes it (`\ud800\udc00`, which YAML refuses); a line feed in
+    # a layer's name went raw into the comment after it, cutting the file in two
+    quoted = yaml.safe_dump(name, default_style='"', width=1000).strip()
+    source = tmp_path / "net.yaml"
+    source.write_text(
+        f"name: {quoted}\ninput: [4, 4, 2]\nlayers:\n  - flatten\n  - dense: {{units: 3, name: {quoted}}}\n"
+    )
+    code, out, _ = run("convert", str(source), "--to", "conv")
+    assert code == 0
+    assert all(line.count("#") <= 1 for line in out.splitlines())
+    spec = load(out)
+    assert spec.name == f"{name} (fully convolutional)"
+    assert spec.layers[-1].name == name  # the conv that was the dense layer
