@@ -320,13 +320,14 @@ class _Repetition(Record):
     seen: dict[tuple[str, str, Location | None, str], int]  # the problems it reported, and how often
     elements: int
     costs: tuple[int, int, int]  # trainable, non-trainable parameters, MACs
+    peak: int  # the largest field size, jump or padding any of its layers reached
 
     @staticmethod
-    def of(before: _State, run: _Run, reported: list[Any], elements: int) -> _Repetition:
+    def of(before: _State, run: _Run, reported: list[tuple[Any, int]], elements: int, peak: int) -> _Repetition:
         seen: dict[Any, int] = {}
-        for key in reported:
-            seen[key] = seen.get(key, 0) + 1
-        return _Repetition(before, run.state, seen, elements, (run.trainable, run.non_trainable, run.macs))
+        for key, count in reported:
+            seen[key] = seen.get(key, 0) + count
+        return _Repetition(before, run.state, seen, elements, (run.trainable, run.non_trainable, run.macs), peak)
 
     def growth(self) -> tuple[tuple[int, int], ...]:
         """Per axis, how much it adds to the receptive field and to the effective padding."""
@@ -352,15 +353,19 @@ class _Repetition(Record):
             and self.seen == last.seen
         )
 
+    def peak_after(self, times: int) -> int:
+        """The largest field value the last of `times` more repetitions like this one reaches (at most)."""
+        return self.peak + times * max(0, *(change for axis in self.growth() for change in axis))
+
     def after_more(self, times: int) -> _State | None:
-        """The state after `times` more repetitions like this one; None where the field would pass MAX_FIELD
-        (computed one by one, they stop with an error at the repetition that passes it)."""
+        """The state after `times` more repetitions like this one; None where a field could pass MAX_FIELD on the
+        way (computed one by one, they stop with an error at the layer that passes it)."""
+        if self.peak_after(times) > MAX_FIELD:
+            return None
         fields = tuple(
             Field(out.r + r * times, out.j, out.p + p * times)
             for out, (r, p) in zip(self.after.fields, self.growth(), strict=True)
         )
-        if max(max(field) for field in fields) > MAX_FIELD:
-            return None
         return _State(self.after.volume, (fields[0], fields[1]))
 
 
@@ -437,8 +442,9 @@ class _Analysis:
         self.seen: dict[tuple[str, str, Location | None, str], int] = {}
         self.said: dict[Diagnostic, tuple[str, str, Location | None, str]] = {}
         # every problem reported, in order, while a folded repeat watches for its repetitions to settle
-        self.log: list[tuple[str, str, Location | None, str]] = []
+        self.log: list[tuple[tuple[str, str, Location | None, str], int]] = []
         self.watching = 0
+        self.peak = 0  # the largest field size, jump or padding reached so far (see _Repetition)
         self.elements = input_volume.h * input_volume.w * input_volume.c
 
     def found(self, severity: str) -> list[Diagnostic]:
@@ -479,7 +485,7 @@ class _Analysis:
             key = (severity, code, loc, message)
             self.seen[key] = self.seen.get(key, 0) + 1
             if self.watching:
-                self.log.append(key)
+                self.log.append((key, 1))
             if self.seen[key] == 1:
                 found = (error if severity == "error" else warning)(code, note + message, loc, path, layer.kind)
                 (self.errors if severity == "error" else self.warnings).append(found)
@@ -526,12 +532,14 @@ class _Analysis:
         if step.windows:
             (kh, sh, ph), (kw, sw, pw) = step.windows
             fields = (fields[0].window(kh, sh, ph), fields[1].window(kw, sw, pw))
-        if max(max(field) for field in fields) > MAX_FIELD:
+        peak = max(max(field) for field in fields)
+        if peak > MAX_FIELD:
             # strides that go on multiplying on a 1 x 1 map: the numbers mean nothing, and grow without end
             problem(
                 "field", f"the receptive field or its jump passes {MAX_FIELD:,} input pixels: nothing can see that far"
             )
             raise _Stop
+        self.peak = max(self.peak, peak)
         out = step.output
         self.elements += out.h * out.w * out.c
         after = _State(out, fields, flattened)
@@ -565,18 +573,22 @@ class _Analysis:
             for repetition in range(layer.times):
                 first = repetition * len(layer.layers) + 1
                 where = f"repetition {repetition + 1} of {layer.times}: " if layer.times > 1 else ""
-                logged, elements = len(self.log), self.elements
+                logged, elements, peak = len(self.log), self.elements, self.peak
+                self.peak = 0
                 run = self.sequence(layer.layers, state, f"{path}.", depth + 1, first, note + where)
                 runs.append(run)
+                this_peak, self.peak = self.peak, max(peak, self.peak)
                 if folded:
                     # rows not kept: once a repetition does just what the one before did, the rest follow
-                    this = _Repetition.of(state, run, self.log[logged:], self.elements - elements)
+                    this = _Repetition.of(state, run, self.log[logged:], self.elements - elements, this_peak)
                     left = layer.times - repetition - 1
                     ahead = this.after_more(left) if this.steady_after(last) else None
                     if ahead is not None:
                         self.elements += this.elements * left
                         for key, count in this.seen.items():
                             self.seen[key] += count * left
+                            self.log.append((key, count * left))  # for a repeat around this one
+                        self.peak = max(self.peak, this.peak_after(left))
                         runs.append(_Run((), ahead, run.trainable * left, run.non_trainable * left, run.macs * left))
                         state = ahead
                         break

@@ -81,6 +81,48 @@ def test_a_warning_in_every_repetition_is_counted_in_all_of_them() -> None:
     assert net.totals.receptive_field == (1 + 2 * 300_000, 1 + 2 * 300_000)
 
 
+NESTED = """input: [8, 8, 4]
+layers:
+  - repeat:
+      times: 3
+      layers:
+        - repeat:
+            times: 5
+            layers:
+              - residual: {layers: [{conv: {filters: 4, kernel: 3, padding: [0, 2, 0, 2]}}]}
+"""
+
+# between a flatten and the dense after it, a pool widens a field that the dense then sets back: the largest
+# field of a repetition is not the one it ends with (2**29 is the jump the two strides leave)
+PEAK_MID_REPETITION = """input: [1, 1, 1]
+layers:
+  - conv: {filters: 1, kernel: 1, stride: 536870912}
+  - conv: {filters: 1, kernel: 1, stride: 536870912}
+  - repeat:
+      times: 7
+      layers:
+        - conv: {filters: 1, kernel: 3, padding: 1}
+        - flatten
+        - maxpool: {size: 3, stride: 1, padding: 1}
+        - dense: {units: 1}
+"""
+
+
+@pytest.mark.parametrize("text", [NESTED, PEAK_MID_REPETITION], ids=["nested", "peak-mid-repetition"])
+def test_folded_repeats_inside_folded_repeats_add_up_too(text: str) -> None:
+    def sums(depth: int | None) -> object:
+        found = outcome(text, depth)
+        return found if isinstance(found, list) else (found.totals, found.warnings)
+
+    assert sums(0) == sums(1) == sums(None)
+
+
+def test_a_warning_of_a_repeat_within_a_repeat_counts_every_repetition() -> None:
+    folded = outcome(NESTED, 0)
+    assert isinstance(folded, Report)
+    assert folded.warnings[0].message.endswith("(in 15 repetitions)")
+
+
 def test_a_field_that_grows_past_what_cnncalc_computes_stops_at_its_repetition() -> None:
     text = "input: [1, 1, 1]\nlayers:\n  - repeat: {times: 100, layers: [{maxpool: {size: 2, ceil: true}}]}\n"
     assert outcome(text, 0) == outcome(text, None)
