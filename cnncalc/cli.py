@@ -207,13 +207,16 @@ def run() -> NoReturn:
     The cycle collector stays off for the same reason: the few cycles a run makes go with the process.
     """
     gc.disable()
+    if sys.stdout is None:  # started with standard output closed (`cnncalc ... >&-`): what it says goes nowhere
+        sys.stdout = open(os.devnull, "w")  # the process ends with it open
     code = main()
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:  # the reader went away before the last of the output: as in `main`
-        code = EXIT_FAILED
-    try:
-        sys.stderr.flush()
-    except OSError:
-        pass
+    if sys.gettrace() or sys.getprofile():  # a profiler or a coverage tool writes its findings at exit
+        gc.enable()
+        raise SystemExit(code)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):  # the reader went away before the last of the output: as in `main`
+            code = code or EXIT_FAILED
     os._exit(code)

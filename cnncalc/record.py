@@ -24,6 +24,8 @@ else:
         def __new__(mcls, name: str, bases: tuple[type, ...], namespace: dict[str, Any]) -> type:
             if "_fields" in namespace:  # Record itself
                 return super().__new__(mcls, name, bases, namespace)
+            if "__annotations__" not in namespace and "__annotate__" in namespace:
+                raise TypeError(f"{name}: a record's module needs `from __future__ import annotations`")
             fields = tuple(namespace.get("__annotations__", {}))
             defaults = {}
             for field in fields:
@@ -68,9 +70,9 @@ else:
                     problem = "multiple values for" if index >= 0 else "an unexpected keyword"
                     raise TypeError(f"{cls.__name__}() got {problem} argument {keyword!r}")
                 values[index] = value
-            if _REQUIRED in values:
-                missing = cls._fields[values.index(_REQUIRED)]
-                raise TypeError(f"{cls.__name__}() missing required argument: {missing!r}")
+            for field, value in zip(cls._fields, values, strict=True):
+                if value is _REQUIRED:  # by identity: a value's own == may say anything
+                    raise TypeError(f"{cls.__name__}() missing required argument: {field!r}")
             return tuple(values)
 
         @classmethod
