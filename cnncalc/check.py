@@ -126,13 +126,21 @@ def _keras_padding_hint(layer: Conv | Pool) -> str:
 
 
 def _whole_input_note(report: Report) -> Diagnostic | None:
-    """The first conv or pool whose field is as large as the input: deep networks do this on purpose."""
+    """The first conv or pool whose field is as large as the input: deep networks do this on purpose. (Or the
+    folded block it lies in, for a report too long to keep every row.)"""
     first: LayerResult | None = next(
-        (row for row in walk(report.layers) if isinstance(row.layer, (Conv, Pool)) and all(row.covers_input)), None
+        (
+            row
+            for row in walk(report.layers)
+            if (isinstance(row.layer, (Conv, Pool)) or row.folded) and all(row.covers_input)
+        ),
+        None,
     )
     if first is None:
         return None
     field = _pair(first.receptive_field)
     size = f"{report.input.h} x {report.input.w}"
     message = f"the receptive field ({field} pixels) is as large as the {size} input from here on"
+    if first.folded:
+        message = f"the receptive field grows as large as the {size} input within this block ({field} pixels after it)"
     return Diagnostic("note", "whole-input", message, first.layer.loc, first.path, first.kind)

@@ -304,14 +304,20 @@ def laid_out_json(value: Any) -> Iterator[str]:
                 yield from lay_out(member, inner, expand - 1)
             yield "\n" + indent + "}"
         elif isinstance(value, dict) and _holds_rows(value):
-            own = {key: member for key, member in value.items() if not _holds_rows(member)}
-            text = encode(own)[:-1]  # the members on the row's line, the closing brace after its rows
+            # the members on the row's line, in their order, each run of them in one call; its rows under it
+            yield "{"
+            before, run = "", {}
             for key, member in value.items():
-                if key not in own:
-                    yield text + (", " if own or text != "{" else "") + encode(key) + ": "
-                    yield from lay_out(member, indent, 0)
-                    text = ""
-            yield "}"
+                if not _holds_rows(member):
+                    run[key] = member
+                    continue
+                if run:
+                    yield before + encode(run)[1:-1]
+                    before, run = ", ", {}
+                yield before + encode(key) + ": "
+                yield from lay_out(member, indent, 0)
+                before = ", "
+            yield (before + encode(run)[1:-1] if run else "") + "}"
         elif _holds_rows(value):
             yield from rows(value, indent, expand - 1)
         else:

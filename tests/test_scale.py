@@ -179,7 +179,6 @@ def test_summary_of_a_million_rows_says_what_it_folded(million: Path) -> None:
 
 WRITERS = {
     "export": (["export"], "export writes out, a module each"),
-    "convert": (["convert", "--to", "conv"], "convert reads row by row"),
     "draw": (["draw", "-o", "-", "--depth", "1"], "draw draws, a box each"),
 }
 
@@ -189,6 +188,16 @@ def test_a_command_writing_every_row_refuses_a_million(million: Path, command: l
     result = invoke(*command, str(million))
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == f"{million}:4:5: error: layer 2 (repeat): 1,000,000 rows, more than the 10,000 {what}\n"
+
+
+def test_convert_keeps_a_long_repeat_as_it_is_written(tmp_path: Path) -> None:
+    path = tmp_path / "spec.yaml"
+    path.write_text(
+        "input: [4, 4, 2]\nlayers:\n  - repeat: {times: 12000, layers: [relu]}\n  - flatten\n  - dense: {units: 3}\n"
+    )
+    result = invoke("convert", str(path), "--to", "conv")
+    assert result.exit_code == 0
+    assert "  - repeat:\n      times: 12000\n" in result.stdout and "conv: {filters: 3, kernel: 4}" in result.stdout
 
 
 def test_a_long_flat_spec_is_drawn_in_part_and_listed_whole(tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ def convert(spec: str, target: str, output: str | None) -> None:
     from ..writer import write
 
     try:
-        parsed, report = analyse_file(spec, writes_rows="convert reads row by row")
+        parsed, report = analyse_file(spec)
     except SpecError as exc:
         fail_with(exc, spec)
     try:
