@@ -6,7 +6,8 @@ uses libyaml's fast parser where PyYAML was built with it. On the way it notes w
 a tag beyond plain YAML's (`!!python/object`), a value that contains itself, and aliases that expand past
 MAX_ALIASED values (a "billion laughs" costs its size in the file, not its size expanded). And it stops at the
 first value past a bound on size, MAX_VALUES in the document or the caller's bound on the items of one list: a
-node is 200 bytes, and 8 MiB of `[1,1,...]` is 4 million of them.
+node is 200 bytes. (A file within the loader's 1 MiB holds at most half a million values; the bounds guard text
+given to `compose` by other means.)
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ from .record import Record
 MAX_DEPTH = 200  # far deeper than any spec; libyaml's parser slows quadratically with depth
 # values that aliases may add: a spec reuses a few options, a "billion laughs" adds billions
 MAX_ALIASED = 100_000
-# values a document may hold: more than a spec within the loader's 8 MiB can (about 2.5 million, with every option
-# of every layer written out as `"size":[1,1]`), where 8 MiB of `[1,1,...]` is 4 million, 200 bytes each as nodes
+# values a document may hold: 600 MB of nodes, far more than any spec has (8 MiB of the densest valid spec,
+# every option of every layer written out, is 2.5 million)
 MAX_VALUES = 3_000_000
 PARSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CORE = "tag:yaml.org,2002:"
@@ -79,8 +80,8 @@ def compose(text: str | bytes, max_items: int = MAX_VALUES, max_problems: int = 
     TooMany where a list holds more than `max_items` items or the document more than MAX_VALUES values. A scalar
     keeps its start mark only: its end is never used, and a mark is 80 bytes, a third of what a value costs.
     """
-    # a large file is millions of new objects: the collector would walk them again and again (half the time of
-    # 8 MiB of `[relu, relu, ...]`) and find nothing, as nodes hold no cycles but for an alias to its own parent
+    # a large file is many new objects: the collector would walk them again and again (half the time of a
+    # million `relu`s) and find nothing, as nodes hold no cycles but for an alias to its own parent
     collecting = gc.isenabled()
     gc.disable()
     try:

@@ -81,23 +81,26 @@ def _largest(spec: Spec) -> tuple[int, Layer]:
 
 
 def folded_note(spec: Spec, report: Report) -> Diagnostic:
-    """What was left out of a report too long to show whole (see `analyse_file`'s `max_rows`)."""
+    """What was left out of a report too long to show whole (see `analyse_file`'s `max_rows`), at the spec's
+    layer that makes the most rows."""
     number, layer = _largest(spec)
+    depth = report.kept_depth
+    folded = "every block is folded" if depth == 0 else f"blocks nested deeper than {depth} are folded"
     message = (
-        f"{row_count(spec.layers):,} rows in all, more than {MAX_ROWS:,}: blocks nested deeper than"
-        f" {report.kept_depth} are folded into their rows (--depth N to choose)"
+        f"{row_count(spec.layers):,} rows in all (most of them here), more than {MAX_ROWS:,}: {folded} into"
+        " their rows (--depth N to choose)"
     )
     return Diagnostic("note", "rows", message, layer.loc, str(number), layer.kind)
 
 
 def too_many_rows(spec: Spec, what: str, depth: int | None = None) -> Diagnostic | None:
-    """The error of a command that writes out every row (`what` it writes), where the rows of `spec`, kept to
-    `depth`, are more than MAX_ROWS; at the spec's layer that makes the most."""
+    """The error of a command that writes out every row (`what` it makes of each, e.g. "to draw, a box each"),
+    where the rows of `spec`, kept to `depth`, are more than MAX_ROWS; at the spec's layer that makes the most."""
     rows = row_count(spec.layers, depth)
     if rows <= MAX_ROWS:
         return None
     number, layer = _largest(spec)
-    message = f"{rows:,} rows, more than the {MAX_ROWS:,} {what}"
+    message = f"{rows:,} rows {what}: more than {MAX_ROWS:,}"
     return error("rows", message, layer.loc, str(number), layer.kind)
 
 

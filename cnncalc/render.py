@@ -226,7 +226,7 @@ def report_dict(
     dtype: str,
     explained: Explained | None = None,
     slid: dict[str, Any] | None = None,
-    notes: Sequence[str] = (),
+    notes: Sequence[Diagnostic] = (),
 ) -> dict[str, Any]:
     """The report as JSON-ready data; every count an exact integer."""
     t = report.totals
@@ -254,7 +254,7 @@ def report_dict(
         "warnings": [diagnostic_dict(d) for d in report.warnings],
         # blocks nested deeper than this are folded into their rows (null: every row is here)
         "kept_depth": report.kept_depth,
-        "notes": list(notes),
+        "notes": [diagnostic_dict(note) for note in notes],
         **({"sliding": slid} if slid else {}),
     }
 
@@ -270,7 +270,7 @@ def json_chunks(
     dtype: str,
     explained: Explained | None = None,
     slid: dict[str, Any] | None = None,
-    notes: Sequence[str] = (),
+    notes: Sequence[Diagnostic] = (),
 ) -> Iterator[str]:
     """The JSON text in pieces, so that a network of a million layers is written without building one string."""
     yield from laid_out_json(report_dict(report, mem, batch, dtype, explained, slid, notes))

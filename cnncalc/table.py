@@ -64,7 +64,7 @@ def render_table(
 def render_rf_table(report: Report, filename: str, width: int | None = None) -> tuple[Group, int]:
     """The receptive field's growth, layer by layer, and where the first output's field lies in the input."""
     title = Text(f"{printable(report.name or filename)}: receptive field on {report.input}", style="bold")
-    shown, hidden = _shown(report)
+    shown, hidden = _shown(report, "--format json")
     table, needed = grid(title, RF_HEADERS, [rf_row(result, report.input) for result in shown], _RF_NUMERIC, width)
     note = (
         "r, jump, P in input pixels; the first output sees input pixels -P to -P + r - 1; padding lies outside 0..h-1"
@@ -72,7 +72,7 @@ def render_rf_table(report: Report, filename: str, width: int | None = None) -> 
     return Group(table, Text(""), *([Text(hidden)] if hidden else []), Text(note, style="dim")), needed
 
 
-def _shown(report: Report) -> tuple[list[LayerResult], str]:
+def _shown(report: Report, formats: str = "--format csv, json or markdown") -> tuple[list[LayerResult], str]:
     """The rows a table draws, at most MAX_ROWS, and what it says of the rest.
 
     Folding blocks keeps most reports within MAX_ROWS (see `analyse_file`); what is left past it is a spec that
@@ -83,7 +83,7 @@ def _shown(report: Report) -> tuple[list[LayerResult], str]:
         return rows, ""
     rest = sum(1 for _ in walk(report.layers)) - MAX_ROWS
     more = f"{rest:,} more {'row' if rest == 1 else 'rows'}"
-    return rows[:MAX_ROWS], f"... {more} not shown: --format csv, json or markdown lists them all"
+    return rows[:MAX_ROWS], f"... {more} not shown: {formats} lists them all"
 
 
 def grid(

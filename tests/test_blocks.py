@@ -354,3 +354,15 @@ def test_csv_marks_block_rows(tmp_path: Path) -> None:
     _, out, _ = summary_run(tmp_path, NET, "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(out)))
     assert sum(int(row["params"]) for row in rows if row["block"] == "0") == report(NET).totals.params
+
+
+def test_misaligned_branches_say_how_far_off_exactly_and_leave_out_the_aligned() -> None:
+    # centres (r - 1) / 2 - p: branch 1 at 1, branch 2 at 1 (aligned: not named), branch 3 at 1.5, branch 4 at
+    # 1 - 2**20 (a huge padding): offsets in halves of a pixel, exact, with thousands separators
+    paths = [(Field(3, 1, 0), Field(1, 1, 0)), (Field(3, 1, 0), Field(1, 1, 0))]
+    paths += [(Field(4, 1, 0), Field(1, 1, 0)), (Field(3, 1, 2**20), Field(1, 1, 0))]
+    _, mismatches = merge(paths, ["branch 1", "branch 2", "branch 3", "branch 4"])
+    assert mismatches == [
+        "height: the first outputs' fields are centred apart: branch 3 off by +0.5, branch 4 off by -1,048,576"
+        " from branch 1"
+    ]

@@ -150,7 +150,8 @@ def draw(spec: str, output: str, depth: int | None) -> None:
     from ..pipeline import analyse_file, folded_note
 
     try:
-        parsed, report = analyse_file(spec, depth=depth, max_rows=MAX_ROWS, writes_rows="draw draws, a box each")
+        what = "to draw, a box each (--depth N folds blocks into one box)"
+        parsed, report = analyse_file(spec, depth=depth, max_rows=MAX_ROWS, writes_rows=what)
     except SpecError as exc:
         fail_with(exc, spec)
     if depth is None and report.kept_depth is not None:

@@ -42,7 +42,7 @@ def export(spec: str, to: str, output: str | None) -> None:
 
     filename = display_name(spec)
     try:
-        parsed, report = analyse_file(spec, writes_rows="export writes out, a module each")
+        parsed, report = analyse_file(spec, writes_rows="to export, a module each")
         text = write(parsed, report, to, filename)
     except SpecError as exc:
         fail_with(exc, spec)

@@ -20,7 +20,11 @@ if TYPE_CHECKING:
 @click.command(cls=Command, epilog="Example: cnncalc rf specs/vgg16.yaml")
 @click.argument("spec", metavar="SPEC")
 @click.option("--input", "input_volume", type=VolumeType(), metavar="HxWxC", help="Override the spec's input.")
-@click.option("--depth", type=click.IntRange(min=0), help="Fold blocks nested deeper than N.")
+@click.option(
+    "--depth",
+    type=click.IntRange(min=0),
+    help="Fold blocks nested deeper than N. Without it, past 10,000 rows the deepest blocks are folded until they fit.",
+)
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option(
     "--plot", is_flag=True, help="Chart r and the map's height per layer as bars, to the scale of the input's height."

@@ -33,7 +33,8 @@ FORMATS = ("table", "json", "csv", "markdown")
 @click.option(
     "--depth",
     type=click.IntRange(min=0),
-    help="Fold blocks nested deeper than N into their block's row (0: the spec's own layers only).",
+    help="Fold blocks nested deeper than N into their block's row (0: the spec's own layers only). Without it,"
+    " a report of more than 10,000 rows folds the deepest blocks until it fits, and says so.",
 )
 @click.option(
     "--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Batch size for activation memory."
@@ -98,7 +99,7 @@ def summary(
 
         explained = {row.path: formulas(row) + fc_view(row) for row in walk(report.layers)}
     if output_format == "json":
-        sys.stdout.writelines(render.json_chunks(report, mem, batch, dtype, explained, slid, said))
+        sys.stdout.writelines(render.json_chunks(report, mem, batch, dtype, explained, slid, notes))
     elif output_format == "csv":
         click.echo(render.render_csv(report), nl=False)
         for warning in report.warnings:
