@@ -1,18 +1,20 @@
 """YAML's node graph, built from the parser's events in one pass, without recursion, and checked as it is built.
 
 PyYAML's own composers recurse once per level of nesting: the pure-Python one runs out of stack, and
-libyaml's segfaults on deep input (a few thousand `[`). This one keeps its own stack, stops at MAX_DEPTH, and
-uses libyaml's fast parser where PyYAML was built with it. On the way it notes what makes a document no spec:
-a tag beyond plain YAML's (`!!python/object`), a value that contains itself, and aliases that expand past
-MAX_ALIASED values (a "billion laughs" costs its size in the file, not its size expanded). And it stops at the
-first value past a bound on size, MAX_VALUES in the document or the caller's bound on the items of one list: a
-node is 200 bytes. (A file within the loader's 1 MiB holds at most half a million values; the bounds guard text
-given to `compose` by other means.)
+libyaml's segfaults on deep input (a few thousand `[`). This one keeps its own stack and stops at MAX_DEPTH.
+It reads with libyaml's parser where PyYAML was built with it, and with PyYAML's own parser the texts libyaml
+refuses or reads otherwise, so that what cnncalc says of a text is the same whichever libyaml is installed, or
+none. On the way it notes what makes a document no spec: a tag beyond plain YAML's (`!!python/object`), a value
+that contains itself, and aliases that expand past MAX_ALIASED values (a "billion laughs" costs its size in the
+file, not its size expanded). And it stops at the first value past a bound on size, MAX_VALUES in the document
+or the caller's bound on the items of one list: a node is 200 bytes. (A file within the loader's 1 MiB holds at
+most half a million values; the bounds guard text given to `compose` by other means.)
 """
 
 from __future__ import annotations
 
 import gc
+import re
 import sys
 from collections.abc import Iterable
 
@@ -39,7 +41,16 @@ MAX_ALIASED = 100_000
 # values a document may hold: 600 MB of nodes, far more than any spec has (8 MiB of the densest valid spec,
 # every option of every layer written out, is 2.5 million)
 MAX_VALUES = 3_000_000
-PARSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# PyYAML's own parser is the reference: what it refuses cnncalc refuses, and every message and place is the one
+# it gives. libyaml's is seven times as fast and reads first, but for the texts where the two part ways; and a
+# text libyaml refuses is read again by the reference, as libyaml words its errors otherwise and stops at limits
+# of its own (libyaml 0.2.6: 1,000 levels of nesting, found before MAX_DEPTH as it scans ahead)
+REFERENCE_PARSER = yaml.SafeLoader
+FAST_PARSER: type[yaml.CSafeLoader] | None = getattr(yaml, "CSafeLoader", None)
+# where libyaml reads otherwise than PyYAML: a tab (libyaml takes one between tokens), a byte-order mark (libyaml
+# gives it a column), a tag or a directive (libyaml takes `!:!`), a block scalar's header with a comment right
+# after it (libyaml takes `|#`), as found by comparing the two on generated texts (tests/test_yaml_parsers.py)
+_READ_APART = re.compile(rb"[\t!%]|\xef\xbb\xbf|[|>][-+0-9]*#")
 _CORE = "tag:yaml.org,2002:"
 # what SafeLoader resolves untagged YAML to; any other tag (`!!python/object`, `!!set`, `!custom`) is refused
 SCALAR_TAGS = {_CORE + name for name in ("int", "float", "bool", "null", "str", "timestamp", "merge", "value")}
@@ -85,7 +96,13 @@ def compose(text: str | bytes, max_items: int = MAX_VALUES, max_problems: int = 
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return compose_events(yaml.parse(text, Loader=PARSER), max_items, max_problems)
+        data = text.encode("utf-8") if isinstance(text, str) else text
+        if FAST_PARSER is not None and not _READ_APART.search(data):
+            try:
+                return compose_events(yaml.parse(text, Loader=FAST_PARSER), max_items, max_problems)
+            except yaml.YAMLError:
+                pass  # read again by the reference parser, for its message and place
+        return compose_events(yaml.parse(text, Loader=REFERENCE_PARSER), max_items, max_problems)
     finally:
         if collecting:
             gc.enable()

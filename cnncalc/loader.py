@@ -79,15 +79,14 @@ _BREAKS = ("\n", "\r", "\x85", "\u2028", "\u2029")
 
 
 def position(before: str) -> Location:
-    """The line and column just after `before`, the text that precedes a problem, counted as YAML's marks count."""
-    from .compose import PARSER  # the parser whose marks the other messages carry
+    """The line and column just after `before`, the text that precedes a problem, counted as YAML's marks count.
 
-    before = before.removeprefix("\ufeff")  # a byte-order mark opening the stream takes no column
+    The marks are those of PyYAML's own reader, which every message follows (compose.REFERENCE_PARSER): it gives
+    a byte-order mark no column, wherever it stands.
+    """
     line = 1 + sum(before.count(end) for end in _BREAKS) - before.count("\r\n")
     last = before[max(before.rfind(end) for end in _BREAKS) + 1 :]
-    if issubclass(PARSER, yaml.reader.Reader):  # PyYAML's own reader gives U+FEFF no column anywhere, libyaml does
-        last = last.replace("\ufeff", "")
-    return Location(line, len(last) + 1)
+    return Location(line, len(last.replace("\ufeff", "")) + 1)
 
 
 # -- reading -----------------------------------------------------------------------------------------
@@ -129,8 +128,7 @@ def compose(text: str) -> yaml.Node | None:
     """
     from .compose import TooDeep, TooMany, compose
 
-    # the parser takes bytes so that a reader error's position and YAML's marks count the same way
-    data = text.encode("utf-8")
+    data = text.encode("utf-8")  # what libyaml reads: a text it is given, it encodes first
     try:
         # no list of a spec holds more than a layer for each instance it may make
         root, problems = compose(data, max_items=MAX_INSTANCES, max_problems=MAX_ERRORS)
@@ -148,12 +146,8 @@ def compose(text: str) -> yaml.Node | None:
     except yaml.reader.ReaderError as exc:
         character = exc.character if isinstance(exc.character, int) else ord(exc.character)
         message = f"YAML syntax: character U+{character:04X} is not allowed in a YAML file"
-        # PyYAML's own reader counts the position in characters ("unicode"), libyaml in bytes of the UTF-8 it reads
-        if exc.encoding == "unicode":
-            before = text[: exc.position]
-        else:
-            before = data[: exc.position].decode("utf-8", errors="replace")
-        raise SpecError([error("yaml", message, position(before))]) from None
+        # the reference parser's reader counts the position in characters
+        raise SpecError([error("yaml", message, position(text[: exc.position]))]) from None
     except yaml.YAMLError as exc:
         raise SpecError([error("yaml", f"YAML syntax: {exc}")]) from None
     except TooDeep as exc:

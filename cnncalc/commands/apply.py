@@ -75,7 +75,8 @@ class MatrixType(click.ParamType):  # type: ignore[type-arg]
             return value
         text, source = str(value), ""
         if text == "-":
-            text, source = click.get_text_stream("stdin").read(), "<stdin>: "
+            with click.open_file("-") as stdin:
+                text, source = stdin.read(), "<stdin>: "
         elif "\n" not in text and ";" not in text and Path(text).is_file():
             try:
                 text, source = Path(text).read_text(encoding="utf-8"), f"{value}: "
