@@ -14,9 +14,8 @@ most half a million values; the bounds guard text given to `compose` by other me
 from __future__ import annotations
 
 import gc
-import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import yaml
 from yaml.composer import ComposerError
@@ -47,10 +46,9 @@ MAX_VALUES = 3_000_000
 # of its own (libyaml 0.2.6: 1,000 levels of nesting, found before MAX_DEPTH as it scans ahead)
 REFERENCE_PARSER = yaml.SafeLoader
 FAST_PARSER: type[yaml.CSafeLoader] | None = getattr(yaml, "CSafeLoader", None)
-# where libyaml reads otherwise than PyYAML: a tab (libyaml takes one between tokens), a byte-order mark (libyaml
-# gives it a column), a tag or a directive (libyaml takes `!:!`), a block scalar's header with a comment right
-# after it (libyaml takes `|#`), as found by comparing the two on generated texts (tests/test_yaml_parsers.py)
-_READ_APART = re.compile(rb"[\t!%]|\xef\xbb\xbf|[|>][-+0-9]*#")
+# a byte-order mark and a tab: libyaml gives the one a column where PyYAML's parser gives it none, and takes the
+# other between tokens where PyYAML's parser refuses it; a text that holds either is read by the reference alone
+_READ_APART = ("\ufeff".encode(), b"\t")
 _CORE = "tag:yaml.org,2002:"
 # what SafeLoader resolves untagged YAML to; any other tag (`!!python/object`, `!!set`, `!custom`) is refused
 SCALAR_TAGS = {_CORE + name for name in ("int", "float", "bool", "null", "str", "timestamp", "merge", "value")}
@@ -79,6 +77,40 @@ class TooMany(Exception):
         self.key = key
 
 
+class ReadApart(Exception):
+    """An event that libyaml's parser may give otherwise than PyYAML's."""
+
+
+def _as_pyyaml_reads(events: Iterable[Event]) -> Iterator[Event]:
+    """libyaml's events, up to the first that PyYAML's parser may give otherwise or refuse: then ReadApart.
+
+    libyaml takes tags and directives that PyYAML's parser refuses (`!:!`, `|#`), reads a block scalar's header
+    more loosely, and places an empty value in a flow collection (`{filters: , kernel: 3}`) where the next token
+    starts, where PyYAML places it right after its `:`.
+    """
+    flow = [False]  # per open collection, whether it is written in flow style
+    for event in events:
+        if isinstance(event, ScalarEvent):
+            if (
+                event.tag is not None
+                or event.style in _BLOCK_STYLES
+                or (flow[-1] and event.value == "" and not event.style)
+            ):
+                raise ReadApart
+        elif isinstance(event, CollectionStartEvent):
+            if event.tag is not None:
+                raise ReadApart
+            flow.append(bool(event.flow_style))
+        elif isinstance(event, CollectionEndEvent):
+            flow.pop()
+        elif isinstance(event, DocumentStartEvent) and (event.version or event.tags):
+            raise ReadApart
+        yield event
+
+
+_BLOCK_STYLES = ("|", ">")
+
+
 class Composed(Record):
     root: Node | None  # None: an empty document
     # what makes it no spec, and where; past `max_problems` the document is left there (and `root` is None)
@@ -97,12 +129,12 @@ def compose(text: str | bytes, max_items: int = MAX_VALUES, max_problems: int = 
     gc.disable()
     try:
         data = text.encode("utf-8") if isinstance(text, str) else text
-        if FAST_PARSER is not None and not _READ_APART.search(data):
+        if FAST_PARSER is not None and not any(apart in data for apart in _READ_APART):
             try:
-                return compose_events(yaml.parse(text, Loader=FAST_PARSER), max_items, max_problems)
-            except yaml.YAMLError:
+                return compose_events(_as_pyyaml_reads(yaml.parse(data, Loader=FAST_PARSER)), max_items, max_problems)
+            except (yaml.YAMLError, ReadApart):
                 pass  # read again by the reference parser, for its message and place
-        return compose_events(yaml.parse(text, Loader=REFERENCE_PARSER), max_items, max_problems)
+        return compose_events(yaml.parse(data, Loader=REFERENCE_PARSER), max_items, max_problems)
     finally:
         if collecting:
             gc.enable()

@@ -3,8 +3,9 @@
 libyaml's parser reads first, being seven times as fast; PyYAML's own is the reference, whose words and places
 every message carries. A text libyaml refuses is read again by the reference: libyaml words its errors otherwise
 and has limits of its own (0.2.6 refuses a 1,000th level of nesting, and finds it before cnncalc's bound of 200,
-as it scans ahead). Where the two read a text otherwise (a tab between tokens, a byte-order mark inside a line,
-a tag, a directive, `|#`), the reference reads it alone. Elsewhere libyaml gives the reference's events and marks.
+as it scans ahead). Where the two may read a text otherwise (a tab, a byte-order mark, a tag, a directive, a
+block scalar, an empty value in a flow collection), the reference reads it alone. Elsewhere libyaml gives the
+reference's events and marks.
 """
 
 from __future__ import annotations
@@ -63,6 +64,9 @@ ERRORS = [
     pytest.param("input: [8, 8, 3]\nlayers: [relu]\t\n", id="tab-after-a-value"),
     pytest.param("input: [8, 8, 3]\nlayers: [relu]\nname: !:! x\n", id="tag-libyaml-takes"),
     pytest.param("input: [8, 8, 3]\nlayers: [relu]\nname: >#\n  x\n", id="comment-after-a-block-scalar-header"),
+    # and what the two place otherwise: libyaml puts an empty value where the next token starts
+    pytest.param(HEAD + "  - conv: {filters: , kernel: 3}\n", id="empty-value-in-a-flow-mapping"),
+    pytest.param(HEAD + "  - conv: {filters: 8, kernel: [3, ]}\n  - dense: {units: [1: ]}\n", id="empty-flow-values"),
 ]
 
 
