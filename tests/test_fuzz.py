@@ -73,9 +73,12 @@ from cnncalc.spec import (
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))
-SECONDS = 20  # per run of the console script: a spec of the largest size cnncalc reads is seconds of work
+# bounds on a run that catch a hang or a blow-up, not a measure of speed (benchmarks/ measure that): generous, as
+# a machine may be several times slower than another (the largest spec's table takes 4 s on one, 20 s on another)
+# and several runs share it, and far below what the bugs they caught took (297 s and 5.9 GB for a table)
+SECONDS = 180  # per run of the console script
 MEMORY = 2**30  # per run of the console script: address space, interpreter and libraries included
-IN_PROCESS_SECONDS = 10
+IN_PROCESS_SECONDS = 60
 
 
 def examples(n: int) -> settings:
