@@ -442,8 +442,9 @@ class _NotDecimal(str):
     """An integer YAML 1.1 reads in another base (010, 0x10, 3:3): the README refuses them."""
 
 
-class _Strict(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """PyYAML's safe constructor, on libyaml's parser as cnncalc uses it, without YAML 1.1's leniencies."""
+class _Strict(yaml.SafeLoader):
+    """PyYAML's safe loader, its own parser (which every message of cnncalc's follows), without YAML 1.1's
+    leniencies."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         keys = []
@@ -457,13 +458,13 @@ class _Strict(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
             except TypeError:
                 raise Invalid("a key that is no name") from None
             keys.append(key)
-        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+        return super().construct_mapping(node, deep=deep)
 
     def flatten_mapping(self, node: yaml.MappingNode) -> None:
         if any(key.tag == "tag:yaml.org,2002:merge" for key, _ in node.value):
             raise Invalid("a merge key")
 
-    def construct_yaml_int(self, node: yaml.ScalarNode) -> int | str:
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int | str:  # type: ignore[override]
         value = str(node.value).replace("_", "")
         if re.fullmatch(r"[-+]?(0|[1-9][0-9]*)", value):
             return int(value) if len(value) < 4000 else _NotDecimal(value)
