@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 import click
 
 from . import __version__
-from .diagnostics import SpecError
+from .diagnostics import Refused, SpecError
 from .spec import Volume
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERNAL = 0, 1, 2, 3
@@ -49,17 +49,6 @@ def tolerant_stdout() -> None:
     reconfigure = getattr(sys.stdout, "reconfigure", None)
     if not encoding.startswith("utf") and reconfigure is not None:
         reconfigure(errors="replace")
-
-
-def display_name(path: str) -> str:
-    return "<stdin>" if path == "-" else path
-
-
-def fail_with(error: SpecError, path: str) -> NoReturn:
-    """Print each error as `FILE:LINE:COL: error: ...` and exit 2."""
-    for diagnostic in error.diagnostics:
-        click.echo(diagnostic.format(display_name(path)), err=True)
-    raise SystemExit(EXIT_INVALID)
 
 
 class CountType(click.ParamType):  # type: ignore[type-arg]
@@ -108,6 +97,21 @@ class Command(click.Command):
     """
 
     quick_help: click.Option | None = None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """The command, its ends in one place: a spec's errors said as `FILE:LINE:COL: error: ...`, what it refuses
+        (see `Refused`) as `cnncalc NAME: why`, and both with exit code 2."""
+        try:
+            return super().invoke(ctx)
+        except SpecError as exc:
+            if exc.source is None:  # a command's own fault: a spec's error names its spec
+                raise
+            for diagnostic in exc.diagnostics:
+                click.echo(diagnostic.format(exc.source), err=True)
+            raise SystemExit(EXIT_INVALID) from None
+        except Refused as exc:
+            click.echo(f"cnncalc {self.name}: {exc}", err=True)
+            raise SystemExit(EXIT_INVALID) from None
 
     def get_help_option(self, ctx: click.Context) -> click.Option | None:
         names = self.get_help_option_names(ctx)

@@ -31,13 +31,14 @@ class Diagnostic(Record):
         """A GitHub Actions workflow command: `::error file=net.yaml,line=3,col=5::layer 1 (conv): ...`."""
         line, column = self.loc if self.loc else (1, 1)
         level = {"error": "error", "warning": "warning"}.get(self.severity, "notice")
-        where = f"file={_escape(filename, True)},line={line},col={column}"
+        where = f"file={_escape(shown(filename), True)},line={line},col={column}"
         return f"::{level} {where},title=cnncalc::{_escape(self.subject)}"
 
     def format(self, filename: str) -> str:
-        """`FILE:LINE:COL: severity: message`, the form editors and CI logs understand."""
+        """`FILE:LINE:COL: severity: message`, the form editors and CI logs understand; a file name that would not
+        print on one line is escaped (see `shown`)."""
         line, column = self.loc if self.loc else (1, 1)
-        return f"{filename}:{line}:{column}: {self.severity}: {self.subject}"
+        return f"{shown(filename)}:{line}:{column}: {self.severity}: {self.subject}"
 
 
 def shown(text: str) -> str:
@@ -52,13 +53,19 @@ def _escape(text: str, property_value: bool = False) -> str:
     return text.replace(":", "%3A").replace(",", "%2C") if property_value else text
 
 
+class Refused(Exception):
+    """What a command will not or cannot do as asked (write over its own input, write to a full disk): the
+    message says what and why, and the command ends with exit code 2, changing nothing."""
+
+
 class SpecError(Exception):
     """A spec that cannot be read or computed; carries every error found, not just the first."""
 
-    def __init__(self, diagnostics: list[Diagnostic], partial: Any = None) -> None:
+    def __init__(self, diagnostics: list[Diagnostic], partial: Any = None, source: str | None = None) -> None:
         super().__init__("; ".join(d.subject for d in diagnostics))
         self.diagnostics = diagnostics
         self.partial = partial  # what of the spec could be read, where reading it failed
+        self.source = source  # the spec as messages name it (`specs/vgg16.yaml`, `<stdin>`), where it is known
 
 
 def error(

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from .diagnostics import Diagnostic, SpecError, error, in_file_order
 from .engine import MAX_ROWS, Report, analyse, fitting_depth, row_count
 from .loader import STDIN, load, read_source
+from .record import Record
 from .spec import Layer, Spec, Volume
 
 if TYPE_CHECKING:
@@ -27,28 +28,112 @@ def examples() -> dict[str, Traversable]:
     return {entry.name.removesuffix(EXAMPLE_SUFFIX): entry for entry in sorted(found, key=lambda entry: entry.name)}
 
 
-def resolve(path: str) -> str | Traversable:
-    """What a SPEC argument names: the file or directory where one exists (it always wins), else the example of
-    that name (`vgg16` or `vgg16.yaml`), else the path itself, which then fails to read with the reason why."""
-    if path == STDIN or os.path.exists(path):
-        return path
-    example = examples().get(path.removesuffix(EXAMPLE_SUFFIX))
-    if example is not None:
-        return example
-    if not os.path.dirname(path):
+EXAMPLE_PREFIX = "example:"
+BUNDLED = "bundled example"
+
+
+class Source(Record):
+    """A spec to read: standard input (`-`), a file, or an example that ships with cnncalc."""
+
+    shown: str  # as messages name it: the path, `<stdin>`, or `vgg16 (bundled example)`
+    file: str | Traversable  # what is read: `-`, a path, or the example in the package
+    example: str | None = None  # the example's name, where it is one
+    text: str | None = None  # what it holds, once read
+
+    @property
+    def path(self) -> str | None:
+        """The file on disk, where it is one: what no output may be written over."""
+        return self.file if isinstance(self.file, str) and self.file != STDIN else None
+
+    def heading(self, name: str | None) -> str:
+        """What a report of it is titled: the spec's `name`, else the file's; an example says it is one."""
+        if self.example is not None and name:
+            return f"{name}, {self.shown}"
+        return name or self.shown
+
+    def read(self) -> Source:
+        """This source with its text read, once (standard input cannot be read twice); SpecError saying why not."""
+        if self.text is not None:
+            return self
+        try:
+            return self._replace(text=read_source(self.file))
+        except SpecError as exc:
+            exc.source = self.shown
+            raise
+
+
+def locate(given: str, examples_too: bool = True) -> Source:
+    """What a SPEC argument names, first found first: `-`; a file or folder of that name; that name with
+    `.yaml` or `.yml` added (`lenet5` for ./lenet5.yaml); `example:NAME`, an example that ships with cnncalc; and,
+    where `examples_too` (every command but `check`), an example by its name alone (`vgg16`, `vgg16.yaml`).
+
+    A name that matches nothing is a SpecError saying so (read errors of a path that exists come when it is read).
+    """
+    try:
+        return _locate(given, examples_too)
+    except SpecError as exc:
+        exc.source = display_name(given)
+        raise
+
+
+def _locate(given: str, examples_too: bool) -> Source:
+    if given == STDIN:
+        return Source(display_name(STDIN), STDIN)
+    if os.path.exists(given):
+        return Source(given, given)
+    for suffix in SPEC_SUFFIXES:
+        if os.path.isfile(given + suffix):
+            return Source(given + suffix, given + suffix)
+    name = given.removeprefix(EXAMPLE_PREFIX).removesuffix(EXAMPLE_SUFFIX)
+    explicit = given.startswith(EXAMPLE_PREFIX)
+    if explicit or (examples_too and not os.path.dirname(given)):
+        example = examples().get(name)
+        if example is not None:
+            return Source(f"{name} ({BUNDLED})", example, name)
+    if explicit:
+        raise SpecError([error("read", f"no example named {name!r} (`cnncalc examples` lists them)")])
+    if os.path.dirname(given):
+        return Source(given, given)  # fails to read, with the reason why
+    if examples_too:
         raise SpecError([error("read", "no such file, nor an example of that name (`cnncalc examples` lists them)")])
-    return path
+    if name in examples():
+        raise SpecError([error("read", f"no such file ({name} is an example: check it as {EXAMPLE_PREFIX}{name})")])
+    raise SpecError([error("read", "no such file")])
+
+
+def display_name(given: str) -> str:
+    """A SPEC argument as messages name it: `<stdin>` for -."""
+    return "<stdin>" if given == STDIN else given
 
 
 def analyse_file(
-    path: str | Traversable,
+    source: Source | str | Traversable,
     input_volume: Volume | None = None,
     depth: int | None = None,
     max_rows: int | None = None,
     writes_rows: str | None = None,
 ) -> tuple[Spec, Report]:
-    """Read and compute a spec file (`-`: standard input), or an example by its name; SpecError lists the problems
-    of both steps in file order.
+    """Read and compute a spec (a Source, a SPEC argument, or an example in the package); SpecError lists the
+    problems of both steps in file order, and names the spec. See `analyse_text`."""
+    if not isinstance(source, Source):
+        source = locate(source) if isinstance(source, str) else Source(source.name, source)
+    source = source.read()
+    assert source.text is not None
+    try:
+        return analyse_text(source.text, input_volume, depth, max_rows, writes_rows)
+    except SpecError as exc:
+        exc.source = source.shown
+        raise
+
+
+def analyse_text(
+    text: str,
+    input_volume: Volume | None = None,
+    depth: int | None = None,
+    max_rows: int | None = None,
+    writes_rows: str | None = None,
+) -> tuple[Spec, Report]:
+    """Load and compute the text of a spec; SpecError lists the problems of both steps in file order.
 
     Where reading fails at some layer, the layers before it are still computed, so that their errors are reported
     in the same run rather than the next. Without a `depth`, `max_rows` folds the blocks nested deepest until the
@@ -57,7 +142,7 @@ def analyse_file(
     before it is computed.
     """
     try:
-        spec = load(read_source(resolve(path) if isinstance(path, str) else path), input_volume)
+        spec = load(text, input_volume)
     except SpecError as failed:
         if failed.partial is None or not failed.partial.layers:
             raise
@@ -104,14 +189,31 @@ def too_many_rows(spec: Spec, what: str, depth: int | None = None) -> Diagnostic
     return error("rows", message, layer.loc, str(number), layer.kind)
 
 
-def spec_files(paths: Iterable[str]) -> Iterator[str]:
-    """The paths given, a directory standing for the `*.yaml` and `*.yml` files below it (hidden ones left out)."""
+def spec_files(paths: Iterable[str]) -> Iterator[Source | tuple[str, SpecError]]:
+    """The specs `paths` name for `check`, each a Source, or the path and why it gives none.
+
+    A folder stands for the `*.yaml` and `*.yml` regular files below it (hidden ones, FIFOs and devices left
+    out: reading a FIFO would wait for ever); a folder that cannot be read, or that holds no spec, is an error,
+    as is a name that is neither a file nor `example:NAME` (see `locate`).
+    """
     for path in paths:
-        if path != STDIN and os.path.isdir(path):
-            for root, folders, files in os.walk(path):
-                folders[:] = sorted(folder for folder in folders if not folder.startswith("."))
-                for name in sorted(files):
-                    if name.endswith(SPEC_SUFFIXES) and not name.startswith("."):
-                        yield os.path.join(root, name)
-        else:
-            yield path
+        if path == STDIN or not os.path.isdir(path):
+            try:
+                yield locate(path, examples_too=False)
+            except SpecError as exc:
+                yield path, exc
+            continue
+        found = 0
+        unreadable: list[OSError] = []
+        for root, folders, files in os.walk(path, onerror=unreadable.append):
+            folders[:] = sorted(folder for folder in folders if not folder.startswith("."))
+            for name in sorted(files):
+                file = os.path.join(root, name)
+                if name.endswith(SPEC_SUFFIXES) and not name.startswith(".") and os.path.isfile(file):
+                    found += 1
+                    yield Source(file, file)
+        for problem in unreadable:
+            message = f"cannot read this folder: {problem.strerror or problem}"
+            yield problem.filename or path, SpecError([error("read", message)])
+        if not found and not unreadable:
+            yield path, SpecError([error("read", "no spec files (*.yaml, *.yml) in this folder")])

@@ -381,6 +381,7 @@ def render_markdown(
     filename: str,
     view: str = "layers",
     more: Sequence[str] = (),
+    heading: str | None = None,
 ) -> str:
     """A GitHub-flavoured Markdown table with the totals and warnings under it."""
 
@@ -390,7 +391,7 @@ def render_markdown(
     headers, numeric, make_row = (
         (FC_HEADERS, FC_NUMERIC, fc_row) if view == "fc" else (TABLE_HEADERS, NUMERIC_HEADERS, table_row)
     )
-    title = printable(report.name or filename)
+    title = printable(heading or report.name or filename)
     lines = [f"**{title}**: input {report.input}", "", row(headers)]
     lines.append(row(tuple("---:" if h in numeric else "---" for h in headers)))
     # Markdown drops leading spaces in a cell: nested rows are indented with a visible mark

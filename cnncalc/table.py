@@ -39,10 +39,12 @@ def render_table(
     width: int | None = None,
     view: str = "layers",
     more: Sequence[str] = (),
+    heading: str | None = None,
 ) -> tuple[Group, int]:
     """The layer table (or, with view "fc", each conv beside its dense equivalent), totals and warnings under it,
-    and the width it needs (see `grid`); `more` adds lines to the totals."""
-    title = Text(f"{printable(report.name or filename)}: input {report.input}", style="bold")
+    and the width it needs (see `grid`); `more` adds lines to the totals, `heading` names the network (by
+    default its name, else its file's)."""
+    title = Text(f"{printable(heading or report.name or filename)}: input {report.input}", style="bold")
     shown, hidden = _shown(report)
     if view == "fc":
         table, needed = grid(title, FC_HEADERS, [fc_row(r) for r in shown], FC_NUMERIC, width)
@@ -61,9 +63,11 @@ def render_table(
     return Group(*parts), needed
 
 
-def render_rf_table(report: Report, filename: str, width: int | None = None) -> tuple[Group, int]:
+def render_rf_table(
+    report: Report, filename: str, width: int | None = None, heading: str | None = None
+) -> tuple[Group, int]:
     """The receptive field's growth, layer by layer, and where the first output's field lies in the input."""
-    title = Text(f"{printable(report.name or filename)}: receptive field on {report.input}", style="bold")
+    title = Text(f"{printable(heading or report.name or filename)}: receptive field on {report.input}", style="bold")
     shown, hidden = _shown(report, "--format json")
     table, needed = grid(title, RF_HEADERS, [rf_row(result, report.input) for result in shown], _RF_NUMERIC, width)
     note = (

@@ -88,14 +88,63 @@ def test_neither_a_file_nor_an_example(
     assert [d.message for d in caught.value.diagnostics] == [message]
 
 
-def test_summary_and_check_take_an_example_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_summary_takes_an_example_name_and_check_an_explicit_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     by_path = CliRunner().invoke(cli, ["summary", str(SPECS / "lenet5.yaml"), "--format", "json"])
     monkeypatch.chdir(tmp_path)
     by_name = CliRunner().invoke(cli, ["summary", "lenet5", "--format", "json"])
     assert (by_name.exit_code, by_name.stderr) == (0, "")
     assert by_name.stdout == by_path.stdout
-    checked = CliRunner().invoke(cli, ["check", "lenet5", "--expect-params", "61706"])
+    # a check in CI reads files: an example only where it is named as one
+    checked = CliRunner().invoke(cli, ["check", "example:lenet5", "--expect-params", "61706"])
     assert (checked.exit_code, checked.stdout) == (0, "1 spec checked, 0 failed\n")
+    refused = CliRunner().invoke(cli, ["check", "lenet5", "--expect-params", "61706"])
+    assert (refused.exit_code, refused.stdout) == (2, "1 spec checked, 1 failed\n")
+    assert refused.stderr == "lenet5:1:1: error: no such file (lenet5 is an example: check it as example:lenet5)\n"
+
+
+EDITED = "name: my LeNet\ninput: [32, 32, 1]\nlayers: [flatten, {dense: {units: 3}}]\n"
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".yml"])
+@pytest.mark.parametrize("command", [["summary"], ["rf"], ["check"], ["draw"], ["export"], ["convert", "--to", "conv"]])
+def test_a_file_of_that_name_wins_over_the_example(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str, command: list[str]
+) -> None:
+    # `cnncalc summary lenet5` beside an edited lenet5.yaml reads that file, as `lenet5.yaml` would
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / f"lenet5{suffix}").write_text(EDITED.replace("units: 3", "units: 0"))
+    by_name = CliRunner().invoke(cli, [*command[:1], "lenet5", *command[1:]])
+    by_path = CliRunner().invoke(cli, [*command[:1], f"lenet5{suffix}", *command[1:]])
+    assert (by_name.exit_code, by_name.stdout, by_name.stderr) == (by_path.exit_code, by_path.stdout, by_path.stderr)
+    assert by_name.exit_code == 2
+    assert by_name.stderr.startswith(f"lenet5{suffix}:3:35: error: layer 2 (dense): units must be a positive integer")
+
+
+@pytest.mark.parametrize(
+    ("argv", "title"),
+    [
+        pytest.param(["summary", "lenet5"], "LeNet-5, lenet5 (bundled example): input 32 x 32 x 1", id="table"),
+        pytest.param(["summary", "lenet5", "--format", "markdown"],
+                     "**LeNet-5, lenet5 (bundled example)**: input 32 x 32 x 1", id="markdown"),
+        pytest.param(["rf", "example:lenet5"], "LeNet-5, lenet5 (bundled example): receptive field on 32 x 32 x 1",
+                     id="rf"),
+    ],
+)  # fmt: skip
+def test_the_title_says_an_example_was_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, argv: list[str], title: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, argv)
+    assert (result.exit_code, result.stdout.splitlines()[0]) == (0, title)
+    (tmp_path / "lenet5.yaml").write_text(EDITED)
+    beside_a_file = CliRunner().invoke(cli, argv).stdout.splitlines()[0]
+    # a name alone is the file now; example:NAME is the example still
+    if argv[1].startswith("example:"):
+        assert beside_a_file == title
+    else:
+        assert beside_a_file.startswith(("my LeNet: ", "**my LeNet**: "))
 
 
 def test_examples_lists_each_example_as_the_engine_computes_it() -> None:

@@ -295,7 +295,7 @@ def test_an_export_that_cannot_be_exact_exits_2_at_each_layer(monkeypatch: pytes
 def test_an_unwritable_file_exits_2(tmp_path: Path) -> None:
     code, out, err = invoke(LENET, "-o", str(tmp_path / "missing" / "lenet5.py"))
     assert (code, out) == (2, "")
-    assert err.startswith(f"cnncalc: cannot write {tmp_path / 'missing' / 'lenet5.py'}: ")
+    assert err.startswith(f"cnncalc export: cannot write {tmp_path / 'missing' / 'lenet5.py'}: ")
 
 
 def test_only_pytorch_for_now() -> None:

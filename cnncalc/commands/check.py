@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..cli import EXIT_FAILED, EXIT_INVALID, EXIT_OK, Command, CountType, FieldType, VolumeType, display_name
+from ..cli import EXIT_FAILED, EXIT_INVALID, EXIT_OK, Command, CountType, FieldType, VolumeType
 from ..diagnostics import SpecError
 from ..spec import Volume
 
@@ -43,14 +43,16 @@ def check(
 ) -> None:
     """Check that specs add up: their `expect:` entries, and the limits given here (which win).
 
-    SPEC may be a file, a directory (its *.yaml and *.yml files) or - for standard input. Each failure prints as
+    SPEC may be a file, a directory (its *.yaml and *.yml files), example:NAME for an example that ships with
+    cnncalc, or - for standard input. Each failure prints as
     FILE:LINE:COL: error: ...; on success only a closing count. Exit codes: 0 all hold, 1 a check failed,
     2 a spec could not be read or is invalid.
     """
     from ..check import check as check_spec
     from ..check import expectations
     from ..engine import MAX_ROWS
-    from ..pipeline import analyse_file, spec_files
+    from ..loader import STDIN
+    from ..pipeline import Source, analyse_file, display_name, spec_files
     from ..spec import Expectation
 
     given = {
@@ -61,23 +63,29 @@ def check(
         "receptive_field": min_receptive_field,
     }
     overrides = [Expectation(key, value) for key, value in given.items() if value is not None]
+    if paths.count(STDIN) > 1:
+        raise click.UsageError("standard input (-) is named more than once: it can be read once")
     worst, checked, failed, lines = EXIT_OK, 0, 0, []
-    for path in spec_files(paths):
+    for source in spec_files(paths):
         checked += 1
-        try:
-            spec, report = analyse_file(path, max_rows=MAX_ROWS)
-        except SpecError as exc:
-            found, status = exc.diagnostics, EXIT_INVALID
+        if not isinstance(source, Source):  # a path that gives no spec, and why
+            shown, found, status = display_name(source[0]), source[1].diagnostics, EXIT_INVALID
         else:
-            found = check_spec(spec, report, expectations(spec, overrides), target)
-            failing = {"error", "warning"} if strict else {"error"}
-            status = EXIT_FAILED if any(d.severity in failing for d in found) else EXIT_OK
+            shown = source.shown
+            try:
+                spec, report = analyse_file(source, max_rows=MAX_ROWS)
+            except SpecError as exc:
+                found, status = exc.diagnostics, EXIT_INVALID
+            else:
+                found = check_spec(spec, report, expectations(spec, overrides), target)
+                failing = {"error", "warning"} if strict else {"error"}
+                status = EXIT_FAILED if any(d.severity in failing for d in found) else EXIT_OK
         failed += status != EXIT_OK
         worst = max(worst, status)
-        shown = [d for d in found if verbose or d.severity != "note"]
         lines += [
-            d.annotation(display_name(path)) if output_format == "github" else d.format(display_name(path))
-            for d in shown
+            d.annotation(shown) if output_format == "github" else d.format(shown)
+            for d in found
+            if verbose or d.severity != "note"
         ]
     if quiet and worst == EXIT_OK:
         raise SystemExit(EXIT_OK)

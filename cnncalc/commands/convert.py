@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..cli import EXIT_INVALID, Command, display_name, fail_with
-from ..diagnostics import SpecError, error
+from ..cli import Command
+from ..diagnostics import SpecError, error, shown
 
 
 @click.command(cls=Command, epilog="Example: cnncalc convert specs/vgg16.yaml --to conv -o vgg16-conv.yaml")
@@ -17,8 +17,14 @@ from ..diagnostics import SpecError, error
     required=True,
     help="conv: every dense layer as a conv; dense: every conv that covers its whole input as a dense layer.",
 )
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the spec here.")
-def convert(spec: str, target: str, output: str | None) -> None:
+@click.option(
+    "-o",
+    "--output",
+    default="-",
+    metavar="FILE",
+    help="Write the spec to FILE, whole or not at all (-, the default: standard output).",
+)
+def convert(spec: str, target: str, output: str) -> None:
     """An equivalent spec: a dense layer after a flatten of h x w x c becomes a conv with an h x w kernel (later
     ones 1 x 1 convs), with the same parameters and MACs; or the reverse where it applies.
 
@@ -26,26 +32,20 @@ def convert(spec: str, target: str, output: str | None) -> None:
     over the larger image. SPEC is a YAML file, or - for standard input.
     """
     from ..convert import CannotConvert, to_conv, to_dense
-    from ..pipeline import analyse_file
+    from ..output import write_output
+    from ..pipeline import analyse_file, locate
     from ..writer import write
 
-    try:
-        parsed, report = analyse_file(spec)
-    except SpecError as exc:
-        fail_with(exc, spec)
+    source = locate(spec)
+    parsed, report = analyse_file(source)
     try:
         converted = (to_conv if target == "conv" else to_dense)(parsed, report)
     except CannotConvert as exc:
         row = exc.result
         located = error("convert", f"cannot convert to {target}: {exc}", row.layer.loc, row.path, row.kind)
-        click.echo(located.format(display_name(spec)), err=True)
-        raise SystemExit(EXIT_INVALID) from None
-    header = f"converted by `cnncalc convert --to {target}` from {display_name(spec)}"
+        raise SpecError([located], source=source.shown) from None
+    header = f"converted by `cnncalc convert --to {target}` from {shown(source.shown)}"
     text = write(converted.spec, converted.comments, header)
     for note in converted.notes:
         click.echo(f"note: {note}", err=True)
-    if output:
-        with open(output, "w", encoding="utf-8") as stream:
-            stream.write(text)
-    else:
-        click.echo(text, nl=False)
+    write_output(text.encode("utf-8"), output, source.path)

@@ -10,8 +10,8 @@ from collections.abc import Callable
 
 import click
 
-from ..cli import EXIT_INVALID, Command, display_name, fail_with
-from ..diagnostics import SpecError
+from ..cli import Command
+from ..diagnostics import Refused
 from ..record import Record
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -86,10 +86,11 @@ class NoRenderer(Exception):
     """No renderer here turned the SVG into a PNG; the message says what was tried and what to install."""
 
 
-def to_png(svg: str, path: str, available: list[Renderer]) -> str:
-    """Write `svg` to `path` as a PNG with the first renderer that really makes one; return its name.
+def to_png(svg: str, path: str, available: list[Renderer]) -> bytes:
+    """`svg` as a PNG for `path`, by the first renderer that really makes one.
 
-    The PNG is made beside `path` and moved into place, so a failed attempt leaves no half-written file.
+    The renderers work in a folder that goes with them; what one made is read back whole, to be written to `path`
+    as every output is (see `output`).
     """
     tried = []
     with tempfile.TemporaryDirectory(prefix="cnncalc-draw-") as scratch:
@@ -103,18 +104,16 @@ def to_png(svg: str, path: str, available: list[Renderer]) -> str:
                 if not os.path.exists(target):
                     raise RuntimeError("wrote no file")
                 with open(target, "rb") as made:
-                    if made.read(len(PNG_SIGNATURE)) != PNG_SIGNATURE:
-                        raise RuntimeError("did not write a PNG")
+                    png = made.read()
+                if not png.startswith(PNG_SIGNATURE):
+                    raise RuntimeError("did not write a PNG")
             except (OSError, RuntimeError, ValueError, subprocess.SubprocessError) as exc:
                 tried.append(f"{renderer.name}: {exc}")
                 continue
-            shutil.move(target, path)
-            return renderer.name
+            return png
     if not tried:
         raise NoRenderer(f"no SVG renderer found to make {path}: {INSTALL_HINT}")
-    raise NoRenderer(
-        f"no SVG renderer here could make {path} ({'; '.join(tried)}): {INSTALL_HINT}",
-    )
+    raise NoRenderer(f"no SVG renderer here could make {path} ({'; '.join(tried)}): {INSTALL_HINT}")
 
 
 @click.command(cls=Command, epilog="Example: cnncalc draw specs/resnet18.yaml -o resnet18.svg")
@@ -147,28 +146,20 @@ def draw(spec: str, output: str, depth: int | None) -> None:
         raise click.BadParameter(f"{output!r}: the picture is written as .svg or .png", param_hint="'-o' / '--output'")
     from ..draw import draw_svg
     from ..engine import MAX_ROWS
-    from ..pipeline import analyse_file, folded_note
+    from ..output import STDOUT, write_output
+    from ..pipeline import analyse_file, folded_note, locate
 
-    try:
-        what = "to draw, a box each (--depth N folds blocks into one box)"
-        parsed, report = analyse_file(spec, depth=depth, max_rows=MAX_ROWS, writes_rows=what)
-    except SpecError as exc:
-        fail_with(exc, spec)
+    source = locate(spec)
+    what = "to draw, a box each (--depth N folds blocks into one box)"
+    parsed, report = analyse_file(source, depth=depth, max_rows=MAX_ROWS, writes_rows=what)
     if depth is None and report.kept_depth is not None:
-        click.echo(folded_note(parsed, report).format(display_name(spec)), err=True)
-    svg = draw_svg(report, display_name(spec))
-    if output == "-":
-        click.echo(svg, nl=False)
-        return
-    try:
-        if suffix == ".png":
-            to_png(svg, output, renderers())
-        else:
-            with open(output, "w", encoding="utf-8", newline="\n") as file:
-                file.write(svg)
-    except NoRenderer as exc:
-        click.echo(f"cnncalc draw: {exc}", err=True)
-        raise SystemExit(EXIT_INVALID) from None
-    except OSError as exc:
-        click.echo(f"cnncalc draw: cannot write {output}: {exc.strerror or exc}", err=True)
-        raise SystemExit(EXIT_INVALID) from None
+        click.echo(folded_note(parsed, report).format(source.shown), err=True)
+    svg = draw_svg(report, source.shown)
+    if suffix == ".png" and output != STDOUT:
+        try:
+            data = to_png(svg, output, renderers())
+        except NoRenderer as exc:
+            raise Refused(str(exc)) from None
+    else:
+        data = svg.encode("utf-8")
+    write_output(data, output, source.path)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..cli import EXIT_INVALID, Command, display_name, fail_with
+from ..cli import Command
 from ..diagnostics import SpecError
 
 EXAMPLE = "Example: cnncalc export specs/resnet18.yaml --to pytorch -o resnet18.py"
@@ -23,11 +23,11 @@ EXAMPLE = "Example: cnncalc export specs/resnet18.yaml --to pytorch -o resnet18.
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, writable=True),
+    default="-",
     metavar="FILE",
-    help="Write the module to FILE instead of printing it.",
+    help="Write the module to FILE, whole or not at all (- , the default: standard output).",
 )
-def export(spec: str, to: str, output: str | None) -> None:
+def export(spec: str, to: str, output: str) -> None:
     """Write a spec as a Python module: an nn.Module of the network and build(), with no lazy layers.
 
     SPEC is a YAML file, or - for standard input. The module imports only torch; each layer is commented with
@@ -38,22 +38,16 @@ def export(spec: str, to: str, output: str | None) -> None:
     Example: cnncalc export specs/lenet5.yaml > lenet5.py && python3 lenet5.py
     """
     from ..export import export as write
-    from ..pipeline import analyse_file
+    from ..output import write_output
+    from ..pipeline import analyse_file, locate
 
-    filename = display_name(spec)
+    source = locate(spec)
+    parsed, report = analyse_file(source, writes_rows="to export, a module each")
     try:
-        parsed, report = analyse_file(spec, writes_rows="to export, a module each")
-        text = write(parsed, report, to, filename)
+        text = write(parsed, report, to, source.shown)
     except SpecError as exc:
-        fail_with(exc, spec)
+        exc.source = source.shown
+        raise
     for warning in report.warnings:
-        click.echo(warning.format(filename), err=True)
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    try:
-        with open(output, "w", encoding="utf-8") as file:
-            file.write(text)
-    except OSError as exc:
-        click.echo(f"cnncalc: cannot write {output}: {exc.strerror or exc}", err=True)
-        raise SystemExit(EXIT_INVALID) from None
+        click.echo(warning.format(source.shown), err=True)
+    write_output(text.encode("utf-8"), output, source.path)

@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..cli import Command, VolumeType, display_name, fail_with, tolerant_stdout
-from ..diagnostics import SpecError
+from ..cli import Command, VolumeType, tolerant_stdout
 from ..spec import Volume
 
 if TYPE_CHECKING:
@@ -37,17 +36,15 @@ def rf(spec: str, input_volume: Volume | None, depth: int | None, output_format:
     people who would rather look than read.
     """
     from ..engine import MAX_ROWS
-    from ..pipeline import analyse_file, folded_note
+    from ..pipeline import analyse_file, folded_note, locate
     from ..render import laid_out_json, rf_dict
 
     if plot and output_format == "json":
         raise click.UsageError("--plot draws a chart: it goes with the table format, not json")
-    try:
-        parsed, report = analyse_file(spec, input_volume, depth, max_rows=MAX_ROWS)
-    except SpecError as exc:
-        fail_with(exc, spec)
+    source = locate(spec)
+    parsed, report = analyse_file(source, input_volume, depth, max_rows=MAX_ROWS)
     if depth is None and report.kept_depth is not None:
-        click.echo(folded_note(parsed, report).format(display_name(spec)), err=True)
+        click.echo(folded_note(parsed, report).format(source.shown), err=True)
     if output_format == "json":
         sys.stdout.writelines([*laid_out_json(rf_dict(report)), "\n"])
         return
@@ -59,9 +56,9 @@ def rf(spec: str, input_volume: Volume | None, depth: int | None, output_format:
     console = Console()
     width = console.width if console.is_terminal else None
     if plot:
-        print_plot(console, report, display_name(spec), width)
+        print_plot(console, report, source.shown, width)
         return
-    table, needed = render_rf_table(report, display_name(spec), width)
+    table, needed = render_rf_table(report, source.shown, width, source.heading(parsed.name))
     if width is None or needed > width:
         console = Console(width=max(needed, 100_000 if width is None else needed))
     console.print(table)

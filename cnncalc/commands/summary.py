@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..cli import Command, VolumeType, display_name, fail_with, tolerant_stdout
+from ..cli import Command, VolumeType, tolerant_stdout
 from ..diagnostics import SpecError
 from ..engine import DTYPE_BYTES, MAX_ROWS
 from ..spec import Volume
@@ -70,15 +70,13 @@ def summary(
     """
     from .. import render
     from ..engine import memory
-    from ..pipeline import analyse_file, folded_note
+    from ..pipeline import analyse_file, folded_note, locate
 
     if explain and output_format == "csv":
         raise click.UsageError("--explain goes with the table, markdown and json formats, not csv")
-    filename = display_name(spec)
-    try:
-        parsed, report = analyse_file(spec, input_volume, depth, max_rows=MAX_ROWS)
-    except SpecError as exc:
-        fail_with(exc, spec)
+    source = locate(spec).read()  # once: the sliding footer computes it again, and standard input is read once
+    filename = source.shown
+    parsed, report = analyse_file(source, input_volume, depth, max_rows=MAX_ROWS)
     notes = [folded_note(parsed, report)] if depth is None and report.kept_depth is not None else []
     said = [note.subject for note in notes]
     mem = memory(report, batch, dtype)
@@ -86,7 +84,7 @@ def summary(
     if input_volume is not None and report.totals.output.h * report.totals.output.w > 1:
         # the spec's own input, where a classifier gives one answer: the crops a larger input slides over
         try:
-            _, crop = analyse_file(spec, depth=0)  # its totals only
+            _, crop = analyse_file(source, depth=0)  # its totals only
         except SpecError:
             crop = None
         slid = render.sliding(report, crop) if crop else None
@@ -107,16 +105,19 @@ def summary(
         for note in notes:
             click.echo(note.format(filename), err=True)
     elif output_format == "markdown":
-        click.echo(render.render_markdown(report, mem, batch, dtype, filename, view, more), nl=False)
+        markdown = render.render_markdown(report, mem, batch, dtype, filename, view, more, source.heading(parsed.name))
+        click.echo(markdown, nl=False)
         if explained:
             click.echo("\n" + render.render_explained(report, explained, bullet="- "), nl=False)
     else:
-        print_table(report, mem, batch, dtype, filename, view, more)
+        print_table(report, mem, batch, dtype, filename, view, more, source.heading(parsed.name))
         if explained:
             click.echo("\n" + render.render_explained(report, explained), nl=False)
 
 
-def print_table(report: Report, mem: Memory, batch: int, dtype: str, filename: str, view: str, more: list[str]) -> None:
+def print_table(
+    report: Report, mem: Memory, batch: int, dtype: str, filename: str, view: str, more: list[str], heading: str
+) -> None:
     from rich.console import Console
 
     from ..table import render_table
@@ -124,7 +125,7 @@ def print_table(report: Report, mem: Memory, batch: int, dtype: str, filename: s
     tolerant_stdout()
     console = Console()
     width = console.width if console.is_terminal else None
-    table, needed = render_table(report, mem, batch, dtype, filename, width, view, more)
+    table, needed = render_table(report, mem, batch, dtype, filename, width, view, more, heading)
     if width is None or needed > width:
         # a pipe, a file, or a terminal too narrow for the numbers: lines at their natural width, never cropped
         console = Console(width=max(needed, 100_000 if width is None else needed))
