@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 
 from .diagnostics import Diagnostic, error, in_file_order
 from .engine import LayerResult, Report, walk
-from .spec import Conv, Expectation, Layer, Pool, Spec, layer_tree
+from .spec import Conv, Dense, Expectation, Layer, Pool, Spec, Volume, layer_tree
 
 TARGETS = ("pytorch", "keras")
 
@@ -27,7 +27,7 @@ def check(spec: Spec, report: Report, wanted: Iterable[Expectation], target: str
     warnings, and a note on the first conv or pool whose field is as large as the input."""
     found = [problem for expectation in wanted if (problem := _unmet(expectation, spec, report))]
     if target:
-        found += _unbuildable(spec, target)
+        found += _unbuildable(spec, report, target)
     found += report.warnings
     if note := _whole_input_note(report):
         found.append(note)
@@ -73,12 +73,48 @@ def _pair(pair: tuple[int, int]) -> str:
     return f"{pair[0]:,}" if pair[0] == pair[1] else f"{pair[0]:,} x {pair[1]:,}"
 
 
-def _unbuildable(spec: Spec, target: str) -> Iterator[Diagnostic]:
+def _unbuildable(spec: Spec, report: Report, target: str) -> Iterator[Diagnostic]:
     rules = _pytorch if target == "pytorch" else _keras
     for path, layer in layer_tree(spec.layers):
         for option, reason in rules(layer):
             loc = layer.option_locs.get(option, layer.loc)
             yield error(f"target-{target}", reason, loc, path, layer.kind)
+    framework = "PyTorch" if target == "pytorch" else "Keras"
+    if oversized := too_large_input(spec.input):
+        yield error(f"target-{target}", f"{framework}: {oversized}", spec.input_loc)
+    for row in walk(report.layers):
+        if oversized := too_large(row):
+            yield error(f"target-{target}", f"{framework}: {oversized}", row.layer.loc, row.path, row.kind)
+
+
+MAX_ELEMENTS = 2**63 - 1  # a tensor's element count is an int64 in PyTorch and TensorFlow
+
+
+def too_large_input(volume: Volume) -> str | None:
+    """Why a framework cannot hold the input `volume` (see `too_large`); else None."""
+    elements = volume.h * volume.w * volume.c
+    if elements > MAX_ELEMENTS:
+        return f"the input of {elements:,} elements is more than a tensor holds ({MAX_ELEMENTS:,})"
+    return None
+
+
+def too_large(row: LayerResult) -> str | None:
+    """Why a framework cannot make `row`'s output or weights, a tensor of more than MAX_ELEMENTS elements; else None.
+
+    Sizes of at most 2**31 - 1 each can still multiply past it: a flatten of 2,147,483,647 cubed, a dense on that.
+    """
+    elements = row.output.h * row.output.w * row.output.c
+    if elements > MAX_ELEMENTS:
+        return f"its output of {elements:,} elements is more than a tensor holds ({MAX_ELEMENTS:,})"
+    layer, given = row.layer, row.input
+    weights = 0
+    if isinstance(layer, Conv):
+        weights = layer.filters * layer.kernel[0] * layer.kernel[1] * (given.c // layer.groups)
+    elif isinstance(layer, Dense):
+        weights = layer.units * given.h * given.w * given.c
+    if weights > MAX_ELEMENTS:
+        return f"its weights, {weights:,} of them, are more than a tensor holds ({MAX_ELEMENTS:,})"
+    return None
 
 
 def _asymmetric(padding: object) -> bool:

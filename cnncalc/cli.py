@@ -19,6 +19,7 @@ from .diagnostics import Refused, SpecError
 from .spec import Volume
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERNAL = 0, 1, 2, 3
+MAX_SIZE = 2**31 - 1  # as in a spec: the frameworks' int32 sizes
 # compiled at first use (re keeps it): most runs are given no volume
 _VOLUME = r"\s*([0-9]+)\s*[x, ]\s*([0-9]+)\s*[x, ]\s*([0-9]+)\s*"
 
@@ -33,11 +34,40 @@ class VolumeType(click.ParamType):  # type: ignore[type-arg]
             return value
         match = re.fullmatch(_VOLUME, str(value), re.IGNORECASE | re.ASCII)
         if not match:
-            self.fail(f"{value!r} is not a volume: write it as HxWxC, e.g. 224x224x3", param, ctx)
-        sizes = [int(size) for size in match.groups()]
-        if not all(1 <= size < 2**31 for size in sizes):
-            self.fail(f"{value!r}: every size must be between 1 and {2**31 - 1:,}", param, ctx)
+            self.fail(f"{clipped(value)} is not a volume: write it as HxWxC, e.g. 224x224x3", param, ctx)
+        sizes = [size_of(size) for size in match.groups()]
+        if not all(1 <= size <= MAX_SIZE for size in sizes):
+            self.fail(f"{clipped(value)}: every size must be between 1 and {MAX_SIZE:,}", param, ctx)
         return Volume(*sizes)
+
+
+def size_of(digits: str) -> int:
+    """The size ASCII `digits` write; past any size cnncalc takes (and Python's 4,300-digit limit), MAX_SIZE + 1."""
+    return int(digits) if len(digits.lstrip("0")) <= len(str(MAX_SIZE)) else MAX_SIZE + 1
+
+
+def clipped(value: Any) -> str:
+    """A value given on the command line, quoted for a message, and cut short past 40 characters."""
+    text = repr(str(value))
+    return text if len(text) <= 40 else f"{text[:37]}..."
+
+
+class Size(click.IntRange):
+    """click's IntRange, for whole numbers written in ASCII digits only (as everywhere else in cnncalc: `٣` is
+    no size) and none past MAX_SIZE; a number of any length is refused with a message, never converted."""
+
+    def __init__(self, minimum: int = 1, maximum: int | None = None) -> None:
+        super().__init__(minimum, maximum)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            digits = text[1:] if text[:1] in "+-" else text
+            if not (digits.isascii() and digits.isdigit()):
+                self.fail(f"{clipped(value)} is not a whole number", param, ctx)
+            if size_of(digits) > MAX_SIZE:
+                self.fail(f"{clipped(value)} is more than {MAX_SIZE:,}", param, ctx)
+        return super().convert(value, param, ctx)
 
 
 def tolerant_stdout() -> None:
@@ -72,9 +102,10 @@ class FieldType(click.ParamType):  # type: ignore[type-arg]
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[int, int]:
         match = re.fullmatch(r"\s*([0-9]+)\s*(?:[x, ]\s*([0-9]+)\s*)?", str(value), re.IGNORECASE | re.ASCII)
-        if not match or not 1 <= int(match[1]) < 2**31 or not 1 <= int(match[2] or match[1]) < 2**31:
-            self.fail(f"{value!r} is not a receptive field: write 32, or 32x24 for height and width", param, ctx)
-        return int(match[1]), int(match[2] or match[1])
+        sizes = [size_of(size) for size in match.groups(match[1])] if match else []
+        if not sizes or not all(1 <= size <= MAX_SIZE for size in sizes):
+            self.fail(f"{clipped(value)} is not a receptive field: write 32, or 32x24 for height and width", param, ctx)
+        return sizes[0], sizes[1]
 
 
 def show_help(ctx: click.Context, param: click.Parameter, value: bool) -> None:
@@ -192,15 +223,34 @@ def main(argv: list[str] | None = None, prog_name: str = "cnncalc") -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_FAILED
     except BrokenPipeError:
         # the reader went away (`cnncalc summary ... | head`): not an error worth a traceback
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        _stdout_to_devnull()
         return EXIT_FAILED
+    except OSError as exc:
+        # reading a spec and writing a file end in messages of their own: what is left is the output itself
+        # (`> /dev/full`, a full disk, a file-size limit)
+        return _output_failed(exc)
     except Exception as exc:  # the one place an unforeseen fault becomes a message
         if os.environ.get("CNNCALC_DEBUG"):
             raise
         click.echo(f"cnncalc: internal error: {type(exc).__name__}: {exc} (set CNNCALC_DEBUG=1 for details)", err=True)
         return EXIT_INTERNAL
     return EXIT_OK
+
+
+def _stdout_to_devnull() -> None:
+    """Whatever is still to be written to standard output goes nowhere, and quietly (the flush at exit included)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+def _output_failed(exc: OSError) -> int:
+    """Standard output could not be written: say so on standard error, where that still can be, and exit 2."""
+    _stdout_to_devnull()
+    try:
+        click.echo(f"cnncalc: cannot write the output: {exc.strerror or exc}", err=True)
+    except OSError:
+        pass
+    return EXIT_INVALID
 
 
 def run() -> NoReturn:
@@ -221,6 +271,8 @@ def run() -> NoReturn:
         try:
             if stream is not None:
                 stream.flush()
-        except (OSError, ValueError):  # the reader went away before the last of the output: as in `main`
+        except (BrokenPipeError, ValueError):  # the reader went away before the last of the output: as in `main`
             code = code or EXIT_FAILED
+        except OSError as exc:
+            code = _output_failed(exc) if stream is sys.stdout else code
     os._exit(code)

@@ -7,7 +7,7 @@ refuses or reads otherwise, so that what cnncalc says of a text is the same whic
 none. On the way it notes what makes a document no spec: a tag beyond plain YAML's (`!!python/object`), a value
 that contains itself, and aliases that expand past MAX_ALIASED values (a "billion laughs" costs its size in the
 file, not its size expanded). And it stops at the first value past a bound on size, MAX_VALUES in the document
-or the caller's bound on the items of one list: a node is 200 bytes. (A file within the loader's 1 MiB holds at
+or the caller's bound on the items of one list: a node is 200 bytes. (A file within the loader's 256 KiB holds at
 most half a million values; the bounds guard text given to `compose` by other means.)
 """
 

@@ -6,6 +6,7 @@ import re
 
 SUFFIXES = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 # compiled at first use (re keeps it): most runs read no count
+MAX_DIGITS = 4_000  # below Python's 4,300-digit limit on int(text)
 COUNT_PATTERN = r"\s*([0-9][0-9_,]*(?:\.[0-9]+)?)\s*([kKMGT]?)\s*"
 
 
@@ -17,6 +18,8 @@ def parse_count(text: str) -> int:
     from fractions import Fraction  # only where a count is written as text: an import worth a millisecond
 
     number, suffix = match.groups()
+    if len(number) > MAX_DIGITS:  # past Python's own limit on converting text, and any count a network has
+        raise ValueError(f"a count of {len(number):,} digits is more than cnncalc reads (at most {MAX_DIGITS:,})")
     value = Fraction(number.replace("_", "").replace(",", "")) * SUFFIXES[suffix]
     if value.denominator != 1:
         raise ValueError(f"{text!r} is not a whole number")

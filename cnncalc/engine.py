@@ -6,7 +6,8 @@ Every size is an exact integer, computed per axis (height, then width).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .diagnostics import Diagnostic, SpecError, error, in_file_order, warning
@@ -33,6 +34,9 @@ from .spec import (
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 MAX_FIELD = 2**62  # past this a receptive field or jump is no longer a number of pixels worth reporting
+# past this a volume is no tensor anything could hold (a framework's end at 2**63): channels doubled by a concat in
+# every repetition get there, and would go on to numbers too long to print
+MAX_ELEMENTS = 2**256
 # rows a report keeps unless asked for more (`--depth`): a longer table is read by no one, and slow to draw
 MAX_ROWS = 10_000
 AXES = ("height", "width")
@@ -319,6 +323,15 @@ class _Run(Record):
     macs: int
 
 
+class _Ahead(Record):
+    """What the repetitions still to come of a repeat add up to, computed in one step."""
+
+    state: _State  # where the last of them leaves off
+    costs: tuple[int, int, int]  # trainable, non-trainable parameters, MACs
+    elements: int
+    peak: int  # the largest field size, jump or padding any of their layers reaches (at most)
+
+
 class _Repetition(Record):
     """What one repetition of a repeat's layers did: enough to tell whether the next ones will do the same."""
 
@@ -341,6 +354,11 @@ class _Repetition(Record):
         return tuple(
             (out.r - into.r, out.p - into.p) for into, out in zip(self.before.fields, self.after.fields, strict=True)
         )
+
+    def stretch(self) -> tuple[int, int, int]:
+        """How many rows, columns and channels it adds to the volume."""
+        (h, w, c), (out_h, out_w, out_c) = self.before.volume, self.after.volume
+        return out_h - h, out_w - w, out_c - c
 
     def steady_after(self, last: _Repetition | None) -> bool:
         """Whether it repeats `last` exactly: same volumes, jumps, costs and problems, the field growing alike.
@@ -374,6 +392,113 @@ class _Repetition(Record):
             for out, (r, p) in zip(self.after.fields, self.growth(), strict=True)
         )
         return _State(self.after.volume, (fields[0], fields[1]))
+
+    def steady(self, times: int) -> _Ahead | None:
+        """`times` more repetitions, each the same as this one (see `steady_after`); None as for `after_more`."""
+        state = self.after_more(times)
+        if state is None:
+            return None
+        costs = (self.costs[0] * times, self.costs[1] * times, self.costs[2] * times)
+        return _Ahead(state, costs, self.elements * times, self.peak_after(times))
+
+    def widening(self, earlier: Sequence[_Repetition], times: int) -> _Ahead | None:
+        """`times` more repetitions of a body that grows evenly (`_grows_evenly`), where this one and the three
+        before it (the last of `earlier`) widened the map alike; None where they did not, or as for `after_more`.
+
+        Alike: the same rows and columns added (none taken), the channels kept, the same jumps, field growth,
+        parameters and problems, and MACs and elements changing by the same second difference. Each layer's output
+        is its input plus a constant, so repetition i's input is affine in i, and its MACs and elements (products
+        of two sides, times constants) are quadratics in i: the last three values give them exactly. A map that
+        does not shrink fits every kernel it fitted; kept channels keep every layer's channels, and parameters.
+        """
+        run = (*earlier[-3:], self)
+        rows, columns, channels = self.stretch()
+        macs = [repetition.costs[2] for repetition in run]
+        elements = [repetition.elements for repetition in run]
+        alike = (
+            len(run) == 4
+            and rows >= 0
+            and columns >= 0
+            and channels == 0
+            and all(one.after == next_one.before for one, next_one in pairwise(run))
+            and all(
+                repetition.before.flattened is None
+                and repetition.after.flattened is None
+                and _jumps(repetition.before) == _jumps(repetition.after) == _jumps(self.after)
+                and repetition.stretch() == self.stretch()
+                and repetition.growth() == self.growth()
+                and repetition.costs[:2] == self.costs[:2]
+                and repetition.seen == self.seen
+                for repetition in run
+            )
+            and len(set(_second_differences(macs))) == len(set(_second_differences(elements))) == 1
+        )
+        state = self.after_more(times) if alike else None
+        if state is None:
+            return None
+        h, w, c = self.after.volume
+        trainable, non_trainable, _ = self.costs
+        return _Ahead(
+            state._replace(volume=Volume(h + rows * times, w + columns * times, c)),
+            (trainable * times, non_trainable * times, _sum_ahead(macs, times)),
+            _sum_ahead(elements, times),
+            self.peak_after(times),
+        )
+
+
+def _second_differences(values: Sequence[int]) -> list[int]:
+    return [a - 2 * b + c for a, b, c in zip(values, values[1:], values[2:], strict=False)]
+
+
+def _sum_ahead(values: Sequence[int], times: int) -> int:
+    """`f(1) + ... + f(times)` for the quadratic `f` whose `f(-2), f(-1), f(0)` are the last three `values`.
+
+    With `d` its last difference and `s` its second, `f(k) = f(0) + k d + s k (k + 1) / 2`; summed over k, in
+    integers: `k (k + 1)` is even, and `k (k + 1) (k + 2)` a multiple of 6.
+    """
+    before_last, last_but_one, last = values[-3:]
+    d = last - last_but_one
+    s = last - 2 * last_but_one + before_last
+    return times * last + d * (times * (times + 1) // 2) + s * (times * (times + 1) * (times + 2) // 6)
+
+
+def _grows_evenly(layers: Iterable[Layer]) -> bool:
+    """Whether `layers` make of any map they apply to that map plus a constant number of rows and columns.
+
+    A window stepping by 1 gives `(h + p_before + p_after - k) // 1 + 1` (nothing floored; `same` keeps h, and
+    `ceil` has no partial window to add), and widens the field and its padding by constants whatever the map; a layer
+    that sees the whole map (flatten, dense, a global pool) does neither.
+    """
+    # a kind left out is computed one repetition at a time: slower, never wrong
+    return all(_EVENLY.get(type(layer), _never)(layer) for layer in layers)
+
+
+def _never(layer: Any) -> bool:
+    return False
+
+
+def _always(layer: Any) -> bool:
+    return True
+
+
+def _steps_by_one(layer: Conv | Pool) -> bool:
+    return layer.stride == (1, 1)
+
+
+# per record, whether it grows evenly (see _grows_evenly); blocks do where all they hold does
+_EVENLY: dict[type[Any], Callable[[Any], bool]] = {
+    Conv: _steps_by_one,
+    Pool: _steps_by_one,
+    BatchNorm: _always,
+    Dropout: _always,
+    Activation: _always,
+    Repeat: lambda layer: _grows_evenly(layer.layers),
+    Residual: lambda layer: _grows_evenly(layer.layers) and _grows_evenly(layer.shortcut),
+    Concat: lambda layer: all(_grows_evenly(branch) for branch in layer.branches),
+    Dense: _never,
+    Flatten: _never,
+    GlobalPool: _never,
+}
 
 
 def _jumps(state: _State) -> tuple[int, int]:
@@ -548,7 +673,7 @@ class _Analysis:
             raise _Stop
         self.peak = max(self.peak, peak)
         out = step.output
-        self.elements += out.h * out.w * out.c
+        self.counted(out, problem)
         after = _State(out, fields, flattened)
         result = self.result(
             number,
@@ -573,38 +698,8 @@ class _Analysis:
         shortcut: tuple[LayerResult, ...] = ()
         branches: tuple[tuple[LayerResult, ...], ...] = ()
         if isinstance(layer, Repeat):
-            runs = []
-            folded = self.keep_depth is not None and depth + 1 > self.keep_depth
-            last: _Repetition | None = None
-            self.watching += folded
-            for repetition in range(layer.times):
-                first = repetition * len(layer.layers) + 1
-                where = f"repetition {repetition + 1} of {layer.times}: " if layer.times > 1 else ""
-                logged, elements, peak = len(self.log), self.elements, self.peak
-                self.peak = 0
-                run = self.sequence(layer.layers, state, f"{path}.", depth + 1, first, note + where)
-                runs.append(run)
-                this_peak, self.peak = self.peak, max(peak, self.peak)
-                if folded:
-                    # rows not kept: once a repetition does just what the one before did, the rest follow
-                    this = _Repetition.of(state, run, self.log[logged:], self.elements - elements, this_peak)
-                    left = layer.times - repetition - 1
-                    ahead = this.after_more(left) if this.steady_after(last) else None
-                    if ahead is not None:
-                        self.elements += this.elements * left
-                        for key, count in this.seen.items():
-                            self.seen[key] += count * left
-                            self.log.append((key, count * left))  # for a repeat around this one
-                        self.peak = max(self.peak, this.peak_after(left))
-                        runs.append(_Run((), ahead, run.trainable * left, run.non_trainable * left, run.macs * left))
-                        state = ahead
-                        break
-                    last = this
-                state = run.state
-            self.watching -= folded
-            if not self.watching:
-                self.log.clear()
-            rows = tuple(row for run in runs for row in run.results)
+            run = self.repeat(layer, state, path, depth, note)
+            runs, state, rows = [run], run.state, run.results
         elif isinstance(layer, Residual):
             main = self.sequence(layer.layers, state, f"{path}.", depth + 1, note=note)
             short = self.sequence(layer.shortcut, state, f"{path}.s", depth + 1, note=note)
@@ -646,6 +741,65 @@ class _Analysis:
             folded=self.keep_depth is not None and depth + 1 > self.keep_depth,
         ), state
 
+    def repeat(self, layer: Repeat, state: _State, path: str, depth: int, note: str) -> _Run:
+        """Apply a repeat's layers `times` times in a row; folded (rows not kept), the repetitions that will do as the
+        ones just before them did are added up in one step."""
+        folded = self.keep_depth is not None and depth + 1 > self.keep_depth
+        # a map that grows in every repetition never repeats itself, but a body that grows evenly sums up all the same
+        even = folded and _grows_evenly(layer.layers)
+        results: list[LayerResult] = []
+        trainable = non_trainable = macs = 0
+        done: list[_Repetition] = []  # the last repetitions computed, in a row
+        self.watching += folded
+        repetition = 0
+        while repetition < layer.times:
+            first = repetition * len(layer.layers) + 1
+            where = f"repetition {repetition + 1} of {layer.times}: " if layer.times > 1 else ""
+            logged, elements, peak = len(self.log), self.elements, self.peak
+            self.peak = 0
+            run = self.sequence(layer.layers, state, f"{path}.", depth + 1, first, note + where)
+            this_peak, self.peak = self.peak, max(peak, self.peak)
+            results.extend(run.results)
+            trainable += run.trainable
+            non_trainable += run.non_trainable
+            macs += run.macs
+            repetition += 1
+            if not folded:
+                state = run.state
+                continue
+            this = _Repetition.of(state, run, self.log[logged:], self.elements - elements, this_peak)
+            left = layer.times - repetition
+            if this.steady_after(done[-1] if done else None):
+                ahead = this.steady(left)
+            else:
+                ahead = this.widening(done, left) if even else None
+            if ahead is None:
+                done = [*done[-2:], this]
+                state = run.state
+                continue
+            self.elements += ahead.elements
+            for key, count in this.seen.items():
+                self.seen[key] += count * left
+                self.log.append((key, count * left))  # for a repeat around this one
+            self.peak = max(self.peak, ahead.peak)
+            trainable += ahead.costs[0]
+            non_trainable += ahead.costs[1]
+            macs += ahead.costs[2]
+            state = ahead.state
+            break
+        self.watching -= folded
+        if not self.watching:
+            self.log.clear()
+        return _Run(tuple(results), state, trainable, non_trainable, macs)
+
+    def counted(self, volume: Volume, problem: Problem) -> None:
+        """Count a new tensor's elements; past MAX_ELEMENTS, a located error, and nothing after it is computed."""
+        elements = volume.h * volume.w * volume.c
+        if elements > MAX_ELEMENTS:
+            problem("size", f"its output of {volume} passes 2**256 elements: no tensor holds that")
+            raise _Stop
+        self.elements += elements
+
     def meet(self, runs: list[_Run], names: Sequence[str], volume: Volume, problem: Problem) -> _State:
         """Paths meeting in a new tensor (an add, a concat): its field, and a warning where they do not line up."""
         fields, mismatches = merge([run.state.fields for run in runs], names)
@@ -657,7 +811,7 @@ class _Analysis:
                 "the field shown is their union",
                 "warning",
             )
-        self.elements += volume.h * volume.w * volume.c
+        self.counted(volume, problem)
         # a flatten still waiting for a layer to mix its positions, on any path, waits on
         flattened = next((run.state.flattened for run in runs if run.state.flattened), None)
         return _State(volume, fields, flattened)

@@ -9,21 +9,17 @@ from __future__ import annotations
 from fractions import Fraction
 
 from .engine import LayerResult, ceil_div, dense_view, effective_kernel
+from .exact import decimal, significant
 from .spec import BatchNorm, Concat, Conv, Dense, Flatten, GlobalPool, Pool, Repeat, Residual
 
 
 def number(value: Fraction | int) -> str:
     """An exact value: `54.25` where the decimal ends, `1024/9` where it does not."""
     value = Fraction(value)
-    if value.denominator == 1:
-        return f"{value.numerator:,}"
-    denominator = value.denominator
-    for prime in (2, 5):
-        while denominator % prime == 0:
-            denominator //= prime
-    if denominator == 1:
-        return f"{float(value):,}"
-    return f"{value.numerator}/{value.denominator} (about {float(value):,.4g})"
+    written = decimal(value)
+    if written is not None:
+        return written
+    return f"{value.numerator}/{value.denominator} (about {significant(value)})"
 
 
 def explain(result: LayerResult) -> list[str]:

@@ -19,6 +19,7 @@ import keyword
 import re
 from collections.abc import Sequence
 
+from .check import too_large, too_large_input
 from .diagnostics import Diagnostic, SpecError, error, in_file_order
 from .engine import LayerResult, Report, walk
 from .record import Record
@@ -179,8 +180,11 @@ def to_pytorch(spec: Spec, report: Report, source: str | None = None) -> str:
         raise ValueError("export needs every row: analyse the spec without a depth")
     writer = _Writer()
     children = writer.path(report.layers, MAP, None)
-    if writer.refused:
-        raise SpecError(in_file_order(list(writer.refused.values())))
+    refused = list(writer.refused.values())
+    if oversized := too_large_input(spec.input):
+        refused.append(error("export", f"cannot export exactly: PyTorch: {oversized}", spec.input_loc))
+    if refused:
+        raise SpecError(in_file_order(refused))
     network = class_name(spec.name)
     title = _docstring_text(spec.name or "A network")
     v, totals = spec.input, report.totals
@@ -268,6 +272,8 @@ class _Writer:
 
     def row(self, row: LayerResult, form: str, want: str | None) -> tuple[_Arg, str]:
         """One row as an argument of its parent: the expression, its comments, and the form of its output."""
+        if reason := too_large(row):
+            self.refuse(row, f"PyTorch: {reason}")
         layer = row.layer
         name = f" {_text(layer.name)}" if layer.name else ""
         notes: list[str] = []

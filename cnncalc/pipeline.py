@@ -137,9 +137,9 @@ def analyse_text(
 
     Where reading fails at some layer, the layers before it are still computed, so that their errors are reported
     in the same run rather than the next. Without a `depth`, `max_rows` folds the blocks nested deepest until the
-    report has at most that many rows (the report's `kept_depth` says how deep it kept them). A command that
-    writes out every row says what it writes in `writes_rows`: a spec with more than MAX_ROWS of them is refused
-    before it is computed.
+    report has at most that many rows (the report's `kept_depth` says how deep it kept them); with a `depth`, a
+    report of more than MAX_ROWS rows is refused before it is computed, as it is for a command that
+    writes out every row (it says what it writes in `writes_rows`).
     """
     try:
         spec = load(text, input_volume)
@@ -153,6 +153,10 @@ def analyse_text(
         raise
     if depth is None and max_rows is not None:
         depth = fitting_depth(spec.layers, max_rows)
+    elif max_rows is not None and not writes_rows and (too_many := too_many_rows(spec, f"at --depth {depth}", depth)):
+        # the depth asked for keeps its rows, up to MAX_ROWS: a million of them cost gigabytes
+        fold = "; without --depth, blocks are folded until the rows fit"
+        raise SpecError([too_many._replace(message=too_many.message + fold)])
     if writes_rows and (too_many := too_many_rows(spec, writes_rows, depth)):
         raise SpecError([too_many])
     return spec, analyse(spec, depth)

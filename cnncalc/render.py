@@ -11,6 +11,7 @@ from typing import Any
 
 from .diagnostics import Diagnostic
 from .engine import LayerResult, Memory, Report, dense_view, walk
+from .exact import fixed
 from .spec import Concat, Conv, Dense, Dropout, Layer, Pool, Repeat, Residual, Sides, Volume
 
 SCHEMA_VERSION = 1
@@ -97,11 +98,10 @@ def field_text(result: LayerResult) -> str:
 
 
 def human_bytes(count: int) -> str:
-    value = float(count)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.1f} {unit}"
-        value /= 1024
+    """`527.8 MiB`: bytes in the largest unit up to TiB that leaves a number of at least 1, to a tenth."""
+    for power, unit in enumerate(("B", "KiB", "MiB", "GiB", "TiB")):
+        if count < 1024 ** (power + 1) or unit == "TiB":
+            return f"{count:,} B" if unit == "B" else f"{fixed(count, 1024**power, 1)} {unit}"
     raise AssertionError("unreachable")
 
 
@@ -141,7 +141,7 @@ def fc_row(result: LayerResult, indent: str = "  ") -> tuple[str, ...]:
     view = dense_view(result)
     if view is None:
         return (result.path, layer_label(result, indent), str(result.output), f"{result.params:,}", "", "", "")
-    ratio = f"{view.dense_params / result.params:,.1f}x" if result.params else ""
+    ratio = f"{fixed(view.dense_params, result.params, 1)}x" if result.params else ""
     return (
         result.path,
         layer_label(result, indent),
@@ -164,7 +164,7 @@ def fc_footer(report: Report) -> list[str]:
     return [
         f"convolutions: {params:,} params for {connections:,} connections; dense layers joining the same volumes "
         f"would need {dense:,} params",
-        f"the convolutions need {dense / params:,.1f} times fewer parameters (sparse connections, shared weights)",
+        f"the convolutions need {fixed(dense, params, 1)} times fewer parameters (sparse connections, shared weights)",
     ]
 
 

@@ -10,16 +10,21 @@ Every output value keeps the window of input values it came from, for `--explain
 - max pooling pads with -inf, as PyTorch does, so a padded position never wins (it is `None` in a window);
 - with `ceil`, a last window may hang past the padded input; its positions there are not in the window at all,
   and an average divides by what is left (PyTorch's `ceil_mode`).
+
+It is for matrices small enough to check by hand, and bounded far past them (MAX_VALUES and the rest): a step
+on Fractions takes microseconds, so an unbounded padding or matrix would run for minutes and gigabytes.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Any
 
+from .counts import MAX_DIGITS  # a numerator or a denominator, read or worked out
 from .engine import ShapeError, resolve_axis
+from .exact import decimal_places
 from .record import Record
 
 Matrix = tuple[tuple[Fraction, ...], ...]
@@ -28,6 +33,22 @@ Window = tuple[tuple[Fraction | None, ...], ...]
 Sides = tuple[int, int, int, int]  # top, bottom, left, right
 OPERATIONS = ("maxpool", "avgpool", "conv")
 SCHEMA_VERSION = 1
+
+# The bounds keep the largest run they allow to a few seconds and tens of megabytes on a slow machine: a step (a
+# product and a sum of Fractions, its window kept) is some 10 us, an output value or a value read some 20 us more.
+# the values in the input, the filter, a pool's window or the output: a 316 x 316 matrix (a 224 x 224 image fits)
+MAX_VALUES = 100_000
+# a side: past window - 1, more padding only adds outputs that see nothing but padding
+MAX_PADDING = 1_000
+# output values x window: the steps worked out, and the window values every output keeps for --explain
+MAX_WORK = 250_000
+# a step on a number of more than LONG_DIGITS digits, read or worked out, costs more: its gcds grow with the square
+# of its length, to a millisecond at MAX_DIGITS. Hand-written fractions stay short: the 25 of a 5 x 5 window,
+# with denominators up to 100, add up over lcm(1..100), 41 digits.
+LONG_DIGITS = 100
+MAX_LONG_WORK = 1_000
+_LIMIT: int = 10**MAX_DIGITS
+_LONG: int = 10**LONG_DIGITS
 
 _NUMBER = re.compile(r"([+-]?)(?:([0-9]+)/([0-9]+)|([0-9]+(?:\.[0-9]*)?|\.[0-9]+))", re.ASCII)
 _ROWS = re.compile(r"[;\r\n]")
@@ -41,7 +62,16 @@ def parse_number(text: str) -> Fraction:
         raise ValueError(f"{text.strip()!r} is not a number: write an integer, a decimal (0.5) or a fraction (1/3)")
     sign, numerator, denominator, decimal = match.groups()
     if decimal is not None:
-        return Fraction(sign + decimal)
+        whole, _, places = decimal.partition(".")
+        # k decimal places are a fraction over 10**k, a number of k + 1 digits
+        digits = max(len(whole) + len(places), len(places) + 1)
+    else:
+        digits = max(len(numerator), len(denominator))
+    if digits > MAX_DIGITS:  # before int(), which refuses past 4,300 digits
+        raise ValueError(f"a number of {digits:,} digits, more than the {MAX_DIGITS:,} apply takes")
+    if decimal is not None:
+        # an integer as an int: Fraction reads text slowly, and most values are integers
+        return Fraction(sign + decimal) if "." in decimal else Fraction(int(sign + decimal))
     if int(denominator) == 0:
         raise ValueError(f"{text.strip()!r} divides by zero")
     return Fraction(int(sign + numerator), int(denominator))
@@ -52,15 +82,18 @@ def parse_matrix(text: str) -> Matrix:
     rows = [row for row in _ROWS.split(text) if row.strip()]
     if not rows:
         raise ValueError("no values: write rows split by ';' or newlines, e.g. '1 3 10 0; 8 4 2 9'")
+    table = [[token for token in _SEPARATORS.split(row.strip()) if token] for row in rows]
+    count = sum(len(tokens) for tokens in table)
+    if count > MAX_VALUES:  # counted before any is read: reading is the slow part
+        raise ValueError(f"{count:,} values, more than the {MAX_VALUES:,} apply takes")
     matrix: list[tuple[Fraction, ...]] = []
-    for number, row in enumerate(rows, start=1):
-        tokens = [token for token in _SEPARATORS.split(row.strip()) if token]
+    for number, tokens in enumerate(table, start=1):
         values = []
         for column, token in enumerate(tokens, start=1):
             try:
                 values.append(parse_number(token))
             except ValueError as exc:
-                where = f"row {number}, column {column}: " if len(rows) > 1 or len(tokens) > 1 else ""
+                where = f"row {number}, column {column}: " if len(table) > 1 or len(tokens) > 1 else ""
                 raise ValueError(f"{where}{exc}") from None
         if matrix and len(values) != len(matrix[0]):
             raise ValueError(
@@ -143,11 +176,17 @@ def apply(
         if size is None:
             raise ValueError(f"{operation} needs a size")
         kernel = pair(size, "size")
+    if kernel[0] * kernel[1] > MAX_VALUES:
+        raise ValueError(
+            f"a {kernel[0]}x{kernel[1]} window is {kernel[0] * kernel[1]:,} values, more than the {MAX_VALUES:,} "
+            "apply takes"
+        )
     steps = pair(1 if conv else kernel, "stride") if stride is None else pair(stride, "stride")
     axes = _resolve(operation, (len(values), len(values[0])), kernel, steps, padding, ceil)
     (rows, top, bottom, unused_rows), (columns, left, right, unused_columns) = axes
     height, width = len(values), len(values[0])
     bias = Fraction(bias)
+    limit = _bounded(operation, (rows, columns), kernel, [bias, *_flat(values), *_flat(filter or ())])
     cells = []
     for i in range(rows):
         row_span = _span(i * steps[0] - top, kernel[0], height + bottom)
@@ -156,7 +195,14 @@ def apply(
             window = tuple(
                 tuple(_at(values, r, c, operation) for c in column_span) for r in row_span
             )  # fmt: skip
-            cells.append(Cell(i, j, _reduce(operation, window, filter, bias), window))
+            try:
+                value = _reduce(operation, window, filter, bias, limit)
+            except _TooLong:
+                work = rows * columns * kernel[0] * kernel[1]
+                raise ValueError(
+                    f"out[{i}][{j}]: working it out exactly takes a number of {_too_long(limit, work)}"
+                ) from None
+            cells.append(Cell(i, j, value, window))
     output = tuple(tuple(cell.value for cell in cells[i * columns : (i + 1) * columns]) for i in range(rows))
     return Applied(
         operation,
@@ -175,6 +221,64 @@ def apply(
 def _check_matrix(matrix: Matrix, name: str) -> None:
     if not matrix or not matrix[0] or any(len(row) != len(matrix[0]) for row in matrix):
         raise ValueError(f"{name} must be a non-empty matrix with rows of equal length")
+    if len(matrix) * len(matrix[0]) > MAX_VALUES:
+        raise ValueError(
+            f"{name}: {len(matrix)}x{len(matrix[0])}, {len(matrix) * len(matrix[0]):,} values, more than the "
+            f"{MAX_VALUES:,} apply takes"
+        )
+
+
+def _flat(matrix: Matrix) -> list[Fraction]:
+    return [value for row in matrix for value in row]
+
+
+def _bounded(operation: str, shape: tuple[int, int], kernel: tuple[int, int], numbers: list[Fraction]) -> int:
+    """The limit on every value worked out; ValueError, before anything is built, for a run past the bounds."""
+    if not all(_fits(number, _LIMIT) for number in numbers):
+        raise ValueError(f"a numerator or a denominator of more than {MAX_DIGITS:,} digits, more than apply takes")
+    (rows, columns), (kh, kw) = shape, kernel
+    if rows * columns > MAX_VALUES:
+        raise ValueError(
+            f"an output of {rows}x{columns} is {rows * columns:,} values, more than the {MAX_VALUES:,} apply takes"
+        )
+    work = rows * columns * kh * kw
+    long = not all(_fits(number, _LONG) for number in numbers)
+    if work > (MAX_LONG_WORK if long else MAX_WORK):
+        window = "filter" if operation == "conv" else "window"
+        bound = (
+            f"{MAX_LONG_WORK:,} apply takes with a number of more than {LONG_DIGITS} digits"
+            if long
+            else f"{MAX_WORK:,} apply takes"
+        )
+        raise ValueError(
+            f"an output of {rows}x{columns} from a {kh}x{kw} {window} is {work:,} steps (output values x window), "
+            f"more than the {bound}"
+        )
+    # a run too long for long numbers keeps every value worked out short: a window of short ones can make one
+    return _LIMIT if work <= MAX_LONG_WORK else _LONG
+
+
+def _too_long(limit: int, work: int) -> str:
+    if limit is _LIMIT:
+        return f"more than {MAX_DIGITS:,} digits, more than apply keeps"
+    return (
+        f"more than {LONG_DIGITS} digits, and with one apply takes at most {MAX_LONG_WORK:,} steps "
+        f"(output values x window), not {work:,}"
+    )
+
+
+class _TooLong(ValueError):
+    """A value worked out has a numerator or a denominator of more than MAX_DIGITS digits."""
+
+
+def _fits(value: Fraction, limit: int) -> bool:
+    return -limit < value.numerator < limit and value.denominator < limit
+
+
+def _kept(value: Fraction, limit: int) -> Fraction:
+    if not _fits(value, limit):
+        raise _TooLong
+    return value
 
 
 def _resolve(
@@ -197,6 +301,8 @@ def _resolve(
         sides = (padding,) * 4 if isinstance(padding, int) else tuple(padding)
         if len(sides) != 4 or not all(isinstance(p, int) and p >= 0 for p in sides):
             raise ValueError(f"padding must be a non-negative integer or four of them, got {padding!r}")
+        if max(sides) > MAX_PADDING:
+            raise ValueError(f"padding {_sides_text(sides)} is more than the {MAX_PADDING:,} a side apply takes")
         if operation != "conv":
             limits = (kernel[0] // 2,) * 2 + (kernel[1] // 2,) * 2
             if any(p > limit for p, limit in zip(sides, limits, strict=True)):
@@ -232,17 +338,26 @@ def _at(values: Matrix, row: int, column: int, operation: str) -> Fraction | Non
     return None if operation == "maxpool" else Fraction(0)
 
 
-def _reduce(operation: str, window: Window, filter: Matrix | None, bias: Fraction) -> Fraction:
+def _reduce(operation: str, window: Window, filter: Matrix | None, bias: Fraction, limit: int) -> Fraction:
     flat = [value for row in window for value in row]
     if operation == "maxpool":
         # pool padding is at most half the window, so every window holds a real value
         return max(value for value in flat if value is not None)
     numbers = [Fraction(0) if value is None else value for value in flat]
     if operation == "avgpool":
-        return sum(numbers, Fraction(0)) / len(numbers)
+        return _kept(_sum(numbers, limit) / len(numbers), limit)
     assert filter is not None
     weights = [weight for row in filter for weight in row]
-    return sum((x * w for x, w in zip(numbers, weights, strict=True)), Fraction(0)) + bias
+    total = _sum([x * w for x, w in zip(numbers, weights, strict=True)], limit)
+    return _kept(total + bias, limit) if bias else total
+
+
+def _sum(terms: list[Fraction], limit: int) -> Fraction:
+    # every partial sum is kept below the limit, not the total alone: a long one would grow, each step slower
+    total = _kept(terms[0], limit)
+    for term in terms[1:]:
+        total = _kept(total + term, limit)
+    return total
 
 
 # -- text ------------------------------------------------------------------------------------------
@@ -254,24 +369,23 @@ def format_value(value: Fraction | None) -> str:
         return "-inf"
     if value.denominator == 1:
         return str(value.numerator)
-    digits = _decimal_places(value.denominator)
+    digits = decimal_places(value.denominator)
     if digits is None:
         return f"{value.numerator}/{value.denominator}"
     scaled = abs(value.numerator) * 10**digits // value.denominator
     whole, fraction = divmod(scaled, 10**digits)
-    return f"{'-' if value < 0 else ''}{whole}.{fraction:0{digits}d}"
+    return f"{'-' if value < 0 else ''}{whole}.{_padded(fraction, digits)}"
 
 
-def _decimal_places(denominator: int) -> int | None:
-    """The fewest decimal places that write 1/denominator exactly, or None where none do (a factor not 2 or 5)."""
-    twos = fives = 0
-    while denominator % 2 == 0:
-        denominator //= 2
-        twos += 1
-    while denominator % 5 == 0:
-        denominator //= 5
-        fives += 1
-    return max(twos, fives) if denominator == 1 else None
+def _padded(number: int, width: int) -> str:
+    """`number` in `width` digits, leading zeros added; in pieces, as str() refuses more than 4,300 digits at once.
+
+    1/2**13000 is a 4,000-digit denominator and 13,000 decimal places.
+    """
+    if width <= MAX_DIGITS:
+        return f"{number:0{width}d}"
+    high, low = divmod(number, 10**MAX_DIGITS)
+    return _padded(high, width - MAX_DIGITS) + f"{low:0{MAX_DIGITS}d}"
 
 
 def format_matrix(matrix: Matrix) -> str:
@@ -279,8 +393,21 @@ def format_matrix(matrix: Matrix) -> str:
     return "; ".join(" ".join(format_value(value) for value in row) for row in matrix)
 
 
-def _factor(value: Fraction | None) -> str:
-    text = format_value(value)
+def _writer() -> Callable[[Fraction | None], str]:
+    """format_value, each value written once: it stands in a window's worth of windows, and a long one takes ms."""
+    # by id, each with its value: held here, no other value can take its id
+    written: dict[int, tuple[Fraction | None, str]] = {}
+
+    def write(value: Fraction | None) -> str:
+        known = written.get(id(value))
+        if known is None:
+            known = written[id(value)] = (value, format_value(value))
+        return known[1]
+
+    return write
+
+
+def _factor(text: str) -> str:
     # a negative number or a fraction inside a product or a sum: brackets keep it one factor
     return f"({text})" if text.startswith("-") or "/" in text else text
 
@@ -304,31 +431,34 @@ def explain(applied: Applied) -> list[str]:
             lines.append(f"{axis}: the last {units} no window: unused")
     if applied.operation == "maxpool" and any(applied.padding):
         lines.append("padding is -inf, as PyTorch pads max pooling: a padded position never wins")
+    write = _writer()
     for cell in applied.cells:
         flat = [value for row in cell.window for value in row]
         if applied.operation == "maxpool":
-            formula = f"max({', '.join(format_value(value) for value in flat)})"
+            formula = f"max({', '.join(write(value) for value in flat)})"
         elif applied.operation == "avgpool":
-            formula = f"({' + '.join(_factor(value) for value in flat)}) / {len(flat)}"
+            formula = f"({' + '.join(_factor(write(value)) for value in flat)}) / {len(flat)}"
         else:
             assert applied.filter is not None
             weights = [weight for row in applied.filter for weight in row]
-            terms = [f"{_factor(x)}*{_factor(w)}" for x, w in zip(flat, weights, strict=True)]
-            formula = " + ".join([*terms, _factor(applied.bias)])
-        lines.append(f"out[{cell.row}][{cell.column}] = {formula} = {format_value(cell.value)}")
+            terms = [f"{_factor(write(x))}*{_factor(write(w))}" for x, w in zip(flat, weights, strict=True)]
+            formula = " + ".join([*terms, _factor(write(applied.bias))])
+        lines.append(f"out[{cell.row}][{cell.column}] = {formula} = {write(cell.value)}")
     return lines
 
 
 # -- JSON ------------------------------------------------------------------------------------------
 
 
-def json_value(value: Fraction | None) -> int | str:
+def json_value(value: Fraction | None, write: Callable[[Fraction | None], str] = format_value) -> int | str:
     """An int where the value is whole, else its exact text ("5.25", "1/3"; "-inf" for max pooling's padding)."""
-    return value.numerator if value is not None and value.denominator == 1 else format_value(value)
+    return value.numerator if value is not None and value.denominator == 1 else write(value)
 
 
-def _json_matrix(matrix: Sequence[Sequence[Fraction | None]]) -> list[list[int | str]]:
-    return [[json_value(value) for value in row] for row in matrix]
+def _json_matrix(
+    matrix: Sequence[Sequence[Fraction | None]], write: Callable[[Fraction | None], str] = format_value
+) -> list[list[int | str]]:
+    return [[json_value(value, write) for value in row] for row in matrix]
 
 
 def as_json(applied: Applied, windows: bool = False) -> dict[str, Any]:
@@ -349,7 +479,8 @@ def as_json(applied: Applied, windows: bool = False) -> dict[str, Any]:
         report["bias"] = json_value(applied.bias)
     if windows:
         rows, columns = applied.shape
+        write = _writer()
         report["windows"] = [
-            [_json_matrix(applied.cells[i * columns + j].window) for j in range(columns)] for i in range(rows)
+            [_json_matrix(applied.cells[i * columns + j].window, write) for j in range(columns)] for i in range(rows)
         ]
     return report

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from decimal import Decimal, localcontext
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,23 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cnncalc.cli import cli, main
+from cnncalc.commands.apply import MAX_BYTES
+from cnncalc.counts import MAX_DIGITS
 from cnncalc.engine import ShapeError
-from cnncalc.values import Matrix, apply, explain, format_matrix, format_value, parse_matrix, parse_number
+from cnncalc.values import (
+    LONG_DIGITS,
+    MAX_LONG_WORK,
+    MAX_PADDING,
+    MAX_VALUES,
+    MAX_WORK,
+    Matrix,
+    apply,
+    explain,
+    format_matrix,
+    format_value,
+    parse_matrix,
+    parse_number,
+)
 
 LECTURE = "1 3 10 0; 8 4 2 9; 7 2 1 3; 1 1 0 4"
 VERTICAL_EDGE = "1 0 -1; 1 0 -1; 1 0 -1"
@@ -24,7 +40,7 @@ NG = "3 0 1 2 7 4; 1 5 8 9 3 1; 2 7 2 5 1 3; 0 1 3 1 7 8; 4 2 1 6 2 8; 2 4 5 2 3
 ONE_TO_NINE = "1 2 3; 4 5 6; 7 8 9"
 
 
-def run(*args: str, input: str | None = None) -> Result:
+def run(*args: str, input: str | bytes | None = None) -> Result:
     return CliRunner().invoke(cli, ["apply", *args], input=input)
 
 
@@ -407,6 +423,253 @@ def test_help_ends_with_an_example() -> None:
     assert "cross-correlation" in out
 
 
+def refused(result: Result, message: str) -> None:
+    """A usage error: exit 2, nothing on standard output, the message and no traceback on standard error."""
+    assert "Traceback" not in result.stdout + result.stderr
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert (result.exit_code, result.stdout) == (2, ""), result.stderr
+    assert "Usage: cli apply" in result.stderr
+    assert message in result.stderr, result.stderr
+
+
+# -- bounds: what is past them is refused at once, by a usage error naming the bound and what was given ---------
+
+N5000 = "9" * 5000  # past Python's 4,300-digit limit on int(text)
+LONG = "9" * (LONG_DIGITS + 1)
+# 1/P + 1/Q is (P + Q) / (P * Q): short numbers, and a sum of 101 digits
+P, Q = 10**50 + 1, 10**50 + 3
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        # so large a stride leaves one output: only the padding is past the bound
+        pytest.param(
+            ["conv", "--filter", "1", "--stride", "2147483647", "--padding", "1001", "--values", "1"],
+            "padding 1,001 is more than the 1,000 a side apply takes",
+            id="padding",
+        ),
+        pytest.param(
+            ["maxpool", "--size", "317", "--values", "1"],
+            "a 317x317 window is 100,489 values, more than the 100,000 apply takes",
+            id="window",
+        ),
+        pytest.param(
+            ["maxpool", "--size", "1", "--values", "0 " * 100_001],
+            "100,001 values, more than the 100,000 apply takes",
+            id="values",
+        ),
+        pytest.param(
+            ["conv", "--filter", "1 " * 100_001, "--values", "1"],
+            "Invalid value for '--filter': 100,001 values, more than the 100,000 apply takes",
+            id="filter",
+        ),
+        # 158 + 1 + 158 = 317 a side
+        pytest.param(
+            ["conv", "--filter", "1", "--padding", "158", "--values", "1"],
+            "an output of 317x317 is 100,489 values, more than the 100,000 apply takes",
+            id="output",
+        ),
+        # (1000 - 500) / 1 + 1 = 501 outputs of 500 values each
+        pytest.param(
+            ["maxpool", "--size", "1x500", "--stride", "1", "--values", "0 " * 1000],
+            "an output of 1x501 from a 1x500 window is 250,500 steps (output values x window), more than the "
+            "250,000 apply takes",
+            id="work",
+        ),
+        pytest.param(
+            ["maxpool", "--size", "1", "--values", f"{LONG} " + "0 " * 1000],
+            "an output of 1x1001 from a 1x1 window is 1,001 steps (output values x window), more than the 1,000 "
+            "apply takes with a number of more than 100 digits",
+            id="work-with-a-long-number",
+        ),
+        pytest.param(
+            ["avgpool", "--size", "1x2", "--stride", "1", "--values", f"1/{P} 1/{Q} " + "0 " * 1000],
+            "out[0][0]: working it out exactly takes a number of more than 100 digits, and with one apply takes at "
+            "most 1,000 steps (output values x window), not 2,002",
+            id="work-with-a-long-number-worked-out",
+        ),
+    ],
+)
+def test_past_the_bounds_is_a_usage_error(args: list[str], message: str) -> None:
+    refused(run(*args), message)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        pytest.param(
+            ["conv", "--filter", "1", "--stride", "2147483647", "--padding", "1000", "--values", "1"],
+            "0",
+            id="padding",
+        ),
+        # (999 - 500) / 1 + 1 = 500 outputs of 500 values each
+        pytest.param(
+            ["maxpool", "--size", "1x500", "--stride", "1", "--values", "0 " * 999],
+            " ".join(["0"] * 500),
+            id="work",
+        ),
+        pytest.param(
+            ["maxpool", "--size", "1", "--values", f"{LONG} " + "0 " * 999],
+            " ".join([LONG, *["0"] * 999]),
+            id="work-with-a-long-number",
+        ),
+        # (1/P + 1/Q) / 2 = (10**50 + 2) / (P * Q), then (1/Q + 0) / 2, then zeros
+        pytest.param(
+            ["avgpool", "--size", "1x2", "--stride", "1", "--values", f"1/{P} 1/{Q} " + "0 " * 499],
+            " ".join([f"{10**50 + 2}/{P * Q}", f"1/{2 * Q}", *["0"] * 498]),
+            id="work-with-a-long-number-worked-out",
+        ),
+        pytest.param(["maxpool", "--size", "1", "--values", "9" * 4000], "9" * 4000, id="4000-digits"),
+    ],
+)
+def test_at_the_bounds_is_computed(args: list[str], expected: str) -> None:
+    assert ok(*args) == expected + "\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(
+            ["maxpool", "--size", "1", "--values", N5000],
+            "Invalid value for '--values': a number of 5,000 digits, more than the 4,000 apply takes",
+            id="integer",
+        ),
+        pytest.param(
+            ["maxpool", "--size", "1", "--values", f"1 {N5000}/7"],
+            "row 1, column 2: a number of 5,000 digits, more than the 4,000 apply takes",
+            id="numerator",
+        ),
+        pytest.param(
+            ["maxpool", "--size", "1", "--values", f"1/{N5000}"],
+            "a number of 5,000 digits, more than the 4,000 apply takes",
+            id="denominator",
+        ),
+        # 5,000 places are a fraction over 10**5000, 5,001 digits
+        pytest.param(
+            ["maxpool", "--size", "1", "--values", "0." + "1" * 5000],
+            "a number of 5,001 digits, more than the 4,000 apply takes",
+            id="decimal",
+        ),
+        pytest.param(
+            ["conv", "--filter", N5000, "--values", "1"],
+            "Invalid value for '--filter': a number of 5,000 digits",
+            id="filter",
+        ),
+        pytest.param(
+            ["conv", "--filter", "1", "--bias", N5000, "--values", "1"],
+            "Invalid value for '--bias': a number of 5,000 digits",
+            id="bias",
+        ),
+        pytest.param(["maxpool", "--size", N5000, "--values", "1"], "is not a positive size", id="size"),
+        pytest.param(
+            ["maxpool", "--size", "1", "--stride", N5000, "--values", "1"], "is not a positive size", id="stride"
+        ),
+        pytest.param(["maxpool", "--size", "1", "--padding", N5000, "--values", "1"], "is not a padding", id="padding"),
+        # 10**2999 squared has 6,000 digits
+        pytest.param(
+            ["conv", "--filter", str(10**2999), "--values", str(10**2999)],
+            "out[0][0]: working it out exactly takes a number of more than 4,000 digits, more than apply keeps",
+            id="worked-out",
+        ),
+    ],
+)
+def test_numbers_past_max_digits_are_a_usage_error(args: list[str], message: str) -> None:
+    refused(run(*args), message)
+
+
+def test_a_long_decimal_prints_in_full() -> None:
+    # 1/2**13000: a 3,914-digit denominator, and 13,000 decimal places, more than str() writes at once
+    with localcontext() as context:
+        context.prec = 10_000
+        expected = format(Decimal(1) / Decimal(2) ** 13000, "f")
+    assert ok("maxpool", "--size", "1", "--values", f"1/{2**13000}") == expected + "\n"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param("9" * 256, "9" * 256, id="256-digits"),
+        pytest.param("1 " * 5000, " ".join(["1"] * 5000), id="a-long-row"),
+        pytest.param("1/" + "3" * 300, "1/" + "3" * 300, id="a-long-fraction"),
+    ],
+)
+def test_a_value_too_long_for_a_file_name_is_read_as_a_matrix(value: str, expected: str) -> None:
+    # the file system refuses so long a name (OSError): it names no file
+    assert ok("maxpool", "--size", "1", "--values", value) == expected + "\n"
+
+
+def test_a_word_too_long_for_a_file_name_is_neither() -> None:
+    refused(run("maxpool", "--size", "1", "--values", "x" * 300), "is neither a file nor a matrix of numbers")
+
+
+@pytest.mark.parametrize("source", ["stdin", "file"])
+@pytest.mark.parametrize(
+    ("size", "accepted"),
+    [pytest.param(MAX_BYTES, True, id="at-the-bound"), pytest.param(MAX_BYTES + 1, False, id="past")],
+)
+def test_reading_stops_at_max_bytes(source: str, size: int, accepted: bool, tmp_path: Path) -> None:
+    data = "1" + " " * (size - 1)  # one value, and blanks up to the size
+    path = tmp_path / "values.txt"
+    path.write_text(data, encoding="utf-8")
+    result = run("maxpool", "--size", "1", "--values", "-" if source == "stdin" else str(path), input=data)
+    if accepted:
+        assert (result.exit_code, result.stdout, result.stderr) == (0, "1\n", "")
+    else:
+        name = "<stdin>" if source == "stdin" else str(path)
+        refused(result, f"{name} is larger than 1,048,576 bytes (1 MiB), the most apply reads")
+
+
+def test_a_matrix_written_out_past_max_bytes_is_refused() -> None:
+    refused(
+        run("maxpool", "--size", "1", "--values", "1" + " " * MAX_BYTES),
+        "a matrix of 1,048,577 characters, more than the 1,048,576 apply reads",
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(
+            ["--values", "-", "--filter", "-"],
+            "Invalid value for '--filter': standard input (-) is given to both --values and --filter",
+            id="values-first",
+        ),
+        pytest.param(
+            ["--filter", "-", "--values", "-"],
+            "Invalid value for '--values': standard input (-) is given to both --filter and --values",
+            id="filter-first",
+        ),
+    ],
+)
+def test_standard_input_given_twice_is_a_usage_error(args: list[str], message: str) -> None:
+    refused(run("conv", *args, input="1 2\n"), message)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        pytest.param(b"1 2 \xe9", "cannot read <stdin>: not UTF-8 text: byte 0xe9 at offset 4", id="latin-1"),
+        pytest.param("1 2".encode("utf-16"), "cannot read <stdin>: not UTF-8 text: byte 0xff at offset 0", id="utf-16"),
+    ],
+)
+def test_standard_input_not_utf8_is_a_usage_error(data: bytes, message: str) -> None:
+    refused(run("maxpool", "--size", "1", "--values", "-", input=data), message)
+
+
+def test_help_states_the_bounds() -> None:
+    text = " ".join(ok("--help").split())  # as one line: click wraps it
+    for bound in (
+        f"--values and --filter of 1 MiB of text ({MAX_BYTES:,} bytes) and {MAX_VALUES:,} values each",
+        f"a window and an output of {MAX_VALUES:,} values each",
+        f"--padding {MAX_PADDING:,} a side",
+        f"numbers of {MAX_DIGITS:,} digits",
+        f"{MAX_WORK:,} output values x window",
+        f"{MAX_LONG_WORK:,} with a number of more than {LONG_DIGITS} digits",
+    ):
+        assert bound in text
+
+
 # -- the pure module -----------------------------------------------------------------------------------------
 
 
@@ -479,6 +742,96 @@ def test_four_sided_padding_in_the_module() -> None:
 def test_the_module_raises_shape_errors_for_a_window_too_large() -> None:
     with pytest.raises(ShapeError, match="height: window 3 is larger than the padded input 2"):
         apply("avgpool", parse_matrix("1 2; 3 4"), size=3)
+
+
+ONE = ((Fraction(1),),)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        pytest.param(
+            {"values": ((Fraction(0),) * 100_001,), "size": 1},
+            "the values: 1x100001, 100,001 values, more than the 100,000 apply takes",
+            id="values",
+        ),
+        pytest.param(
+            {"filter": ((Fraction(0),) * 100_001,)},
+            "the filter: 1x100001, 100,001 values, more than the 100,000 apply takes",
+            id="filter",
+        ),
+        pytest.param({"size": (1, 100_001)}, "a 1x100001 window is 100,001 values, more than the 100,000", id="window"),
+        pytest.param(
+            {"filter": ONE, "padding": (0, 0, 0, 1001)},
+            "padding (0, 0, 0, 1001) is more than the 1,000 a side apply takes",
+            id="padding",
+        ),
+        pytest.param(
+            {"filter": ONE, "padding": 1000},
+            "an output of 2001x2001 is 4,004,001 values, more than the 100,000 apply takes",
+            id="output",
+        ),
+        pytest.param(
+            {"values": ((Fraction(0),) * 1000,), "size": (1, 500), "stride": 1},
+            "an output of 1x501 from a 1x500 window is 250,500 steps (output values x window), more than the 250,000",
+            id="work",
+        ),
+        pytest.param(
+            {"filter": ONE, "bias": Fraction(1, 10**MAX_DIGITS)},
+            "a numerator or a denominator of more than 4,000 digits, more than apply takes",
+            id="bias-of-4001-digits",
+        ),
+    ],
+)
+def test_the_module_refuses_past_the_bounds(kwargs: dict[str, Any], message: str) -> None:
+    operation = "conv" if "filter" in kwargs else "maxpool"
+    with pytest.raises(ValueError) as info:
+        apply(operation, **{"values": ONE, **kwargs})
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "digits"),
+    [
+        pytest.param("9" * (MAX_DIGITS + 1), MAX_DIGITS + 1, id="integer"),
+        pytest.param("-1/" + "7" * (MAX_DIGITS + 1), MAX_DIGITS + 1, id="denominator"),
+        pytest.param("1" * 2000 + "." + "1" * 2001, 4001, id="decimal"),
+        # 4,000 places are a fraction over 10**4000, 4,001 digits
+        pytest.param("." + "1" * MAX_DIGITS, MAX_DIGITS + 1, id="places"),
+    ],
+)
+def test_parse_number_refuses_past_max_digits(text: str, digits: int) -> None:
+    with pytest.raises(ValueError, match=f"a number of {digits:,} digits, more than the 4,000 apply takes"):
+        parse_number(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("9" * MAX_DIGITS, Fraction(10**MAX_DIGITS - 1), id="integer"),
+        pytest.param("-1/" + "7" * MAX_DIGITS, Fraction(-1, int("7" * MAX_DIGITS)), id="denominator"),
+        pytest.param(
+            "." + "5" * (MAX_DIGITS - 1), Fraction(int("5" * (MAX_DIGITS - 1)), 10 ** (MAX_DIGITS - 1)), id="places"
+        ),
+    ],
+)
+def test_parse_number_reads_max_digits(text: str, expected: Fraction) -> None:
+    assert parse_number(text) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param(Fraction(1, 2**13000), id="13000-places"),
+        pytest.param(Fraction(-7, 5**5700), id="5700-places"),
+        pytest.param(Fraction(10**3999 - 1, 2**13287), id="long-numerator"),
+        pytest.param(Fraction(3, 2**10 * 5**3), id="short"),
+    ],
+)
+def test_format_value_writes_long_decimals_exactly(value: Fraction) -> None:
+    with localcontext() as context:
+        context.prec = 20_000
+        assert format_value(value) == format(Decimal(value.numerator) / Decimal(value.denominator), "f")
 
 
 # -- against PyTorch ---------------------------------------------------------------------------------------------

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -228,3 +230,106 @@ def test_a_makefile_fails_where_a_spec_stops_adding_up(tmp_path: Path) -> None:
     assert bad.returncode == 2  # make's own status when a recipe fails
     assert f"bad.yaml:{EXPECT_LINE}:11: error: expected params 61,700, found 61,706 (+6)" in bad.stderr
     assert "Error 1" in bad.stderr  # cnncalc's exit status, as make reports it
+
+
+# -- what a path gives: folders with FIFOs, unreadable and empty folders, - twice ------------------------------
+
+
+def test_a_fifo_in_a_folder_is_no_spec_and_never_read(tmp_path: Path) -> None:
+    # reading it would wait for ever for a writer
+    spec(tmp_path, LENET, "good.yaml")
+    os.mkfifo(tmp_path / "pipe.yaml")
+    assert run(str(tmp_path)) == (0, "1 spec checked, 0 failed\n", "")
+
+
+def test_a_fifo_named_is_read(tmp_path: Path) -> None:
+    # named on the command line, it is what the user asked for (process substitution, `<(...)`, is a pipe)
+    fifo = tmp_path / "piped.yaml"
+    os.mkfifo(fifo)
+    writer = subprocess.Popen(["sh", "-c", f"cat '{ROOT / 'specs' / 'lenet5.yaml'}' > '{fifo}'"])
+    assert run(str(fifo))[0] == 0
+    writer.wait()
+
+
+def test_a_folder_with_no_spec_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "notes.txt").write_text("no spec here")
+    folder = str(tmp_path / "empty")
+    assert run(folder) == (
+        2, "1 spec checked, 1 failed\n", f"{folder}:1:1: error: no spec files (*.yaml, *.yml) in this folder\n"
+    )  # fmt: skip
+
+
+def test_an_unreadable_folder_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # what a folder without the read permission gives to any user but root (the tests may run as root)
+    spec(tmp_path, LENET, "good.yaml")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    spec(locked, "input: [8, 8, 3]\nlayers: []\n", "broken.yaml")
+    scandir = os.scandir
+
+    def refusing(path: Any = ".") -> Any:
+        if Path(path) == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", refusing)
+    assert run(str(tmp_path)) == (
+        2, "2 specs checked, 1 failed\n", f"{locked}:1:1: error: cannot read this folder: Permission denied\n"
+    )  # fmt: skip
+
+
+def test_standard_input_named_twice_is_a_usage_error() -> None:
+    result = CliRunner().invoke(cli, ["check", "-", "-"], input="input: [8, 8, 3]\nlayers: [relu]\n")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert "standard input (-) is named more than once: it can be read once" in result.stderr
+
+
+@pytest.mark.parametrize("output_format", ["text", "github"])
+def test_a_file_name_that_would_break_a_line_is_escaped(tmp_path: Path, output_format: str) -> None:
+    # a name with a line feed once printed a line of its own: here, a GitHub workflow command
+    name = "net\n::error file=evil.yaml,line=1::pwned.yaml"
+    path = spec(tmp_path, LENET + "expect:\n  params: 1\n", name)
+    code, stdout, stderr = run(path, "--format", output_format)
+    assert code == 1
+    printed = stdout if output_format == "github" else stderr
+    assert not any(line.startswith("::error file=evil") for line in printed.splitlines())
+    assert len(printed.splitlines()) == (2 if output_format == "github" else 1)  # and the line feed as `\n`
+    assert "net\\n" in printed
+
+
+# -- counts are no sizes; tensors past int64 -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        pytest.param("max_macs: 20000000000", None, id="20-G-MACs-as-a-number"),
+        pytest.param("max_macs: 20G", None, id="20-G-MACs-as-text"),
+        pytest.param("max_params: 2147483648", None, id="past-int32"),
+        pytest.param("max_macs: 1", "max_macs: at most 1 MACs, found 416,520", id="a-count-that-fails"),
+        pytest.param("max_macs: -1", "expect max_macs must be an integer >= 0, got -1", id="negative"),
+    ],
+)
+def test_a_count_in_a_spec_is_not_bounded_as_a_size(tmp_path: Path, written: str, message: str | None) -> None:
+    code, _, stderr = run(spec(tmp_path, LENET + f"expect:\n  {written}\n"))
+    assert (code, stderr) == (0, "") if message is None else message in stderr
+
+
+BEYOND_INT64 = "input: [2147483647, 2147483647, 2147483647]\nlayers:\n  - flatten\n  - dense: {units: 10}\n"
+
+
+@pytest.mark.parametrize("target", ["pytorch", "keras"])
+def test_a_tensor_past_int64_cannot_be_built(tmp_path: Path, target: str) -> None:
+    # every size within 2,147,483,647, their products past 2**63 - 1: no framework makes such a tensor
+    path = spec(tmp_path, BEYOND_INT64)
+    assert run(path)[0] == 0  # cnncalc computes it, exactly
+    code, _, stderr = run(path, "--target", target)
+    framework = {"pytorch": "PyTorch", "keras": "Keras"}[target]
+    held = "is more than a tensor holds (9,223,372,036,854,775,807)"
+    assert code == 1
+    assert stderr.splitlines() == [
+        f"{path}:1:8: error: {framework}: the input of {2147483647**3:,} elements {held}",
+        f"{path}:3:5: error: layer 1 (flatten): {framework}: its output of {2147483647**3:,} elements {held}",
+        f"{path}:4:5: error: layer 2 (dense): {framework}: its weights, {10 * 2147483647**3:,} of them, are {held[3:]}",
+    ]

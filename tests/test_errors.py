@@ -62,7 +62,7 @@ def alias_bomb(levels: int = 9) -> str:
 
 NESTED = "input: " + "[" * 10_000 + "]" * 10_000 + "\nlayers: [flatten]\n"  # libyaml crashes on this
 # YAML 1.1 base 60: 1:00:00 is 3600; converting 1,000,000 places takes quadratic time, so it must not be converted
-BASE_60 = HEAD + "  - dense: {units: 1" + ":00" * 300_000 + "}\n"  # 900 KB, under the 1 MiB cap
+BASE_60 = HEAD + "  - dense: {units: 1" + ":00" * 80_000 + "}\n"  # 240 KB, under the 256 KiB cap
 
 
 # -- YAML itself: syntax, tabs, documents, characters --------------------------------------------------
@@ -475,7 +475,7 @@ HOSTILE = [
     pytest.param(BASE_60, 3, 20,
                  "layer 1 (dense): units must be a positive integer, got 1:00:00:00:", id="long-base-60"),
     pytest.param(HEAD + "#" * MAX_SPEC_BYTES + "\n", 1, 1,
-                 "larger than 1 MiB: not an architecture spec", id="over-1-mib"),
+                 "larger than 256 KiB: not an architecture spec", id="over-256-kib"),
 ]  # fmt: skip
 
 

@@ -1,9 +1,10 @@
-"""Big networks: a repeat computed in one step once its repetitions settle, reports folded past MAX_ROWS rows,
-and JSON laid out a row per line."""
+"""Big networks: a repeat computed in one step once its repetitions settle or widen the map alike, reports folded
+past MAX_ROWS rows, and JSON laid out a row per line."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +13,14 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
+from cnncalc import engine
 from cnncalc.cli import cli
 from cnncalc.diagnostics import SpecError
-from cnncalc.engine import MAX_ROWS, Report, analyse, fitting_depth, row_count, walk
-from cnncalc.loader import load
+from cnncalc.engine import MAX_ROWS, LayerResult, Report, analyse, fitting_depth, row_count, walk
+from cnncalc.loader import KINDS, load
 from cnncalc.pipeline import SPEC_SUFFIXES
 from cnncalc.render import laid_out_json
+from cnncalc.spec import Layer, Volume
 
 SPECS = sorted(
     path for path in Path(__file__).parent.parent.joinpath("specs").iterdir() if path.suffix in SPEC_SUFFIXES
@@ -55,22 +58,34 @@ def outcome(text: str, depth: int | None) -> Report | list[str]:
 def test_a_folded_repeat_adds_up_as_its_every_repetition_does(body: str, times: int) -> None:
     # folded (depth 0), a repeat is computed in one step once a repetition does just what the one before did;
     # unfolded, every repetition is computed: the totals, fields, warnings and errors must be the same
-    folded, unfolded = outcome(spec_text(body, times), 0), outcome(spec_text(body, times), None)
+    assert_adds_up(outcome(spec_text(body, times), 0), outcome(spec_text(body, times), None))
+
+
+def assert_adds_up(folded: Report | list[str], unfolded: Report | list[str]) -> None:
+    """The totals, fields, warnings and errors of a spec whose repeat is folded are those of every row computed."""
     if isinstance(unfolded, list):
         assert folded == unfolded
         return
     assert isinstance(folded, Report)
     assert folded.totals == unfolded.totals
     assert folded.warnings == unfolded.warnings
-    assert folded.layers[0][4:] == unfolded.layers[0][4:]
-    block, whole = folded.layers[1], unfolded.layers[1]
-    assert (block.output, block.params, block.macs) == (whole.output, whole.params, whole.macs)
-    assert (block.receptive_field, block.jump, block.effective_padding) == (
-        whole.receptive_field,
-        whole.jump,
-        whole.effective_padding,
+    assert [numbers(row) for row in folded.layers] == [numbers(row) for row in unfolded.layers]
+
+
+def numbers(row: LayerResult) -> tuple[object, ...]:
+    """What a row of the spec's own layers says, its rows kept or not."""
+    return (
+        row.output,
+        row.params,
+        row.macs,
+        row.receptive_field,
+        row.jump,
+        row.effective_padding,
+        row.padding,
+        row.covers_input,
+        row.input,
+        row.field_in,
     )
-    assert block.covers_input == whole.covers_input
 
 
 def test_a_warning_in_every_repetition_is_counted_in_all_of_them() -> None:
@@ -130,6 +145,248 @@ def test_a_field_that_grows_past_what_cnncalc_computes_stops_at_its_repetition()
     assert isinstance(messages, list) and len(messages) == 1
     message = messages[0]
     assert "repetition 63 of 100" in message and "nothing can see that far" in message
+
+
+# bodies whose map grows in every repetition, never doing what the one before did: their windows all step by 1, so
+# each adds the same rows and columns (`(h + p_before + p_after - k) // 1 + 1`), and a folded repeat sums the rest
+# in one step once four repetitions in a row agree (the input is 6 x 6 x 4)
+WIDENING = {
+    "conv-1-pad-1": "[{conv: {filters: 4, kernel: 1, padding: 1}}]",  # 6, 8, 10, ...
+    "residual-conv-3-pad-2": (
+        "[{residual: {layers: [{conv: {filters: 4, kernel: 3, padding: 2}}],"
+        " shortcut: [{conv: {filters: 4, kernel: 1, padding: 1}}], activation: relu}}]"
+    ),
+    "maxpools-stride-1": (
+        "[{maxpool: {size: 3, stride: 1, padding: 1}}, {maxpool: {size: 2, stride: 1, padding: 1}}, batchnorm]"
+    ),
+    "avgpool-ceil": "[{avgpool: {size: 2, stride: 1, padding: 1, ceil: true}}]",  # 6 + 2 - 2 + 1 = 7
+    "height-only": "[{conv: {filters: 4, kernel: 1, padding: [1, 0, 0, 0]}}]",
+    "wider-than-high": "[{conv: {filters: 4, kernel: [3, 1], padding: [1, 1, 0, 2]}}]",
+    "concat-keeps-channels": (
+        "[{concat: {branches: [[{conv: {filters: 3, kernel: 3, padding: 2}}],"
+        " [{conv: {filters: 1, kernel: 1, padding: 1}}]]}}]"
+    ),
+    "dilated": "[{conv: {filters: 4, kernel: 3, dilation: 2, padding: 3}}]",  # 6 + 6 - 5 + 1 = 8
+    "same-then-pad": "[{conv: {filters: 4, kernel: 3, padding: same}}, {conv: {filters: 4, kernel: 1, padding: 1}}]",
+    "shrinks-then-grows": "[{conv: {filters: 8, kernel: 3}}, {conv: {filters: 4, kernel: 1, padding: 2}}]",
+    "nested-repeat": "[{repeat: {times: 3, layers: [{conv: {filters: 4, kernel: 1, padding: [0, 1, 0, 1]}}]}}]",
+    "warns-every-repetition": (
+        "[{residual: {layers: [{conv: {filters: 4, kernel: 3, padding: [1, 3, 1, 3]}}],"
+        " shortcut: [{conv: {filters: 4, kernel: 1, padding: 1}}]}}]"
+    ),
+}
+
+# bodies that settle, or must be computed repetition by repetition: a stride of 2 floors the map, channels that
+# grow with the map grow the MACs faster than a quadratic, a shrinking map stops at the repetition whose kernel no
+# longer fits, a global pool sees the whole map
+NOT_WIDENING = {
+    "stride-2": "[{conv: {filters: 4, kernel: 1, padding: 2, stride: 2}}]",  # 6, 5, 5, ..., the jump doubling
+    "stride-2-in-height": "[{conv: {filters: 4, kernel: 1, padding: 1, stride: [2, 1]}}]",
+    "channels-grow-with-the-map": (
+        "[{concat: {branches: [[{conv: {filters: 1, kernel: 1, padding: 1}}],"
+        " [{maxpool: {size: 2, stride: 1, padding: 1}}, {maxpool: {size: 2, stride: 1, padding: 1}}]]}}]"
+    ),
+    "shrinking": "[{conv: {filters: 4, kernel: 2}}]",  # 6, 5, ..., 1, then the kernel no longer fits
+    "shrinking-in-width": "[{conv: {filters: 4, kernel: [1, 2], padding: [1, 0, 0, 0]}}]",
+    "global-pool": "[{conv: {filters: 4, kernel: 1, padding: 1}}, globalavgpool]",
+    "growing-then-dense": "[{conv: {filters: 4, kernel: 1, padding: 1}}, flatten, {dense: {units: 4}}]",
+}
+
+
+@pytest.fixture
+def widenings(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many repetitions each one-step sum of a widening map added up, in the order they were summed."""
+    summed: list[int] = []
+    widening = engine._Repetition.widening
+
+    def spy(self: engine._Repetition, earlier: Sequence[engine._Repetition], times: int) -> engine._Ahead | None:
+        ahead = widening(self, earlier, times)
+        if ahead is not None:
+            summed.append(times)
+        return ahead
+
+    monkeypatch.setattr(engine._Repetition, "widening", spy)
+    return summed
+
+
+@pytest.fixture
+def steps(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The kind of every layer the engine computes, once for each time it computes it."""
+    computed: list[str] = []
+    step = engine._step
+
+    def counting(layer: Layer, volume: Volume, problem: Any) -> Any:
+        computed.append(layer.kind)
+        return step(layer, volume, problem)
+
+    monkeypatch.setattr(engine, "_step", counting)
+    return computed
+
+
+@pytest.mark.parametrize("times", [1, 2, 3, 4, 5, 6, 70])
+@pytest.mark.parametrize(
+    ("body", "widens"),
+    [pytest.param(body, True, id=name) for name, body in WIDENING.items()]
+    + [pytest.param(body, False, id=name) for name, body in NOT_WIDENING.items()],
+)
+def test_a_folded_repeat_whose_map_grows_adds_up_as_its_every_repetition_does(
+    body: str, widens: bool, times: int, widenings: list[int]
+) -> None:
+    # summed in one step (quadratics for the MACs and elements), every repetition computed: the same numbers
+    assert_adds_up(outcome(spec_text(body, times), 0), outcome(spec_text(body, times), None))
+    if times == 70:
+        # four repetitions computed in a row, the other 66 summed; or none summed, each one computed
+        assert widenings == ([66] if widens else [])
+
+
+@pytest.mark.parametrize(
+    ("values", "times", "expected"),
+    [
+        pytest.param((5, 5, 5), 4, 4 * 5, id="constant"),
+        pytest.param((1, 2, 3), 2, 4 + 5, id="linear"),
+        pytest.param((1, 4, 9), 3, 16 + 25 + 36, id="squares"),
+        pytest.param((9, 4, 1), 3, 0 + 1 + 4, id="falling-squares"),
+        pytest.param((7, 8, 10), 0, 0, id="none-ahead"),
+        pytest.param((0, 1, 3), 99_999, sum(k * (k + 1) // 2 for k in range(3, 100_002)), id="triangles"),
+    ],
+)
+def test_sums_ahead_continue_the_quadratic_through_the_last_three_values(
+    values: tuple[int, int, int], times: int, expected: int
+) -> None:
+    assert engine._sum_ahead(values, times) == expected
+
+
+MILLION_WIDENING = """input: [8, 8, 3]
+layers:
+  - repeat:
+      times: 999999
+      layers:
+        - conv: {filters: 3, kernel: 1, padding: 1}
+"""
+
+
+def test_a_million_repetitions_of_a_growing_map_are_summed_not_computed(
+    tmp_path: Path, steps: list[str], widenings: list[int]
+) -> None:
+    net = analyse(load(MILLION_WIDENING), 0)
+    assert steps == ["conv"] * 4 and widenings == [999_995]
+    n = 999_999
+    # repetition i maps (6 + 2i) x (6 + 2i) x 3 to (8 + 2i) x (8 + 2i) x 3, each output reading 1 * 1 * 3 inputs
+    assert net.totals.output == Volume(8 + 2 * n, 8 + 2 * n, 3)
+    assert net.totals.params == n * (3 * 1 * 1 * 3 + 3)
+    macs = sum((8 + 2 * i) ** 2 * 3 * (1 * 1 * 3) for i in range(1, n + 1))
+    assert net.totals.macs == macs == 12_000_126_000_437_999_424  # as every repetition computed gave it
+    assert net.totals.activation_elements == 8 * 8 * 3 + sum((8 + 2 * i) ** 2 * 3 for i in range(1, n + 1))
+    (block,) = net.layers
+    assert (block.receptive_field, block.jump, block.effective_padding) == ((1, 1), (1, 1), (n, n))
+    # the command folds it by itself (a million rows), and sums it the same way
+    path = tmp_path / "spec.yaml"
+    path.write_text(MILLION_WIDENING)
+    data = json.loads(invoke("summary", str(path), "--format", "json").output)
+    assert (data["kept_depth"], data["totals"]["macs"], data["totals"]["output"]) == (0, macs, [8 + 2 * n] * 2 + [3])
+    assert len(steps) == 4 + 4
+
+
+def test_a_growing_map_warns_in_all_its_repetitions(widenings: list[int]) -> None:
+    net = analyse(load(spec_text(WIDENING["warns-every-repetition"], 300_000)), 0)
+    (warning,) = net.warnings
+    assert warning.code == "rf-misaligned" and warning.message.endswith("(in 300,000 repetitions)")
+    assert widenings == [300_000 - 4]
+    # each repetition adds 2 rows and columns; the main path widens the field by 2 and pads it by 1
+    assert net.totals.output == Volume(6 + 2 * 300_000, 6 + 2 * 300_000, 4)
+    assert net.totals.receptive_field == (1 + 2 * 300_000, 1 + 2 * 300_000)
+
+
+# each repetition pads the map by 2 jumps of 2**27 * 2**28 input pixels: the 64th reaches MAX_FIELD, the 65th passes
+PADDING_PAST_MAX_FIELD = """input: [1, 1, 1]
+layers:
+  - conv: {filters: 1, kernel: 1, stride: 134217728}
+  - conv: {filters: 1, kernel: 1, stride: 268435456}
+  - repeat: {times: %d, layers: [{conv: {filters: 1, kernel: 1, padding: 2}}]}
+"""
+
+
+@pytest.mark.parametrize(("times", "widens"), [(64, True), (65, False), (100, False)])
+def test_a_growing_map_whose_field_passes_max_field_stops_at_its_repetition(
+    times: int, widens: bool, widenings: list[int]
+) -> None:
+    assert 2 * 2**27 * 2**28 * 64 == engine.MAX_FIELD
+    text = PADDING_PAST_MAX_FIELD % times
+    folded = outcome(text, 0)
+    assert widenings == ([times - 4] if widens else [])
+    assert_adds_up(folded, outcome(text, None))
+    if widens:
+        assert isinstance(folded, Report) and folded.layers[2].effective_padding == (engine.MAX_FIELD,) * 2
+    else:
+        assert isinstance(folded, list) and len(folded) == 1
+        assert f"repetition 65 of {times}" in folded[0] and "nothing can see that far" in folded[0]
+
+
+# each repetition of the outer repeat adds 7 * 2 - 1 rows and columns; the inner one warns in every repetition
+NESTED_WIDENING = """input: [4, 4, 2]
+layers:
+  - repeat:
+      times: 9
+      layers:
+        - repeat:
+            times: 7
+            layers:
+              - residual:
+                  layers: [{conv: {filters: 2, kernel: 3, padding: [1, 3, 1, 3]}}]
+                  shortcut: [{conv: {filters: 2, kernel: 1, padding: 1}}]
+        - maxpool: {size: 2, stride: 1}
+"""
+
+
+def test_a_widening_repeat_inside_a_widening_repeat_adds_up(widenings: list[int]) -> None:
+    def sums(depth: int | None) -> object:
+        found = outcome(NESTED_WIDENING, depth)
+        assert isinstance(found, Report)
+        return found.totals, found.warnings, numbers(found.layers[0])
+
+    assert sums(0) == sums(1) == sums(None)
+    # folded (depth 0): the inner repeat sums its last 3 repetitions in each of the first 4 outer ones, then the
+    # outer one sums its last 5; with depth 1 the inner one sums its last 3 in all 9
+    assert widenings == [3] * 4 + [5] + [3] * 9
+    folded = outcome(NESTED_WIDENING, 0)
+    assert isinstance(folded, Report) and folded.warnings[0].message.endswith("(in 63 repetitions)")
+    assert folded.totals.output == Volume(4 + 9 * (7 * 2 - 1), 4 + 9 * (7 * 2 - 1), 2)
+
+
+def test_every_layer_record_says_whether_it_grows_evenly() -> None:
+    missing = sorted({record.__name__ for record, _ in KINDS.values()} - {t.__name__ for t in engine._EVENLY})
+    assert not missing, f"engine._EVENLY has no entry for {missing}"
+
+
+# layers that keep 4 channels and step by 1: some grow the map, some keep it, some shrink it
+EVEN_LAYERS = [
+    "relu",
+    "batchnorm",
+    "{conv: {filters: 4, kernel: 1, padding: 1}}",
+    "{conv: {filters: 4, kernel: 3}}",
+    "{conv: {filters: 4, kernel: 2, padding: [1, 0, 0, 1]}}",
+    "{conv: {filters: 4, kernel: [1, 3], dilation: 2, padding: same}}",
+    "{maxpool: {size: 2, stride: 1, padding: 1}}",
+    "{avgpool: {size: 3, stride: 1, ceil: true}}",
+    "{residual: {layers: [{conv: {filters: 4, kernel: 3, padding: 1}}]}}",
+    "{residual: {layers: [{conv: {filters: 4, kernel: 3, padding: 2}}], shortcut: [{maxpool: {size: 3, stride: 1,"
+    " padding: 1}}, {conv: {filters: 4, kernel: 1, padding: 1}}]}}",
+    "{concat: {branches: [[{conv: {filters: 2, kernel: 1, padding: 1}}], [{conv: {filters: 2, kernel: 3, padding:"
+    " 2}}]]}}",
+    "{repeat: {times: 2, layers: [{conv: {filters: 4, kernel: 1, padding: [0, 1, 1, 0]}}]}}",
+]
+
+
+@given(
+    st.lists(st.sampled_from(EVEN_LAYERS), min_size=1, max_size=4),
+    st.integers(min_value=1, max_value=30),
+    st.integers(min_value=1, max_value=5),
+    st.integers(min_value=1, max_value=5),
+)
+def test_any_body_stepping_by_1_adds_up_folded(layers: list[str], times: int, h: int, w: int) -> None:
+    head = f"input: [{h}, {w}, 4]\nlayers:\n  - conv: {{filters: 4, kernel: 1}}\n"
+    text = head + f"  - repeat: {{times: {times}, layers: [{', '.join(layers)}]}}\n"
+    assert_adds_up(outcome(text, 0), outcome(text, None))
 
 
 @pytest.mark.parametrize("path", SPECS, ids=[path.stem for path in SPECS])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
@@ -16,7 +16,12 @@ if TYPE_CHECKING:
 
     from ..values import Matrix
 
-_PAIR = re.compile(r"\s*([0-9]+)\s*(?:[x,]\s*([0-9]+)\s*)?", re.IGNORECASE | re.ASCII)
+# ten digits at most, leading zeros aside: int() refuses a number of more than 4,300 digits
+_PAIR = re.compile(r"\s*0*([0-9]{1,10})\s*(?:[x,]\s*0*([0-9]{1,10})\s*)?", re.IGNORECASE | re.ASCII)
+# a matrix read from a file or standard input, or written out: room for five times MAX_VALUES one-digit values,
+# or some 250 numbers of 4,000 digits; a larger file (or an endless pipe) is refused, not read into memory
+MAX_BYTES = 2**20
+_STDIN = "cnncalc.apply.stdin"  # ctx.meta: the option that read standard input
 
 
 class PairType(click.ParamType):  # type: ignore[type-arg]
@@ -44,8 +49,13 @@ class PaddingType(click.ParamType):  # type: ignore[type-arg]
         text = str(value).strip().lower()
         if text in ("same", "valid"):
             return text
-        if not text.isascii() or not text.isdigit() or int(text) >= 2**31:
+        # the length first: int() refuses a number of more than 4,300 digits
+        if not text.isascii() or not text.isdigit() or len(text.lstrip("0")) > 10 or int(text) >= 2**31:
             self.fail(f"{value!r} is not a padding: write a number of pixels (1), same or valid", param, ctx)
+        from ..values import MAX_PADDING
+
+        if int(text) > MAX_PADDING:
+            self.fail(f"padding {int(text):,} is more than the {MAX_PADDING:,} a side apply takes", param, ctx)
         return int(text)
 
 
@@ -75,19 +85,52 @@ class MatrixType(click.ParamType):  # type: ignore[type-arg]
             return value
         text, source = str(value), ""
         if text == "-":
-            with click.open_file("-") as stdin:
-                text, source = stdin.read(), "<stdin>: "
-        elif "\n" not in text and ";" not in text and Path(text).is_file():
+            name = "/".join(param.opts) if param is not None else "-"
+            if ctx is not None and ctx.meta.setdefault(_STDIN, name) != name:
+                self.fail(
+                    f"standard input (-) is given to both {ctx.meta[_STDIN]} and {name}: it is read once", param, ctx
+                )
             try:
-                text, source = Path(text).read_text(encoding="utf-8"), f"{value}: "
-            except (OSError, UnicodeDecodeError) as exc:
-                self.fail(f"cannot read {value}: {exc}", param, ctx)
+                stdin = click.open_file("-", "rb")  # kept open: it is not ours to close
+            except RuntimeError:  # started with standard input closed
+                self.fail("cannot read <stdin>: it is closed", param, ctx)
+            text, source = self.read(stdin, "<stdin>", param, ctx), "<stdin>: "
+        elif len(text) > MAX_BYTES:
+            self.fail(f"a matrix of {len(text):,} characters, more than the {MAX_BYTES:,} apply reads", param, ctx)
+        elif "\n" not in text and ";" not in text and _is_file(text):
+            try:
+                with open(text, "rb") as stream:
+                    text, source = self.read(stream, text, param, ctx), f"{value}: "
+            except OSError as exc:
+                self.fail(f"cannot read {value}: {exc.strerror or exc}", param, ctx)
         try:
             return parse_matrix(text)
         except ValueError as exc:
             if not source and not re.search(r"[\s,;]", text.strip()) and re.search(r"[^0-9./+-]", text):
                 self.fail(f"{value!r} is neither a file nor a matrix of numbers", param, ctx)
             self.fail(f"{source}{exc}", param, ctx)
+
+    def read(self, stream: IO[bytes], name: str, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        """At most MAX_BYTES of UTF-8 text; a usage error past them, or on a byte that is not UTF-8."""
+        try:
+            data = stream.read(MAX_BYTES + 1)
+        except OSError as exc:
+            self.fail(f"cannot read {name}: {exc.strerror or exc}", param, ctx)
+        if len(data) > MAX_BYTES:
+            self.fail(f"{name} is larger than {MAX_BYTES:,} bytes (1 MiB), the most apply reads", param, ctx)
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            byte = f"0x{data[exc.start]:02x}"
+            self.fail(f"cannot read {name}: not UTF-8 text: byte {byte} at offset {exc.start:,}", param, ctx)
+
+
+def _is_file(text: str) -> bool:
+    """Whether `text` names a file; a text that can name none (too long, a NUL in it) is a matrix."""
+    try:
+        return Path(text).is_file()
+    except (OSError, ValueError):
+        return False
 
 
 @click.command(
@@ -148,6 +191,12 @@ def apply(
     filter is not flipped), with zero padding; max pooling pads with -inf, so padding never wins; average
     pooling counts padding in the window (PyTorch's count_include_pad). JSON gives the output and its shape,
     values as integers or, where not whole, as strings ("5.25", "1/3"); --explain adds every window.
+
+    Bounds, so that a run takes seconds at most: --values and --filter of 1 MiB of text (1,048,576 bytes)
+    and 100,000 values each; a window and an output of 100,000 values each; --padding 1,000 a side; numbers
+    of 4,000 digits (a numerator or a denominator, read or worked out); 250,000 output values x window (the
+    steps worked out, and what --explain keeps), 1,000 with a number of more than 100 digits, read or worked
+    out.
     Exit codes: 0 done, 2 bad input.
 
     \b

@@ -52,6 +52,7 @@ def check(
     from ..check import expectations
     from ..engine import MAX_ROWS
     from ..loader import STDIN
+    from ..output import write_stdout
     from ..pipeline import Source, analyse_file, display_name, spec_files
     from ..spec import Expectation
 
@@ -89,7 +90,10 @@ def check(
         ]
     if quiet and worst == EXIT_OK:
         raise SystemExit(EXIT_OK)
-    for line in lines:
-        click.echo(line, err=output_format == "text")
+    if output_format == "github":  # workflow commands, which GitHub reads as UTF-8 whatever the terminal's encoding
+        write_stdout("".join(f"{line}\n" for line in lines).encode("utf-8"))
+    else:
+        for line in lines:
+            click.echo(line, err=True)
     click.echo(f"{checked} spec{'' if checked == 1 else 's'} checked, {failed} failed")
     raise SystemExit(worst)

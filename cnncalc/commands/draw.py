@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import click
 
-from ..cli import Command
+from ..cli import Command, Size
 from ..diagnostics import Refused
 from ..record import Record
 
@@ -128,7 +128,7 @@ def to_png(svg: str, path: str, available: list[Renderer]) -> bytes:
 )
 @click.option(
     "--depth",
-    type=click.IntRange(min=0),
+    type=Size(0),
     help="Fold blocks nested deeper than N into one box each (0: the spec's own layers only).",
 )
 def draw(spec: str, output: str, depth: int | None) -> None:

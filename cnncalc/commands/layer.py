@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from ..cli import Command, VolumeType
+from ..cli import MAX_SIZE, Command, Size, VolumeType, clipped, size_of
 from ..diagnostics import SpecError
 from ..engine import analyse, conv_output, effective_kernel, same_padding
 from ..explain import explain, fc_view
@@ -19,7 +19,7 @@ _INTS = re.compile(r"[0-9]+(?:\s*[x,]\s*[0-9]+)*", re.IGNORECASE | re.ASCII)
 
 
 def _ints(text: str) -> list[int]:
-    return [int(part) for part in re.split(r"\s*[x,]\s*", text.strip(), flags=re.IGNORECASE)]
+    return [size_of(part) for part in re.split(r"\s*[x,]\s*", text.strip(), flags=re.IGNORECASE)]
 
 
 class PairType(click.ParamType):  # type: ignore[type-arg]
@@ -31,8 +31,8 @@ class PairType(click.ParamType):  # type: ignore[type-arg]
         if isinstance(value, tuple):
             return value
         sizes = _ints(str(value)) if _INTS.fullmatch(str(value).strip()) else []
-        if len(sizes) not in (1, 2) or not all(1 <= size < 2**31 for size in sizes):
-            self.fail(f"{value!r}: write one positive integer, or two as HxW", param, ctx)
+        if len(sizes) not in (1, 2) or not all(1 <= size <= MAX_SIZE for size in sizes):
+            self.fail(f"{clipped(value)}: write one positive integer, or two as HxW", param, ctx)
         return (sizes[0], sizes[-1])
 
 
@@ -46,13 +46,15 @@ class PaddingType(click.ParamType):  # type: ignore[type-arg]
         if text in ("same", "valid"):
             return text
         sizes = _ints(text) if _INTS.fullmatch(text) else []
+        if any(size > MAX_SIZE for size in sizes):
+            self.fail(f"{clipped(value)}: every padding must be at most {MAX_SIZE:,}", param, ctx)
         if len(sizes) == 1:
             return (sizes[0], sizes[0], sizes[0], sizes[0])
         if len(sizes) == 2:
             return (sizes[0], sizes[0], sizes[1], sizes[1])
         if len(sizes) == 4:
             return (sizes[0], sizes[1], sizes[2], sizes[3])
-        self.fail(f"{value!r}: write same, valid, p, ph,pw or top,bottom,left,right", param, ctx)
+        self.fail(f"{clipped(value)}: write same, valid, p, ph,pw or top,bottom,left,right", param, ctx)
 
 
 def _show(layer: Layer, volume: Volume, explained: bool, output_format: str, flattened: bool = False) -> None:
@@ -82,12 +84,12 @@ FORMAT = click.option(
 
 @click.command(cls=Command, epilog="Example: cnncalc conv 32x32x3 -k 16 -f 3 -s 2 -p same --explain")
 @click.argument("volume", type=VolumeType(), metavar="HxWxC")
-@click.option("-k", "--filters", type=click.IntRange(1, 2**31 - 1), required=True, help="K, the number of filters.")
+@click.option("-k", "--filters", type=Size(), required=True, help="K, the number of filters.")
 @click.option("-f", "--kernel", type=PairType(), required=True, help="f, the filter size: 3, or 3x5.")
 @click.option("-s", "--stride", type=PairType(), default="1", show_default=True, help="s: 2, or 2x1.")
 @click.option("-p", "--padding", type=PaddingType(), default="valid", show_default=True, help="p: same, valid, 1, ...")
 @click.option("-d", "--dilation", type=PairType(), default="1", show_default=True)
-@click.option("-g", "--groups", type=click.IntRange(1, 2**31 - 1), default=1, show_default=True)
+@click.option("-g", "--groups", type=Size(), default=1, show_default=True)
 @click.option("--bias/--no-bias", default=True, show_default=True)
 @EXPLAIN
 @FORMAT
@@ -148,14 +150,14 @@ class InputsType(click.ParamType):  # type: ignore[type-arg]
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Volume:
         text = str(value).strip()
-        if text.isascii() and text.isdigit() and 1 <= int(text) < 2**31:
+        if text.isascii() and text.isdigit() and 1 <= size_of(text) <= MAX_SIZE:
             return Volume(1, 1, int(text))
         return VolumeType().convert(value, param, ctx)
 
 
 @click.command(cls=Command, epilog="Example: cnncalc dense 400 --units 120")
 @click.argument("inputs", type=InputsType(), metavar="N|HxWxC")
-@click.option("--units", type=click.IntRange(1, 2**31 - 1), required=True, help="The number of neurons.")
+@click.option("--units", type=Size(), required=True, help="The number of neurons.")
 @click.option("--bias/--no-bias", default=True, show_default=True)
 @EXPLAIN
 @FORMAT
@@ -166,11 +168,11 @@ def dense(inputs: Volume, units: int, bias: bool, explain: bool, output_format: 
 
 
 @click.command(cls=Command, epilog="Example: cnncalc pad 32 --kernel 4 --stride 2")
-@click.argument("size", type=click.IntRange(1, 2**31 - 1))
-@click.option("-f", "--kernel", type=click.IntRange(1, 2**31 - 1), required=True, help="f, the filter size.")
-@click.option("-s", "--stride", type=click.IntRange(1, 2**31 - 1), default=1, show_default=True)
-@click.option("-d", "--dilation", type=click.IntRange(1, 2**31 - 1), default=1, show_default=True)
-@click.option("--output", type=click.IntRange(1, 2**31 - 1), help="The output size wanted (default: SAME's).")
+@click.argument("size", type=Size())
+@click.option("-f", "--kernel", type=Size(), required=True, help="f, the filter size.")
+@click.option("-s", "--stride", type=Size(), default=1, show_default=True)
+@click.option("-d", "--dilation", type=Size(), default=1, show_default=True)
+@click.option("--output", type=Size(), help="The output size wanted (default: SAME's).")
 @FORMAT
 def pad(size: int, kernel: int, stride: int, dilation: int, output: int | None, output_format: str) -> None:
     """Which zero padding gives SAME's output, ceil(size / stride), or the output asked for.

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..cli import Command, VolumeType, tolerant_stdout
+from ..cli import Command, Size, VolumeType, tolerant_stdout
 from ..spec import Volume
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 @click.option("--input", "input_volume", type=VolumeType(), metavar="HxWxC", help="Override the spec's input.")
 @click.option(
     "--depth",
-    type=click.IntRange(min=0),
+    type=Size(0),
     help="Fold blocks nested deeper than N. Without it, past 10,000 rows the deepest blocks are folded until they fit.",
 )
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)

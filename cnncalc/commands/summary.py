@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..cli import Command, VolumeType, tolerant_stdout
+from ..cli import Command, Size, VolumeType, tolerant_stdout
 from ..diagnostics import SpecError
 from ..engine import DTYPE_BYTES, MAX_ROWS
 from ..spec import Volume
@@ -32,13 +32,11 @@ FORMATS = ("table", "json", "csv", "markdown")
 )
 @click.option(
     "--depth",
-    type=click.IntRange(min=0),
+    type=Size(0),
     help="Fold blocks nested deeper than N into their block's row (0: the spec's own layers only). Without it,"
     " a report of more than 10,000 rows folds the deepest blocks until it fits, and says so.",
 )
-@click.option(
-    "--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Batch size for activation memory."
-)
+@click.option("--batch", type=Size(1), default=1, show_default=True, help="Batch size for activation memory.")
 @click.option(
     "--dtype",
     type=click.Choice(list(DTYPE_BYTES)),
@@ -70,6 +68,7 @@ def summary(
     """
     from .. import render
     from ..engine import memory
+    from ..output import write_stdout
     from ..pipeline import analyse_file, folded_note, locate
 
     if explain and output_format == "csv":
@@ -99,16 +98,17 @@ def summary(
     if output_format == "json":
         sys.stdout.writelines(render.json_chunks(report, mem, batch, dtype, explained, slid, notes))
     elif output_format == "csv":
-        click.echo(render.render_csv(report), nl=False)
+        # CSV and Markdown are documents, in UTF-8 whatever the terminal's encoding (as JSON, escaped, and SVG are)
+        write_stdout(render.render_csv(report).encode("utf-8"))
         for warning in report.warnings:
             click.echo(warning.format(filename), err=True)
         for note in notes:
             click.echo(note.format(filename), err=True)
     elif output_format == "markdown":
         markdown = render.render_markdown(report, mem, batch, dtype, filename, view, more, source.heading(parsed.name))
-        click.echo(markdown, nl=False)
         if explained:
-            click.echo("\n" + render.render_explained(report, explained, bullet="- "), nl=False)
+            markdown += "\n" + render.render_explained(report, explained, bullet="- ")
+        write_stdout(markdown.encode("utf-8"))
     else:
         print_table(report, mem, batch, dtype, filename, view, more, source.heading(parsed.name))
         if explained:
