@@ -230,3 +230,75 @@ def test_a_reader_that_goes_away_ends_the_run_quietly(tmp_path: Path, output_for
     process.stdout.close()
     assert process.wait(timeout=60) in (0, 1)  # 1 where a write failed, 0 where click let it go
     assert process.stderr.read() == b""
+
+
+# -- numbers on the command line: one rule for all, and none past what a size can be ---------------------------
+
+NINES = "9" * 5000  # past Python's 4,300-digit limit on int(text)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        pytest.param(["conv", "32x32x3", "-k", NINES, "-f", "3"], "is more than 2,147,483,647", id="filters"),
+        pytest.param(["conv", "32x32x3", "-k", "8", "-f", NINES], "write one positive integer", id="kernel"),
+        pytest.param(["conv", "32x32x3", "-k", "8", "-f", "3", "-p", NINES], "every padding must be at most",
+                     id="padding"),
+        pytest.param(["conv", f"{NINES}x3x3", "-k", "8", "-f", "3"], "every size must be between 1 and", id="volume"),
+        pytest.param(["dense", NINES, "--units", "2"], "is not a volume", id="dense-inputs"),
+        pytest.param(["pad", "32", "-f", "3", "--output", NINES], "is more than 2,147,483,647", id="pad-output"),
+        pytest.param(["summary", LENET, "--input", f"1x{NINES}x3"], "every size must be between 1 and", id="input"),
+        pytest.param(["summary", LENET, "--batch", "9" * 400], "is more than 2,147,483,647", id="batch"),
+        pytest.param(["summary", LENET, "--depth", NINES], "is more than 2,147,483,647", id="depth"),
+        pytest.param(["check", LENET, "--max-params", NINES], "a count of 5,000 digits is more than cnncalc reads",
+                     id="count"),
+        pytest.param(["check", LENET, "--expect-output", f"1x1x{NINES}"], "every size must be between 1 and",
+                     id="expect-output"),
+        pytest.param(["check", LENET, "--min-receptive-field", NINES], "is not a receptive field", id="field"),
+        # digits of other scripts: int() takes them, a spec does not, and neither does the command line
+        pytest.param(["conv", "32x32x3", "-k", "\u0668", "-f", "3"], "is not a whole number", id="arabic-indic"),
+        pytest.param(["pad", "\uff13\uff12", "-f", "3"], "is not a whole number", id="fullwidth"),
+        pytest.param(["summary", LENET, "--depth", "\u0661"], "is not a whole number", id="depth-arabic-indic"),
+    ],
+)  # fmt: skip
+def test_a_number_no_size_can_be_is_a_usage_error(argv: list[str], message: str) -> None:
+    code, out, err = invoke(*argv)
+    assert (code, out) == (2, "")
+    assert message in err and "Traceback" not in err
+    assert len(err) < 1_000  # the number is not echoed whole
+
+
+def test_explain_writes_its_ratios_exactly_however_large() -> None:
+    # a ratio past a float's exact integers was printed as 2.3058430070662103e+18
+    spec = "input: [1024, 1024, 2048]\nlayers:\n  - conv: {filters: 1024, kernel: 1, stride: 1024}\n"
+    code, out, err = invoke("summary", "-", "--explain", input=spec)
+    assert (code, err) == (0, "")
+    assert "e+" not in out
+    assert "connections in all: 1,048,576 times fewer than dense" in out
+
+
+def test_the_sliding_footer_reads_standard_input_once(tmp_path: Path) -> None:
+    # the spec's own input is computed again for the footer: from the text read, not from the pipe again
+    converted = invoke("convert", LENET, "--to", "conv")[1]
+    (tmp_path / "conv.yaml").write_text(converted)
+    code, out, err = invoke("summary", "-", "--input", "64x64x1", input=converted)
+    assert (code, err) == (0, "")
+    assert "sliding: the classifier made for 32 x 32 runs at 9 x 9 = 81 positions in one pass" in out
+    assert out == invoke("summary", str(tmp_path / "conv.yaml"), "--input", "64x64x1")[1]
+
+
+@pytest.mark.parametrize("output_format", ["csv", "markdown", "json"])
+@pytest.mark.parametrize("encoding", ["latin-1", "cp1252", "ascii"])
+def test_documents_are_utf8_whatever_the_terminal(tmp_path: Path, output_format: str, encoding: str) -> None:
+    (tmp_path / "spec.yaml").write_text(
+        "name: ✓ café\ninput: [8, 8, 3]\nlayers:\n  - conv: {filters: 2, kernel: 3, name: 日本}\n"
+    )
+    env = {**os.environ, "PYTHONIOENCODING": encoding}
+    env.pop("CNNCALC_DEBUG", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "cnncalc", "summary", "spec.yaml", "--format", output_format],
+        cwd=tmp_path, capture_output=True, env=env, timeout=60,
+    )  # fmt: skip
+    assert (done.returncode, done.stderr) == (0, b"")
+    text = done.stdout.decode("utf-8")
+    assert "日本" in text or "\\u65e5\\u672c" in text  # JSON escapes what is not ASCII
