@@ -9,10 +9,43 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from .diagnostics import Diagnostic, error, in_file_order
-from .engine import LayerResult, Report, walk
-from .spec import Conv, Dense, Expectation, Layer, Pool, Spec, Volume, layer_tree
+from .formulas import same_padding
+from .kinds import ByKind, layer_tree
+from .record import Record
+from .report import LayerResult, Report, walk
+from .spec import (
+    Activation,
+    BatchNorm,
+    Concat,
+    Conv,
+    Dense,
+    Dropout,
+    Expectation,
+    Flatten,
+    GlobalPool,
+    Layer,
+    Padding,
+    Pair,
+    Pool,
+    Repeat,
+    Residual,
+    Sides,
+    Spec,
+    Volume,
+)
 
-TARGETS = ("pytorch", "keras")
+
+class Target(Record):
+    """A framework `--target` names: what its messages call it, and its rules per kind."""
+
+    framework: str
+    rules: ByKind
+
+
+# each framework's rule per kind: why it cannot build a layer as written, as (the option at fault, the reason)
+PYTORCH_RULES = ByKind("check.PYTORCH_RULES")
+KERAS_RULES = ByKind("check.KERAS_RULES")
+TARGETS: dict[str, Target] = {"pytorch": Target("PyTorch", PYTORCH_RULES), "keras": Target("Keras", KERAS_RULES)}
 
 
 def expectations(spec: Spec, overrides: Iterable[Expectation]) -> list[Expectation]:
@@ -74,12 +107,13 @@ def _pair(pair: tuple[int, int]) -> str:
 
 
 def _unbuildable(spec: Spec, report: Report, target: str) -> Iterator[Diagnostic]:
-    rules = _pytorch if target == "pytorch" else _keras
+    if target not in TARGETS:
+        raise ValueError(f"unknown check target {target!r}: use one of {', '.join(TARGETS)}")
+    framework, rules = TARGETS[target]
     for path, layer in layer_tree(spec.layers):
-        for option, reason in rules(layer):
+        for option, reason in rules.of(layer)(layer):
             loc = layer.option_locs.get(option, layer.loc)
             yield error(f"target-{target}", reason, loc, path, layer.kind)
-    framework = "PyTorch" if target == "pytorch" else "Keras"
     if oversized := too_large_input(spec.input):
         yield error(f"target-{target}", f"{framework}: {oversized}", spec.input_loc)
     for row in walk(report.layers):
@@ -106,59 +140,119 @@ def too_large(row: LayerResult) -> str | None:
     elements = row.output.h * row.output.w * row.output.c
     if elements > MAX_ELEMENTS:
         return f"its output of {elements:,} elements is more than a tensor holds ({MAX_ELEMENTS:,})"
-    layer, given = row.layer, row.input
-    weights = 0
-    if isinstance(layer, Conv):
-        weights = layer.filters * layer.kernel[0] * layer.kernel[1] * (given.c // layer.groups)
-    elif isinstance(layer, Dense):
-        weights = layer.units * given.h * given.w * given.c
+    weights = WEIGHTS.of(row.layer)(row.layer, row.input)
     if weights > MAX_ELEMENTS:
         return f"its weights, {weights:,} of them, are more than a tensor holds ({MAX_ELEMENTS:,})"
     return None
 
 
-def _asymmetric(padding: object) -> bool:
+# the elements of each kind's largest weight tensor, given its input volume
+WEIGHTS = ByKind("check.WEIGHTS")
+
+
+@WEIGHTS.register(Conv)
+def _conv_weights(layer: Conv, given: Volume) -> int:
+    return layer.filters * layer.kernel[0] * layer.kernel[1] * (given.c // layer.groups)
+
+
+@WEIGHTS.register(Dense)
+def _dense_weights(layer: Dense, given: Volume) -> int:
+    return layer.units * given.h * given.w * given.c
+
+
+@WEIGHTS.register(BatchNorm)
+def _per_channel(layer: BatchNorm, given: Volume) -> int:
+    # never the first to be too large: its output, h w c elements, is looked at before
+    return given.c
+
+
+@WEIGHTS.register(Pool, GlobalPool, Flatten, Dropout, Activation, Repeat, Residual, Concat)
+def _no_weights(layer: Layer, given: Volume) -> int:
+    # a block's weights are its layers', each a row of its own
+    return 0
+
+
+# the kinds both frameworks build whatever their options say (a block's rules are its layers')
+@PYTORCH_RULES.register(Dense, BatchNorm, Flatten, GlobalPool, Dropout, Activation, Repeat, Residual, Concat)
+@KERAS_RULES.register(Dense, BatchNorm, Flatten, GlobalPool, Dropout, Activation, Repeat, Residual, Concat)
+def _as_written(layer: Layer) -> Iterator[tuple[str, str]]:
+    return iter(())
+
+
+def _asymmetric(padding: Padding) -> bool:
     return isinstance(padding, tuple) and (padding[0] != padding[1] or padding[2] != padding[3])
 
 
-def _pytorch(layer: Layer) -> Iterator[tuple[str, str]]:
-    """Why PyTorch cannot build `layer` as written: (the option at fault, the reason)."""
-    if isinstance(layer, Conv):
-        if layer.padding == "same" and layer.stride != (1, 1):
-            yield "padding", "PyTorch: Conv2d takes padding='same' only at stride 1; pad with nn.ZeroPad2d in front"
-        if _asymmetric(layer.padding):
-            yield "padding", "PyTorch: Conv2d pads both sides of an axis alike; put nn.ZeroPad2d in front"
-    elif isinstance(layer, Pool):
-        name = "MaxPool2d" if layer.kind == "maxpool" else "AvgPool2d"
-        if layer.padding == "same":
-            yield "padding", f"PyTorch: {name} has no padding='same'; give the padding explicitly"
-        elif _asymmetric(layer.padding):
-            yield "padding", f"PyTorch: {name} pads both sides of an axis alike"
+# -- PyTorch ---------------------------------------------------------------------------------------------------
+
+_PYTORCH_POOLS = {"maxpool": "MaxPool2d", "avgpool": "AvgPool2d"}
 
 
-def _keras(layer: Layer) -> Iterator[tuple[str, str]]:
-    """Why Keras cannot build `layer` as written: (the option at fault, the reason)."""
-    if isinstance(layer, (Conv, Pool)):
-        name = (
-            "Conv2D" if isinstance(layer, Conv) else "MaxPooling2D" if layer.kind == "maxpool" else "AveragePooling2D"
-        )
-        if isinstance(layer.padding, tuple) and any(layer.padding):
-            yield "padding", f"Keras: {name} takes only padding 'valid' or 'same'; {_keras_padding_hint(layer)}"
-    if isinstance(layer, Conv) and layer.stride != (1, 1) and layer.dilation != (1, 1):
+@PYTORCH_RULES.register(Conv)
+def _pytorch_conv(layer: Conv) -> Iterator[tuple[str, str]]:
+    if layer.padding == "same" and layer.stride != (1, 1):
+        yield "padding", "PyTorch: Conv2d takes padding='same' only at stride 1; pad with nn.ZeroPad2d in front"
+    if _asymmetric(layer.padding):
+        yield "padding", "PyTorch: Conv2d pads both sides of an axis alike; put nn.ZeroPad2d in front"
+
+
+@PYTORCH_RULES.register(Pool)
+def _pytorch_pool(layer: Pool) -> Iterator[tuple[str, str]]:
+    name = _PYTORCH_POOLS[layer.kind]
+    if layer.padding == "same":
+        yield "padding", f"PyTorch: {name} has no padding='same'; give the padding explicitly"
+    elif _asymmetric(layer.padding):
+        yield "padding", f"PyTorch: {name} pads both sides of an axis alike"
+
+
+# -- Keras -----------------------------------------------------------------------------------------------------
+
+_KERAS_POOLS = {"maxpool": "MaxPooling2D", "avgpool": "AveragePooling2D"}
+
+
+@KERAS_RULES.register(Conv)
+def _keras_conv(layer: Conv) -> Iterator[tuple[str, str]]:
+    yield from _keras_padding("Conv2D", layer.padding, layer.stride, layer.kernel, layer.dilation)
+    if layer.stride != (1, 1) and layer.dilation != (1, 1):
         yield "dilation", "Keras: Conv2D refuses strides above 1 together with a dilation_rate above 1"
-    if isinstance(layer, Pool) and layer.ceil:
+
+
+@KERAS_RULES.register(Pool)
+def _keras_pool(layer: Pool) -> Iterator[tuple[str, str]]:
+    yield from _keras_padding(_KERAS_POOLS[layer.kind], layer.padding, layer.stride, layer.size, (1, 1))
+    if layer.ceil:
         yield "ceil", "Keras: pooling has no ceil mode"
 
 
-def _keras_padding_hint(layer: Conv | Pool) -> str:
+def _keras_padding(
+    name: str, padding: Padding, stride: Pair, window: Pair, dilation: Pair
+) -> Iterator[tuple[str, str]]:
+    if isinstance(padding, tuple) and any(padding):
+        hint = _keras_padding_hint(padding, stride, window, dilation)
+        yield "padding", f"Keras: {name} takes only padding 'valid' or 'same'; {hint}"
+
+
+def _keras_padding_hint(padding: Sides, stride: Pair, window: Pair, dilation: Pair) -> str:
     """At stride 1, SAME pads k - 1 in all, the odd one after, whatever the input: say when that is what is written."""
-    window = layer.kernel if isinstance(layer, Conv) else layer.size
-    dilation = layer.dilation if isinstance(layer, Conv) else (1, 1)
-    spans = [d * (f - 1) + 1 for f, d in zip(window, dilation, strict=True)]
-    same = tuple(pad for span in spans for pad in ((span - 1) // 2, span // 2))
-    if layer.stride == (1, 1) and layer.padding == same:
+    # whatever the input: so an input of 1 finds the same split as any other
+    same = tuple(side for f, d in zip(window, dilation, strict=True) for side in same_padding(1, f, 1, d))
+    if stride == (1, 1) and padding == same:
         return "here padding: same gives the same zeros"
     return "put ZeroPadding2D in front"
+
+
+# whether a kind slides a window over the map: the layers the note on a field as large as the input speaks of
+SLIDES = ByKind("check.SLIDES")
+
+
+@SLIDES.register(Conv, Pool)
+def _slides(layer: Layer) -> bool:
+    return True
+
+
+@SLIDES.register(Dense, BatchNorm, Flatten, GlobalPool, Dropout, Activation, Repeat, Residual, Concat)
+def _sees_no_window(layer: Layer) -> bool:
+    return False
 
 
 def _whole_input_note(report: Report) -> Diagnostic | None:
@@ -168,7 +262,7 @@ def _whole_input_note(report: Report) -> Diagnostic | None:
         (
             row
             for row in walk(report.layers)
-            if (isinstance(row.layer, (Conv, Pool)) or row.folded) and all(row.covers_input)
+            if (SLIDES.of(row.layer)(row.layer) or row.folded) and all(row.covers_input)
         ),
         None,
     )

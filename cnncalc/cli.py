@@ -10,7 +10,7 @@ import gc
 import os
 import re
 import sys
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -18,10 +18,14 @@ from . import __version__
 from .diagnostics import Refused, SpecError
 from .spec import Volume
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERNAL = 0, 1, 2, 3
 MAX_SIZE = 2**31 - 1  # as in a spec: the frameworks' int32 sizes
 # compiled at first use (re keeps it): most runs are given no volume
 _VOLUME = r"\s*([0-9]+)\s*[x, ]\s*([0-9]+)\s*[x, ]\s*([0-9]+)\s*"
+_SIZES = r"[0-9]+(?:\s*[x,]\s*[0-9]+)*"  # `3`, `3x5`, `1,1,2,2`: a layer's sizes
 
 
 class VolumeType(click.ParamType):  # type: ignore[type-arg]
@@ -70,15 +74,83 @@ class Size(click.IntRange):
         return super().convert(value, param, ctx)
 
 
-def tolerant_stdout() -> None:
-    """On a terminal that cannot show every character (an ASCII locale), print what it cannot as `?`, not fail.
+def sizes_in(text: str) -> list[int]:
+    """The sizes `text` writes, `3`, `3x5` or `1,1,2,2` (x or commas between them), each as `size_of` reads it;
+    none where it writes no such thing."""
+    if not re.fullmatch(_SIZES, text, re.IGNORECASE | re.ASCII):
+        return []
+    return [size_of(part) for part in re.split(r"\s*[x,]\s*", text, flags=re.IGNORECASE | re.ASCII)]
 
-    Rich already draws its boxes in ASCII there; a name like `café` is what is left.
+
+class PairType(click.ParamType):  # type: ignore[type-arg]
+    """A size for both axes, `3`, or one per axis, `3x5` (height x width), each from 1 to MAX_SIZE.
+
+    A command words its refusal in `message`, where `{clipped}` is the value as `clipped` quotes it and
+    `{value!r}` the value whole; `blanks` are the characters trimmed from the value's ends (None: any white space).
     """
-    encoding = (getattr(sys.stdout, "encoding", None) or "utf-8").lower().replace("-", "")
-    reconfigure = getattr(sys.stdout, "reconfigure", None)
-    if not encoding.startswith("utf") and reconfigure is not None:
-        reconfigure(errors="replace")
+
+    def __init__(
+        self,
+        name: str = "N[xN]",
+        message: str = "{clipped}: write one positive integer, or two as HxW",
+        blanks: str | None = None,
+    ) -> None:
+        self.name, self.message, self.blanks = name, message, blanks
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[int, int]:
+        if isinstance(value, tuple):
+            return value
+        sizes = sizes_in(str(value).strip(self.blanks))
+        if len(sizes) not in (1, 2) or not all(1 <= size <= MAX_SIZE for size in sizes):
+            self.fail(self.message.format(value=value, clipped=clipped(value)), param, ctx)
+        return sizes[0], sizes[-1]
+
+
+# which of the sizes written pads the top, the bottom, the left and the right: p, ph,pw or top,bottom,left,right
+_SIDES = {1: (0, 0, 0, 0), 2: (0, 0, 1, 1), 4: (0, 1, 2, 3)}
+
+
+class PaddingType(click.ParamType):  # type: ignore[type-arg]
+    """`same`, `valid`, or zero padding: `p` on every side or, with `sides`, `ph,pw` or `top,bottom,left,right`.
+
+    With `sides` a padding comes back as four sizes (top, bottom, left, right), without it as the one number
+    given. A command words its refusals: `message` for a value that is no padding, `too_large` for a size past
+    MAX_SIZE (`{most}` in it), as PairType's `message`; `refuse` says why a command refuses a size it cannot
+    take, where it does (None: it takes any).
+    """
+
+    def __init__(
+        self,
+        name: str = "same|valid|N",
+        sides: bool = True,
+        message: str = "{clipped}: write same, valid, p, ph,pw or top,bottom,left,right",
+        too_large: str = "{clipped}: every padding must be at most {most:,}",
+        refuse: Callable[[int], str | None] | None = None,
+    ) -> None:
+        self.name, self.sides, self.message, self.too_large, self.refuse = name, sides, message, too_large, refuse
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> str | int | tuple[int, int, int, int]:
+        if isinstance(value, int) and not self.sides:
+            return value
+        text = str(value).strip().lower()
+        if text in ("same", "valid"):
+            return text
+        sizes = sizes_in(text)
+        quoted = {"value": value, "clipped": clipped(value), "most": MAX_SIZE}
+        if any(size > MAX_SIZE for size in sizes):
+            self.fail(self.too_large.format(**quoted), param, ctx)
+        if len(sizes) not in (_SIDES if self.sides else (1,)):
+            self.fail(self.message.format(**quoted), param, ctx)
+        for size in sizes:
+            why = self.refuse(size) if self.refuse else None
+            if why:
+                self.fail(why, param, ctx)
+        if not self.sides:
+            return sizes[0]
+        top, bottom, left, right = (sizes[index] for index in _SIDES[len(sizes)])
+        return top, bottom, left, right
 
 
 class CountType(click.ParamType):  # type: ignore[type-arg]

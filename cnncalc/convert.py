@@ -7,10 +7,27 @@ Pure: a spec and its report in, a new spec with a comment per converted layer ou
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from .diagnostics import shown
-from .engine import LayerResult, Report
+from .kinds import ByKind, children, layer_tree
 from .record import Record
-from .spec import Concat, Conv, Dense, Flatten, GlobalPool, Layer, Repeat, Residual, Spec
+from .report import LayerResult, Report
+from .spec import (
+    Activation,
+    BatchNorm,
+    Concat,
+    Conv,
+    Dense,
+    Dropout,
+    Flatten,
+    GlobalPool,
+    Layer,
+    Pool,
+    Repeat,
+    Residual,
+    Spec,
+)
 
 
 class Converted(Record):
@@ -32,77 +49,139 @@ def _label(result: LayerResult) -> str:
     return f"layer {result.path} ({result.kind}{name})"
 
 
+class _Writing:
+    """A converted spec being written: its layers so far, a comment on some, notes on what was kept as it was, and
+    the flatten whose dense layer has not come yet."""
+
+    def __init__(self, given: tuple[Layer, ...]) -> None:
+        self.given = given  # the spec's own layers, to look ahead in
+        self.layers: list[Layer] = []
+        self.comments: dict[int, str] = {}  # id(layer) -> where it came from
+        self.notes: list[str] = []
+        self.flattened: LayerResult | None = None
+
+
 def to_conv(spec: Spec, report: Report) -> Converted:
     """Every dense layer as a conv; the flatten before the first goes."""
-    layers: list[Layer] = []
-    comments: dict[int, str] = {}
-    flattened: LayerResult | None = None  # the flatten whose dense layer has not come yet
+    out = _Writing(spec.layers)
     for layer, row in zip(spec.layers, report.layers, strict=True):
-        if isinstance(layer, (Repeat, Residual, Concat)) and _holds(layer, (Dense, Flatten)):
-            raise CannotConvert("a dense layer or flatten inside a block is not converted", row)
-        if isinstance(layer, GlobalPool) and _dense_follows(spec.layers, row.number):
-            raise CannotConvert(
-                f"{layer.kind} pools whatever map it is given, so the converted network could not slide over a larger "
-                "input; replace it by an avgpool or maxpool of a fixed size first",
-                row,
-            )
-        if isinstance(layer, Flatten):
-            flattened = row
-            continue
-        if isinstance(layer, Dense):
-            if flattened is not None:
-                h, w, _ = flattened.input
-                conv = Conv(kind="conv", filters=layer.units, kernel=(h, w), bias=layer.bias,
-                            activation=layer.activation, name=layer.name)  # fmt: skip
-                where = f"after the flatten of {flattened.input} (layer {flattened.path})"
-                comments[id(conv)] = f"was {_label(row)}, {where}"
-                flattened = None
-            else:
-                conv = Conv(kind="conv", filters=layer.units, kernel=(1, 1), bias=layer.bias,
-                            activation=layer.activation, name=layer.name)  # fmt: skip
-                comments[id(conv)] = f"was {_label(row)}: a dense layer on a vector is a 1 x 1 conv"
-            layers.append(conv)
-            continue
-        if flattened is not None and not _elementwise(layer):
-            raise CannotConvert(
-                f"{layer.kind} between the flatten and the dense layer acts on the flat vector: it cannot move before "
-                "a conv",
-                row,
-            )
-        layers.append(layer)
-    if flattened is not None:
+        TO_CONV.of(layer)(out, layer, row)
+    if out.flattened is not None:
         # a flatten with no dense layer after it: a conv network keeps its volume as it is
-        raise CannotConvert("a flatten with no dense layer after it cannot be carried over", flattened)
+        raise CannotConvert("a flatten with no dense layer after it cannot be carried over", out.flattened)
     name = f"{spec.name} (fully convolutional)" if spec.name else None
-    return Converted(spec._replace(layers=tuple(layers), name=name), comments, [])
+    return Converted(spec._replace(layers=tuple(out.layers), name=name), out.comments, out.notes)
 
 
 def to_dense(spec: Spec, report: Report) -> Converted:
     """Every conv whose filter covers its whole input, unpadded, as a dense layer (after a flatten where needed)."""
-    layers: list[Layer] = []
-    comments: dict[int, str] = {}
-    notes: list[str] = []
+    out = _Writing(spec.layers)
     for layer, row in zip(spec.layers, report.layers, strict=True):
-        if not isinstance(layer, Conv):
-            if isinstance(layer, (Repeat, Residual, Concat)) and _holds(layer, (Conv,)):
-                notes.append(f"{_label(row)}: kept as it is: the convs inside a block are not converted")
-            layers.append(layer)
-            continue
-        h, w, _ = row.input
-        why = _not_dense(layer, row)
-        if why:
-            notes.append(f"{_label(row)}: kept as a conv: {why}")
-            layers.append(layer)
-            continue
-        dense = Dense(kind="dense", units=layer.filters, bias=layer.bias, activation=layer.activation, name=layer.name)
-        if (h, w) != (1, 1):
-            flatten = Flatten()
-            comments[id(flatten)] = f"for {_label(row)}: its {h} x {w} filter covered the whole {row.input} input"
-            layers.append(flatten)
-        comments[id(dense)] = f"was {_label(row)}"
-        layers.append(dense)
+        TO_DENSE.of(layer)(out, layer, row)
     name = spec.name.removesuffix(" (fully convolutional)") if spec.name else None
-    return Converted(spec._replace(layers=tuple(layers), name=name), comments, notes)
+    return Converted(spec._replace(layers=tuple(out.layers), name=name), out.comments, out.notes)
+
+
+def _holds(block: Layer, table: ByKind, *rules: Callable[..., None]) -> bool:
+    """Whether `block` holds, at any depth, a layer whose entry in `table` is one of `rules`."""
+    return any(table.of(item) in rules for _, held in children(block) for _, item in layer_tree(held))
+
+
+# -- to_conv: what it does with each of the spec's own layers -------------------------------------------------
+
+TO_CONV = ByKind("convert.TO_CONV")
+
+
+@TO_CONV.register(Dense)
+def _dense_as_conv(out: _Writing, layer: Dense, row: LayerResult) -> None:
+    flattened, out.flattened = out.flattened, None
+    if flattened is not None:
+        h, w, _ = flattened.input
+        comment = f"was {_label(row)}, after the flatten of {flattened.input} (layer {flattened.path})"
+    else:
+        h, w = 1, 1
+        comment = f"was {_label(row)}: a dense layer on a vector is a 1 x 1 conv"
+    conv = Conv(
+        kind="conv", filters=layer.units, kernel=(h, w), bias=layer.bias, activation=layer.activation, name=layer.name
+    )
+    out.comments[id(conv)] = comment
+    out.layers.append(conv)
+
+
+@TO_CONV.register(Flatten)
+def _flatten_into_conv(out: _Writing, layer: Flatten, row: LayerResult) -> None:
+    # it goes: the dense layer after it becomes a conv whose kernel covers the volume it flattened
+    out.flattened = row
+
+
+@TO_CONV.register(Activation, Dropout)
+def _elementwise(out: _Writing, layer: Layer, row: LayerResult) -> None:
+    # it acts on each value alone, and so stands as well before a conv as after a flatten
+    out.layers.append(layer)
+
+
+@TO_CONV.register(Conv, Pool, BatchNorm)
+def _kept(out: _Writing, layer: Layer, row: LayerResult) -> None:
+    if out.flattened is not None:
+        raise CannotConvert(
+            f"{layer.kind} between the flatten and the dense layer acts on the flat vector: it cannot move before "
+            "a conv",
+            row,
+        )
+    out.layers.append(layer)
+
+
+@TO_CONV.register(GlobalPool)
+def _global_pool(out: _Writing, layer: GlobalPool, row: LayerResult) -> None:
+    # a dense layer after it, among the spec's own layers: the classifier it feeds
+    if any(TO_CONV.of(later) is _dense_as_conv for later in out.given[row.number :]):
+        raise CannotConvert(
+            f"{layer.kind} pools whatever map it is given, so the converted network could not slide over a larger "
+            "input; replace it by an avgpool or maxpool of a fixed size first",
+            row,
+        )
+    _kept(out, layer, row)
+
+
+@TO_CONV.register(Repeat, Residual, Concat)
+def _block_to_conv(out: _Writing, layer: Layer, row: LayerResult) -> None:
+    if _holds(layer, TO_CONV, _dense_as_conv, _flatten_into_conv):
+        raise CannotConvert("a dense layer or flatten inside a block is not converted", row)
+    _kept(out, layer, row)
+
+
+# -- to_dense: what it does with each of the spec's own layers ------------------------------------------------
+
+TO_DENSE = ByKind("convert.TO_DENSE")
+
+
+@TO_DENSE.register(Conv)
+def _conv_as_dense(out: _Writing, layer: Conv, row: LayerResult) -> None:
+    h, w, _ = row.input
+    why = _not_dense(layer, row)
+    if why:
+        out.notes.append(f"{_label(row)}: kept as a conv: {why}")
+        out.layers.append(layer)
+        return
+    dense = Dense(kind="dense", units=layer.filters, bias=layer.bias, activation=layer.activation, name=layer.name)
+    if (h, w) != (1, 1):
+        flatten = Flatten()
+        out.comments[id(flatten)] = f"for {_label(row)}: its {h} x {w} filter covered the whole {row.input} input"
+        out.layers.append(flatten)
+    out.comments[id(dense)] = f"was {_label(row)}"
+    out.layers.append(dense)
+
+
+@TO_DENSE.register(Pool, GlobalPool, Flatten, Dense, BatchNorm, Dropout, Activation)
+def _as_it_is(out: _Writing, layer: Layer, row: LayerResult) -> None:
+    out.layers.append(layer)
+
+
+@TO_DENSE.register(Repeat, Residual, Concat)
+def _block_to_dense(out: _Writing, layer: Layer, row: LayerResult) -> None:
+    if _holds(layer, TO_DENSE, _conv_as_dense):
+        out.notes.append(f"{_label(row)}: kept as it is: the convs inside a block are not converted")
+    out.layers.append(layer)
 
 
 def _not_dense(layer: Conv, row: LayerResult) -> str:
@@ -117,23 +196,3 @@ def _not_dense(layer: Conv, row: LayerResult) -> str:
     if layer.groups != 1:
         return "its groups join only part of the input to each output"
     return ""
-
-
-def _holds(layer: Layer, kinds: tuple[type, ...]) -> bool:
-    inner: tuple[Layer, ...] = ()
-    if isinstance(layer, (Repeat, Residual)):
-        inner = layer.layers + (layer.shortcut if isinstance(layer, Residual) else ())
-    elif isinstance(layer, Concat):
-        inner = tuple(item for branch in layer.branches for item in branch)
-    return any(isinstance(item, kinds) or _holds(item, kinds) for item in inner)
-
-
-def _dense_follows(layers: tuple[Layer, ...], number: int) -> bool:
-    return any(isinstance(layer, Dense) for layer in layers[number:])
-
-
-def _elementwise(layer: Layer) -> bool:
-    """Layers that act on each value alone, and so stand as well before a conv as after a flatten."""
-    from .spec import Activation, Dropout
-
-    return isinstance(layer, (Activation, Dropout))

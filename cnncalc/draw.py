@@ -33,10 +33,24 @@ import math
 from collections.abc import Sequence
 from xml.sax.saxutils import escape, quoteattr
 
-from .engine import LayerResult, Report, walk
+from .kinds import KINDS, ByKind, is_block, repetitions
 from .record import Record
 from .render import axes, config, field_text, layer_label
-from .spec import Concat, Repeat, Residual, Volume
+from .report import LayerResult, Report, walk
+from .spec import (
+    Activation,
+    BatchNorm,
+    Concat,
+    Conv,
+    Dense,
+    Dropout,
+    Flatten,
+    GlobalPool,
+    Pool,
+    Repeat,
+    Residual,
+    Volume,
+)
 
 FONT = "DejaVu Sans Mono, Menlo, Consolas, monospace"
 FONT_SIZE = 11
@@ -52,19 +66,19 @@ MARGIN = 18
 NAME_CHARS = 16  # a longer `kind name` is written on two lines
 
 # per kind: the front face, the top (lit) and the side (shaded)
-COLOURS = {
-    "conv": ("#6fa8dc", "#a9cbea", "#3d85c6"),
-    "maxpool": ("#f6b26b", "#f9cfa0", "#e69138"),
-    "avgpool": ("#f6b26b", "#f9cfa0", "#e69138"),
-    "globalavgpool": ("#f6b26b", "#f9cfa0", "#e69138"),
-    "globalmaxpool": ("#f6b26b", "#f9cfa0", "#e69138"),
-    "dense": ("#93c47d", "#bcdcaf", "#6aa84f"),
-    "flatten": ("#b4a7d6", "#d5cdea", "#8e7cc3"),
-    "batchnorm": ("#d0d0d0", "#e8e8e8", "#ababab"),
-    "input": ("#f3f3f3", "#ffffff", "#cccccc"),
-    "block": ("#d5a6bd", "#ead1dc", "#c27ba0"),
-}
-OTHER = ("#ffe599", "#fff2c4", "#f1c232")  # activations and dropout: the volume unchanged
+COLOURS = ByKind("draw.COLOURS")
+for records, colours in (
+    ((Conv,), ("#6fa8dc", "#a9cbea", "#3d85c6")),
+    ((Pool, GlobalPool), ("#f6b26b", "#f9cfa0", "#e69138")),
+    ((Dense,), ("#93c47d", "#bcdcaf", "#6aa84f")),
+    ((Flatten,), ("#b4a7d6", "#d5cdea", "#8e7cc3")),
+    ((BatchNorm,), ("#d0d0d0", "#e8e8e8", "#ababab")),
+    ((Activation, Dropout), ("#ffe599", "#fff2c4", "#f1c232")),  # the volume unchanged
+    ((Repeat, Residual, Concat), ("#d5a6bd", "#ead1dc", "#c27ba0")),
+):
+    for record in records:
+        COLOURS[record] = colours
+INPUT = ("#f3f3f3", "#ffffff", "#cccccc")
 INK = "#333333"
 EDGE = "#777777"
 NOTE = "#666666"
@@ -125,7 +139,7 @@ class _Item:
 
 
 def _name_lines(result: LayerResult) -> list[str]:
-    times = f" x{result.layer.times}" if isinstance(result.layer, Repeat) else ""
+    times = f" x{repetitions(result.layer)}" if KINDS[result.kind].repeated_by else ""
     if not result.name:
         return [result.kind + times]
     label = f"{result.kind} {result.name}{times}"
@@ -192,11 +206,10 @@ class _Box(_Item):
         self.dx, self.dy = depth * 0.8, depth * 0.6
         if result is None:
             self.lines = [("name", "input"), ("size", str(volume))]
-            self.colours = COLOURS["input"]
+            self.colours = INPUT
         else:
             self.lines = _row_lines(result)
-            block = isinstance(result.layer, (Repeat, Residual, Concat))
-            self.colours = COLOURS["block"] if block else COLOURS.get(result.kind, OTHER)
+            self.colours = COLOURS.of(result.layer)
         footprint = self.face_w + self.dx
         self.width = max(footprint, _text_width([text for _, text in self.lines])) + 2 * PAD
         self.up = self.face_h / 2 + self.dy + 2
@@ -279,10 +292,10 @@ class _Sequence(_Item):
 class _Merge(_Item):
     """A residual or a concat: lanes that part at the block's start and meet at its `+` or `concat` node."""
 
-    def __init__(self, result: LayerResult, lanes: Sequence[_Item]) -> None:
+    def __init__(self, result: LayerResult, lanes: Sequence[_Item], add: bool) -> None:
         self.result = result
         self.lanes = tuple(lanes)
-        self.add = isinstance(result.layer, Residual)
+        self.add = add
         self.node_w, self.node_h = (22.0, 22.0) if self.add else (len("concat") * CHAR + 10, 20.0)
         self.lines = _row_lines(result)
         self.node_col = max(self.node_w, _text_width([text for _, text in self.lines])) + 2 * PAD
@@ -377,14 +390,29 @@ class _Frame(_Item):
 
 
 def _item(result: LayerResult) -> _Item:
-    layer = result.layer
-    if result.folded or not isinstance(layer, (Repeat, Residual, Concat)):
+    if result.folded or not is_block(result.layer):
         return _Box(result.output, result)
-    if isinstance(layer, Repeat):
-        return _Frame(result, _Sequence([_item(row) for row in result.layers]))
-    if isinstance(layer, Residual):
-        return _Merge(result, [_lane(result.layers), _lane(result.shortcut)])
-    return _Merge(result, [_lane(branch) for branch in result.branches])
+    drawn: _Item = BLOCKS.of(result.layer)(result)
+    return drawn
+
+
+# how each block kind is drawn: a repeat's rows in a frame, a residual's and a concat's lanes meeting
+BLOCKS = ByKind("draw.BLOCKS", covers="blocks")
+
+
+@BLOCKS.register(Repeat)
+def _framed(result: LayerResult) -> _Item:
+    return _Frame(result, _Sequence([_item(row) for row in result.layers]))
+
+
+@BLOCKS.register(Residual)
+def _added(result: LayerResult) -> _Item:
+    return _Merge(result, [_lane(result.layers), _lane(result.shortcut)], add=True)
+
+
+@BLOCKS.register(Concat)
+def _stacked(result: LayerResult) -> _Item:
+    return _Merge(result, [_lane(branch) for branch in result.branches], add=False)
 
 
 def _lane(rows: Sequence[LayerResult]) -> _Item:

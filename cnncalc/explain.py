@@ -8,9 +8,25 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from .engine import LayerResult, ceil_div, dense_view, effective_kernel
 from .exact import decimal, significant
-from .spec import BatchNorm, Concat, Conv, Dense, Flatten, GlobalPool, Pool, Repeat, Residual
+from .formulas import ceil_div, effective_kernel
+from .kinds import ByKind
+from .report import LayerResult, dense_view
+from .spec import (
+    Activation,
+    BatchNorm,
+    Concat,
+    Conv,
+    Dense,
+    Dropout,
+    Flatten,
+    GlobalPool,
+    Layer,
+    Pair,
+    Pool,
+    Repeat,
+    Residual,
+)
 
 
 def number(value: Fraction | int) -> str:
@@ -24,37 +40,102 @@ def number(value: Fraction | int) -> str:
 
 def explain(result: LayerResult) -> list[str]:
     """The formulas behind one row: output size, padding, parameters, MACs, receptive field."""
-    layer = result.layer
-    lines: list[str] = []
-    if isinstance(layer, (Conv, Pool)):
-        lines += _window_sizes(result)
-        lines.append(_output_line(result))
-        lines += _parameters(result)
-    elif isinstance(layer, Dense):
-        n = result.input.c
-        bias = f"({n} + 1)" if layer.bias else f"{n}"
-        lines.append(f"params = {layer.units} * {bias} = {result.params:,}")
-        lines.append(f"MACs = {n} * {layer.units} = {result.macs:,}")
-    elif isinstance(layer, BatchNorm):
-        c = result.input.c
-        lines.append(
-            f"params = 2*{c} trainable (gamma, beta) + 2*{c} non-trainable (moving mean and variance) = "
-            f"{result.params:,}"
-        )
-    elif isinstance(layer, Flatten):
-        h, w, c = result.input
-        lines.append(f"output = 1 x 1 x ({h}*{w}*{c}) = {result.output}: a vector of {result.output.c:,}")
-    elif isinstance(layer, GlobalPool):
-        lines.append(f"output = 1 x 1 x {result.output.c}: one value per channel of the {result.input} input")
-    elif isinstance(layer, Repeat):
-        lines.append(f"{layer.times} times its layers: params {result.params:,}, MACs {result.macs:,}")
-    elif isinstance(layer, Residual):
-        lines.append(f"output = layers(x) + shortcut(x) = {result.output}; params and MACs: the sums of its layers")
-    elif isinstance(layer, Concat):
-        channels = " + ".join(str(c) for c in _branch_channels(result))
-        lines.append(f"output channels = {channels} = {result.output.c}" if channels else f"output = {result.output}")
-    lines += _field(result)
-    return lines
+    lines: list[str] = EXPLAIN.of(result.layer)(result.layer, result)
+    return lines + _field(result)
+
+
+# each kind's formulas, before its receptive field's
+EXPLAIN = ByKind("explain.EXPLAIN")
+
+
+@EXPLAIN.register(Conv)
+def _conv(layer: Conv, result: LayerResult) -> list[str]:
+    fh, fw = layer.kernel
+    c = result.input.c
+    weights = f"{fh}*{fw}*{c}" + (f"/{layer.groups}" if layer.groups != 1 else "")
+    per_filter = f"({weights} + 1)" if layer.bias else weights
+    oh, ow, k = result.output
+    return [
+        *_window_sizes(result),
+        f"output = h' x w' x K = {result.output}: one channel per filter",
+        f"params = K * {per_filter} = {k} * {per_filter} = {result.params:,}",
+        f"MACs = h'*w'*K * {weights} = {oh}*{ow}*{k} * {weights} = {result.macs:,}",
+    ]
+
+
+@EXPLAIN.register(Pool)
+def _pool(layer: Pool, result: LayerResult) -> list[str]:
+    return [
+        *_window_sizes(result),
+        f"output = h' x w' x c = {result.output}: pooling keeps the channels",
+        "params = 0: pooling learns nothing",
+    ]
+
+
+@EXPLAIN.register(Dense)
+def _dense(layer: Dense, result: LayerResult) -> list[str]:
+    n = result.input.c
+    bias = f"({n} + 1)" if layer.bias else f"{n}"
+    return [f"params = {layer.units} * {bias} = {result.params:,}", f"MACs = {n} * {layer.units} = {result.macs:,}"]
+
+
+@EXPLAIN.register(BatchNorm)
+def _batchnorm(layer: BatchNorm, result: LayerResult) -> list[str]:
+    c = result.input.c
+    return [
+        f"params = 2*{c} trainable (gamma, beta) + 2*{c} non-trainable (moving mean and variance) = {result.params:,}"
+    ]
+
+
+@EXPLAIN.register(Flatten)
+def _flatten(layer: Flatten, result: LayerResult) -> list[str]:
+    h, w, c = result.input
+    return [f"output = 1 x 1 x ({h}*{w}*{c}) = {result.output}: a vector of {result.output.c:,}"]
+
+
+@EXPLAIN.register(GlobalPool)
+def _global_pool(layer: GlobalPool, result: LayerResult) -> list[str]:
+    return [f"output = 1 x 1 x {result.output.c}: one value per channel of the {result.input} input"]
+
+
+@EXPLAIN.register(Dropout, Activation)
+def _no_formula(layer: Dropout | Activation, result: LayerResult) -> list[str]:
+    return []
+
+
+@EXPLAIN.register(Repeat)
+def _repeat(layer: Repeat, result: LayerResult) -> list[str]:
+    return [f"{layer.times} times its layers: params {result.params:,}, MACs {result.macs:,}"]
+
+
+@EXPLAIN.register(Residual)
+def _residual(layer: Residual, result: LayerResult) -> list[str]:
+    return [f"output = layers(x) + shortcut(x) = {result.output}; params and MACs: the sums of its layers"]
+
+
+@EXPLAIN.register(Concat)
+def _concat(layer: Concat, result: LayerResult) -> list[str]:
+    channels = " + ".join(str(c) for c in _branch_channels(result))
+    return [f"output channels = {channels} = {result.output.c}" if channels else f"output = {result.output}"]
+
+
+# the window of each kind that slides one: its size, dilation and stride per axis; None for the others
+WINDOWS = ByKind("explain.WINDOWS")
+
+
+@WINDOWS.register(Conv)
+def _conv_window(layer: Conv) -> tuple[Pair, Pair, Pair]:
+    return layer.kernel, layer.dilation, layer.stride
+
+
+@WINDOWS.register(Pool)
+def _pool_window(layer: Pool) -> tuple[Pair, Pair, Pair]:
+    return layer.size, (1, 1), layer.stride
+
+
+@WINDOWS.register(Dense, BatchNorm, Flatten, GlobalPool, Dropout, Activation, Repeat, Residual, Concat)
+def _no_window(layer: Layer) -> None:
+    return None
 
 
 def fc_view(result: LayerResult) -> list[str]:
@@ -90,8 +171,7 @@ def _window_sizes(result: LayerResult) -> list[str]:
     """h' and w' from the lecture's (h + 2p - f) / s + 1, with SAME's padding found first."""
     layer = result.layer
     assert isinstance(layer, (Conv, Pool)) and result.padding is not None
-    window = layer.kernel if isinstance(layer, Conv) else layer.size
-    dilation = layer.dilation if isinstance(layer, Conv) else (1, 1)
+    window, dilation, _ = WINDOWS.of(layer)(layer)
     ceil = isinstance(layer, Pool) and layer.ceil
     lines = []
     per_axis = []
@@ -133,27 +213,6 @@ def _window_sizes(result: LayerResult) -> list[str]:
     return lines
 
 
-def _output_line(result: LayerResult) -> str:
-    if isinstance(result.layer, Conv):
-        return f"output = h' x w' x K = {result.output}: one channel per filter"
-    return f"output = h' x w' x c = {result.output}: pooling keeps the channels"
-
-
-def _parameters(result: LayerResult) -> list[str]:
-    layer = result.layer
-    if not isinstance(layer, Conv):
-        return ["params = 0: pooling learns nothing"]
-    fh, fw = layer.kernel
-    c = result.input.c
-    weights = f"{fh}*{fw}*{c}" + (f"/{layer.groups}" if layer.groups != 1 else "")
-    per_filter = f"({weights} + 1)" if layer.bias else weights
-    oh, ow, k = result.output
-    return [
-        f"params = K * {per_filter} = {k} * {per_filter} = {result.params:,}",
-        f"MACs = h'*w'*K * {weights} = {oh}*{ow}*{k} * {weights} = {result.macs:,}",
-    ]
-
-
 def _field(result: LayerResult) -> list[str]:
     """r and j after the layer: r = r_in + (k - 1) j_in, j = j_in s."""
     layer = result.layer
@@ -164,11 +223,11 @@ def _field(result: LayerResult) -> list[str]:
     for suffix, axis in axes:
         field_in = result.field_in[axis]
         r, j = result.receptive_field[axis], result.jump[axis]
-        if isinstance(layer, (Conv, Pool)):
-            window = layer.kernel if isinstance(layer, Conv) else layer.size
-            dilation = layer.dilation[axis] if isinstance(layer, Conv) else 1
-            k = effective_kernel(window[axis], dilation)
-            stride = layer.stride[axis]
+        sliding = WINDOWS.of(layer)(layer)
+        if sliding:
+            window, dilation, strides = sliding
+            k = effective_kernel(window[axis], dilation[axis])
+            stride = strides[axis]
             lines.append(
                 f"r{suffix} = {field_in.r} + ({k} - 1) * {field_in.j} = {r}; j = {field_in.j} * {stride} = {j}"
             )
@@ -183,12 +242,8 @@ def _field(result: LayerResult) -> list[str]:
 
 def _same_window(result: LayerResult) -> bool:
     layer = result.layer
-    if isinstance(layer, Conv):
-        return (
-            layer.kernel[0] == layer.kernel[1]
-            and layer.stride[0] == layer.stride[1]
-            and layer.dilation[0] == layer.dilation[1]
-        )
-    if isinstance(layer, Pool):
-        return layer.size[0] == layer.size[1] and layer.stride[0] == layer.stride[1]
-    return result.receptive_field[0] == result.receptive_field[1]
+    sliding: tuple[Pair, Pair, Pair] | None = WINDOWS.of(layer)(layer)
+    if sliding is None:
+        return result.receptive_field[0] == result.receptive_field[1]
+    window, dilation, stride = sliding
+    return window[0] == window[1] and stride[0] == stride[1] and dilation[0] == dilation[1]

@@ -21,8 +21,9 @@ from collections.abc import Sequence
 
 from .check import too_large, too_large_input
 from .diagnostics import Diagnostic, SpecError, error, in_file_order
-from .engine import LayerResult, Report, walk
+from .kinds import BLOCKS, KINDS, ByKind, is_block, repetitions
 from .record import Record
+from .report import LayerResult, Report, walk
 from .spec import (
     Activation,
     BatchNorm,
@@ -32,6 +33,7 @@ from .spec import (
     Dropout,
     Flatten,
     GlobalPool,
+    Layer,
     Pair,
     Pool,
     Repeat,
@@ -209,9 +211,10 @@ def to_pytorch(spec: Spec, report: Report, source: str | None = None) -> str:
         "import torch",
         "from torch import nn",
     ]
-    blocks = {type(row.layer) for row in walk(report.layers)}
-    classes = ([_RESIDUAL_CLASS] if Residual in blocks else []) + ([_CONCAT_CLASS] if Concat in blocks else [])
-    output = tensor_shape(totals.output, writer.form_after(report.layers, MAP))
+    used = {type(row.layer) for row in walk(report.layers)}
+    # each block kind's class once, in the order the kinds are declared
+    classes = [text for record in BLOCKS if record in used and (text := CLASSES[record]())]
+    output = tensor_shape(totals.output, form_after(report.layers, MAP))
     network_class = [
         f"class {network}(nn.Sequential):",
         f'    """{title}: input {tensor_shape(v, MAP)}, output {output}."""',
@@ -250,26 +253,6 @@ class _Writer:
             args.append(arg)
         return args
 
-    def form_after(self, rows: Sequence[LayerResult], form: str) -> str:
-        """The form of the tensor the rows give, from a tensor of `form`."""
-        for row in rows:
-            form = self.form_of(row, form)
-        return form
-
-    def form_of(self, row: LayerResult, form: str) -> str:
-        layer = row.layer
-        if isinstance(layer, Repeat):
-            return self.form_after(row.layers, form)
-        if isinstance(layer, Residual):
-            return _meet([self.form_after(row.layers, form), self.form_after(row.shortcut, form)])
-        if isinstance(layer, Concat):
-            return _meet([self.form_after(branch, form) for branch in row.branches])
-        if isinstance(layer, (Conv, Pool, GlobalPool)):
-            return MAP
-        if isinstance(layer, (Flatten, Dense)):
-            return VECTOR
-        return form
-
     def row(self, row: LayerResult, form: str, want: str | None) -> tuple[_Arg, str]:
         """One row as an argument of its parent: the expression, its comments, and the form of its output."""
         if reason := too_large(row):
@@ -277,39 +260,35 @@ class _Writer:
         layer = row.layer
         name = f" {_text(layer.name)}" if layer.name else ""
         notes: list[str] = []
-        if isinstance(layer, Repeat):
-            out = want or self.form_after(row.layers, form)
-            node = _call("nn.Sequential", *self.path(row.layers, form, out))
-            heading = f"{row.path} repeat{name} x{layer.times}"
-        elif isinstance(layer, Residual):
-            out = want or self.form_of(row, form)
-            layers = self.branch(row.layers, row.input, form, out, "nn.Sequential()")
-            args = [_Arg(layers)]
-            if row.shortcut or form != out:
-                args.append(_Arg(self.branch(row.shortcut, row.input, form, out), keyword="shortcut"))
-            if layer.activation:
-                args.append(_Arg(self.activation(row, layer.activation), keyword="activation"))
-            node = _call("Residual", *args)
-            heading = f"{row.path} residual{name}"
-        elif isinstance(layer, Concat):
-            out = want or self.form_of(row, form)
-            node = _call(
-                "Concat",
-                *(
-                    _Arg(self.branch(branch, row.input, form, out), (f"branch {k}",))
-                    for k, branch in enumerate(row.branches, start=1)
-                ),
-            )
-            heading = f"{row.path} concat{name}"
+        times = ""
+        if is_block(layer):
+            # a block's paths are made to give the form wanted of it themselves
+            out = want or FORMS.of(layer)(row, form)
+            node = BLOCK_MODULES.of(layer)(self, row, layer, form, out)
+            if KINDS[layer.kind].repeated_by:
+                times = f" x{repetitions(layer)}"
         else:
             modules, out = self.leaf(row, form, notes)
             if want and want != out:
                 modules.append(_reshape(row.output, want))
                 out = want
             node = modules[0] if len(modules) == 1 else _call("nn.Sequential", *modules)
-            heading = f"{row.path} {layer.kind}{name}"
+        heading = f"{row.path} {layer.kind}{name}{times}"
         comment = f"{heading}: out {row.output}, tensor {tensor_shape(row.output, out)}"
         return _Arg(node, (comment, *notes)), out
+
+    def leaf(self, row: LayerResult, form: str, notes: list[str]) -> tuple[list[_Node], str]:
+        """The modules of one layer, in order, and the form of their output; notes say why where it is not plain."""
+        layer = row.layer
+        modules: list[_Node] = []
+        takes = TAKES.of(layer)()
+        if takes and form != takes:
+            # a spatial layer after a flatten: the vector of n as the 1 x 1 x n volume it is in cnncalc; a dense
+            # layer on a 1 x 1 x n map: the map flattened
+            modules.append(_reshape(row.input, takes))
+            form = takes
+        modules += MODULES.of(layer)(self, row, layer, form, notes)
+        return modules, FORMS.of(layer)(row, form)
 
     def branch(
         self, rows: Sequence[LayerResult], given: Volume, form: str, out: str, empty: str = "nn.Identity()"
@@ -330,124 +309,254 @@ class _Writer:
             self.refused[key] = error("export", f"cannot export exactly: {reason}", loc, row.path, row.layer.kind)
         return _Node("nn.Identity()")
 
-    def activation(self, row: LayerResult, kind: str) -> _Node:
+    def activation(self, row: LayerResult, kind: str, option: str | None = "activation") -> _Node:
+        """The module of an activation kind; `option`: the layer's option that names it, None for the layer itself."""
         module = ACTIVATION_MODULES.get(kind)
         if module is None:
-            option = None if isinstance(row.layer, Activation) else "activation"
             return self.refuse(row, f"no PyTorch module for the activation {kind!r}", option)
         return _Node(module)
 
-    def leaf(self, row: LayerResult, form: str, notes: list[str]) -> tuple[list[_Node], str]:
-        """The modules of one layer, in order, and the form of their output; notes say why where it is not plain."""
-        layer = row.layer
-        given = row.input
-        modules: list[_Node] = []
-        if isinstance(layer, (Conv, Pool, GlobalPool)) and form == VECTOR:
-            # a spatial layer after a flatten: the vector of n as the 1 x 1 x n volume it is in cnncalc
-            modules.append(_reshape(given, MAP))
-        if isinstance(layer, Conv):
-            modules += self.conv(row, layer, notes)
-            return modules, MAP
-        if isinstance(layer, Pool):
-            modules += self.pool(row, layer, notes)
-            return modules, MAP
-        if isinstance(layer, GlobalPool):
-            pool = "nn.AdaptiveMaxPool2d(1)" if layer.kind == "globalmaxpool" else "nn.AdaptiveAvgPool2d(1)"
-            return [*modules, _Node(pool)], MAP
-        if isinstance(layer, Flatten):
-            if form == MAP and given.c > 1 and (given.h, given.w) != (1, 1):
-                notes.append("in PyTorch's order (c, h, w); channels-last frameworks take (h, w, c)")
-            return [_Node("nn.Flatten()")], VECTOR
-        if isinstance(layer, Dense):
-            features = given.h * given.w * given.c
-            if form == MAP:
-                modules.append(_Node("nn.Flatten()"))
-            bias = [] if layer.bias else ["bias=False"]
-            modules.append(_module("nn.Linear", str(features), str(layer.units), *bias))
-            if layer.activation:
-                modules.append(self.activation(row, layer.activation))
-            return modules, VECTOR
-        if isinstance(layer, BatchNorm):
-            if form == VECTOR:
-                return [_Node(f"nn.BatchNorm1d({given.h * given.w * given.c})")], form
-            return [_Node(f"nn.BatchNorm2d({given.c})")], form
-        if isinstance(layer, Dropout):
-            return [_Node(f"nn.Dropout({float(layer.rate)!r})")], form
-        if isinstance(layer, Activation):
-            return [self.activation(row, layer.kind)], form
-        return [self.refuse(row, f"no PyTorch module for the layer kind {layer.kind!r}")], form
 
-    def conv(self, row: LayerResult, layer: Conv, notes: list[str]) -> list[_Node]:
-        top, bottom, left, right = row.padding or (0, 0, 0, 0)
-        modules = []
-        options = [f"kernel_size={_size(layer.kernel)}"]
-        if layer.stride != (1, 1):
-            options.append(f"stride={_size(layer.stride)}")
-        if top == bottom and left == right:
-            if top or left:
-                options.append(f"padding={_size((top, left))}")
-        else:
-            # Conv2d pads both sides of an axis alike: the four sides go in front, the conv itself pads nothing
-            modules.append(_Node(f"nn.ZeroPad2d(({left}, {right}, {top}, {bottom}))"))
-        if layer.dilation != (1, 1):
-            options.append(f"dilation={_size(layer.dilation)}")
-        if layer.groups != 1:
-            options.append(f"groups={layer.groups}")
-        if not layer.bias:
-            options.append("bias=False")
-        front = "Conv2d pads both sides of an axis alike, so nn.ZeroPad2d pads in front" if modules else None
-        notes += _padding_notes(row, layer.padding, layer.stride, front)
-        modules.append(_module("nn.Conv2d", str(row.input.c), str(layer.filters), *options))
-        if layer.activation:
-            modules.append(self.activation(row, layer.activation))
-        return modules
+def form_after(rows: Sequence[LayerResult], form: str) -> str:
+    """The form of the tensor the rows give, from a tensor of `form`."""
+    for row in rows:
+        form = FORMS.of(row.layer)(row, form)
+    return form
 
-    def pool(self, row: LayerResult, layer: Pool, notes: list[str]) -> list[_Node]:
-        """A max or average pool; padding PyTorch's own cannot give goes in front, a window too many is cropped.
 
-        Per axis, the pool pads the smaller side's amount on both sides and the surplus goes in front: so with
-        `ceil`, PyTorch's rule for dropping a last window (one that starts past the input and its leading padding)
-        sees the same input and leading padding as cnncalc's, where the surplus is before the input.
-        """
-        top, bottom, left, right = row.padding or (0, 0, 0, 0)
-        is_max = layer.kind == "maxpool"
-        own = (min(top, bottom), min(left, right))
-        surplus = (left - own[1], right - own[1], top - own[0], bottom - own[0])
-        modules = []
-        if any(surplus):
-            sides = ", ".join(map(str, surplus))
-            # max pooling never picks -inf, as PyTorch pads it; average pooling counts zeros, as cnncalc does
-            pad = f'nn.ConstantPad2d(({sides}), float("-inf"))' if is_max else f"nn.ZeroPad2d(({sides}))"
-            modules.append(_Node(pad))
-        options = [_size(layer.size)]
-        if layer.stride != layer.size:
-            options.append(f"stride={_size(layer.stride)}")
-        if any(own):
-            options.append(f"padding={_size(own)}")
-        if layer.ceil:
-            options.append("ceil_mode=True")
-        if not is_max and (any(own) or any(surplus)):
-            options.append("count_include_pad=True")
-        modules.append(_module("nn.MaxPool2d" if is_max else "nn.AvgPool2d", *options))
-        padded = (row.input.h + surplus[2] + surplus[3], row.input.w + surplus[0] + surplus[1])
-        extra = [
-            _torch_pool_output(padded[axis], layer.size[axis], layer.stride[axis], own[axis], layer.ceil) - out
-            for axis, out in enumerate((row.output.h, row.output.w))
+# -- per kind: the form of the tensor it leaves, and the form a leaf takes ------------------------------
+
+# the form of the tensor a row leaves, from a tensor of `form`
+FORMS = ByKind("export.FORMS")
+
+
+@FORMS.register(Conv, Pool, GlobalPool)
+def _a_map(row: LayerResult, form: str) -> str:
+    return MAP
+
+
+@FORMS.register(Flatten, Dense)
+def _a_vector(row: LayerResult, form: str) -> str:
+    return VECTOR
+
+
+@FORMS.register(BatchNorm, Dropout, Activation)
+def _as_given(row: LayerResult, form: str) -> str:
+    return form
+
+
+@FORMS.register(Repeat)
+def _as_its_rows_leave(row: LayerResult, form: str) -> str:
+    return form_after(row.layers, form)
+
+
+@FORMS.register(Residual)
+def _where_added(row: LayerResult, form: str) -> str:
+    return _meet([form_after(row.layers, form), form_after(row.shortcut, form)])
+
+
+@FORMS.register(Concat)
+def _where_stacked(row: LayerResult, form: str) -> str:
+    return _meet([form_after(branch, form) for branch in row.branches])
+
+
+# the form a leaf's modules take their input in, reshaped to it where it comes in the other; None: either
+TAKES = ByKind("export.TAKES", covers="leaves")
+
+
+@TAKES.register(Conv, Pool, GlobalPool)
+def _takes_a_map() -> str | None:
+    return MAP
+
+
+@TAKES.register(Dense)
+def _takes_a_vector() -> str | None:
+    return VECTOR
+
+
+@TAKES.register(Flatten, BatchNorm, Dropout, Activation)
+def _takes_either() -> str | None:
+    return None
+
+
+# -- per leaf kind: its modules ----------------------------------------------------------------------
+
+# a leaf's modules, in order, from a tensor of `form` (the form TAKES asks for); `notes` say why where it is not
+# plain. A kind with no exact module registers `_no_module`: a located error, never a stand-in.
+MODULES = ByKind("export.MODULES", covers="leaves")
+
+
+def _no_module(writer: _Writer, row: LayerResult, layer: Layer, form: str, notes: list[str]) -> list[_Node]:
+    """The entry of a kind PyTorch has no module for: the layer refused where it is."""
+    return [writer.refuse(row, f"no PyTorch module for the layer kind {layer.kind!r}")]
+
+
+@MODULES.register(Conv)
+def _conv(writer: _Writer, row: LayerResult, layer: Conv, form: str, notes: list[str]) -> list[_Node]:
+    top, bottom, left, right = row.padding or (0, 0, 0, 0)
+    modules = []
+    options = [f"kernel_size={_size(layer.kernel)}"]
+    if layer.stride != (1, 1):
+        options.append(f"stride={_size(layer.stride)}")
+    if top == bottom and left == right:
+        if top or left:
+            options.append(f"padding={_size((top, left))}")
+    else:
+        # Conv2d pads both sides of an axis alike: the four sides go in front, the conv itself pads nothing
+        modules.append(_Node(f"nn.ZeroPad2d(({left}, {right}, {top}, {bottom}))"))
+    if layer.dilation != (1, 1):
+        options.append(f"dilation={_size(layer.dilation)}")
+    if layer.groups != 1:
+        options.append(f"groups={layer.groups}")
+    if not layer.bias:
+        options.append("bias=False")
+    front = "Conv2d pads both sides of an axis alike, so nn.ZeroPad2d pads in front" if modules else None
+    notes += _padding_notes(row, layer.padding, layer.stride, front)
+    modules.append(_module("nn.Conv2d", str(row.input.c), str(layer.filters), *options))
+    if layer.activation:
+        modules.append(writer.activation(row, layer.activation))
+    return modules
+
+
+@MODULES.register(Pool)
+def _pool(writer: _Writer, row: LayerResult, layer: Pool, form: str, notes: list[str]) -> list[_Node]:
+    """A max or average pool; padding PyTorch's own cannot give goes in front, a window too many is cropped.
+
+    Per axis, the pool pads the smaller side's amount on both sides and the surplus goes in front: so with
+    `ceil`, PyTorch's rule for dropping a last window (one that starts past the input and its leading padding)
+    sees the same input and leading padding as cnncalc's, where the surplus is before the input.
+    """
+    top, bottom, left, right = row.padding or (0, 0, 0, 0)
+    is_max = layer.kind == "maxpool"
+    own = (min(top, bottom), min(left, right))
+    surplus = (left - own[1], right - own[1], top - own[0], bottom - own[0])
+    modules = []
+    if any(surplus):
+        sides = ", ".join(map(str, surplus))
+        # max pooling never picks -inf, as PyTorch pads it; average pooling counts zeros, as cnncalc does
+        pad = f'nn.ConstantPad2d(({sides}), float("-inf"))' if is_max else f"nn.ZeroPad2d(({sides}))"
+        modules.append(_Node(pad))
+    options = [_size(layer.size)]
+    if layer.stride != layer.size:
+        options.append(f"stride={_size(layer.stride)}")
+    if any(own):
+        options.append(f"padding={_size(own)}")
+    if layer.ceil:
+        options.append("ceil_mode=True")
+    if not is_max and (any(own) or any(surplus)):
+        options.append("count_include_pad=True")
+    modules.append(_module("nn.MaxPool2d" if is_max else "nn.AvgPool2d", *options))
+    padded = (row.input.h + surplus[2] + surplus[3], row.input.w + surplus[0] + surplus[1])
+    extra = [
+        _torch_pool_output(padded[axis], layer.size[axis], layer.stride[axis], own[axis], layer.ceil) - out
+        for axis, out in enumerate((row.output.h, row.output.w))
+    ]
+    if any(e not in (0, 1) for e in extra):  # never, by the rule above: a refusal rather than a wrong model
+        why = f"PyTorch would give {row.output.h + extra[0]} x {row.output.w + extra[1]}, cnncalc {row.output}"
+        modules.append(writer.refuse(row, f"the pooled map differs: {why}"))
+    elif any(extra):
+        # negative padding crops: the last window, which starts in the trailing padding, cnncalc drops
+        modules.append(_Node(f"nn.ZeroPad2d((0, {-extra[1]}, 0, {-extra[0]}))"))
+        notes += [
+            "ceil_mode keeps a last window that starts in the bottom or right padding, which cnncalc",
+            "drops (as PyTorch does with its own padding): the negative nn.ZeroPad2d crops it",
         ]
-        if any(e not in (0, 1) for e in extra):  # never, by the rule above: a refusal rather than a wrong model
-            why = f"PyTorch would give {row.output.h + extra[0]} x {row.output.w + extra[1]}, cnncalc {row.output}"
-            modules.append(self.refuse(row, f"the pooled map differs: {why}"))
-        elif any(extra):
-            # negative padding crops: the last window, which starts in the trailing padding, cnncalc drops
-            modules.append(_Node(f"nn.ZeroPad2d((0, {-extra[1]}, 0, {-extra[0]}))"))
-            notes += [
-                "ceil_mode keeps a last window that starts in the bottom or right padding, which cnncalc",
-                "drops (as PyTorch does with its own padding): the negative nn.ZeroPad2d crops it",
-            ]
-        fill = "-inf, which max never picks" if is_max else "zeros, counted as cnncalc counts padding"
-        front = f"a pool pads both sides alike, so the surplus goes in front: {fill}" if any(surplus) else None
-        notes[:0] = _padding_notes(row, layer.padding, layer.stride, front)
-        return modules
+    fill = "-inf, which max never picks" if is_max else "zeros, counted as cnncalc counts padding"
+    front = f"a pool pads both sides alike, so the surplus goes in front: {fill}" if any(surplus) else None
+    notes[:0] = _padding_notes(row, layer.padding, layer.stride, front)
+    return modules
+
+
+@MODULES.register(GlobalPool)
+def _global_pool(writer: _Writer, row: LayerResult, layer: GlobalPool, form: str, notes: list[str]) -> list[_Node]:
+    return [_Node("nn.AdaptiveMaxPool2d(1)" if layer.kind == "globalmaxpool" else "nn.AdaptiveAvgPool2d(1)")]
+
+
+@MODULES.register(Flatten)
+def _flatten(writer: _Writer, row: LayerResult, layer: Flatten, form: str, notes: list[str]) -> list[_Node]:
+    given = row.input
+    if form == MAP and given.c > 1 and (given.h, given.w) != (1, 1):
+        notes.append("in PyTorch's order (c, h, w); channels-last frameworks take (h, w, c)")
+    return [_Node("nn.Flatten()")]
+
+
+@MODULES.register(Dense)
+def _dense(writer: _Writer, row: LayerResult, layer: Dense, form: str, notes: list[str]) -> list[_Node]:
+    given = row.input
+    bias = [] if layer.bias else ["bias=False"]
+    modules = [_module("nn.Linear", str(given.h * given.w * given.c), str(layer.units), *bias)]
+    if layer.activation:
+        modules.append(writer.activation(row, layer.activation))
+    return modules
+
+
+@MODULES.register(BatchNorm)
+def _batchnorm(writer: _Writer, row: LayerResult, layer: BatchNorm, form: str, notes: list[str]) -> list[_Node]:
+    given = row.input
+    if form == VECTOR:
+        return [_Node(f"nn.BatchNorm1d({given.h * given.w * given.c})")]
+    return [_Node(f"nn.BatchNorm2d({given.c})")]
+
+
+@MODULES.register(Dropout)
+def _dropout(writer: _Writer, row: LayerResult, layer: Dropout, form: str, notes: list[str]) -> list[_Node]:
+    return [_Node(f"nn.Dropout({float(layer.rate)!r})")]
+
+
+@MODULES.register(Activation)
+def _activation(writer: _Writer, row: LayerResult, layer: Activation, form: str, notes: list[str]) -> list[_Node]:
+    return [writer.activation(row, layer.kind, option=None)]
+
+
+# -- per block kind: its module, and the class that module needs -------------------------------------
+
+# a block's module, from a tensor of `form`, its paths made to give an `out` tensor
+BLOCK_MODULES = ByKind("export.BLOCK_MODULES", covers="blocks")
+
+
+@BLOCK_MODULES.register(Repeat)
+def _repeated(writer: _Writer, row: LayerResult, layer: Repeat, form: str, out: str) -> _Node:
+    return _call("nn.Sequential", *writer.path(row.layers, form, out))
+
+
+@BLOCK_MODULES.register(Residual)
+def _added(writer: _Writer, row: LayerResult, layer: Residual, form: str, out: str) -> _Node:
+    args = [_Arg(writer.branch(row.layers, row.input, form, out, "nn.Sequential()"))]
+    if row.shortcut or form != out:
+        args.append(_Arg(writer.branch(row.shortcut, row.input, form, out), keyword="shortcut"))
+    if layer.activation:
+        args.append(_Arg(writer.activation(row, layer.activation), keyword="activation"))
+    return _call("Residual", *args)
+
+
+@BLOCK_MODULES.register(Concat)
+def _stacked(writer: _Writer, row: LayerResult, layer: Concat, form: str, out: str) -> _Node:
+    return _call(
+        "Concat",
+        *(
+            _Arg(writer.branch(branch, row.input, form, out), (f"branch {k}",))
+            for k, branch in enumerate(row.branches, start=1)
+        ),
+    )
+
+
+# the class a block's module needs defined in the exported module, "" for one of torch's own
+CLASSES = ByKind("export.CLASSES", covers="blocks")
+
+
+@CLASSES.register(Repeat)
+def _torchs_own() -> str:
+    return ""  # nn.Sequential
+
+
+@CLASSES.register(Residual)
+def _residual_class() -> str:
+    return _RESIDUAL_CLASS
+
+
+@CLASSES.register(Concat)
+def _concat_class() -> str:
+    return _CONCAT_CLASS
 
 
 def _padding_notes(row: LayerResult, padding: object, stride: Pair, front: str | None) -> list[str]:

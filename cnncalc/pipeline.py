@@ -7,9 +7,12 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from .diagnostics import Diagnostic, SpecError, error, in_file_order
-from .engine import MAX_ROWS, Report, analyse, fitting_depth, row_count
-from .loader import STDIN, load, read_source
+from .engine import analyse
+from .loader import load
+from .reading import STDIN, read_source
 from .record import Record
+from .report import Report
+from .rows import MAX_ROWS, fitting_depth, row_count
 from .spec import Layer, Spec, Volume
 
 if TYPE_CHECKING:

@@ -10,11 +10,26 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from .diagnostics import Diagnostic
-from .engine import LayerResult, Memory, Report, dense_view, walk
 from .exact import fixed
-from .spec import Concat, Conv, Dense, Dropout, Layer, Pool, Repeat, Residual, Sides, Volume
+from .kinds import KINDS, ByKind, is_block, repetitions
+from .report import SCHEMA_VERSION, LayerResult, Memory, Report, dense_view, walk
+from .spec import (
+    Activation,
+    BatchNorm,
+    Concat,
+    Conv,
+    Dense,
+    Dropout,
+    Flatten,
+    GlobalPool,
+    Layer,
+    Pool,
+    Repeat,
+    Residual,
+    Sides,
+    Volume,
+)
 
-SCHEMA_VERSION = 1
 # per row's path, the formulas behind its numbers (see explain.py)
 Explained = dict[str, list[str]]
 TABLE_HEADERS = ("#", "layer", "config", "output", "params", "MACs", "RF", "jump", "P")
@@ -43,39 +58,67 @@ def axes(pair: tuple[int, int], sep: str = "x") -> str:
 
 def config(result: LayerResult) -> str:
     """A layer's resolved hyper-parameters in one short phrase, e.g. `64 3x3 /2 same(0,1,0,1)`."""
-    layer: Layer = result.layer
-    parts: list[str] = []
-    if isinstance(layer, (Conv, Pool)):
-        window = layer.kernel if isinstance(layer, Conv) else layer.size
-        if isinstance(layer, Conv):
-            parts.append(f"{layer.filters}")
-        parts.append(f"{window[0]}x{window[1]}")
-        if layer.stride != (1, 1):
-            parts.append(f"/{axes(layer.stride)}")
-        parts.append(padding_text(layer.padding, result.padding))
-        if isinstance(layer, Conv):
-            if layer.dilation != (1, 1):
-                parts.append(f"dil {axes(layer.dilation)}")
-            if layer.groups != 1:
-                parts.append(f"groups {layer.groups}")
-        elif layer.ceil:
-            parts.append("ceil")
-    elif isinstance(layer, Dense):
-        parts.append(f"{layer.units}")
-    elif isinstance(layer, Dropout):
-        parts.append(f"rate {layer.rate:g}")
-    elif isinstance(layer, Repeat):
-        parts.append(f"x{layer.times}")
-    elif isinstance(layer, Residual):
-        parts.append("add" if layer.shortcut else "add identity")
-    elif isinstance(layer, Concat):
-        parts.append(f"{len(layer.branches)} branches")
-    if isinstance(layer, (Conv, Dense, Residual)):
-        if not isinstance(layer, Residual) and not layer.bias:
-            parts.append("no bias")
-        if layer.activation:
-            parts.append(layer.activation)
+    parts: list[str] = CONFIG.of(result.layer)(result.layer, result)
     return " ".join(part for part in parts if part)
+
+
+# each kind's phrase in the table's config column, as its parts
+CONFIG = ByKind("render.CONFIG")
+
+
+@CONFIG.register(Conv)
+def _conv(layer: Conv, result: LayerResult) -> list[str]:
+    return [
+        f"{layer.filters}",
+        *_window(layer, layer.kernel, result),
+        f"dil {axes(layer.dilation)}" if layer.dilation != (1, 1) else "",
+        f"groups {layer.groups}" if layer.groups != 1 else "",
+        *_bias_and_activation(layer),
+    ]
+
+
+@CONFIG.register(Pool)
+def _pool(layer: Pool, result: LayerResult) -> list[str]:
+    return [*_window(layer, layer.size, result), "ceil" if layer.ceil else ""]
+
+
+def _window(layer: Conv | Pool, window: tuple[int, int], result: LayerResult) -> list[str]:
+    stride = f"/{axes(layer.stride)}" if layer.stride != (1, 1) else ""
+    return [f"{window[0]}x{window[1]}", stride, padding_text(layer.padding, result.padding)]
+
+
+def _bias_and_activation(layer: Conv | Dense) -> list[str]:
+    return ["" if layer.bias else "no bias", layer.activation or ""]
+
+
+@CONFIG.register(Dense)
+def _dense(layer: Dense, result: LayerResult) -> list[str]:
+    return [f"{layer.units}", *_bias_and_activation(layer)]
+
+
+@CONFIG.register(Dropout)
+def _dropout(layer: Dropout, result: LayerResult) -> list[str]:
+    return [f"rate {layer.rate:g}"]
+
+
+@CONFIG.register(GlobalPool, Flatten, BatchNorm, Activation)
+def _nothing_to_set(layer: Layer, result: LayerResult) -> list[str]:
+    return []
+
+
+@CONFIG.register(Repeat)
+def _repeat(layer: Repeat, result: LayerResult) -> list[str]:
+    return [f"x{layer.times}"]
+
+
+@CONFIG.register(Residual)
+def _residual(layer: Residual, result: LayerResult) -> list[str]:
+    return ["add" if layer.shortcut else "add identity", layer.activation or ""]
+
+
+@CONFIG.register(Concat)
+def _concat(layer: Concat, result: LayerResult) -> list[str]:
+    return [f"{len(layer.branches)} branches"]
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -206,16 +249,16 @@ def layer_dict(result: LayerResult, explained: Explained | None = None) -> dict[
     if view := dense_view(result):
         data["dense_equivalent_params"] = view.dense_params
         data["connections"] = view.connections
-    layer = result.layer
-    if isinstance(layer, Repeat):
-        data["times"] = layer.times
+    kind = KINDS[result.kind]
+    if kind.repeated_by:
+        data[kind.repeated_by] = repetitions(result.layer)
     if not result.folded:
-        if isinstance(layer, (Repeat, Residual)):
-            data["layers"] = [layer_dict(row, explained) for row in result.layers]
-        if isinstance(layer, Residual):
-            data["shortcut"] = [layer_dict(row, explained) for row in result.shortcut]
-        if isinstance(layer, Concat):
-            data["branches"] = [[layer_dict(row, explained) for row in branch] for branch in result.branches]
+        for option in kind.lists:
+            # the rows of each list the block holds, under the option's own name
+            if option.value == "branches":
+                data[option.name] = [[layer_dict(row, explained) for row in branch] for branch in result.branches]
+            else:
+                data[option.name] = [layer_dict(row, explained) for row in getattr(result, option.value)]
     return data
 
 
@@ -355,7 +398,7 @@ def render_csv(report: Report) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for r in walk(report.layers):
-        block = int(isinstance(r.layer, (Repeat, Residual, Concat)))
+        block = int(is_block(r.layer))
         writer.writerow(
             [r.path, r.depth, block, r.number, r.kind, printable(r.name or ""), config(r), *r.output, r.params,
              r.trainable_params, r.non_trainable_params, r.macs, *r.receptive_field, *r.jump, *r.effective_padding]

@@ -6,7 +6,7 @@ when a quick query starts.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -157,20 +157,6 @@ class Expectation(Record):
     key: str  # output, params, trainable_params, non_trainable_params, max_params, max_macs, receptive_field
     value: Any  # a Volume, a count, or a (height, width) field
     loc: Location | None = None  # None: given on the command line
-
-
-def layer_tree(layers: tuple[Layer, ...], prefix: str = "") -> Iterator[tuple[str, Layer]]:
-    """Every layer record with its path, blocks before their own, each repeated body once."""
-    for number, layer in enumerate(layers, start=1):
-        path = f"{prefix}{number}"
-        yield path, layer
-        if isinstance(layer, (Repeat, Residual)):
-            yield from layer_tree(layer.layers, f"{path}.")
-        if isinstance(layer, Residual):
-            yield from layer_tree(layer.shortcut, f"{path}.s")
-        if isinstance(layer, Concat):
-            for k, branch in enumerate(layer.branches, start=1):
-                yield from layer_tree(branch, f"{path}.b{k}.")
 
 
 class Spec(Record):

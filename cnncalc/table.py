@@ -9,7 +9,6 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from .engine import MAX_ROWS, LayerResult, Memory, Report, walk
 from .render import (
     FC_HEADERS,
     FC_NUMERIC,
@@ -23,6 +22,8 @@ from .render import (
     rf_row,
     table_row,
 )
+from .report import LayerResult, Memory, Report, walk
+from .rows import MAX_ROWS
 
 _WRAPPABLE = frozenset({"layer", "config"})
 _NARROWEST = 8  # a wrapped name or config column keeps this many characters

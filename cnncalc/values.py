@@ -23,16 +23,16 @@ from fractions import Fraction
 from typing import Any
 
 from .counts import MAX_DIGITS  # a numerator or a denominator, read or worked out
-from .engine import ShapeError, resolve_axis
 from .exact import decimal_places
+from .formulas import ShapeError, resolve_axis
 from .record import Record
+from .report import SCHEMA_VERSION
 
 Matrix = tuple[tuple[Fraction, ...], ...]
 # a window's rows; None is max pooling's -inf padding
 Window = tuple[tuple[Fraction | None, ...], ...]
 Sides = tuple[int, int, int, int]  # top, bottom, left, right
 OPERATIONS = ("maxpool", "avgpool", "conv")
-SCHEMA_VERSION = 1
 
 # The bounds keep the largest run they allow to a few seconds and tens of megabytes on a slow machine: a step (a
 # product and a sum of Fractions, its window kept) is some 10 us, an output value or a value read some 20 us more.

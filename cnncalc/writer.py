@@ -11,7 +11,8 @@ from typing import Any
 
 import yaml
 
-from .spec import Concat, Layer, Pool, Repeat, Residual, Spec
+from .kinds import KINDS, LISTS
+from .spec import Layer, Spec
 
 _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_. -]*[A-Za-z0-9_.]|[A-Za-z_]")
 _YAML11_WORDS = {"yes", "no", "on", "off", "y", "n", "true", "false", "null", "none"}
@@ -55,19 +56,17 @@ def options(layer: Layer) -> dict[str, Any]:
     """The options of a leaf layer that differ from their defaults, in the order the format lists them."""
     defaults = type(layer)._field_defaults
     found: dict[str, Any] = {}
-    for field in layer._fields:
-        if field in ("kind", "name", "loc", "option_locs", "layers", "shortcut", "branches", "times"):
+    for option in KINDS[layer.kind].options:
+        value = getattr(layer, option.name)
+        if option.name in defaults and value == defaults[option.name]:
             continue
-        value = getattr(layer, field)
-        if field in defaults and value == defaults[field]:
-            continue
-        if isinstance(layer, Pool) and field == "stride" and value == layer.size:
+        if option.same_as and value == getattr(layer, option.same_as):
             continue  # a pool's stride defaults to its size
-        if field == "padding":
+        if option.value == "padding":
             value = _padding(value)
         elif isinstance(value, tuple):
             value = _pair(value)
-        found[field] = value
+        found[option.name] = value
     if layer.name is not None:
         found["name"] = layer.name
     return found
@@ -96,31 +95,9 @@ def _layers(layers: tuple[Layer, ...], indent: str, notes: Mapping[int, str]) ->
     lines: list[str] = []
     for layer in layers:
         note = "  " + comment(notes[id(layer)]) if id(layer) in notes else ""
-        if isinstance(layer, (Repeat, Residual, Concat)):
+        if KINDS[layer.kind].lists:
             lines.append(f"{indent}- {layer.kind}:{note}")
-            inner = indent + "    "
-            if layer.name is not None:
-                lines.append(f"{inner}name: {scalar(layer.name)}")
-            if isinstance(layer, Repeat):
-                lines.append(f"{inner}times: {layer.times}")
-            if isinstance(layer, (Repeat, Residual)):
-                lines.append(f"{inner}layers:")
-                lines += _layers(layer.layers, inner + "  ", notes)
-            if isinstance(layer, Residual):
-                if layer.shortcut:
-                    lines.append(f"{inner}shortcut:")
-                    lines += _layers(layer.shortcut, inner + "  ", notes)
-                if layer.activation:
-                    lines.append(f"{inner}activation: {layer.activation}")
-            if isinstance(layer, Concat):
-                lines.append(f"{inner}branches:")
-                for branch in layer.branches:
-                    if not branch:
-                        lines.append(f"{inner}  - []")
-                        continue
-                    body = _layers(branch, inner + "    ", notes)
-                    lines.append(f"{inner}  - {body[0].lstrip()}")
-                    lines += body[1:]
+            lines += _block(layer, indent + "    ", notes)
             continue
         found = options(layer)
         if not found:
@@ -128,4 +105,28 @@ def _layers(layers: tuple[Layer, ...], indent: str, notes: Mapping[int, str]) ->
         else:
             written = ", ".join(f"{key}: {scalar(value)}" for key, value in found.items())
             lines.append(f"{indent}- {layer.kind}: {{{written}}}{note}")
+    return lines
+
+
+def _block(layer: Layer, inner: str, notes: Mapping[int, str]) -> list[str]:
+    """A block's options, one a line: its name, then each option given or required, its layer lists in block style."""
+    lines = [f"{inner}name: {scalar(layer.name)}"] if layer.name is not None else []
+    defaults = type(layer)._field_defaults
+    for option in KINDS[layer.kind].options:
+        value = getattr(layer, option.name)
+        if option.value == "branches":
+            lines.append(f"{inner}{option.name}:")
+            for branch in value:
+                if not branch:
+                    lines.append(f"{inner}  - []")
+                    continue
+                body = _layers(branch, inner + "    ", notes)
+                lines.append(f"{inner}  - {body[0].lstrip()}")
+                lines += body[1:]
+        elif option.value in LISTS:
+            if value or option.required:  # an empty shortcut is the identity, as when it is left out
+                lines.append(f"{inner}{option.name}:")
+                lines += _layers(value, inner + "  ", notes)
+        elif option.required or value != defaults.get(option.name):
+            lines.append(f"{inner}{option.name}: {scalar(value)}")
     return lines

@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 from cnncalc.cli import cli, main
 from cnncalc.commands.apply import MAX_BYTES
 from cnncalc.counts import MAX_DIGITS
-from cnncalc.engine import ShapeError
+from cnncalc.formulas import ShapeError
 from cnncalc.values import (
     LONG_DIGITS,
     MAX_LONG_WORK,

@@ -10,8 +10,11 @@ from click.testing import CliRunner
 
 from cnncalc.cli import cli
 from cnncalc.diagnostics import SpecError
-from cnncalc.engine import Field, Report, analyse, merge, walk
-from cnncalc.loader import MAX_INSTANCES, load
+from cnncalc.engine import analyse
+from cnncalc.fields import Field, merge
+from cnncalc.loader import load
+from cnncalc.reading import MAX_INSTANCES
+from cnncalc.report import Report, walk
 
 HEAD = "input: [32, 32, 16]\nlayers:\n"
 

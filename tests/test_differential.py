@@ -34,9 +34,11 @@ import torch
 import torch_reference  # needs torch
 
 from cnncalc.diagnostics import SpecError
-from cnncalc.engine import Report, analyse, walk
+from cnncalc.engine import analyse
+from cnncalc.kinds import KINDS, layer_tree, rebuilt
 from cnncalc.loader import load
-from cnncalc.spec import ACTIVATIONS, Concat, Layer, Pool, Repeat, Residual, Spec, Volume
+from cnncalc.report import Report, walk
+from cnncalc.spec import ACTIVATIONS, Layer, Pool, Spec, Volume
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -70,7 +72,9 @@ class L(NamedTuple):
     bare: bool = False  # written `- relu` rather than `- relu: {}`
 
 
-BLOCK_KINDS = ("repeat", "residual", "concat")
+def lists(kind: str) -> dict[str, str]:
+    """The options of `kind` that hold layers (none for a leaf), and the list each is: `layers`, `branches`..."""
+    return {option.name: option.value for option in KINDS[kind].lists}
 
 
 def flow(layer: L) -> str:
@@ -78,11 +82,12 @@ def flow(layer: L) -> str:
     if layer.bare and not layer.options:
         return layer.kind
     parts = []
+    held = lists(layer.kind)
     for key, value in layer.options.items():
-        if key in ("layers", "shortcut"):
-            value = "[" + ", ".join(flow(inner) for inner in value) + "]"
-        elif key == "branches":
+        if held.get(key) == "branches":
             value = "[" + ", ".join("[" + ", ".join(flow(inner) for inner in branch) + "]" for branch in value) + "]"
+        elif key in held:
+            value = "[" + ", ".join(flow(inner) for inner in value) + "]"
         parts.append(f"{key}: {value}")
     return "{" + layer.kind + ": {" + ", ".join(parts) + "}}"
 
@@ -92,19 +97,20 @@ def block_lines(layers: Sequence[L], indent: int) -> list[str]:
     pad = " " * indent
     lines = []
     for layer in layers:
-        if layer.kind not in BLOCK_KINDS:
+        held = lists(layer.kind)
+        if not held:
             lines.append(f"{pad}- {flow(layer)}")
             continue
         lines.append(f"{pad}- {layer.kind}:")
         for key, value in layer.options.items():
-            if key in ("layers", "shortcut") and value:
-                lines += [f"{pad}    {key}:", *block_lines(value, indent + 6)]
-            elif key in ("layers", "shortcut"):
-                lines.append(f"{pad}    {key}: []")
-            elif key == "branches":
-                lines.append(f"{pad}    branches:")
+            if held.get(key) == "branches":
+                lines.append(f"{pad}    {key}:")
                 for branch in value:
                     lines += [f"{pad}      -", *block_lines(branch, indent + 8)] if branch else [f"{pad}      - []"]
+            elif key in held and value:
+                lines += [f"{pad}    {key}:", *block_lines(value, indent + 6)]
+            elif key in held:
+                lines.append(f"{pad}    {key}: []")
             else:
                 lines.append(f"{pad}    {key}: {value}")
     return lines
@@ -260,17 +266,7 @@ def rule_refusals(spec: Spec) -> set[str]:
 
 
 def _tree(layers: Sequence[Layer]) -> list[Layer]:
-    found: list[Layer] = []
-    for layer in layers:
-        found.append(layer)
-        if isinstance(layer, (Repeat, Residual)):
-            found += _tree(layer.layers)
-        if isinstance(layer, Residual):
-            found += _tree(layer.shortcut)
-        if isinstance(layer, Concat):
-            for branch in layer.branches:
-                found += _tree(branch)
-    return found
+    return [layer for _, layer in layer_tree(tuple(layers))]
 
 
 def compare_with_pytorch(text: str) -> None:
@@ -700,13 +696,7 @@ def as_average(layer: Layer) -> Layer:
     """A max pool sends its gradient to one input of each window; an average pool, with the same windows, to all."""
     if isinstance(layer, Pool):
         return layer._replace(kind="avgpool")
-    if isinstance(layer, (Repeat, Residual)):
-        layer = layer._replace(layers=tuple(map(as_average, layer.layers)))
-    if isinstance(layer, Residual):
-        return layer._replace(shortcut=tuple(map(as_average, layer.shortcut)))
-    if isinstance(layer, Concat):
-        return layer._replace(branches=tuple(tuple(map(as_average, branch)) for branch in layer.branches))
-    return layer
+    return rebuilt(layer, as_average)
 
 
 def gradient_support(x: torch.Tensor, y: torch.Tensor, at: tuple[int, int]) -> tuple[tuple[int, int], ...]:

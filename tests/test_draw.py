@@ -19,8 +19,8 @@ from click.testing import CliRunner
 from cnncalc.cli import cli
 from cnncalc.commands import draw as draw_command
 from cnncalc.draw import bar, draw_svg, rf_chart
-from cnncalc.engine import Report, walk
 from cnncalc.pipeline import analyse_file
+from cnncalc.report import Report, walk
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"

@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 
-from cnncalc.engine import ShapeError, analyse, conv_output, memory, pool_output, same_padding
+from cnncalc.engine import analyse
+from cnncalc.formulas import ShapeError, conv_output, pool_output, same_padding
+from cnncalc.report import memory
 from cnncalc.spec import Conv, Dense, Flatten, GlobalPool, Pool, Spec, Volume
 
 

@@ -18,7 +18,8 @@ from click.testing import CliRunner, Result
 
 from cnncalc.cli import cli
 from cnncalc.diagnostics import Diagnostic, SpecError
-from cnncalc.loader import MAX_SPEC_BYTES, load, load_file, position
+from cnncalc.loader import load, load_file
+from cnncalc.reading import MAX_SPEC_BYTES, position
 from cnncalc.spec import Location
 
 # the first two lines of most cases: the layers start on line 3, each list item's kind at column 5
@@ -573,7 +574,7 @@ def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     def refuse(file: str, mode: str = "r") -> None:
         raise PermissionError(13, "Permission denied", file)
 
-    monkeypatch.setattr("cnncalc.loader.open", refuse, raising=False)
+    monkeypatch.setattr("cnncalc.reading.open", refuse, raising=False)
     assert_errors(summary(str(path)), str(path), [(1, 1, "permission denied")])
 
 

@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from fuzzing import INVOCATIONS, Invocation, almost_right_specs, examples
 from hypothesis import event, given
 from hypothesis import strategies as st
-from test_fuzz import INVOCATIONS, Invocation, almost_right_specs, examples
 
 from cnncalc.cli import cli
 

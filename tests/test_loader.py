@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cnncalc import compose, loader
+from cnncalc import compose, reading
 from cnncalc.cli import cli
 from cnncalc.diagnostics import SpecError
-from cnncalc.loader import MAX_ERRORS, load
+from cnncalc.loader import load
+from cnncalc.reading import MAX_ERRORS
 
 
 def summary_errors(tmp_path: Path, text: str) -> list[str]:
@@ -58,7 +59,7 @@ def test_a_list_longer_than_the_instances_a_spec_may_make_is_refused_at_the_firs
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, expected: list[str]
 ) -> None:
     # no list of a spec has more items than layer instances: each layer is at least one
-    monkeypatch.setattr(loader, "MAX_INSTANCES", 3)
+    monkeypatch.setattr(reading, "MAX_INSTANCES", 3)
     if not expected:
         assert len(load(text).layers) == 3
         return
@@ -123,7 +124,7 @@ def test_aliases_of_a_scalar_count_one_value_each() -> None:
 )
 def test_the_collector_is_back_on_after_composing(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
     # composing turns it off: a large file is millions of objects it would walk again and again
-    monkeypatch.setattr(loader, "MAX_INSTANCES", 1)
+    monkeypatch.setattr(reading, "MAX_INSTANCES", 1)
     assert gc.isenabled()
     try:
         load(text)

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cnncalc.engine import LayerResult, Report, analyse, walk
+from cnncalc.engine import analyse
 from cnncalc.loader import load, load_file
+from cnncalc.report import LayerResult, Report, walk
 from cnncalc.spec import Volume
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"

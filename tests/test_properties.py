@@ -8,8 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cnncalc.diagnostics import SpecError
-from cnncalc.engine import ShapeError, analyse, conv_output, effective_kernel, memory, same_padding
+from cnncalc.engine import analyse
+from cnncalc.formulas import ShapeError, conv_output, effective_kernel, same_padding
 from cnncalc.render import render_json
+from cnncalc.report import memory
 from cnncalc.spec import Conv, Layer, Pool, Spec, Volume
 
 sizes = st.integers(1, 300)

@@ -13,14 +13,17 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cnncalc import engine
+from cnncalc import fields, folding
 from cnncalc.cli import cli
 from cnncalc.diagnostics import SpecError
-from cnncalc.engine import MAX_ROWS, LayerResult, Report, analyse, fitting_depth, row_count, walk
-from cnncalc.loader import KINDS, load
+from cnncalc.engine import analyse
+from cnncalc.loader import load
 from cnncalc.pipeline import SPEC_SUFFIXES
 from cnncalc.render import laid_out_json
+from cnncalc.report import LayerResult, Report, walk
+from cnncalc.rows import MAX_ROWS, fitting_depth, row_count
 from cnncalc.spec import Layer, Volume
+from cnncalc.steps import STEPS
 
 SPECS = sorted(
     path for path in Path(__file__).parent.parent.joinpath("specs").iterdir() if path.suffix in SPEC_SUFFIXES
@@ -197,15 +200,15 @@ NOT_WIDENING = {
 def widenings(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """How many repetitions each one-step sum of a widening map added up, in the order they were summed."""
     summed: list[int] = []
-    widening = engine._Repetition.widening
+    widening = folding.Repetition.widening
 
-    def spy(self: engine._Repetition, earlier: Sequence[engine._Repetition], times: int) -> engine._Ahead | None:
+    def spy(self: folding.Repetition, earlier: Sequence[folding.Repetition], times: int) -> folding.Ahead | None:
         ahead = widening(self, earlier, times)
         if ahead is not None:
             summed.append(times)
         return ahead
 
-    monkeypatch.setattr(engine._Repetition, "widening", spy)
+    monkeypatch.setattr(folding.Repetition, "widening", spy)
     return summed
 
 
@@ -213,13 +216,16 @@ def widenings(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 def steps(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The kind of every layer the engine computes, once for each time it computes it."""
     computed: list[str] = []
-    step = engine._step
 
-    def counting(layer: Layer, volume: Volume, problem: Any) -> Any:
-        computed.append(layer.kind)
-        return step(layer, volume, problem)
+    def counted(rule: Any) -> Any:
+        def counting(layer: Layer, volume: Volume, problem: Any) -> Any:
+            computed.append(layer.kind)
+            return rule(layer, volume, problem)
 
-    monkeypatch.setattr(engine, "_step", counting)
+        return counting
+
+    for record, rule in list(STEPS.items()):
+        monkeypatch.setitem(STEPS, record, counted(rule))
     return computed
 
 
@@ -253,7 +259,7 @@ def test_a_folded_repeat_whose_map_grows_adds_up_as_its_every_repetition_does(
 def test_sums_ahead_continue_the_quadratic_through_the_last_three_values(
     values: tuple[int, int, int], times: int, expected: int
 ) -> None:
-    assert engine._sum_ahead(values, times) == expected
+    assert folding.sum_ahead(values, times) == expected
 
 
 MILLION_WIDENING = """input: [8, 8, 3]
@@ -310,13 +316,13 @@ layers:
 def test_a_growing_map_whose_field_passes_max_field_stops_at_its_repetition(
     times: int, widens: bool, widenings: list[int]
 ) -> None:
-    assert 2 * 2**27 * 2**28 * 64 == engine.MAX_FIELD
+    assert 2 * 2**27 * 2**28 * 64 == fields.MAX_FIELD
     text = PADDING_PAST_MAX_FIELD % times
     folded = outcome(text, 0)
     assert widenings == ([times - 4] if widens else [])
     assert_adds_up(folded, outcome(text, None))
     if widens:
-        assert isinstance(folded, Report) and folded.layers[2].effective_padding == (engine.MAX_FIELD,) * 2
+        assert isinstance(folded, Report) and folded.layers[2].effective_padding == (fields.MAX_FIELD,) * 2
     else:
         assert isinstance(folded, list) and len(folded) == 1
         assert f"repetition 65 of {times}" in folded[0] and "nothing can see that far" in folded[0]
@@ -351,11 +357,6 @@ def test_a_widening_repeat_inside_a_widening_repeat_adds_up(widenings: list[int]
     folded = outcome(NESTED_WIDENING, 0)
     assert isinstance(folded, Report) and folded.warnings[0].message.endswith("(in 63 repetitions)")
     assert folded.totals.output == Volume(4 + 9 * (7 * 2 - 1), 4 + 9 * (7 * 2 - 1), 2)
-
-
-def test_every_layer_record_says_whether_it_grows_evenly() -> None:
-    missing = sorted({record.__name__ for record, _ in KINDS.values()} - {t.__name__ for t in engine._EVENLY})
-    assert not missing, f"engine._EVENLY has no entry for {missing}"
 
 
 # layers that keep 4 channels and step by 1: some grow the map, some keep it, some shrink it

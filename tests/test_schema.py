@@ -13,10 +13,10 @@ import yaml
 from click.testing import CliRunner
 from jsonschema import Draft7Validator, Draft202012Validator
 
-from cnncalc import loader
+from cnncalc import loader, options
 from cnncalc.commands.schema import schema as schema_command
 from cnncalc.diagnostics import SpecError
-from cnncalc.loader import KINDS, Option
+from cnncalc.kinds import KINDS, Kind, Option
 from cnncalc.schema import MissingSchema, generate, schema_text
 from cnncalc.spec import Dropout, Flatten
 
@@ -120,8 +120,9 @@ def test_defaults_are_the_records_defaults_as_a_spec_writes_them() -> None:
 
 
 def test_a_new_kind_appears_in_the_schema(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(KINDS, "dropout2d", (Dropout, {"rate": Option(loader.rate)}))
-    monkeypatch.setitem(KINDS, "upsample", (Flatten, {"scale": Option(loader.integer, required=True)}))
+    monkeypatch.setitem(KINDS, "dropout2d", Kind("dropout2d", Dropout, (Option("rate", "rate"),), "Dropout."))
+    upsample = Kind("upsample", Flatten, (Option("scale", "positive_integer", required=True),), "Up-sampling.")
+    monkeypatch.setitem(KINDS, "upsample", upsample)
     layer = generate()["$defs"]["layer"]
     alone, mapping = layer["anyOf"]
     assert "dropout2d" in alone["enum"]  # no option is required: the kind may stand alone
@@ -135,34 +136,26 @@ def test_a_new_kind_appears_in_the_schema(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_a_new_option_appears_in_the_schema(monkeypatch: pytest.MonkeyPatch) -> None:
-    record, options = KINDS["dense"]
-    monkeypatch.setitem(KINDS, "dense", (record, {**options, "dropout": Option(loader.rate)}))
-    monkeypatch.setitem(loader.EXPECT, "max_activations", loader.count)
+    dense = KINDS["dense"]
+    monkeypatch.setitem(KINDS, "dense", dense._replace(options=(*dense.options, Option("dropout", "rate"))))
+    monkeypatch.setitem(options.EXPECT, "max_activations", "count")
     schema = generate()
     dense = schema["$defs"]["layer"]["anyOf"][1]["properties"]["dense"]
     assert dense["properties"]["dropout"]["$ref"] == "#/$defs/rate"
     assert schema["properties"]["expect"]["properties"]["max_activations"]["$ref"] == "#/$defs/count"
 
 
-def unread(node: yaml.Node) -> Any:
-    """A value parser the schema has never heard of."""
-    return node
-
-
 @pytest.mark.parametrize(
     ("where", "value", "message"),
     [
         pytest.param(
-            "kind", ("upsample", (Flatten, {"scale": Option(unread)})),
-            "upsample option 'scale' is read by unread, which has no schema: add it to PARSERS", id="new-parser",
+            "kind", ("upsample", Kind("upsample", Flatten, (Option("scale", "scale"),), "Up-sampling.")),
+            "upsample option 'scale' takes 'scale' values, which have no schema: add it to DEFINITIONS",
+            id="new-value",
         ),
         pytest.param(
-            "kind", ("inception", (Flatten, {"towers": Option(None)})),
-            "inception option 'towers' is a list the loader reads itself, which has no schema", id="new-layer-list",
-        ),
-        pytest.param(
-            "expect", ("max_depth", unread), "expect 'max_depth' is read by unread, which has no schema",
-            id="new-expectation-parser",
+            "expect", ("max_depth", "depth"), "expect 'max_depth' takes 'depth' values, which have no schema",
+            id="new-expectation-value",
         ),
         pytest.param(
             "top", ("version", None), "the top-level key 'version' has no schema", id="new-top-level-key",
@@ -176,7 +169,7 @@ def test_something_read_without_a_schema_stops_the_generation(
     if where == "kind":
         monkeypatch.setitem(KINDS, key, definition)
     elif where == "expect":
-        monkeypatch.setitem(loader.EXPECT, key, definition)
+        monkeypatch.setitem(options.EXPECT, key, definition)
     else:
         monkeypatch.setattr(loader, "TOP_LEVEL", (*loader.TOP_LEVEL, key))
     with pytest.raises(MissingSchema, match=message):

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from cnncalc.engine import Report, analyse
+from cnncalc.engine import analyse
 from cnncalc.loader import load_file
+from cnncalc.report import Report
 from cnncalc.spec import Volume
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"

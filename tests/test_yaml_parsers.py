@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 import yaml
+from fuzzing import YAMLISH, almost_right_specs, any_documents, examples
 from hypothesis import event, given
 from hypothesis import strategies as st
 from test_errors import HEAD, NESTED, alias_bomb, spec_with
-from test_fuzz import YAMLISH, almost_right_specs, any_documents, examples
 
 from cnncalc.diagnostics import SpecError
 from cnncalc.loader import load

@@ -9,54 +9,34 @@ from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from ..cli import Command
+from ..cli import Command, PaddingType, PairType
 
 if TYPE_CHECKING:
     from fractions import Fraction
 
     from ..values import Matrix
 
-# ten digits at most, leading zeros aside: int() refuses a number of more than 4,300 digits
-_PAIR = re.compile(r"\s*0*([0-9]{1,10})\s*(?:[x,]\s*0*([0-9]{1,10})\s*)?", re.IGNORECASE | re.ASCII)
 # a matrix read from a file or standard input, or written out: room for five times MAX_VALUES one-digit values,
 # or some 250 numbers of 4,000 digits; a larger file (or an endless pipe) is refused, not read into memory
 MAX_BYTES = 2**20
 _STDIN = "cnncalc.apply.stdin"  # ctx.meta: the option that read standard input
 
 
-class PairType(click.ParamType):  # type: ignore[type-arg]
-    """A positive integer for both axes, `2`, or one per axis, `2x3` (height x width)."""
+def _padding_refused(pixels: int) -> str | None:
+    """Why apply refuses a padding of `pixels` a side, if it does: its bound is the values module's."""
+    from ..values import MAX_PADDING
 
-    name = "N|HxW"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[int, int]:
-        if isinstance(value, tuple):
-            return value
-        match = _PAIR.fullmatch(str(value))
-        if not match or not 1 <= int(match[1]) < 2**31 or not 1 <= int(match[2] or match[1]) < 2**31:
-            self.fail(f"{value!r} is not a positive size: write 2, or 2x3 for height and width", param, ctx)
-        return int(match[1]), int(match[2] or match[1])
+    return f"padding {pixels:,} is more than the {MAX_PADDING:,} a side apply takes" if pixels > MAX_PADDING else None
 
 
-class PaddingType(click.ParamType):  # type: ignore[type-arg]
-    """Zero padding on all four sides, `1`, or `same` or `valid` as the engine resolves them."""
-
-    name = "N|same|valid"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int | str:
-        if isinstance(value, int):
-            return value
-        text = str(value).strip().lower()
-        if text in ("same", "valid"):
-            return text
-        # the length first: int() refuses a number of more than 4,300 digits
-        if not text.isascii() or not text.isdigit() or len(text.lstrip("0")) > 10 or int(text) >= 2**31:
-            self.fail(f"{value!r} is not a padding: write a number of pixels (1), same or valid", param, ctx)
-        from ..values import MAX_PADDING
-
-        if int(text) > MAX_PADDING:
-            self.fail(f"padding {int(text):,} is more than the {MAX_PADDING:,} a side apply takes", param, ctx)
-        return int(text)
+# apply's words for the shared types (a refused value shown whole), and a padding as one number of pixels
+_NO_PADDING = "{value!r} is not a padding: write a number of pixels (1), same or valid"
+PAIR = PairType(
+    "N|HxW",
+    "{value!r} is not a positive size: write 2, or 2x3 for height and width",
+    blanks=" \t\n\r\f\v",  # ASCII white space only, around the value as between its sizes
+)
+PADDING = PaddingType("N|same|valid", sides=False, message=_NO_PADDING, too_large=_NO_PADDING, refuse=_padding_refused)
 
 
 class NumberType(click.ParamType):  # type: ignore[type-arg]
@@ -145,13 +125,11 @@ def _is_file(text: str) -> bool:
     required=True,
     help='The input: "1 3 10 0; 8 4 2 9" (rows split by ; or newlines), a file with one row a line, or -.',
 )
-@click.option("--size", type=PairType(), metavar="N|HxW", help="The pooling window: 2, or 2x3 for height and width.")
-@click.option(
-    "--stride", type=PairType(), metavar="N|HxW", help="The step between windows (default: the size; conv: 1)."
-)
+@click.option("--size", type=PAIR, metavar="N|HxW", help="The pooling window: 2, or 2x3 for height and width.")
+@click.option("--stride", type=PAIR, metavar="N|HxW", help="The step between windows (default: the size; conv: 1).")
 @click.option(
     "--padding",
-    type=PaddingType(),
+    type=PADDING,
     metavar="N|same|valid",
     default="0",
     show_default=True,

@@ -50,10 +50,10 @@ def check(
     """
     from ..check import check as check_spec
     from ..check import expectations
-    from ..engine import MAX_ROWS
-    from ..loader import STDIN
     from ..output import write_stdout
     from ..pipeline import Source, analyse_file, display_name, spec_files
+    from ..reading import STDIN
+    from ..rows import MAX_ROWS
     from ..spec import Expectation
 
     given = {

@@ -145,9 +145,9 @@ def draw(spec: str, output: str, depth: int | None) -> None:
     if output != "-" and suffix not in (".svg", ".png"):
         raise click.BadParameter(f"{output!r}: the picture is written as .svg or .png", param_hint="'-o' / '--output'")
     from ..draw import draw_svg
-    from ..engine import MAX_ROWS
     from ..output import STDOUT, write_output
     from ..pipeline import analyse_file, folded_note, locate
+    from ..rows import MAX_ROWS
 
     source = locate(spec)
     what = "to draw, a box each (--depth N folds blocks into one box)"

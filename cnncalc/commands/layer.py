@@ -3,58 +3,17 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import click
 
-from ..cli import MAX_SIZE, Command, Size, VolumeType, clipped, size_of
+from ..cli import MAX_SIZE, Command, PaddingType, PairType, Size, VolumeType, size_of
 from ..diagnostics import SpecError
-from ..engine import analyse, conv_output, effective_kernel, same_padding
+from ..engine import analyse
 from ..explain import explain, fc_view
+from ..formulas import conv_output, effective_kernel, same_padding
 from ..render import query_dict, render_query
 from ..spec import Conv, Dense, Flatten, Layer, Pair, Pool, Sides, Spec, Volume
-
-_INTS = re.compile(r"[0-9]+(?:\s*[x,]\s*[0-9]+)*", re.IGNORECASE | re.ASCII)
-
-
-def _ints(text: str) -> list[int]:
-    return [size_of(part) for part in re.split(r"\s*[x,]\s*", text.strip(), flags=re.IGNORECASE)]
-
-
-class PairType(click.ParamType):  # type: ignore[type-arg]
-    """A size for both axes, `3`, or `3x5` for height and width."""
-
-    name = "N[xN]"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Pair:
-        if isinstance(value, tuple):
-            return value
-        sizes = _ints(str(value)) if _INTS.fullmatch(str(value).strip()) else []
-        if len(sizes) not in (1, 2) or not all(1 <= size <= MAX_SIZE for size in sizes):
-            self.fail(f"{clipped(value)}: write one positive integer, or two as HxW", param, ctx)
-        return (sizes[0], sizes[-1])
-
-
-class PaddingType(click.ParamType):  # type: ignore[type-arg]
-    """`same`, `valid`, p, `ph,pw` or `top,bottom,left,right`."""
-
-    name = "same|valid|N"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str | Sides:
-        text = str(value).strip().lower()
-        if text in ("same", "valid"):
-            return text
-        sizes = _ints(text) if _INTS.fullmatch(text) else []
-        if any(size > MAX_SIZE for size in sizes):
-            self.fail(f"{clipped(value)}: every padding must be at most {MAX_SIZE:,}", param, ctx)
-        if len(sizes) == 1:
-            return (sizes[0], sizes[0], sizes[0], sizes[0])
-        if len(sizes) == 2:
-            return (sizes[0], sizes[0], sizes[1], sizes[1])
-        if len(sizes) == 4:
-            return (sizes[0], sizes[1], sizes[2], sizes[3])
-        self.fail(f"{clipped(value)}: write same, valid, p, ph,pw or top,bottom,left,right", param, ctx)
 
 
 def _show(layer: Layer, volume: Volume, explained: bool, output_format: str, flattened: bool = False) -> None:

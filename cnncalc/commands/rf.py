@@ -7,13 +7,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..cli import Command, Size, VolumeType, tolerant_stdout
+from ..cli import Command, Size, VolumeType
 from ..spec import Volume
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
-    from ..engine import Report
+    from ..report import Report
 
 
 @click.command(cls=Command, epilog="Example: cnncalc rf specs/vgg16.yaml")
@@ -35,9 +33,9 @@ def rf(spec: str, input_volume: Volume | None, depth: int | None, output_format:
     SPEC is a YAML file, or - for standard input. `--plot` draws r and the map's size as bars instead, for
     people who would rather look than read.
     """
-    from ..engine import MAX_ROWS
     from ..pipeline import analyse_file, folded_note, locate
     from ..render import laid_out_json, rf_dict
+    from ..rows import MAX_ROWS
 
     if plot and output_format == "json":
         raise click.UsageError("--plot draws a chart: it goes with the table format, not json")
@@ -48,33 +46,24 @@ def rf(spec: str, input_volume: Volume | None, depth: int | None, output_format:
     if output_format == "json":
         sys.stdout.writelines([*laid_out_json(rf_dict(report)), "\n"])
         return
-    from rich.console import Console
-
-    from ..table import render_rf_table
-
-    tolerant_stdout()
-    console = Console()
-    width = console.width if console.is_terminal else None
     if plot:
-        print_plot(console, report, source.shown, width)
+        print_plot(report, source.shown)
         return
-    table, needed = render_rf_table(report, source.shown, width, source.heading(parsed.name))
-    if width is None or needed > width:
-        console = Console(width=max(needed, 100_000 if width is None else needed))
+    from ..table import render_rf_table
+    from ..terminal import fitted
+
+    console, table, _ = fitted(lambda width: render_rf_table(report, source.shown, width, source.heading(parsed.name)))
     console.print(table)
 
 
-def print_plot(console: Console, report: Report, filename: str, width: int | None) -> None:
+def print_plot(report: Report, filename: str) -> None:
     """The chart of `--plot`: r and h as bars, styled where the console shows colour, never wrapped."""
-    from rich.console import Console
     from rich.text import Text
 
     from ..draw import rf_chart
+    from ..terminal import fitted
 
-    lines, needed = rf_chart(report, filename, width)
-    if width is None or needed > width:
-        # a pipe, a file, or a terminal too narrow even for the narrowest bars: rows at their own width
-        console = Console(width=max(needed, 100_000 if width is None else needed))
+    console, lines, width = fitted(lambda width: rf_chart(report, filename, width))
     for segments in lines:
         console.print(
             Text.assemble(*((text, style) if style else text for text, style in segments)), soft_wrap=width is None

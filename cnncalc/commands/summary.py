@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..cli import Command, Size, VolumeType, tolerant_stdout
+from ..cli import Command, Size, VolumeType
 from ..diagnostics import SpecError
-from ..engine import DTYPE_BYTES, MAX_ROWS
+from ..report import DTYPE_BYTES
+from ..rows import MAX_ROWS
 from ..spec import Volume
 
 if TYPE_CHECKING:
-    from ..engine import Memory, Report
+    from ..report import Memory, Report
 
 FORMATS = ("table", "json", "csv", "markdown")
 
@@ -67,9 +68,9 @@ def summary(
     SPEC is a YAML file, or - for standard input. Exit codes: 0 done, 2 the spec is unreadable or invalid.
     """
     from .. import render
-    from ..engine import memory
     from ..output import write_stdout
     from ..pipeline import analyse_file, folded_note, locate
+    from ..report import memory
 
     if explain and output_format == "csv":
         raise click.UsageError("--explain goes with the table, markdown and json formats, not csv")
@@ -90,9 +91,9 @@ def summary(
     more = (render.sliding_lines(slid) if slid else []) + said
     explained = None
     if explain:
-        from ..engine import walk
         from ..explain import explain as formulas
         from ..explain import fc_view
+        from ..report import walk
 
         explained = {row.path: formulas(row) + fc_view(row) for row in walk(report.layers)}
     if output_format == "json":
@@ -118,15 +119,10 @@ def summary(
 def print_table(
     report: Report, mem: Memory, batch: int, dtype: str, filename: str, view: str, more: list[str], heading: str
 ) -> None:
-    from rich.console import Console
-
     from ..table import render_table
+    from ..terminal import fitted
 
-    tolerant_stdout()
-    console = Console()
-    width = console.width if console.is_terminal else None
-    table, needed = render_table(report, mem, batch, dtype, filename, width, view, more, heading)
-    if width is None or needed > width:
-        # a pipe, a file, or a terminal too narrow for the numbers: lines at their natural width, never cropped
-        console = Console(width=max(needed, 100_000 if width is None else needed))
+    console, table, _ = fitted(
+        lambda width: render_table(report, mem, batch, dtype, filename, width, view, more, heading)
+    )
     console.print(table)

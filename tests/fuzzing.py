@@ -1,8 +1,10 @@
-"""Fuzzing what a user can hand cnncalc: spec files that are almost right, or not YAML at all, and command lines.
+"""What the fuzz tests share: the commands they run, how they run cnncalc and judge a run, a second reading of a
+spec, and the generated inputs. Not a test file: the `test_fuzz*.py` files and `test_yaml_parsers.py` import
+from it.
 
 Every command that reads a spec (`summary`, `rf`, `convert`, `check`, `draw`, `export`, each with every output
-format and mode: the table INVOCATIONS, which a test keeps complete) gets generated files, and each run must end
-in one of two ways:
+format and mode: the table INVOCATIONS, which `test_fuzz_specs.py` keeps complete) gets generated files, and each
+run must end in one of two ways (`assert_ends_well`):
 
 - exit 2, nothing on stdout (for `check`: its closing count), and on stderr one or more
   `FILE:LINE:COL: error: ...` lines, each pointing inside the file, and nothing else (`check --format github`
@@ -11,14 +13,13 @@ in one of two ways:
   with the same parameters, MACs and output), and on stderr only located warnings or notes where the command
   prints them.
 
-Never a traceback, an internal error (exit 3), a hang or a memory blow-up. The generated cases run in-process
-(`cnncalc.cli.main`, fast) with a time limit on each; a sample and the hostile files (alias bombs, deep nesting,
-50 MB) run through the real console script in a subprocess, bounded in time and address space. A second reading
-of each generated file, independent of cnncalc's (PyYAML's constructor and the README's rules), says whether
-the spec is valid and what it holds: the loader must refuse exactly the invalid ones and read the others as
-written. No spec may make cnncalc open, write or run anything else: an audit hook records every file opened
-and process started during the in-process runs, and the subprocess runs happen in an empty directory that
-must stay as it was.
+Never a traceback, an internal error (exit 3), a hang or a memory blow-up. `run_in_process` runs
+`cnncalc.cli.main` (fast) with a time limit on each run; `run_console_script` runs the real console script in a
+subprocess, bounded in time and address space. A second reading of each generated file, independent of cnncalc's
+(PyYAML's constructor and the README's rules: `read_independently`), says whether the spec is valid and what it
+holds: the loader must refuse exactly the invalid ones and read the others as written (`assert_loader_agrees`).
+Importing this module installs an audit hook that records every file opened and process started during the
+in-process runs, and refuses writes and new processes (`watched`).
 """
 
 from __future__ import annotations
@@ -40,18 +41,18 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from xml.etree import ElementTree
 
-import click
 import pytest
 import yaml
 from click.testing import CliRunner
-from hypothesis import event, given, settings
+from hypothesis import event, settings
 from hypothesis import strategies as st
 
 import cnncalc
-from cnncalc.cli import cli, main
+from cnncalc.cli import main
 from cnncalc.diagnostics import SpecError
 from cnncalc.engine import analyse
-from cnncalc.loader import MAX_ERRORS, MAX_SPEC_BYTES, load
+from cnncalc.kinds import instances, rebuilt
+from cnncalc.loader import load
 from cnncalc.spec import (
     ACTIVATIONS,
     Activation,
@@ -86,6 +87,9 @@ def examples(n: int) -> settings:
     profile = settings.default
     assert profile is not None
     return settings(max_examples=n * profile.max_examples // 100)
+
+
+HEAD = "input: [8, 8, 3]\nlayers:\n"  # the start of the specs the tests write, their layers to follow
 
 
 # -- the commands that read a spec, in every mode --------------------------------------------------------
@@ -136,32 +140,6 @@ INVOCATIONS = [
     Invocation(("check", "--target", "pytorch")),
     Invocation(("check", "--target", "keras", "-q")),
 ]
-
-
-def spec_commands() -> dict[str, click.Command]:
-    """The commands of `cnncalc` that read spec files: those with a SPEC argument."""
-    ctx = click.Context(cli)
-    found = {}
-    for name in cli.list_commands(ctx):
-        command = cli.get_command(ctx, name)
-        assert command is not None
-        if any(isinstance(p, click.Argument) and (p.metavar or "").startswith("SPEC") for p in command.params):
-            found[name] = command
-    return found
-
-
-def test_every_command_that_reads_a_spec_is_fuzzed_in_every_mode() -> None:
-    commands = spec_commands()
-    assert {"summary", "rf", "convert", "check"} <= set(commands)
-    assert {invocation.command for invocation in INVOCATIONS} == set(commands), "add the new command to INVOCATIONS"
-    for name, command in commands.items():
-        given_here = {token for invocation in INVOCATIONS if invocation.command == name for token in invocation.argv}
-        for option in command.params:
-            if isinstance(option, click.Option) and isinstance(option.type, click.Choice):
-                missing = {str(choice) for choice in option.type.choices} - given_here
-                assert not missing, f"`{name} {option.opts[0]}` {sorted(missing)} are not in INVOCATIONS"
-            elif isinstance(option, click.Option) and option.is_flag and option.name not in ("help",):
-                assert set(option.opts) & given_here, f"`{name} {option.opts[0]}` is not in INVOCATIONS"
 
 
 # -- running cnncalc in-process, under watch -------------------------------------------------------------
@@ -244,16 +222,6 @@ def foreign(accesses: list[Access], allowed: set[str]) -> list[Access]:
                 continue
         found.append(access)
     return found
-
-
-@contextmanager
-def working_directory(directory: Path) -> Iterator[None]:
-    previous = os.getcwd()
-    os.chdir(directory)
-    try:
-        yield
-    finally:
-        os.chdir(previous)
 
 
 class Outcome(NamedTuple):
@@ -700,19 +668,6 @@ def _count(text: str) -> int:
     return int(value)
 
 
-def instances(layers: tuple[Layer, ...]) -> int:
-    count = 0
-    for layer in layers:
-        count += 1
-        if isinstance(layer, Repeat):
-            count += layer.times * instances(layer.layers)
-        elif isinstance(layer, Residual):
-            count += instances(layer.layers) + instances(layer.shortcut)
-        elif isinstance(layer, Concat):
-            count += sum(instances(branch) for branch in layer.branches)
-    return count
-
-
 def read_independently(data: bytes) -> Spec | None:
     """The spec `data` holds, as the README defines it; None where it is invalid. Unknown where undecided."""
     try:
@@ -728,23 +683,6 @@ def read_independently(data: bytes) -> Spec | None:
         return None  # an explicit tag on text it cannot take: `!!float AlexNet`, `!!bool maybe`
     except RecursionError:
         raise Unknown("nested too deep for PyYAML's constructor") from None
-
-
-def placeless(spec: Spec) -> Spec:
-    """A spec without the places its records were read from, to compare with one read another way."""
-
-    def strip(layer: Layer) -> Layer:
-        layer = layer._replace(loc=None, option_locs={})
-        if isinstance(layer, (Repeat, Residual)):
-            layer = layer._replace(layers=tuple(map(strip, layer.layers)))
-        if isinstance(layer, Residual):
-            layer = layer._replace(shortcut=tuple(map(strip, layer.shortcut)))
-        if isinstance(layer, Concat):
-            layer = layer._replace(branches=tuple(tuple(map(strip, branch)) for branch in layer.branches))
-        return layer
-
-    expect = tuple(e._replace(loc=None) for e in spec.expect)
-    return spec._replace(layers=tuple(map(strip, spec.layers)), expect=expect, input_loc=None)
 
 
 def assert_loader_agrees(data: bytes) -> None:
@@ -764,6 +702,19 @@ def assert_loader_agrees(data: bytes) -> None:
     assert expected is not None, f"cnncalc accepts a spec the README refuses:\n{data[:3000]!r}"
     assert placeless(spec) == expected, f"cnncalc reads {placeless(spec)}\nwritten: {expected}\n{data[:3000]!r}"
     event("valid")
+
+
+# -- walking layer records: the hand-written walkers, in one place for a generic walker to replace ----------
+
+
+def placeless(spec: Spec) -> Spec:
+    """A spec without the places its records were read from, to compare with one read another way."""
+
+    def strip(layer: Layer) -> Layer:
+        return rebuilt(layer._replace(loc=None, option_locs={}), strip)
+
+    expect = tuple(e._replace(loc=None) for e in spec.expect)
+    return spec._replace(layers=tuple(map(strip, spec.layers)), expect=expect, input_loc=None)
 
 
 # -- almost-right specs: real ones, mutated ---------------------------------------------------------------
@@ -971,16 +922,6 @@ def almost_right_specs(draw: st.DrawFn) -> bytes:
     return draw(text_mutations(data)) if draw(st.booleans()) else data
 
 
-@examples(600)
-@given(almost_right_specs(), st.sampled_from(INVOCATIONS), st.integers(0, 9))
-def test_almost_right_specs_end_in_a_result_or_located_errors(
-    tmp_path_factory: pytest.TempPathFactory, data: bytes, invocation: Invocation, stdin: int
-) -> None:
-    assert_loader_agrees(data)
-    outcome = exercise(tmp_path_factory.mktemp("fuzz"), data, invocation, stdin=stdin == 0)
-    event(f"exit {outcome.code}")
-
-
 # -- YAML of any shape, and bytes of any kind ----------------------------------------------------------------
 
 yaml_values = st.recursive(
@@ -1000,591 +941,7 @@ def any_documents(draw: st.DrawFn) -> bytes:
     return draw(text_mutations(dumped(draw, document)))
 
 
-@examples(250)
-@given(any_documents(), st.sampled_from(INVOCATIONS))
-def test_documents_of_any_shape_end_in_a_result_or_located_errors(
-    tmp_path_factory: pytest.TempPathFactory, data: bytes, invocation: Invocation
-) -> None:
-    assert_loader_agrees(data)
-    exercise(tmp_path_factory.mktemp("fuzz"), data, invocation)
-
-
 YAMLISH = st.sampled_from(
     ["input:", "layers:", " ", "  ", "\n", "- ", "[", "]", "{", "}", ",", ": ", "conv", "relu", "8", "-1", "&a ",
      "*a", "!!str ", "? ", "|", ">", "'", '"', "#", "---", "...", "%YAML 1.1", "\t", "<<: ", "\ufeff", "é"]
 )  # fmt: skip
-
-
-@examples(250)
-@given(
-    st.binary(max_size=200) | st.lists(YAMLISH, max_size=40).map(lambda parts: "".join(parts).encode()),
-    st.sampled_from(INVOCATIONS),
-)
-def test_any_bytes_end_in_a_result_or_located_errors(
-    tmp_path_factory: pytest.TempPathFactory, data: bytes, invocation: Invocation
-) -> None:
-    assert_loader_agrees(data)
-    exercise(tmp_path_factory.mktemp("fuzz"), data, invocation)
-
-
-@examples(20)
-@given(almost_right_specs(), st.sampled_from(INVOCATIONS))
-def test_the_console_script_on_almost_right_specs(
-    tmp_path_factory: pytest.TempPathFactory, data: bytes, invocation: Invocation
-) -> None:
-    # the same cases through the real entry point, bounded in time and memory, in a directory that must stay as it is
-    directory = tmp_path_factory.mktemp("console")
-    path = directory / "spec.yaml"
-    path.write_bytes(data)
-    before = listing(directory)
-    outcome = run_console_script([*invocation.argv, "spec.yaml"], directory)
-    assert_ends_well(invocation, outcome, "spec.yaml", data)
-    assert listing(directory) == before
-
-
-# -- hostile files ------------------------------------------------------------------------------------------
-
-HEAD = "input: [8, 8, 3]\nlayers:\n"
-
-
-def alias_bomb(levels: int = 9) -> str:
-    """A "billion laughs": each anchor a list of nine aliases of the one before, 9**9 layers expanded."""
-    lines = [HEAD.splitlines()[0], "a0: &a0 [relu, relu, relu, relu, relu, relu, relu, relu, relu]"]
-    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, levels + 1)]
-    return "\n".join([*lines, f"layers: *a{levels}"]) + "\n"
-
-
-HOSTILE: dict[str, bytes] = {
-    "empty": b"",
-    "blank": b"\n \n\t\n",
-    "comment-only": b"# input: [8, 8, 3]\n",
-    "byte-order-mark-only": b"\xef\xbb\xbf",
-    "billion-laughs": alias_bomb().encode(),
-    "billion-laughs-in-options": (
-        HEAD
-        + "  - conv: &c {filters: 8, kernel: 3}\n"
-        + "".join("  - {repeat: {times: 1000, layers: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]}}\n" for _ in range(200))
-    ).encode(),
-    "alias-to-itself": b"input: &i [8, 8, *i]\nlayers: [relu]\n",
-    "alias-undefined": (HEAD + "  - *nowhere\n").encode(),
-    "nested-lists-10000": ("input: " + "[" * 10_000 + "]" * 10_000 + "\nlayers: [relu]\n").encode(),
-    "nested-mappings-10000": ("input: " + "{a: " * 10_000 + "1" + "}" * 10_000 + "\nlayers: [relu]\n").encode(),
-    "nested-block-lists-10000": (HEAD + "  " + "- " * 10_000 + "relu\n").encode(),
-    "nested-indented-300": (HEAD + "".join("  " * i + "- a:\n" for i in range(1, 300))).encode(),
-    "tab-indented": b"input: [8, 8, 3]\nlayers:\n\t- relu\n",
-    "tabs-in-flow": b"input:\t[8,\t8,\t3]\nlayers:\t[relu]\n",
-    "latin-1": "name: café\ninput: [8, 8, 3]\nlayers: [relu]\n".encode("latin-1"),
-    "utf-16": "input: [8, 8, 3]\nlayers: [relu]\n".encode("utf-16"),
-    "utf-32": "input: [8, 8, 3]\nlayers: [relu]\n".encode("utf-32"),
-    "overlong-slash": b"name: \xc0\xaf\n" + HEAD.encode() + b"  - relu\n",
-    "encoded-surrogate": b"name: \xed\xa0\x80\n" + HEAD.encode() + b"  - relu\n",
-    "past-unicode": b"name: \xf4\x90\x80\x80\n" + HEAD.encode() + b"  - relu\n",
-    "nul": (HEAD + "  - relu\x00\n").encode(),
-    "escape-character": (HEAD + "  - relu\x1b[2J\n").encode(),
-    "ten-to-the-30": (HEAD + f"  - conv: {{filters: {10**30}, kernel: 3}}\n").encode(),
-    "minus-ten-to-the-30": (HEAD + f"  - conv: {{filters: 8, kernel: {-(10**30)}}}\n").encode(),
-    "int-of-100000-digits": (HEAD + "  - dense: {units: " + "7" * 100_000 + "}\n").encode(),
-    "float-of-100000-digits": (HEAD + "  - dropout: {rate: 0." + "3" * 100_000 + "}\n").encode(),
-    "base-60-of-80000-places": (HEAD + "  - dense: {units: 1" + ":00" * 80_000 + "}\n").encode(),
-    "octal-hex-binary": (HEAD + "  - conv: {filters: 010, kernel: 0x3, stride: 0b1}\n").encode(),
-    "nan-inf": (HEAD + "  - conv: {filters: .nan, kernel: .inf, stride: -.inf}\n  - dropout: {rate: .NaN}\n").encode(),
-    "booleans-everywhere": b"input: [yes, no, on]\nlayers: [true, {conv: {filters: off, kernel: y, bias: 1}}]\n",
-    "nulls-everywhere": b"input: [~, null, ]\nlayers: [~, {conv: ~}, {~: ~}]\nname: ~\n",
-    "negative-everything": (
-        HEAD + "  - conv: {filters: -8, kernel: -3, stride: -1, padding: -1, dilation: -2}\n"
-        "  - maxpool: {size: [-2, 2], padding: [-1, 0, 0, 0]}\n"
-    ).encode(),
-    "floats-everywhere": (HEAD + "  - conv: {filters: 8.0, kernel: 3.5, stride: 1e0, padding: 0.0}\n").encode(),
-    "keys-swapped": (HEAD + "  - {filters: conv, kernel: 3}\n  - {8: conv}\n").encode(),
-    "keys-misspelt": (HEAD + "  - Conv: {filter: 8, kernal: 3, strides: 2, pading: same}\n").encode(),
-    "keys-dropped": b"layers:\n  - conv: {kernel: 3}\n  - maxpool: {}\n  - dense\n",
-    "duplicate-keys": (HEAD + "  - conv: {filters: 8, filters: 9, kernel: 3, kernel: 3}\ninput: [9, 9, 9]\n").encode(),
-    "merge-keys": b"base: &b {filters: 8, kernel: 3}\n" + HEAD.encode() + b"  - conv: {<<: *b}\n",
-    "complex-keys": (HEAD + "  - {? [conv, pool] : {filters: 8}}\n").encode(),
-    "two-documents": (HEAD + "  - relu\n---\n" + HEAD + "  - relu\n").encode(),
-    "directives": b"%YAML 1.1\n%TAG !e! tag:example.com,2000:\n---\ninput: !e!volume [8, 8, 3]\nlayers: [relu]\n",
-    "python-object-apply": b"input: !!python/object/apply:os.system ['touch PWNED']\nlayers: [relu]\n",
-    "python-name": b"input: [8, 8, 3]\nlayers: [!!python/name:os.system relu]\n",
-    "binary-set-omap": b"input: !!binary AAAA\nlayers: !!set {relu: null}\nexpect: !!omap [params: 1]\n",
-    "include-tag": b"input: [8, 8, 3]\nlayers: !include other.yaml\n",
-    "every-repeat-at-the-limit": (
-        HEAD + "  - repeat: {times: 1000, layers: [{repeat: {times: 1000, layers: [relu]}}]}\n"
-    ).encode(),
-    "repeat-past-the-limit": (HEAD + "  - repeat: {times: 2147483647, layers: [relu]}\n").encode(),
-    "long-name": (HEAD + "  - relu: {name: " + "x" * 1_000_000 + "}\n").encode(),
-    "long-unknown-kind": (HEAD + "  - " + "conv" * 250_000 + "\n").encode(),
-    "many-errors": (HEAD + "  - relu\n" + "".join(f"unknown{i}: 1\n" for i in range(5_000))).encode(),
-    "expect-of-every-kind": (
-        HEAD + "  - relu\nexpect: {output: 1x1x10, params: 1.5, max_macs: 10**30, "
-        "receptive_field: [1, 2, 3], trainable_params: -1, max_params: 70kk}\n"
-    ).encode(),
-    "sizes-at-int32": (
-        b"input: [2147483647, 2147483647, 2147483647]\nlayers:\n  - conv: {filters: 2147483647, kernel: 1}\n"
-        b"  - maxpool: {size: 2147483647, padding: same}\n  - flatten\n  - dense: {units: 2147483647}\n"
-    ),
-    "kernel-past-int32-products": (
-        b"input: [2147483647, 2147483647, 1]\nlayers:\n  - conv: {filters: 1, kernel: 2147483647, "
-        b"dilation: 2147483647, padding: same, stride: 2147483647}\n"
-    ),
-}
-
-
-@pytest.mark.parametrize("name", list(HOSTILE))
-def test_hostile_files(tmp_path: Path, name: str) -> None:
-    for invocation in INVOCATIONS:
-        # a million rows are drawn in minutes, not seconds: test_the_largest_network_a_spec_may_make_is_seconds_...
-        if name == "every-repeat-at-the-limit" and not {"--depth", "check", "convert"} & set(invocation.argv):
-            continue
-        exercise(tmp_path, HOSTILE[name], invocation)
-
-
-@pytest.mark.parametrize("name", list(HOSTILE))
-def test_hostile_files_through_the_console_script(tmp_path: Path, name: str) -> None:
-    (tmp_path / "spec.yaml").write_bytes(HOSTILE[name])
-    before = listing(tmp_path)
-    argv = ["summary", "spec.yaml", "--depth", "0"]
-    assert_ends_well(Invocation(tuple(argv[:1])), run_console_script(argv, tmp_path), "spec.yaml", HOSTILE[name])
-    assert listing(tmp_path) == before
-    assert not (tmp_path / "PWNED").exists()
-
-
-FIFTY_MB = 50 * 2**20
-
-
-@pytest.fixture(scope="module")
-def fifty_megabytes(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 50 MB spec: a valid start, then layer after layer."""
-    path = tmp_path_factory.mktemp("large") / "large.yaml"
-    with path.open("wb") as stream:
-        stream.write(HEAD.encode())
-        line = b"  - conv: {filters: 8, kernel: 3, padding: same}\n"
-        stream.write(line * (FIFTY_MB // len(line) + 1))
-    return path
-
-
-@pytest.mark.parametrize("stdin", [False, True], ids=["file", "stdin"])
-def test_a_file_of_50_megabytes(fifty_megabytes: Path, tmp_path: Path, stdin: bool) -> None:
-    data = fifty_megabytes.read_bytes()
-    for invocation in INVOCATIONS:
-        if stdin:
-            outcome = run_in_process([*invocation.argv, "-"], stdin=data, allowed=set())
-        else:
-            outcome = run_in_process([*invocation.argv, str(fifty_megabytes)])
-        name = "<stdin>" if stdin else str(fifty_megabytes)
-        assert_ends_well(invocation, outcome, name, data)
-        assert "larger than 256 KiB" in outcome.stderr + outcome.stdout
-    outcome = run_console_script(["summary", "-" if stdin else str(fifty_megabytes)], tmp_path, data if stdin else None)
-    assert_ends_well(INVOCATIONS[0], outcome, "<stdin>" if stdin else str(fifty_megabytes), data)
-
-
-# -- nothing but the spec: no file read, written or run ----------------------------------------------------
-
-REACHING_OUT = {
-    "os-system": "input: !!python/object/apply:os.system ['touch PWNED']\nlayers: [relu]\n",
-    "open-for-writing": "name: !!python/object/apply:builtins.open ['PWNED', 'w']\n" + HEAD + "  - relu\n",
-    "popen": "input: !!python/object/new:subprocess.Popen [['touch', 'PWNED']]\nlayers: [relu]\n",
-    "eval": "input: !!python/object/apply:builtins.eval [\"open('PWNED', 'w')\"]\nlayers: [relu]\n",
-    "tag-directive": "%TAG !p! tag:yaml.org,2002:python/object/apply:\n---\ninput: !p!os.system [touch PWNED]\n"
-    "layers: [relu]\n",
-    "include": "input: [8, 8, 3]\nlayers: !include secret.yaml\n",
-    "paths-as-values": "name: secret.yaml\ndescription: ../secret.yaml\ninput: [8, 8, 3]\nlayers:\n"
-    "  - conv: {filters: 8, kernel: 1, name: /etc/passwd}\n  - relu: {name: secret.yaml}\n",
-    "paths-as-layers": "input: [8, 8, 3]\nlayers: secret.yaml\n",
-    "a-path-for-a-layer": "input: [8, 8, 3]\nlayers: [secret.yaml, ./secret.yaml, /etc/passwd, vgg16]\n",
-    "a-path-for-the-input": "input: secret.yaml\nlayers: [relu]\n",
-    "an-example-for-a-layer": "input: [8, 8, 3]\nlayers: [{repeat: {times: 2, layers: vgg16}}]\n",
-    "file-urls": "input: [8, 8, 3]\nlayers: [relu]\nname: file:///etc/passwd\nexpect: {params: file:///etc/passwd}\n",
-    "shell-in-values": "input: [8, 8, 3]\nlayers: [{relu: {name: '$(touch PWNED)'}}, {tanh: {name: '`rm x`'}}]\n",
-}
-
-
-@pytest.mark.parametrize("invocation", INVOCATIONS, ids=lambda invocation: "-".join(invocation.argv))
-@pytest.mark.parametrize("name", list(REACHING_OUT))
-def test_a_spec_cannot_make_cnncalc_touch_anything_else(tmp_path: Path, name: str, invocation: Invocation) -> None:
-    # in-process, the audit hook sees every file opened and refuses writes and new processes; only the spec is read
-    (tmp_path / "secret.yaml").write_text(HEAD + "  - relu\n")
-    exercise(tmp_path, REACHING_OUT[name].encode(), invocation)
-    assert not (tmp_path / "PWNED").exists()
-
-
-@pytest.mark.parametrize("name", list(REACHING_OUT))
-def test_a_spec_cannot_make_the_console_script_touch_anything_else(tmp_path: Path, name: str) -> None:
-    (tmp_path / "secret.yaml").write_text(HEAD + "  - relu\n")
-    (tmp_path / "spec.yaml").write_text(REACHING_OUT[name])
-    before = listing(tmp_path)
-    for argv in (["summary", "spec.yaml"], ["convert", "spec.yaml", "--to", "conv"], ["export", "spec.yaml"]):
-        outcome = run_console_script(argv, tmp_path)
-        assert_ends_well(Invocation(tuple(a for a in argv if a != "spec.yaml")), outcome, "spec.yaml",
-                         REACHING_OUT[name].encode())  # fmt: skip
-        assert listing(tmp_path) == before, argv
-    assert not (tmp_path / "PWNED").exists()
-
-
-def test_the_watch_sees_what_a_run_opens(tmp_path: Path) -> None:
-    # the audit hook the in-process tests rely on: it records the spec read, tells another file from it, and
-    # refuses a write
-    path, other = tmp_path / "spec.yaml", tmp_path / "other.yaml"
-    for spec in (path, other):
-        spec.write_text(HEAD + "  - relu\n")
-    with watched() as accesses, _RUNNER.isolation():
-        assert main(["summary", str(path)]) == 0
-    assert Access("open", str(path)) in accesses
-    assert foreign(accesses, {str(path.resolve())}) == []
-    with watched() as accesses:
-        other.read_text()
-    assert foreign(accesses, {str(path.resolve())}) == [Access("open", str(other))]
-    with watched() as accesses, pytest.raises(PermissionError):
-        open(tmp_path / "written.txt", "w")
-    assert accesses == [Access("write", str(tmp_path / "written.txt"))]
-    assert not (tmp_path / "written.txt").exists()
-
-
-@pytest.mark.parametrize(
-    ("argv", "written"),
-    [
-        pytest.param(["convert", "spec.yaml", "--to", "conv", "-o", "out.yaml"], "out.yaml", id="convert"),
-        pytest.param(["export", "spec.yaml", "-o", "net.py"], "net.py", id="export"),
-        pytest.param(["draw", "spec.yaml", "-o", "net.svg"], "net.svg", id="draw"),
-    ],
-)
-def test_output_goes_only_where_asked(tmp_path: Path, argv: list[str], written: str) -> None:
-    (tmp_path / "spec.yaml").write_text(
-        HEAD + "  - conv: {filters: 4, kernel: 3}\n  - flatten\n  - dense: {units: 2}\n"
-    )
-    before = listing(tmp_path)
-    outcome = run_console_script(argv, tmp_path)
-    assert outcome.code == 0, outcome.stderr
-    assert set(listing(tmp_path)) - set(before) == {written}
-    assert {k: v for k, v in listing(tmp_path).items() if k != written} == before
-
-
-# -- command lines -----------------------------------------------------------------------------------------
-
-GOOD_SPEC = (
-    HEAD + "  - conv: {filters: 4, kernel: 1}\n  - relu\n  - globalavgpool\n  - flatten\n  - dense: {units: 3}\n"
-)
-
-
-class Part(NamedTuple):
-    """Part of a command line, and whether click must take it."""
-
-    tokens: tuple[str, ...]
-    valid: bool
-
-
-VOLUMES = [("32x32x3", True), ("32,32,3", True), ("32 32 3", True), (" 8X8x1 ", True), ("2147483647x1x1", True),
-           ("0x1x1", False), ("2147483648x1x1", False), ("32x32", False), ("axbxc", False), ("-1x3x3", False),
-           ("", False), ("1e3x1x1", False), ("\u0663x3x3", False), ("32x32x3x3", False),
-           ("3.5x3x3", False)]  # fmt: skip
-
-
-@st.composite
-def summary_command_lines(draw: st.DrawFn) -> tuple[list[str], bool]:
-    """`cnncalc summary` with options right and wrong, some given twice (click takes the last), and whether click
-    must accept the whole."""
-    chosen: dict[str, Part] = {}
-    parts: list[Part] = []
-    for _ in range(draw(st.integers(0, 6))):
-        option = draw(st.sampled_from(["--format", "--input", "--depth", "--batch", "--dtype", "--view", "--explain",
-                                       "unknown", "extra"]))  # fmt: skip
-        if option == "--format":
-            value = draw(st.sampled_from(["table", "json", "csv", "markdown", "yaml", "JSON", "", "tab"]))
-            part = Part((option, value), value in ("table", "json", "csv", "markdown"))
-        elif option == "--input":
-            value, valid = draw(st.sampled_from(VOLUMES))
-            part = Part((option, value), valid)
-        elif option in ("--depth", "--batch"):
-            low = 0 if option == "--depth" else 1
-            value = draw(st.sampled_from(["0", "1", "7", "0010", "-1", "x", "1.5", "", "1e3", str(10**20)]))
-            part = Part((option, value), value.isdigit() and low <= int(value) <= 2**31 - 1)
-        elif option == "--dtype":
-            value = draw(st.sampled_from(["float32", "float16", "bfloat16", "int8", "float64", "FLOAT32", ""]))
-            part = Part((option, value), value in ("float32", "float16", "bfloat16", "int8"))
-        elif option == "--view":
-            value = draw(st.sampled_from(["layers", "fc", "dense", ""]))
-            part = Part((option, value), value in ("layers", "fc"))
-        elif option == "--explain":
-            part = Part((option,), True)
-        elif option == "unknown":
-            part = Part((draw(st.sampled_from(["--frobnicate", "-z", "--formats", "--Format", "---format"])),), False)
-        else:
-            part = Part((draw(st.sampled_from(["also.yaml", "json", "7"])),), False)  # a second SPEC
-        parts.append(part)
-        if option.startswith("--"):
-            chosen[option] = part
-    # an option given twice: click converts the last only
-    valid = all(part.valid for part in parts if part.tokens[0] not in chosen or chosen[part.tokens[0]] is part)
-    last_format = chosen.get("--format")
-    if "--explain" in chosen and last_format is not None and last_format.tokens[1] == "csv":
-        valid = False  # --explain does not go with CSV
-    spec_at = draw(st.integers(0, len(parts)))
-    tokens = [token for part in parts[:spec_at] for token in part.tokens] + ["spec.yaml"]
-    tokens += [token for part in parts[spec_at:] for token in part.tokens]
-    if draw(st.integers(0, 9)) == 0 and not any(part.tokens[0] in ("also.yaml", "json", "7") for part in parts):
-        tokens.remove("spec.yaml")  # and no other argument to take its place
-        valid = False
-    return ["summary", *tokens], valid
-
-
-@examples(300)
-@given(summary_command_lines())
-def test_summary_takes_good_command_lines_and_refuses_the_rest_with_a_usage_error(
-    tmp_path_factory: pytest.TempPathFactory, case: tuple[list[str], bool]
-) -> None:
-    argv, valid = case
-    directory = tmp_path_factory.mktemp("argv")
-    (directory / "spec.yaml").write_text(GOOD_SPEC)
-    with working_directory(directory):
-        outcome = run_in_process(argv, allowed={str(directory / "spec.yaml")})
-    assert "Traceback" not in outcome.stdout + outcome.stderr
-    if valid:
-        assert (outcome.code, outcome.stderr) == (0, ""), outcome
-        assert outcome.stdout.strip()
-    else:
-        assert outcome.code == 2, outcome
-        assert outcome.stdout == ""
-        assert "Usage: cnncalc summary" in outcome.stderr and "Error: " in outcome.stderr, outcome.stderr
-    event("accepted" if valid else "refused")
-
-
-def command_names() -> list[str]:
-    ctx = click.Context(cli)
-    return list(cli.list_commands(ctx))
-
-
-def option_names() -> list[str]:
-    """Every option of every command, but those that write a file (tested on their own, in a scratch directory)."""
-    ctx = click.Context(cli)
-    names = set()
-    for name in command_names():
-        command = cli.get_command(ctx, name)
-        assert command is not None
-        for param in command.params:
-            if isinstance(param, click.Option) and "--output" not in param.opts:
-                names.update(param.opts)
-    return sorted(names)
-
-
-VALUES = ["spec.yaml", "-", "3", "0", "-1", "2147483648", "32x32x3", "3x3", "1,2,3,4", "same", "valid", "max", "avg",
-          "json", "table", "csv", "github", "pytorch", "keras", "conv", "dense", "70k", "1.2M", "1.5", "1e3", "",
-          " ", "x", "é", "\t", "--", "1 2; 3 4", "1/3", "nan", "inf", "lenet5", "vgg16.yaml", "example:lenet5",
-          # numbers at and past Python's 4,300-digit limit on int(text), past any size, and in other scripts' digits
-          "9" * 4300, "9" * 4301, "1" * 256, "9" * 400, "1" + "0" * 20, "1x" + "9" * 5000 + "x3", "\u0663",
-          "\uff13x\uff13", "1/" + "7" * 4301, "0." + "5" * 4301]  # fmt: skip
-
-
-@examples(400)
-@given(
-    st.sampled_from(command_names()),
-    st.lists(st.sampled_from(option_names()) | st.sampled_from(VALUES) | st.text(max_size=8).filter(
-        # no -o FILE (a write, tested on its own), no line feed (a file name is printed as given, as compilers do)
-        lambda text: not text.startswith("-o") and text[:3] != "--o" and "\n" not in text), max_size=8),
-)  # fmt: skip
-def test_any_command_line_ends_in_a_result_or_a_usage_error(
-    tmp_path_factory: pytest.TempPathFactory, command: str, arguments: list[str]
-) -> None:
-    # anything on any command: exit 0 (1 for a failed check), or 2 with click's usage error or located errors
-    directory = tmp_path_factory.mktemp("argv")
-    (directory / "spec.yaml").write_text(GOOD_SPEC)
-    argv = [command, *arguments]
-    with working_directory(directory), watched() as accesses:
-        code, stdout, stderr = run_main(argv, b"1 2; 3 4\n")
-    assert not [a for a in accesses if a.event != "open"], accesses
-    assert "Traceback" not in stdout + stderr and code in (0, 1, 2), (code, stdout, stderr)
-    if code == 2:
-        usage = "Error: " in stderr
-        lines = stderr.removesuffix("\n").split("\n")
-        located = stderr and all(
-            re.match(r".*:[0-9]+:[0-9]+: (error|warning|note): ", line) or line.startswith(f"cnncalc {command}: ")
-            for line in lines
-        )
-        assert usage or located, stderr
-        event("usage error" if usage else "located errors")
-    else:
-        event(f"exit {code}")
-
-
-@pytest.mark.parametrize(
-    ("argv", "message"),
-    [
-        pytest.param(["summary"], "Missing argument 'SPEC'", id="no-spec"),
-        pytest.param(["summary", "spec.yaml", "--format", "yaml"], "'yaml' is not one of", id="unknown-format"),
-        pytest.param(["summary", "spec.yaml", "--input", "0x32x3"], "every size must be between 1", id="size-0"),
-        pytest.param(["summary", "spec.yaml", "--input", "32x32"], "is not a volume", id="two-sizes"),
-        pytest.param(["summary", "spec.yaml", "--depth", "-1"], "-1 is not in the range x>=0", id="depth-negative"),
-        pytest.param(["summary", "spec.yaml", "--batch", "0"], "0 is not in the range x>=1", id="batch-0"),
-        pytest.param(["summary", "spec.yaml", "--explain", "--format", "csv"], "--explain goes with", id="explain-csv"),
-        pytest.param(["summary", "spec.yaml", "other.yaml"], "unexpected extra argument", id="two-specs"),
-        # click says "No such option: --frobnicate" before 8.4, "No such option '--frobnicate'." since
-        pytest.param(["summary", "spec.yaml", "--frobnicate"], "No such option", id="unknown-option"),
-        pytest.param(["rf", "spec.yaml", "--format", "csv"], "'csv' is not one of", id="rf-csv"),
-        pytest.param(["convert", "spec.yaml"], "Missing option '--to'", id="convert-without-to"),
-        pytest.param(["convert", "spec.yaml", "--to", "keras"], "'keras' is not one of", id="convert-to-keras"),
-        pytest.param(["check", "spec.yaml", "--max-params", "lots"], "is not a count", id="check-count"),
-        pytest.param(["check"], "Missing argument 'SPEC...'", id="check-nothing"),
-        pytest.param(["draw", "spec.yaml", "-o", "net.txt"], "the picture is written as .svg or .png", id="draw-txt"),
-        pytest.param(["summarize", "spec.yaml"], "No such command 'summarize'", id="unknown-command"),
-    ],
-)
-def test_bad_command_lines_are_usage_errors(tmp_path: Path, argv: list[str], message: str) -> None:
-    (tmp_path / "spec.yaml").write_text(GOOD_SPEC)
-    with working_directory(tmp_path):
-        outcome = run_in_process(argv, allowed={str(tmp_path / "spec.yaml")})
-    assert (outcome.code, outcome.stdout) == (2, "")
-    assert "Usage: cnncalc" in outcome.stderr and "Error: " in outcome.stderr, outcome.stderr
-    assert message in outcome.stderr, outcome.stderr
-
-
-# -- bugs found: each a strict xfail, so that the suite stays green until the fix, and fails after it --------
-
-CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")  # what a terminal acts on: C0 (but the line feed), DEL, C1
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        pytest.param(HEAD + '  - {conv: {filters: 1, kernel: 1}, "x\\ny": 0}\n', id="key-with-a-line-feed"),
-        pytest.param(HEAD + '  - conv: {filters: !!int "8\\n9", kernel: 1}\n', id="tagged-int-with-a-line-feed"),
-        pytest.param(HEAD + '  - conv: {filters: 1, kernel: !!float "\\e]0;title\\a"}\n', id="tagged-float-escape"),
-        pytest.param(HEAD + '  - dropout: {rate: !!float "nan\\n"}\n', id="tagged-rate-with-a-line-feed"),
-        pytest.param("input: !<tag:a%0Ab> [8, 8, 3]\nlayers: [relu]\n", id="tag-with-an-escaped-line-feed"),
-    ],
-)
-def test_spec_text_in_messages_stays_on_its_line(tmp_path: Path, text: str) -> None:
-    # one diagnostic, one line, and nothing a terminal would act on: keys and explicitly tagged values are quoted
-    # where they would not print on one line (`got '8\n9'`), as plain values are (`got the string 'x\n'`)
-    path = tmp_path / "spec.yaml"
-    path.write_text(text)
-    outcome = run_in_process(["summary", str(path)])
-    assert outcome.code == 2
-    for line in outcome.stderr.splitlines():
-        assert re.fullmatch(rf"{re.escape(str(path))}:{LOCATED}", line), repr(outcome.stderr)
-    assert not CONTROL.search(outcome.stderr), repr(outcome.stderr)
-
-
-@pytest.mark.parametrize(
-    "output_format",
-    [
-        "table",
-        "csv",
-        "markdown",
-        "json",
-    ],
-)
-def test_control_characters_in_names_do_not_reach_the_terminal(tmp_path: Path, output_format: str) -> None:
-    # a name may hold any character; an escape sequence in it must not set the terminal's title or colours
-    text = 'name: "net\\a"\n' + HEAD + '  - conv: {filters: 2, kernel: 1, name: "x\\e]0;title\\ay\\b\\rz\\x9b2J"}\n'
-    outcome = exercise(tmp_path, text.encode(), Invocation(("summary", "--format", output_format)))
-    assert outcome.code == 0
-    assert not CONTROL.search(outcome.stdout), repr(outcome.stdout)
-
-
-def test_a_line_feed_in_a_name_keeps_the_markdown_table_whole(tmp_path: Path) -> None:
-    text = HEAD + '  - relu: {name: "two\\nlines"}\n  - conv: {filters: 2, kernel: 1}\n'
-    outcome = exercise(tmp_path, text.encode(), Invocation(("summary", "--format", "markdown")))
-    rows = [line for line in outcome.stdout.splitlines() if "|" in line or "lines" in line]
-    assert all(line.startswith("| ") and line.endswith(" |") for line in rows), outcome.stdout
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        pytest.param("input: !!str [8, 8, 3]\nlayers: [relu]\n", id="str-list"),
-        pytest.param("input: [8, 8, 3]\nlayers: !!map [relu]\n", id="map-list"),
-        pytest.param(HEAD + "  - conv: !!seq {filters: 1, kernel: 1}\n", id="seq-mapping"),
-        pytest.param(HEAD + "  - conv: !!int {filters: 1, kernel: 1}\n", id="int-mapping"),
-    ],
-)
-def test_a_core_tag_on_the_wrong_kind_of_node(text: str) -> None:
-    # PyYAML's own safe loader refuses these ("expected a scalar node, but found sequence"); the README refuses tags
-    with pytest.raises(yaml.YAMLError):
-        yaml.safe_load(text)
-    with pytest.raises(SpecError):
-        load(text)
-
-
-@pytest.mark.parametrize(
-    ("data", "place"),
-    [
-        pytest.param(b"input: [8, 8, 3]\rlayers:\r  - relu\r  - conv: {filters: 2, kernel: 1, name: caf\xe9}\r",
-                     "4:44", id="not-utf8"),
-        pytest.param(b"input: [8, 8, 3]\rlayers:\r  - relu\x00\r", "3:9", id="nul"),
-    ],
-)  # fmt: skip
-def test_a_bad_character_after_cr(tmp_path: Path, data: bytes, place: str) -> None:
-    # a file with CR line ends (classic Mac OS): YAML's own messages count CR as a line end, as editors do, and so
-    # must the errors cnncalc places itself (a byte that is not UTF-8, a character YAML does not allow)
-    path = tmp_path / "spec.yaml"
-    path.write_bytes(data)
-    outcome = run_in_process(["summary", str(path)])
-    assert outcome.code == 2
-    assert outcome.stderr.startswith(f"{path}:{place}: error: "), outcome.stderr
-
-
-@pytest.mark.parametrize("command", ["summary", "rf"])
-def test_a_name_beyond_ascii_on_an_ascii_terminal(tmp_path: Path, command: str) -> None:
-    # JSON, CSV and Markdown print (click replaces what the terminal cannot show); rich's table raises
-    (tmp_path / "spec.yaml").write_text(HEAD + "  - conv: {filters: 2, kernel: 1, name: café}\n", encoding="utf-8")
-    outcome = run_console_script([command, "spec.yaml"], tmp_path, env={"PYTHONIOENCODING": "ascii"})
-    assert outcome.code == 0, outcome.stderr
-
-
-def run_console_scripts(cases: list[tuple[list[str], Path]]) -> list[Outcome | str]:
-    """Several runs of the console script at once, each within SECONDS and MEMORY: an outcome, or why it stopped."""
-    started = [
-        subprocess.Popen(
-            [console_script(), *argv],
-            cwd=cwd,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            preexec_fn=limit_resources,
-        )
-        for argv, cwd in cases
-    ]
-    results: list[Outcome | str] = []
-    for process, (argv, _) in zip(started, cases, strict=True):
-        try:
-            out, err = process.communicate(timeout=SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
-            results.append(f"cnncalc {' '.join(argv)}: still running after {SECONDS} s")
-            continue
-        results.append(Outcome(process.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")))
-    return results
-
-
-def test_a_spec_at_the_size_limit_is_read_within_bounds(tmp_path: Path) -> None:
-    # 256 KiB (the cap) of `relu, ` is 43,690 layers: a valid spec, whose table shows its first 10,000 rows; of an
-    # unknown kind, 87,000 errors, of which the first 100 are told. At the cap of 8 MiB this once was, the same
-    # files took 0.9 to 2.2 GB and 6 to 47 s, the second printing 2.8 million error lines
-    for name, item in (("relu.yaml", "relu"), ("unknown.yaml", "a")):
-        count = (MAX_SPEC_BYTES - 100) // (len(item) + 2)
-        (tmp_path / name).write_text("input: [8, 8, 3]\nlayers: [" + f"{item}, " * count + f"{item}]\n")
-    runs = [(["summary", "relu.yaml", "--format", output_format], tmp_path) for output_format in ("table", "json")]
-    table, data, unknown = run_console_scripts([*runs, (["summary", "unknown.yaml"], tmp_path)])
-    assert isinstance(table, Outcome) and table.code == 0, table
-    assert "more rows not shown" in table.stdout and table.stdout.count("\n") < 10_100
-    assert isinstance(data, Outcome) and data.code == 0, data
-    assert len(json.loads(data.stdout)["layers"]) == (MAX_SPEC_BYTES - 100) // 6 + 1
-    assert isinstance(unknown, Outcome) and unknown.code == 2 and unknown.stdout == "", unknown
-    lines = unknown.stderr.splitlines()
-    assert len(lines) == MAX_ERRORS + 1 and "more than 100 errors: stopped reading here" in lines[-1]
-
-
-def test_the_largest_network_a_spec_may_make_is_seconds_of_work(tmp_path: Path) -> None:
-    # the README: "a spec may expand to at most 1,000,000 layer instances", "and still seconds of work"; this
-    # three-line spec once took 297 s and 5.9 GB for its table, 52 s and 1.4 GB for its JSON: a million rows
-    (tmp_path / "spec.yaml").write_text(HEAD + "  - repeat: {times: 999999, layers: [relu]}\n")
-    formats = ["table", "json", "csv", "markdown"]
-    outcomes = run_console_scripts(
-        [(["summary", "spec.yaml", "--format", output_format], tmp_path) for output_format in formats]
-        + [(["rf", "spec.yaml"], tmp_path), (["check", "spec.yaml"], tmp_path)]
-    )
-    finished = [outcome for outcome in outcomes if isinstance(outcome, Outcome) and outcome.code == 0]
-    assert finished == outcomes, outcomes
-    table, data = finished[0], json.loads(finished[1].stdout)
-    assert "1,000,000 rows in all" in table.stdout and "x999999" in table.stdout
-    assert data["kept_depth"] == 0 and [row["times"] for row in data["layers"]] == [999_999]
-    assert data["memory"]["activation_bytes"] == 4 * 8 * 8 * 3 * 1_000_000  # the input and 999,999 outputs

@@ -1,0 +1,129 @@
+"""The report: a row per layer (what it outputs, learns and sees), the totals, and the memory they take."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from .diagnostics import Diagnostic
+from .fields import Field, Fields
+from .record import Record
+from .spec import Conv, Layer, Pair, Sides, Volume
+
+# the version of every JSON document cnncalc writes (`summary`, `rf`, the queries, `apply`)
+SCHEMA_VERSION = 1
+DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
+
+
+class LayerResult(Record):
+    """One row of the summary: what a layer or a block outputs, what it learns, what it sees."""
+
+    number: int  # 1-based position among its siblings
+    path: str  # "3"; "3.2" inside block 3, "3.s1" in its shortcut, "3.b2.1" in its second branch
+    depth: int  # 0 for the spec's own layers, 1 inside a block, ...
+    layer: Layer
+    output: Volume
+    trainable_params: int = 0
+    non_trainable_params: int = 0
+    macs: int = 0
+    receptive_field: Pair = (1, 1)
+    jump: Pair = (1, 1)
+    effective_padding: Pair = (0, 0)
+    padding: Sides | None = None  # the zero padding applied, for windowed layers
+    # the field is at least as large as the input: the outputs near the centre see all of it
+    covers_input: tuple[bool, bool] = (False, False)
+    # a block's own rows: its layers (every repetition's, for a repeat), a residual's shortcut, a concat's
+    # branches; none where `analyse(depth=...)` folded them into the block
+    layers: tuple[LayerResult, ...] = ()
+    shortcut: tuple[LayerResult, ...] = ()
+    branches: tuple[tuple[LayerResult, ...], ...] = ()
+    folded: bool = False
+    # what the layer starts from, for explaining its numbers: its input volume and the field of that input
+    input: Volume = Volume(1, 1, 1)
+    field_in: Fields = (Field(), Field())
+
+    @property
+    def kind(self) -> str:
+        return self.layer.kind
+
+    @property
+    def name(self) -> str | None:
+        return self.layer.name
+
+    @property
+    def params(self) -> int:
+        """Keras's "Total params": trainable plus batchnorm's moving statistics."""
+        return self.trainable_params + self.non_trainable_params
+
+    @property
+    def flops(self) -> int:
+        """FLOPs as 2 x MACs (one multiply and one add each)."""
+        return 2 * self.macs
+
+
+class DenseView(Record):
+    """A conv as the dense layer it replaces (the lecture's conv <-> fully-connected view)."""
+
+    dense_params: int  # a dense layer joining the same volumes: (h w c)(h' w' K) weights + h' w' K biases
+    connections: int  # the inputs the conv's outputs really read: h' w' K f f c / groups
+    inputs_per_output: int  # f f c / groups
+
+
+def dense_view(result: LayerResult) -> DenseView | None:
+    """The numbers that show a conv's sparsity and sharing; None for any other layer."""
+    layer = result.layer
+    if not isinstance(layer, Conv):
+        return None
+    h, w, c = result.input
+    oh, ow, k = result.output
+    per_output = layer.kernel[0] * layer.kernel[1] * c // layer.groups
+    outputs = oh * ow * k
+    return DenseView(h * w * c * outputs + outputs, outputs * per_output, per_output)
+
+
+def walk(results: Iterable[LayerResult]) -> Iterator[LayerResult]:
+    """Every row kept, a block before its own: layers, then shortcut, then branches in order."""
+    for result in results:
+        yield result
+        yield from walk(result.layers)
+        yield from walk(result.shortcut)
+        for branch in result.branches:
+            yield from walk(branch)
+
+
+class Totals(Record):
+    trainable_params: int
+    non_trainable_params: int
+    macs: int
+    output: Volume
+    receptive_field: Pair
+    jump: Pair
+    activation_elements: int  # input plus every layer's output, one sample
+
+    @property
+    def params(self) -> int:
+        return self.trainable_params + self.non_trainable_params
+
+    @property
+    def flops(self) -> int:
+        """FLOPs as 2 x MACs (one multiply and one add each)."""
+        return 2 * self.macs
+
+
+class Report(Record):
+    name: str | None
+    input: Volume
+    layers: tuple[LayerResult, ...]
+    totals: Totals
+    warnings: tuple[Diagnostic, ...]
+    kept_depth: int | None = None  # rows of blocks nested deeper than this are folded into their block's row
+
+
+class Memory(Record):
+    param_bytes: int
+    activation_bytes: int
+
+
+def memory(report: Report, batch: int = 1, dtype: str = "float32") -> Memory:
+    """Bytes for the parameters, and for every activation (input and all outputs) of a batch."""
+    size = DTYPE_BYTES[dtype]
+    return Memory(report.totals.params * size, report.totals.activation_elements * batch * size)

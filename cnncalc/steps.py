@@ -1,0 +1,164 @@
+"""Each leaf kind's rule: the output volume, the parameters and MACs, the padding applied and the windows the
+receptive field goes through, for one input volume. Problems are reported through `problem`; a window that does
+not fit raises ShapeError."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+from .formulas import AXES, Axis, ShapeError, effective_kernel, resolve_axis
+from .kinds import ByKind
+from .record import Record
+from .spec import Activation, BatchNorm, Conv, Dense, Dropout, Flatten, GlobalPool, Pair, Pool, Sides, Volume
+
+if TYPE_CHECKING:  # a Protocol class costs start-up time; the annotations below name it as a string
+
+    class Problem(Protocol):
+        """Reports a problem with the layer at hand, located at `option` where it is given."""
+
+        def __call__(self, code: str, message: str, severity: str = "error", option: str | None = None) -> None: ...
+
+
+class Step(Record):
+    """What a leaf layer does to one input volume."""
+
+    output: Volume
+    trainable: int = 0
+    non_trainable: int = 0
+    macs: int = 0
+    padding: Sides | None = None
+    windows: tuple[tuple[int, int, int], ...] = ()  # per axis: effective kernel, stride, padding before
+    # how it sees the map, beyond its windows: every position at once (a global pool); as a flatten, each position
+    # folded into the channels; reading those channels, so every position a flatten before it folded (conv, dense)
+    whole_map: bool = False
+    flattens: bool = False
+    reads_flattened: bool = False
+
+
+# each leaf kind's rule
+STEPS = ByKind("steps.STEPS", covers="leaves")
+
+
+@STEPS.register(Dense)
+def _dense(layer: Dense, volume: Volume, problem: Problem) -> Step:
+    n = volume.h * volume.w * volume.c
+    if (volume.h, volume.w) != (1, 1):
+        problem("dense-volume", f"dense needs a 1 x 1 x n input, got {volume}: add `flatten` before it")
+    trainable = layer.units * n + (layer.units if layer.bias else 0)
+    return Step(Volume(1, 1, layer.units), trainable, 0, n * layer.units, reads_flattened=True)
+
+
+@STEPS.register(GlobalPool)
+def _global_pool(layer: GlobalPool, volume: Volume, problem: Problem) -> Step:
+    return Step(Volume(1, 1, volume.c), whole_map=True, reads_flattened=True)
+
+
+@STEPS.register(Flatten)
+def _flatten(layer: Flatten, volume: Volume, problem: Problem) -> Step:
+    return Step(Volume(1, 1, volume.h * volume.w * volume.c), flattens=True)
+
+
+@STEPS.register(BatchNorm)
+def _batchnorm(layer: BatchNorm, volume: Volume, problem: Problem) -> Step:
+    # gamma and beta are learned; the moving mean and variance are not (Keras counts them, PyTorch keeps buffers)
+    return Step(volume, 2 * volume.c, 2 * volume.c)
+
+
+@STEPS.register(Dropout, Activation)
+def _elementwise(layer: Dropout | Activation, volume: Volume, problem: Problem) -> Step:
+    return Step(volume)
+
+
+def _windowed(
+    layer: Conv | Pool, volume: Volume, kernel: Pair, dilation: Pair, problem: Problem, option: str, ceil: bool = False
+) -> tuple[Axis, Axis]:
+    """Both axes of a conv or pool resolved, and a warning where the floor leaves input out; ShapeError naming
+    `option`, the window's, where the window does not fit."""
+    axes = []
+    for axis in range(2):
+        padding = layer.padding
+        mode = padding if isinstance(padding, str) else (padding[2 * axis], padding[2 * axis + 1])
+        try:
+            axes.append(resolve_axis(volume[axis], kernel[axis], layer.stride[axis], dilation[axis], mode, ceil))
+        except ShapeError as exc:
+            raise ShapeError(str(exc), option) from None
+    h, w = axes
+    spans = [effective_kernel(kernel[axis], dilation[axis]) for axis in range(2)]
+    floored = [
+        (name, f"({volume[axis] + a.pad_before + a.pad_after} - {spans[axis]}) / {layer.stride[axis]}", a.out,
+         a.unused, unit)
+        for axis, (a, name, unit) in enumerate(zip(axes, AXES, ("row", "column"), strict=True))
+        # a stride wider than the window skips rows between windows anyway: a tail no wider is no news
+        if a.unused > max(layer.stride[axis] - spans[axis], 0)
+    ]  # fmt: skip
+    if len(floored) == 2 and floored[0][1:4] == floored[1][1:4]:
+        floored = [("height and width", *floored[0][1:4], "row and column")]
+    for name, division, out, unused, unit in floored:
+        count = (
+            f"input {unit} is"
+            if unused == 1
+            else f"{unused} input {unit.replace('row', 'rows').replace('column', 'columns')} are"
+        )
+        problem(
+            "floor",
+            f"{name}: {division} is not whole, so the output is floored to {out} and the last {count} left out",
+            "warning",
+            "stride",
+        )
+    return h, w
+
+
+def _sides(h: Axis, w: Axis) -> Sides:
+    return (h.pad_before, h.pad_after, w.pad_before, w.pad_after)
+
+
+@STEPS.register(Conv)
+def _conv(layer: Conv, volume: Volume, problem: Problem) -> Step:
+    if volume.c % layer.groups or layer.filters % layer.groups:
+        problem(
+            "groups",
+            f"groups {layer.groups} must divide both the input channels ({volume.c}) and the filters ({layer.filters})",
+            option="groups",
+        )
+    h, w = _windowed(layer, volume, layer.kernel, layer.dilation, problem, "kernel")
+    fh, fw = layer.kernel
+    weights_per_filter = fh * fw * (volume.c // layer.groups)
+    trainable = layer.filters * weights_per_filter + (layer.filters if layer.bias else 0)
+    windows = tuple(
+        (effective_kernel(f, d), s, a.pad_before)
+        for f, d, s, a in zip(layer.kernel, layer.dilation, layer.stride, (h, w), strict=True)
+    )
+    return Step(
+        Volume(h.out, w.out, layer.filters),
+        trainable,
+        0,
+        h.out * w.out * layer.filters * weights_per_filter,
+        _sides(h, w),
+        windows,
+        reads_flattened=True,
+    )
+
+
+@STEPS.register(Pool)
+def _pool(layer: Pool, volume: Volume, problem: Problem) -> Step:
+    if layer.ceil and layer.padding == "same":
+        problem("ceil-same", "ceil goes with explicit padding only, not with `same`", option="ceil")
+    if not isinstance(layer.padding, str):
+        limits = (layer.size[0] // 2,) * 2 + (layer.size[1] // 2,) * 2
+        if any(p > limit for p, limit in zip(layer.padding, limits, strict=True)):
+            problem(
+                "pool-padding",
+                f"pool padding {_padding_text(layer.padding)} is more than half the window "
+                f"{layer.size[0]}x{layer.size[1]} (at most {limits[0]}, {limits[2]}); PyTorch refuses it",
+                option="padding",
+            )
+    h, w = _windowed(layer, volume, layer.size, (1, 1), problem, "size", layer.ceil)
+    windows = tuple((f, s, a.pad_before) for f, s, a in zip(layer.size, layer.stride, (h, w), strict=True))
+    return Step(Volume(h.out, w.out, volume.c), padding=_sides(h, w), windows=windows)
+
+
+def _padding_text(sides: Sides) -> str:
+    top, bottom, left, right = sides
+    if top == bottom == left == right:
+        return str(top)
+    return f"({top}, {bottom}, {left}, {right})"
