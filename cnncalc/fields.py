@@ -65,3 +65,24 @@ def merge(paths: Sequence[Fields], names: Sequence[str]) -> tuple[Fields, list[s
 def _halves(count: int) -> str:
     """`count` halves of a pixel, signed and exact: `+1`, `-0.5`, `+1,048,576`."""
     return ("-" if count < 0 else "+") + f"{abs(count) // 2:,}" + (".5" if count % 2 else "")
+
+
+class Span(Record):
+    """Where the first output's field lies along one axis of the input: from pixel `start` to `end` (0 is the
+    input's first pixel), and how many of them are padding before and after it."""
+
+    start: int
+    end: int
+    padding_before: int
+    padding_after: int
+
+    @property
+    def centre_twice(self) -> int:
+        """Twice the field's centre, `start + end`: an integer, where the centre may be a half."""
+        return self.start + self.end
+
+
+def first_span(field: Field, size: int) -> Span:
+    """The first output's field in an input of `size` pixels: from -P to -P + r - 1."""
+    start, end = -field.p, -field.p + field.r - 1
+    return Span(start, end, max(0, -start), max(0, end - (size - 1)))

@@ -56,11 +56,24 @@ def pool_output(
     return out
 
 
+def padding_for(size: int, kernel: int, stride: int, wanted: int, dilation: int = 1) -> tuple[int, int] | None:
+    """The least zero padding that gives `wanted` outputs, split with the odd one after (as TensorFlow splits
+    SAME's); None where no padding does, the output without any being already larger.
+
+    `floor((h + P - k) / s) + 1 = wanted` holds for `(wanted - 1) s <= h + P - k < wanted s`.
+    """
+    k = effective_kernel(kernel, dilation)
+    total = max((wanted - 1) * stride + k - size, 0)
+    if size + total - k >= wanted * stride:
+        return None
+    return total // 2, total - total // 2
+
+
 def same_padding(size: int, kernel: int, stride: int = 1, dilation: int = 1) -> tuple[int, int]:
     """TensorFlow's SAME: `out = ceil(h / s)`, the padding it needs split with the odd one after."""
-    out = ceil_div(size, stride)
-    total = max((out - 1) * stride + effective_kernel(kernel, dilation) - size, 0)
-    return total // 2, total - total // 2
+    padding = padding_for(size, kernel, stride, ceil_div(size, stride), dilation)
+    assert padding is not None  # ceil(h / s) windows always fit: (out - 1) s < h
+    return padding
 
 
 def _too_large(size: int, kernel: int, dilation: int, pad_before: int, pad_after: int) -> str:

@@ -13,7 +13,7 @@ from .reading import STDIN, read_source
 from .record import Record
 from .report import Report
 from .rows import MAX_ROWS, fitting_depth, row_count
-from .spec import Layer, Spec, Volume
+from .spec import Layer, Pair, Spec, Volume
 
 if TYPE_CHECKING:
     from importlib.abc import Traversable
@@ -163,6 +163,44 @@ def analyse_text(
     if writes_rows and (too_many := too_many_rows(spec, writes_rows, depth)):
         raise SpecError([too_many])
     return spec, analyse(spec, depth)
+
+
+class Sliding(Record):
+    """A classifier made for its spec's own input (`crop`), run on a larger one: at every position in one pass."""
+
+    positions: Pair
+    window: Pair  # the receptive field of each position
+    step: Pair  # the jump between positions
+    offset: Pair  # where the first window starts: minus the effective padding
+    crop: Volume
+    macs_one_pass: int
+    macs_per_crop: int
+    macs_all_crops: int
+
+
+def sliding(source: Source, report: Report) -> Sliding | None:
+    """What `report`, computed on a larger input than its spec's, does as a sliding classifier; None where the spec
+    makes no classifier (more than one answer on its own input) or the larger input gives one answer too."""
+    oh, ow, _ = report.totals.output
+    if oh * ow <= 1:
+        return None
+    try:
+        _, crop = analyse_file(source, depth=0)  # its totals only
+    except SpecError:
+        return None
+    if (crop.totals.output.h, crop.totals.output.w) != (1, 1):
+        return None
+    last = report.layers[-1]
+    return Sliding(
+        (oh, ow),
+        report.totals.receptive_field,
+        report.totals.jump,
+        (-last.effective_padding[0], -last.effective_padding[1]),
+        crop.input,
+        report.totals.macs,
+        crop.totals.macs,
+        oh * ow * crop.totals.macs,
+    )
 
 
 def _largest(spec: Spec) -> tuple[int, Layer]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from .diagnostics import Diagnostic
-from .fields import Field, Fields
+from .fields import Field, Fields, Span, first_span
 from .record import Record
 from .spec import Conv, Layer, Pair, Sides, Volume
 
@@ -58,6 +58,15 @@ class LayerResult(Record):
     def flops(self) -> int:
         """FLOPs as 2 x MACs (one multiply and one add each)."""
         return 2 * self.macs
+
+
+def first_field(result: LayerResult, size: Volume) -> tuple[Span, Span]:
+    """Per axis, where the first output of `result` sees the input of `size`: its span, and how much is padding."""
+    h, w = (
+        first_span(Field(result.receptive_field[axis], result.jump[axis], result.effective_padding[axis]), size[axis])
+        for axis in range(2)
+    )
+    return h, w
 
 
 class DenseView(Record):

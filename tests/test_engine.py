@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from cnncalc.cli import cli
 from cnncalc.engine import analyse
+from cnncalc.fields import Field, Span, first_span
 from cnncalc.formulas import ShapeError, conv_output, pool_output, same_padding
 from cnncalc.report import memory
 from cnncalc.spec import Conv, Dense, Flatten, GlobalPool, Pool, Spec, Volume
@@ -208,3 +212,30 @@ def test_memory_counts_every_activation_of_the_batch() -> None:
     mem = memory(report, batch=8, dtype="float16")
     assert mem.activation_bytes == (4 * 4 * 6 + 2 * 2 * 6) * 8 * 2
     assert mem.param_bytes == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "size", "span", "centre_twice"),
+    [
+        # a 3x3 conv, padding 1: the first output sees pixels -1 to 1 (one of padding), centred on the first pixel
+        pytest.param(Field(3, 1, 1), 8, Span(-1, 1, 1, 0), 0, id="padded-3x3"),
+        # VGG16's last pool: r = 212, P = 90 on 224: from -90 to 121, centred on 15.5
+        pytest.param(Field(212, 32, 90), 224, Span(-90, 121, 90, 0), 31, id="vgg16-pool5"),
+        # a field past the input's end on both sides
+        pytest.param(Field(11, 1, 5), 4, Span(-5, 5, 5, 2), 0, id="past-both-ends"),
+    ],
+)
+def test_the_first_outputs_field_spans_minus_p_to_r_minus_1_minus_p(
+    field: Field, size: int, span: Span, centre_twice: int
+) -> None:
+    assert first_span(field, size) == span
+    assert span.centre_twice == centre_twice
+
+
+def test_rf_prints_a_centre_exactly_at_any_size(tmp_path: Path) -> None:
+    # r = 250,002 with no padding: pixels 0 to 250,001, centred on 125,000.5 (a float's `:g` gives 125000)
+    spec = tmp_path / "wide.yaml"
+    spec.write_text("input: [250002, 1, 1]\nlayers:\n  - conv: {filters: 1, kernel: [250002, 1]}\n")
+    result = CliRunner().invoke(cli, ["rf", str(spec)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "125000.5 x 0" in result.stdout

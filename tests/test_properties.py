@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cnncalc.diagnostics import SpecError
+from cnncalc.documents import render_json
 from cnncalc.engine import analyse
-from cnncalc.formulas import ShapeError, conv_output, effective_kernel, same_padding
-from cnncalc.render import render_json
+from cnncalc.formulas import ShapeError, conv_output, effective_kernel, padding_for, same_padding
 from cnncalc.report import memory
 from cnncalc.spec import Conv, Layer, Pool, Spec, Volume
 
@@ -88,3 +88,28 @@ def test_json_says_what_the_report_says(h: int, w: int, c: int, filters: int, ke
     assert row["output"] == list(report.layers[0].output) == [-(-h // stride), -(-w // stride), filters]
     assert row["params"] == data["totals"]["params"] == filters * (kernel * kernel * c + 1)
     assert data["totals"]["flops"] == 2 * data["totals"]["macs"]
+
+
+@given(
+    size=st.integers(1, 60),
+    kernel=st.integers(1, 9),
+    stride=st.integers(1, 5),
+    dilation=st.integers(1, 3),
+    wanted=st.integers(1, 70),
+)
+def test_padding_for_is_the_least_padding_that_gives_the_output(
+    size: int, kernel: int, stride: int, dilation: int, wanted: int
+) -> None:
+    k = effective_kernel(kernel, dilation)
+    # every total padding that could matter: past wanted * s + k, the output is past `wanted`
+    giving = [
+        total
+        for total in range(wanted * stride + k + 1)
+        if size + total >= k and conv_output(size, kernel, stride, total // 2, total - total // 2, dilation) == wanted
+    ]
+    found = padding_for(size, kernel, stride, wanted, dilation)
+    if not giving:
+        assert found is None
+    else:
+        least = min(giving)
+        assert found == (least // 2, least - least // 2)

@@ -142,6 +142,9 @@ def test_dense_query() -> None:
                      id="stride-2"),
         pytest.param(["32", "-f", "3", "--output", "40"],
                      "the output asked for, 40: pad 10 in all, 5 before and 5 after", id="output"),
+        # floor((11 - 2) / 4) + 1 = 3 already: none is the least padding, though 1, 2 and 3 give 3 too
+        pytest.param(["11", "-f", "2", "-s", "4", "--output", "3"],
+                     "the output asked for, 3: pad 0 in all, 0 before and 0 after", id="none-needed"),
     ],
 )  # fmt: skip
 def test_pad_finds_the_padding(args: list[str], first_line: str) -> None:

@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 from cnncalc import fields, folding
 from cnncalc.cli import cli
 from cnncalc.diagnostics import SpecError
+from cnncalc.documents import laid_out_json
 from cnncalc.engine import analyse
 from cnncalc.loader import load
 from cnncalc.pipeline import SPEC_SUFFIXES
-from cnncalc.render import laid_out_json
 from cnncalc.report import LayerResult, Report, walk
 from cnncalc.rows import MAX_ROWS, fitting_depth, row_count
 from cnncalc.spec import Layer, Volume

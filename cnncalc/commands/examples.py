@@ -23,7 +23,7 @@ def examples(output_format: str) -> None:
     """
     found = catalogue()
     if output_format == "json":
-        from ..render import laid_out_json
+        from ..documents import laid_out_json
 
         click.echo("".join(laid_out_json({"schema_version": 1, "examples": found})))
     else:

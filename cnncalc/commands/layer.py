@@ -9,10 +9,11 @@ import click
 
 from ..cli import MAX_SIZE, Command, PaddingType, PairType, Size, VolumeType, size_of
 from ..diagnostics import SpecError
+from ..documents import query_dict
 from ..engine import analyse
 from ..explain import explain, fc_view
-from ..formulas import conv_output, effective_kernel, same_padding
-from ..render import query_dict, render_query
+from ..formulas import ceil_div, conv_output, effective_kernel, padding_for
+from ..render import render_query
 from ..spec import Conv, Dense, Flatten, Layer, Pair, Pool, Sides, Spec, Volume
 
 
@@ -140,20 +141,18 @@ def pad(size: int, kernel: int, stride: int, dilation: int, output: int | None, 
     """
     k = effective_kernel(kernel, dilation)
     if output is None:
-        before, after = same_padding(size, kernel, stride, dilation)
-        wanted = -(-size // stride)
+        wanted = ceil_div(size, stride)
         how = f"SAME: ceil({size} / {stride}) = {wanted}"
     else:
         wanted = output
-        # floor((size + P - k) / s) + 1 = wanted  <=>  (wanted - 1) s <= size + P - k < wanted s
-        total = (wanted - 1) * stride + k - size
-        if total < 0:
-            smallest = conv_output(size, kernel, stride, dilation=dilation) if size >= k else None
-            raise click.UsageError(
-                f"no padding gives {wanted}: with none the output is already {smallest}, and padding only adds to it"
-            )
-        before, after = total // 2, total - total // 2
         how = f"the output asked for, {wanted}"
+    found = padding_for(size, kernel, stride, wanted, dilation)
+    if found is None:
+        smallest = conv_output(size, kernel, stride, dilation=dilation)
+        raise click.UsageError(
+            f"no padding gives {wanted}: with none the output is already {smallest}, and padding only adds to it"
+        )
+    before, after = found
     total = before + after
     produced = conv_output(size, kernel, stride, before, after, dilation)
     assert produced == wanted, (produced, wanted)

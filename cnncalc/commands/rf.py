@@ -33,8 +33,8 @@ def rf(spec: str, input_volume: Volume | None, depth: int | None, output_format:
     SPEC is a YAML file, or - for standard input. `--plot` draws r and the map's size as bars instead, for
     people who would rather look than read.
     """
+    from ..documents import laid_out_json, rf_dict
     from ..pipeline import analyse_file, folded_note, locate
-    from ..render import laid_out_json, rf_dict
     from ..rows import MAX_ROWS
 
     if plot and output_format == "json":

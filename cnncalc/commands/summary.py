@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 import click
 
 from ..cli import Command, Size, VolumeType
-from ..diagnostics import SpecError
 from ..report import DTYPE_BYTES
 from ..rows import MAX_ROWS
 from ..spec import Volume
@@ -67,9 +66,9 @@ def summary(
 
     SPEC is a YAML file, or - for standard input. Exit codes: 0 done, 2 the spec is unreadable or invalid.
     """
-    from .. import render
+    from .. import documents, render
     from ..output import write_stdout
-    from ..pipeline import analyse_file, folded_note, locate
+    from ..pipeline import analyse_file, folded_note, locate, sliding
     from ..report import memory
 
     if explain and output_format == "csv":
@@ -80,14 +79,8 @@ def summary(
     notes = [folded_note(parsed, report)] if depth is None and report.kept_depth is not None else []
     said = [note.subject for note in notes]
     mem = memory(report, batch, dtype)
-    slid = None
-    if input_volume is not None and report.totals.output.h * report.totals.output.w > 1:
-        # the spec's own input, where a classifier gives one answer: the crops a larger input slides over
-        try:
-            _, crop = analyse_file(source, depth=0)  # its totals only
-        except SpecError:
-            crop = None
-        slid = render.sliding(report, crop) if crop else None
+    # the spec's own input, where a classifier gives one answer: the crops a larger input slides over
+    slid = sliding(source, report) if input_volume is not None else None
     more = (render.sliding_lines(slid) if slid else []) + said
     explained = None
     if explain:
@@ -97,16 +90,18 @@ def summary(
 
         explained = {row.path: formulas(row) + fc_view(row) for row in walk(report.layers)}
     if output_format == "json":
-        sys.stdout.writelines(render.json_chunks(report, mem, batch, dtype, explained, slid, notes))
+        sys.stdout.writelines(documents.json_chunks(report, mem, batch, dtype, explained, slid, notes))
     elif output_format == "csv":
         # CSV and Markdown are documents, in UTF-8 whatever the terminal's encoding (as JSON, escaped, and SVG are)
-        write_stdout(render.render_csv(report).encode("utf-8"))
+        write_stdout(documents.render_csv(report).encode("utf-8"))
         for warning in report.warnings:
             click.echo(warning.format(filename), err=True)
         for note in notes:
             click.echo(note.format(filename), err=True)
     elif output_format == "markdown":
-        markdown = render.render_markdown(report, mem, batch, dtype, filename, view, more, source.heading(parsed.name))
+        markdown = documents.render_markdown(
+            report, mem, batch, dtype, filename, view, more, source.heading(parsed.name)
+        )
         if explained:
             markdown += "\n" + render.render_explained(report, explained, bullet="- ")
         write_stdout(markdown.encode("utf-8"))
