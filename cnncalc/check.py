@@ -12,6 +12,7 @@ from .diagnostics import Diagnostic, error, in_file_order
 from .formulas import same_padding
 from .kinds import ByKind, layer_tree
 from .record import Record
+from .render import axes
 from .report import LayerResult, Report, walk
 from .spec import (
     Activation,
@@ -95,15 +96,11 @@ def _unmet(expectation: Expectation, spec: Spec, report: Report) -> Diagnostic |
     else:  # receptive_field: at least this, at the last layer
         if all(r >= v for r, v in zip(totals.receptive_field, value, strict=True)):
             return None
-        message = f"receptive_field: at least {_pair(value)}, found {_pair(totals.receptive_field)}"
+        message = f"receptive_field: at least {axes(value, ' x ')}, found {axes(totals.receptive_field, ' x ')}"
     loc = expectation.loc or at_fault.layer.loc or spec.input_loc
     return error(
         "expect", message, loc, None if expectation.loc else at_fault.path, None if expectation.loc else at_fault.kind
     )
-
-
-def _pair(pair: tuple[int, int]) -> str:
-    return f"{pair[0]:,}" if pair[0] == pair[1] else f"{pair[0]:,} x {pair[1]:,}"
 
 
 def _unbuildable(spec: Spec, report: Report, target: str) -> Iterator[Diagnostic]:
@@ -268,7 +265,7 @@ def _whole_input_note(report: Report) -> Diagnostic | None:
     )
     if first is None:
         return None
-    field = _pair(first.receptive_field)
+    field = axes(first.receptive_field, " x ")
     size = f"{report.input.h} x {report.input.w}"
     message = f"the receptive field ({field} pixels) is as large as the {size} input from here on"
     if first.folded:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .kinds import children, repetitions
+from .kinds import children, instances, repetitions
 from .spec import Layer
 
 # rows a report keeps unless asked for more (`--depth`): a longer table is read by no one, and slow to draw
@@ -14,8 +14,10 @@ MAX_ROWS = 10_000
 
 def row_count(layers: Sequence[Layer], keep_depth: int | None = None, depth: int = 0) -> int:
     """How many rows a report of `layers` has, keeping the rows of blocks nested at most `keep_depth` deep."""
+    if keep_depth is None:
+        return instances(tuple(layers))  # every layer instance computed is a row
     rows = len(layers)
-    if keep_depth is not None and depth + 1 > keep_depth:
+    if depth + 1 > keep_depth:
         return rows
     for layer in layers:
         rows += repetitions(layer) * sum(row_count(held, keep_depth, depth + 1) for _, held in children(layer))
