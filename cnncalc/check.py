@@ -15,21 +15,15 @@ from .record import Record
 from .render import axes
 from .report import LayerResult, Report, walk
 from .spec import (
-    Activation,
+    ACTIVATIONS,
     BatchNorm,
-    Concat,
     Conv,
     Dense,
-    Dropout,
     Expectation,
-    Flatten,
-    GlobalPool,
     Layer,
     Padding,
     Pair,
     Pool,
-    Repeat,
-    Residual,
     Sides,
     Spec,
     Volume,
@@ -147,31 +141,64 @@ def too_large(row: LayerResult) -> str | None:
 WEIGHTS = ByKind("check.WEIGHTS")
 
 
-@WEIGHTS.register(Conv)
+@WEIGHTS.register("conv")
 def _conv_weights(layer: Conv, given: Volume) -> int:
     return layer.filters * layer.kernel[0] * layer.kernel[1] * (given.c // layer.groups)
 
 
-@WEIGHTS.register(Dense)
+@WEIGHTS.register("dense")
 def _dense_weights(layer: Dense, given: Volume) -> int:
     return layer.units * given.h * given.w * given.c
 
 
-@WEIGHTS.register(BatchNorm)
+@WEIGHTS.register("batchnorm")
 def _per_channel(layer: BatchNorm, given: Volume) -> int:
     # never the first to be too large: its output, h w c elements, is looked at before
     return given.c
 
 
-@WEIGHTS.register(Pool, GlobalPool, Flatten, Dropout, Activation, Repeat, Residual, Concat)
+@WEIGHTS.register(
+    "maxpool",
+    "avgpool",
+    "globalavgpool",
+    "globalmaxpool",
+    "flatten",
+    "dropout",
+    *ACTIVATIONS,
+    "repeat",
+    "residual",
+    "concat",
+)
 def _no_weights(layer: Layer, given: Volume) -> int:
     # a block's weights are its layers', each a row of its own
     return 0
 
 
 # the kinds both frameworks build whatever their options say (a block's rules are its layers')
-@PYTORCH_RULES.register(Dense, BatchNorm, Flatten, GlobalPool, Dropout, Activation, Repeat, Residual, Concat)
-@KERAS_RULES.register(Dense, BatchNorm, Flatten, GlobalPool, Dropout, Activation, Repeat, Residual, Concat)
+@PYTORCH_RULES.register(
+    "dense",
+    "batchnorm",
+    "flatten",
+    "globalavgpool",
+    "globalmaxpool",
+    "dropout",
+    *ACTIVATIONS,
+    "repeat",
+    "residual",
+    "concat",
+)
+@KERAS_RULES.register(
+    "dense",
+    "batchnorm",
+    "flatten",
+    "globalavgpool",
+    "globalmaxpool",
+    "dropout",
+    *ACTIVATIONS,
+    "repeat",
+    "residual",
+    "concat",
+)
 def _as_written(layer: Layer) -> Iterator[tuple[str, str]]:
     return iter(())
 
@@ -185,7 +212,7 @@ def _asymmetric(padding: Padding) -> bool:
 _PYTORCH_POOLS = {"maxpool": "MaxPool2d", "avgpool": "AvgPool2d"}
 
 
-@PYTORCH_RULES.register(Conv)
+@PYTORCH_RULES.register("conv")
 def _pytorch_conv(layer: Conv) -> Iterator[tuple[str, str]]:
     if layer.padding == "same" and layer.stride != (1, 1):
         yield "padding", "PyTorch: Conv2d takes padding='same' only at stride 1; pad with nn.ZeroPad2d in front"
@@ -193,7 +220,7 @@ def _pytorch_conv(layer: Conv) -> Iterator[tuple[str, str]]:
         yield "padding", "PyTorch: Conv2d pads both sides of an axis alike; put nn.ZeroPad2d in front"
 
 
-@PYTORCH_RULES.register(Pool)
+@PYTORCH_RULES.register("maxpool", "avgpool")
 def _pytorch_pool(layer: Pool) -> Iterator[tuple[str, str]]:
     name = _PYTORCH_POOLS[layer.kind]
     if layer.padding == "same":
@@ -207,14 +234,14 @@ def _pytorch_pool(layer: Pool) -> Iterator[tuple[str, str]]:
 _KERAS_POOLS = {"maxpool": "MaxPooling2D", "avgpool": "AveragePooling2D"}
 
 
-@KERAS_RULES.register(Conv)
+@KERAS_RULES.register("conv")
 def _keras_conv(layer: Conv) -> Iterator[tuple[str, str]]:
     yield from _keras_padding("Conv2D", layer.padding, layer.stride, layer.kernel, layer.dilation)
     if layer.stride != (1, 1) and layer.dilation != (1, 1):
         yield "dilation", "Keras: Conv2D refuses strides above 1 together with a dilation_rate above 1"
 
 
-@KERAS_RULES.register(Pool)
+@KERAS_RULES.register("maxpool", "avgpool")
 def _keras_pool(layer: Pool) -> Iterator[tuple[str, str]]:
     yield from _keras_padding(_KERAS_POOLS[layer.kind], layer.padding, layer.stride, layer.size, (1, 1))
     if layer.ceil:
@@ -242,12 +269,23 @@ def _keras_padding_hint(padding: Sides, stride: Pair, window: Pair, dilation: Pa
 SLIDES = ByKind("check.SLIDES")
 
 
-@SLIDES.register(Conv, Pool)
+@SLIDES.register("conv", "maxpool", "avgpool")
 def _slides(layer: Layer) -> bool:
     return True
 
 
-@SLIDES.register(Dense, BatchNorm, Flatten, GlobalPool, Dropout, Activation, Repeat, Residual, Concat)
+@SLIDES.register(
+    "dense",
+    "batchnorm",
+    "flatten",
+    "globalavgpool",
+    "globalmaxpool",
+    "dropout",
+    *ACTIVATIONS,
+    "repeat",
+    "residual",
+    "concat",
+)
 def _sees_no_window(layer: Layer) -> bool:
     return False
 

@@ -16,13 +16,14 @@ import click
 
 from . import __version__
 from .diagnostics import Refused, SpecError
+from .kinds import MAX_INT
 from .spec import Volume
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERNAL = 0, 1, 2, 3
-MAX_SIZE = 2**31 - 1  # as in a spec: the frameworks' int32 sizes
+MAX_SIZE = MAX_INT  # as in a spec: the frameworks' int32 sizes
 # compiled at first use (re keeps it): most runs are given no volume
 _VOLUME = r"\s*([0-9]+)\s*[x, ]\s*([0-9]+)\s*[x, ]\s*([0-9]+)\s*"
 _SIZES = r"[0-9]+(?:\s*[x,]\s*[0-9]+)*"  # `3`, `3x5`, `1,1,2,2`: a layer's sizes
@@ -47,7 +48,8 @@ class VolumeType(click.ParamType):  # type: ignore[type-arg]
 
 def size_of(digits: str) -> int:
     """The size ASCII `digits` write; past any size cnncalc takes (and Python's 4,300-digit limit), MAX_SIZE + 1."""
-    return int(digits) if len(digits.lstrip("0")) <= len(str(MAX_SIZE)) else MAX_SIZE + 1
+    significant = digits.lstrip("0") or "0"  # leading zeros are no digits to Python's limit either
+    return int(significant) if len(significant) <= len(str(MAX_SIZE)) else MAX_SIZE + 1
 
 
 def clipped(value: Any) -> str:
@@ -71,6 +73,7 @@ class Size(click.IntRange):
                 self.fail(f"{clipped(value)} is not a whole number", param, ctx)
             if size_of(digits) > MAX_SIZE:
                 self.fail(f"{clipped(value)} is more than {MAX_SIZE:,}", param, ctx)
+            value = text[: len(text) - len(digits)] + str(size_of(digits))  # its sign, and no leading zeros
         return super().convert(value, param, ctx)
 
 

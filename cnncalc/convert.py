@@ -14,18 +14,12 @@ from .kinds import ByKind, children, layer_tree
 from .record import Record
 from .report import LayerResult, Report
 from .spec import (
-    Activation,
-    BatchNorm,
-    Concat,
+    ACTIVATIONS,
     Conv,
     Dense,
-    Dropout,
     Flatten,
     GlobalPool,
     Layer,
-    Pool,
-    Repeat,
-    Residual,
     Spec,
 )
 
@@ -92,7 +86,7 @@ def _holds(block: Layer, table: ByKind, *rules: Callable[..., None]) -> bool:
 TO_CONV = ByKind("convert.TO_CONV")
 
 
-@TO_CONV.register(Dense)
+@TO_CONV.register("dense")
 def _dense_as_conv(out: _Writing, layer: Dense, row: LayerResult) -> None:
     flattened, out.flattened = out.flattened, None
     if flattened is not None:
@@ -108,19 +102,19 @@ def _dense_as_conv(out: _Writing, layer: Dense, row: LayerResult) -> None:
     out.layers.append(conv)
 
 
-@TO_CONV.register(Flatten)
+@TO_CONV.register("flatten")
 def _flatten_into_conv(out: _Writing, layer: Flatten, row: LayerResult) -> None:
     # it goes: the dense layer after it becomes a conv whose kernel covers the volume it flattened
     out.flattened = row
 
 
-@TO_CONV.register(Activation, Dropout)
+@TO_CONV.register(*ACTIVATIONS, "dropout")
 def _elementwise(out: _Writing, layer: Layer, row: LayerResult) -> None:
     # it acts on each value alone, and so stands as well before a conv as after a flatten
     out.layers.append(layer)
 
 
-@TO_CONV.register(Conv, Pool, BatchNorm)
+@TO_CONV.register("conv", "maxpool", "avgpool", "batchnorm")
 def _kept(out: _Writing, layer: Layer, row: LayerResult) -> None:
     if out.flattened is not None:
         raise CannotConvert(
@@ -131,7 +125,7 @@ def _kept(out: _Writing, layer: Layer, row: LayerResult) -> None:
     out.layers.append(layer)
 
 
-@TO_CONV.register(GlobalPool)
+@TO_CONV.register("globalavgpool", "globalmaxpool")
 def _global_pool(out: _Writing, layer: GlobalPool, row: LayerResult) -> None:
     # a dense layer after it, among the spec's own layers: the classifier it feeds
     if any(TO_CONV.of(later) is _dense_as_conv for later in out.given[row.number :]):
@@ -143,7 +137,7 @@ def _global_pool(out: _Writing, layer: GlobalPool, row: LayerResult) -> None:
     _kept(out, layer, row)
 
 
-@TO_CONV.register(Repeat, Residual, Concat)
+@TO_CONV.register("repeat", "residual", "concat")
 def _block_to_conv(out: _Writing, layer: Layer, row: LayerResult) -> None:
     if _holds(layer, TO_CONV, _dense_as_conv, _flatten_into_conv):
         raise CannotConvert("a dense layer or flatten inside a block is not converted", row)
@@ -155,7 +149,7 @@ def _block_to_conv(out: _Writing, layer: Layer, row: LayerResult) -> None:
 TO_DENSE = ByKind("convert.TO_DENSE")
 
 
-@TO_DENSE.register(Conv)
+@TO_DENSE.register("conv")
 def _conv_as_dense(out: _Writing, layer: Conv, row: LayerResult) -> None:
     h, w, _ = row.input
     why = _not_dense(layer, row)
@@ -172,12 +166,14 @@ def _conv_as_dense(out: _Writing, layer: Conv, row: LayerResult) -> None:
     out.layers.append(dense)
 
 
-@TO_DENSE.register(Pool, GlobalPool, Flatten, Dense, BatchNorm, Dropout, Activation)
+@TO_DENSE.register(
+    "maxpool", "avgpool", "globalavgpool", "globalmaxpool", "flatten", "dense", "batchnorm", "dropout", *ACTIVATIONS
+)
 def _as_it_is(out: _Writing, layer: Layer, row: LayerResult) -> None:
     out.layers.append(layer)
 
 
-@TO_DENSE.register(Repeat, Residual, Concat)
+@TO_DENSE.register("repeat", "residual", "concat")
 def _block_to_dense(out: _Writing, layer: Layer, row: LayerResult) -> None:
     if _holds(layer, TO_DENSE, _conv_as_dense):
         out.notes.append(f"{_label(row)}: kept as it is: the convs inside a block are not converted")

@@ -38,17 +38,7 @@ from .record import Record
 from .render import axes, config, field_text, layer_label
 from .report import LayerResult, Report, walk
 from .spec import (
-    Activation,
-    BatchNorm,
-    Concat,
-    Conv,
-    Dense,
-    Dropout,
-    Flatten,
-    GlobalPool,
-    Pool,
-    Repeat,
-    Residual,
+    ACTIVATIONS,
     Volume,
 )
 
@@ -67,17 +57,16 @@ NAME_CHARS = 16  # a longer `kind name` is written on two lines
 
 # per kind: the front face, the top (lit) and the side (shaded)
 COLOURS = ByKind("draw.COLOURS")
-for records, colours in (
-    ((Conv,), ("#6fa8dc", "#a9cbea", "#3d85c6")),
-    ((Pool, GlobalPool), ("#f6b26b", "#f9cfa0", "#e69138")),
-    ((Dense,), ("#93c47d", "#bcdcaf", "#6aa84f")),
-    ((Flatten,), ("#b4a7d6", "#d5cdea", "#8e7cc3")),
-    ((BatchNorm,), ("#d0d0d0", "#e8e8e8", "#ababab")),
-    ((Activation, Dropout), ("#ffe599", "#fff2c4", "#f1c232")),  # the volume unchanged
-    ((Repeat, Residual, Concat), ("#d5a6bd", "#ead1dc", "#c27ba0")),
+for kinds, colours in (
+    (("conv",), ("#6fa8dc", "#a9cbea", "#3d85c6")),
+    (("maxpool", "avgpool", "globalavgpool", "globalmaxpool"), ("#f6b26b", "#f9cfa0", "#e69138")),
+    (("dense",), ("#93c47d", "#bcdcaf", "#6aa84f")),
+    (("flatten",), ("#b4a7d6", "#d5cdea", "#8e7cc3")),
+    (("batchnorm",), ("#d0d0d0", "#e8e8e8", "#ababab")),
+    ((*ACTIVATIONS, "dropout"), ("#ffe599", "#fff2c4", "#f1c232")),  # the volume unchanged
+    (("repeat", "residual", "concat"), ("#d5a6bd", "#ead1dc", "#c27ba0")),
 ):
-    for record in records:
-        COLOURS[record] = colours
+    COLOURS.register(*kinds)(colours)
 INPUT = ("#f3f3f3", "#ffffff", "#cccccc")
 INK = "#333333"
 EDGE = "#777777"
@@ -400,17 +389,17 @@ def _item(result: LayerResult) -> _Item:
 BLOCKS = ByKind("draw.BLOCKS", covers="blocks")
 
 
-@BLOCKS.register(Repeat)
+@BLOCKS.register("repeat")
 def _framed(result: LayerResult) -> _Item:
     return _Frame(result, _Sequence([_item(row) for row in result.layers]))
 
 
-@BLOCKS.register(Residual)
+@BLOCKS.register("residual")
 def _added(result: LayerResult) -> _Item:
     return _Merge(result, [_lane(result.layers), _lane(result.shortcut)], add=True)
 
 
-@BLOCKS.register(Concat)
+@BLOCKS.register("concat")
 def _stacked(result: LayerResult) -> _Item:
     return _Merge(result, [_lane(branch) for branch in result.branches], add=False)
 

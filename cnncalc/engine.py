@@ -297,7 +297,7 @@ class _Met(Record):
 MEETINGS = ByKind("engine.MEETINGS", covers="blocks")
 
 
-@MEETINGS.register(Repeat)
+@MEETINGS.register("repeat")
 def _repeated(
     analysis: _Analysis, layer: Repeat, state: State, path: str, depth: int, note: str, problem: Problem
 ) -> _Met:
@@ -305,7 +305,7 @@ def _repeated(
     return _Met((run,), run.state, layers=run.results)
 
 
-@MEETINGS.register(Residual)
+@MEETINGS.register("residual")
 def _added(
     analysis: _Analysis, layer: Residual, state: State, path: str, depth: int, note: str, problem: Problem
 ) -> _Met:
@@ -321,7 +321,7 @@ def _added(
     return _Met((main, short), met, layers=main.results, shortcut=short.results)
 
 
-@MEETINGS.register(Concat)
+@MEETINGS.register("concat")
 def _stacked(
     analysis: _Analysis, layer: Concat, state: State, path: str, depth: int, note: str, problem: Problem
 ) -> _Met:

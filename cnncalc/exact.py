@@ -74,3 +74,11 @@ def significant(value: Fraction, digits: int = 4) -> str:
     head = str(mantissa)
     figures = f"{head[0]}.{head[1:]}".rstrip("0").rstrip(".")
     return f"{figures}e{'-' if exponent < 0 else '+'}{abs(exponent):02d}"
+
+
+def halves(count: int, signed: bool = False) -> str:
+    """`count` halves, exactly: `5`, `5.5`, `-0.5`; `signed`, with a sign always and thousands grouped
+    (`+1,048,576`), as an offset is written."""
+    whole, half = divmod(abs(count), 2)
+    sign = "-" if count < 0 else "+" if signed else ""
+    return sign + (f"{whole:,}" if signed else str(whole)) + (".5" if half else "")

@@ -13,6 +13,7 @@ from .formulas import ceil_div, effective_kernel
 from .kinds import ByKind
 from .report import LayerResult, dense_view
 from .spec import (
+    ACTIVATIONS,
     Activation,
     BatchNorm,
     Concat,
@@ -48,7 +49,7 @@ def explain(result: LayerResult) -> list[str]:
 EXPLAIN = ByKind("explain.EXPLAIN")
 
 
-@EXPLAIN.register(Conv)
+@EXPLAIN.register("conv")
 def _conv(layer: Conv, result: LayerResult) -> list[str]:
     fh, fw = layer.kernel
     c = result.input.c
@@ -63,7 +64,7 @@ def _conv(layer: Conv, result: LayerResult) -> list[str]:
     ]
 
 
-@EXPLAIN.register(Pool)
+@EXPLAIN.register("maxpool", "avgpool")
 def _pool(layer: Pool, result: LayerResult) -> list[str]:
     return [
         *_window_sizes(result),
@@ -72,14 +73,14 @@ def _pool(layer: Pool, result: LayerResult) -> list[str]:
     ]
 
 
-@EXPLAIN.register(Dense)
+@EXPLAIN.register("dense")
 def _dense(layer: Dense, result: LayerResult) -> list[str]:
     n = result.input.c
     bias = f"({n} + 1)" if layer.bias else f"{n}"
     return [f"params = {layer.units} * {bias} = {result.params:,}", f"MACs = {n} * {layer.units} = {result.macs:,}"]
 
 
-@EXPLAIN.register(BatchNorm)
+@EXPLAIN.register("batchnorm")
 def _batchnorm(layer: BatchNorm, result: LayerResult) -> list[str]:
     c = result.input.c
     return [
@@ -87,33 +88,33 @@ def _batchnorm(layer: BatchNorm, result: LayerResult) -> list[str]:
     ]
 
 
-@EXPLAIN.register(Flatten)
+@EXPLAIN.register("flatten")
 def _flatten(layer: Flatten, result: LayerResult) -> list[str]:
     h, w, c = result.input
     return [f"output = 1 x 1 x ({h}*{w}*{c}) = {result.output}: a vector of {result.output.c:,}"]
 
 
-@EXPLAIN.register(GlobalPool)
+@EXPLAIN.register("globalavgpool", "globalmaxpool")
 def _global_pool(layer: GlobalPool, result: LayerResult) -> list[str]:
     return [f"output = 1 x 1 x {result.output.c}: one value per channel of the {result.input} input"]
 
 
-@EXPLAIN.register(Dropout, Activation)
+@EXPLAIN.register("dropout", *ACTIVATIONS)
 def _no_formula(layer: Dropout | Activation, result: LayerResult) -> list[str]:
     return []
 
 
-@EXPLAIN.register(Repeat)
+@EXPLAIN.register("repeat")
 def _repeat(layer: Repeat, result: LayerResult) -> list[str]:
     return [f"{layer.times} times its layers: params {result.params:,}, MACs {result.macs:,}"]
 
 
-@EXPLAIN.register(Residual)
+@EXPLAIN.register("residual")
 def _residual(layer: Residual, result: LayerResult) -> list[str]:
     return [f"output = layers(x) + shortcut(x) = {result.output}; params and MACs: the sums of its layers"]
 
 
-@EXPLAIN.register(Concat)
+@EXPLAIN.register("concat")
 def _concat(layer: Concat, result: LayerResult) -> list[str]:
     channels = " + ".join(str(c) for c in _branch_channels(result))
     return [f"output channels = {channels} = {result.output.c}" if channels else f"output = {result.output}"]
@@ -123,17 +124,28 @@ def _concat(layer: Concat, result: LayerResult) -> list[str]:
 WINDOWS = ByKind("explain.WINDOWS")
 
 
-@WINDOWS.register(Conv)
+@WINDOWS.register("conv")
 def _conv_window(layer: Conv) -> tuple[Pair, Pair, Pair]:
     return layer.kernel, layer.dilation, layer.stride
 
 
-@WINDOWS.register(Pool)
+@WINDOWS.register("maxpool", "avgpool")
 def _pool_window(layer: Pool) -> tuple[Pair, Pair, Pair]:
     return layer.size, (1, 1), layer.stride
 
 
-@WINDOWS.register(Dense, BatchNorm, Flatten, GlobalPool, Dropout, Activation, Repeat, Residual, Concat)
+@WINDOWS.register(
+    "dense",
+    "batchnorm",
+    "flatten",
+    "globalavgpool",
+    "globalmaxpool",
+    "dropout",
+    *ACTIVATIONS,
+    "repeat",
+    "residual",
+    "concat",
+)
 def _no_window(layer: Layer) -> None:
     return None
 

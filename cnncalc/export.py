@@ -21,10 +21,12 @@ from collections.abc import Sequence
 
 from .check import too_large, too_large_input
 from .diagnostics import Diagnostic, SpecError, error, in_file_order
+from .formulas import pool_output
 from .kinds import BLOCKS, KINDS, ByKind, is_block, repetitions
 from .record import Record
 from .report import LayerResult, Report, walk
 from .spec import (
+    ACTIVATIONS,
     Activation,
     BatchNorm,
     Concat,
@@ -211,9 +213,9 @@ def to_pytorch(spec: Spec, report: Report, source: str | None = None) -> str:
         "import torch",
         "from torch import nn",
     ]
-    used = {type(row.layer) for row in walk(report.layers)}
+    used = {row.kind for row in walk(report.layers)}
     # each block kind's class once, in the order the kinds are declared
-    classes = [text for record in BLOCKS if record in used and (text := CLASSES[record]())]
+    classes = [text for kind in BLOCKS if kind in used and (text := CLASSES[kind]())]
     output = tensor_shape(totals.output, form_after(report.layers, MAP))
     network_class = [
         f"class {network}(nn.Sequential):",
@@ -330,32 +332,32 @@ def form_after(rows: Sequence[LayerResult], form: str) -> str:
 FORMS = ByKind("export.FORMS")
 
 
-@FORMS.register(Conv, Pool, GlobalPool)
+@FORMS.register("conv", "maxpool", "avgpool", "globalavgpool", "globalmaxpool")
 def _a_map(row: LayerResult, form: str) -> str:
     return MAP
 
 
-@FORMS.register(Flatten, Dense)
+@FORMS.register("flatten", "dense")
 def _a_vector(row: LayerResult, form: str) -> str:
     return VECTOR
 
 
-@FORMS.register(BatchNorm, Dropout, Activation)
+@FORMS.register("batchnorm", "dropout", *ACTIVATIONS)
 def _as_given(row: LayerResult, form: str) -> str:
     return form
 
 
-@FORMS.register(Repeat)
+@FORMS.register("repeat")
 def _as_its_rows_leave(row: LayerResult, form: str) -> str:
     return form_after(row.layers, form)
 
 
-@FORMS.register(Residual)
+@FORMS.register("residual")
 def _where_added(row: LayerResult, form: str) -> str:
     return _meet([form_after(row.layers, form), form_after(row.shortcut, form)])
 
 
-@FORMS.register(Concat)
+@FORMS.register("concat")
 def _where_stacked(row: LayerResult, form: str) -> str:
     return _meet([form_after(branch, form) for branch in row.branches])
 
@@ -364,17 +366,17 @@ def _where_stacked(row: LayerResult, form: str) -> str:
 TAKES = ByKind("export.TAKES", covers="leaves")
 
 
-@TAKES.register(Conv, Pool, GlobalPool)
+@TAKES.register("conv", "maxpool", "avgpool", "globalavgpool", "globalmaxpool")
 def _takes_a_map() -> str | None:
     return MAP
 
 
-@TAKES.register(Dense)
+@TAKES.register("dense")
 def _takes_a_vector() -> str | None:
     return VECTOR
 
 
-@TAKES.register(Flatten, BatchNorm, Dropout, Activation)
+@TAKES.register("flatten", "batchnorm", "dropout", *ACTIVATIONS)
 def _takes_either() -> str | None:
     return None
 
@@ -391,7 +393,7 @@ def _no_module(writer: _Writer, row: LayerResult, layer: Layer, form: str, notes
     return [writer.refuse(row, f"no PyTorch module for the layer kind {layer.kind!r}")]
 
 
-@MODULES.register(Conv)
+@MODULES.register("conv")
 def _conv(writer: _Writer, row: LayerResult, layer: Conv, form: str, notes: list[str]) -> list[_Node]:
     top, bottom, left, right = row.padding or (0, 0, 0, 0)
     modules = []
@@ -418,7 +420,7 @@ def _conv(writer: _Writer, row: LayerResult, layer: Conv, form: str, notes: list
     return modules
 
 
-@MODULES.register(Pool)
+@MODULES.register("maxpool", "avgpool")
 def _pool(writer: _Writer, row: LayerResult, layer: Pool, form: str, notes: list[str]) -> list[_Node]:
     """A max or average pool; padding PyTorch's own cannot give goes in front, a window too many is cropped.
 
@@ -448,7 +450,8 @@ def _pool(writer: _Writer, row: LayerResult, layer: Pool, form: str, notes: list
     modules.append(_module("nn.MaxPool2d" if is_max else "nn.AvgPool2d", *options))
     padded = (row.input.h + surplus[2] + surplus[3], row.input.w + surplus[0] + surplus[1])
     extra = [
-        _torch_pool_output(padded[axis], layer.size[axis], layer.stride[axis], own[axis], layer.ceil) - out
+        # PyTorch pads both sides alike
+        pool_output(padded[axis], layer.size[axis], layer.stride[axis], own[axis], own[axis], layer.ceil) - out
         for axis, out in enumerate((row.output.h, row.output.w))
     ]
     if any(e not in (0, 1) for e in extra):  # never, by the rule above: a refusal rather than a wrong model
@@ -467,12 +470,12 @@ def _pool(writer: _Writer, row: LayerResult, layer: Pool, form: str, notes: list
     return modules
 
 
-@MODULES.register(GlobalPool)
+@MODULES.register("globalavgpool", "globalmaxpool")
 def _global_pool(writer: _Writer, row: LayerResult, layer: GlobalPool, form: str, notes: list[str]) -> list[_Node]:
     return [_Node("nn.AdaptiveMaxPool2d(1)" if layer.kind == "globalmaxpool" else "nn.AdaptiveAvgPool2d(1)")]
 
 
-@MODULES.register(Flatten)
+@MODULES.register("flatten")
 def _flatten(writer: _Writer, row: LayerResult, layer: Flatten, form: str, notes: list[str]) -> list[_Node]:
     given = row.input
     if form == MAP and given.c > 1 and (given.h, given.w) != (1, 1):
@@ -480,7 +483,7 @@ def _flatten(writer: _Writer, row: LayerResult, layer: Flatten, form: str, notes
     return [_Node("nn.Flatten()")]
 
 
-@MODULES.register(Dense)
+@MODULES.register("dense")
 def _dense(writer: _Writer, row: LayerResult, layer: Dense, form: str, notes: list[str]) -> list[_Node]:
     given = row.input
     bias = [] if layer.bias else ["bias=False"]
@@ -490,7 +493,7 @@ def _dense(writer: _Writer, row: LayerResult, layer: Dense, form: str, notes: li
     return modules
 
 
-@MODULES.register(BatchNorm)
+@MODULES.register("batchnorm")
 def _batchnorm(writer: _Writer, row: LayerResult, layer: BatchNorm, form: str, notes: list[str]) -> list[_Node]:
     given = row.input
     if form == VECTOR:
@@ -498,12 +501,12 @@ def _batchnorm(writer: _Writer, row: LayerResult, layer: BatchNorm, form: str, n
     return [_Node(f"nn.BatchNorm2d({given.c})")]
 
 
-@MODULES.register(Dropout)
+@MODULES.register("dropout")
 def _dropout(writer: _Writer, row: LayerResult, layer: Dropout, form: str, notes: list[str]) -> list[_Node]:
     return [_Node(f"nn.Dropout({float(layer.rate)!r})")]
 
 
-@MODULES.register(Activation)
+@MODULES.register(*ACTIVATIONS)
 def _activation(writer: _Writer, row: LayerResult, layer: Activation, form: str, notes: list[str]) -> list[_Node]:
     return [writer.activation(row, layer.kind, option=None)]
 
@@ -514,12 +517,12 @@ def _activation(writer: _Writer, row: LayerResult, layer: Activation, form: str,
 BLOCK_MODULES = ByKind("export.BLOCK_MODULES", covers="blocks")
 
 
-@BLOCK_MODULES.register(Repeat)
+@BLOCK_MODULES.register("repeat")
 def _repeated(writer: _Writer, row: LayerResult, layer: Repeat, form: str, out: str) -> _Node:
     return _call("nn.Sequential", *writer.path(row.layers, form, out))
 
 
-@BLOCK_MODULES.register(Residual)
+@BLOCK_MODULES.register("residual")
 def _added(writer: _Writer, row: LayerResult, layer: Residual, form: str, out: str) -> _Node:
     args = [_Arg(writer.branch(row.layers, row.input, form, out, "nn.Sequential()"))]
     if row.shortcut or form != out:
@@ -529,7 +532,7 @@ def _added(writer: _Writer, row: LayerResult, layer: Residual, form: str, out: s
     return _call("Residual", *args)
 
 
-@BLOCK_MODULES.register(Concat)
+@BLOCK_MODULES.register("concat")
 def _stacked(writer: _Writer, row: LayerResult, layer: Concat, form: str, out: str) -> _Node:
     return _call(
         "Concat",
@@ -544,17 +547,17 @@ def _stacked(writer: _Writer, row: LayerResult, layer: Concat, form: str, out: s
 CLASSES = ByKind("export.CLASSES", covers="blocks")
 
 
-@CLASSES.register(Repeat)
+@CLASSES.register("repeat")
 def _torchs_own() -> str:
     return ""  # nn.Sequential
 
 
-@CLASSES.register(Residual)
+@CLASSES.register("residual")
 def _residual_class() -> str:
     return _RESIDUAL_CLASS
 
 
-@CLASSES.register(Concat)
+@CLASSES.register("concat")
 def _concat_class() -> str:
     return _CONCAT_CLASS
 
@@ -584,14 +587,6 @@ def _reshape(volume: Volume, want: str) -> _Node:
     if want == VECTOR:
         return _Node("nn.Flatten()")
     return _Node(f"nn.Unflatten(1, ({volume.h * volume.w * volume.c}, 1, 1))")
-
-
-def _torch_pool_output(size: int, kernel: int, stride: int, padding: int, ceil: bool) -> int:
-    """PyTorch's pooling_output_shape, padding both sides alike (aten/src/ATen/native/Pool.h)."""
-    out = (size + 2 * padding - kernel + (stride - 1 if ceil else 0)) // stride + 1
-    if ceil and (out - 1) * stride >= size + padding:
-        out -= 1
-    return out
 
 
 def export(spec: Spec, report: Report, target: str = "pytorch", source: str | None = None) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from .exact import halves
 from .formulas import AXES
 from .record import Record
 
@@ -51,7 +52,7 @@ def merge(paths: Sequence[Fields], names: Sequence[str]) -> tuple[Fields, list[s
         elif len(set(centres)) > 1:
             # how far apart, not where: a repeated block that misaligns its paths says the same in every repetition
             found = ", ".join(
-                f"{name} off by {_halves(c - centres[0])}"
+                f"{name} off by {halves(c - centres[0], signed=True)}"
                 for name, c in zip(names[1:], centres[1:], strict=True)
                 if c != centres[0]
             )
@@ -60,11 +61,6 @@ def merge(paths: Sequence[Fields], names: Sequence[str]) -> tuple[Fields, list[s
     if len(mismatches) == 2 and mismatches[0].split(": ", 1)[1] == mismatches[1].split(": ", 1)[1]:
         mismatches = ["height and width: " + mismatches[0].split(": ", 1)[1]]
     return (merged[0], merged[1]), mismatches
-
-
-def _halves(count: int) -> str:
-    """`count` halves of a pixel, signed and exact: `+1`, `-0.5`, `+1,048,576`."""
-    return ("-" if count < 0 else "+") + f"{abs(count) // 2:,}" + (".5" if count % 2 else "")
 
 
 class Span(Record):

@@ -12,19 +12,11 @@ from .kinds import ByKind, children
 from .record import Record
 from .report import LayerResult
 from .spec import (
-    Activation,
-    BatchNorm,
-    Concat,
+    ACTIVATIONS,
     Conv,
-    Dense,
-    Dropout,
-    Flatten,
-    GlobalPool,
     Layer,
     Location,
     Pool,
-    Repeat,
-    Residual,
     Volume,
 )
 
@@ -195,27 +187,27 @@ def grows_evenly(layers: Iterable[Layer]) -> bool:
     return all(GROWS_EVENLY.of(layer)(layer) for layer in layers)
 
 
-# per kind, whether it grows evenly (see grows_evenly): a kind that does not say so is computed one repetition at a
-# time, slower, never wrong
+# per kind, whether it grows evenly (see grows_evenly); False is always safe: its repeats are then computed one
+# repetition at a time, slower, never wrong
 GROWS_EVENLY = ByKind("folding.GROWS_EVENLY")
 
 
-@GROWS_EVENLY.register(Conv, Pool)
+@GROWS_EVENLY.register("conv", "maxpool", "avgpool")
 def _steps_by_one(layer: Conv | Pool) -> bool:
     return layer.stride == (1, 1)
 
 
-@GROWS_EVENLY.register(BatchNorm, Dropout, Activation)
+@GROWS_EVENLY.register("batchnorm", "dropout", *ACTIVATIONS)
 def _keeps_the_map(layer: Layer) -> bool:
     return True
 
 
-@GROWS_EVENLY.register(Dense, Flatten, GlobalPool)
+@GROWS_EVENLY.register("dense", "flatten", "globalavgpool", "globalmaxpool")
 def _sees_the_whole_map(layer: Layer) -> bool:
     return False
 
 
-@GROWS_EVENLY.register(Repeat, Residual, Concat)
+@GROWS_EVENLY.register("repeat", "residual", "concat")
 def _all_it_holds(layer: Layer) -> bool:
     return all(grows_evenly(held) for _, held in children(layer))
 

@@ -1,6 +1,7 @@
 """The layer kinds of the spec format, each declared once: its record, its options, the layers it holds.
 
-The loader reads a kind's options from here, the schema and the README's reference describe them from here, and
+The loader reads a kind's options from here, the JSON Schema describes them from here (editors show its
+sentences), and
 every walk over a spec's tree goes through `children`. Each consumer (the engine's rules, the config text,
 `--explain`, `draw`, `export`, the framework rules, `convert`) keeps its own table of what it does per kind, a
 `ByKind`; a test fails, naming the table, when one of them lacks a kind.
@@ -28,7 +29,7 @@ from .spec import (
     Residual,
 )
 
-F = TypeVar("F", bound=Callable[..., Any])
+F = TypeVar("F")  # what a table holds per kind: mostly a function
 
 MAX_INT = 2**31 - 1  # the largest size any option takes: the frameworks' int32 sizes
 
@@ -164,10 +165,9 @@ KINDS: dict[str, Kind] = {
     )
 }
 
-# the record of each kind, once: what the consumers' tables are keyed by
-RECORDS: tuple[type[Layer], ...] = tuple(dict.fromkeys(kind.record for kind in KINDS.values()))
-BLOCKS: tuple[type[Layer], ...] = tuple(dict.fromkeys(kind.record for kind in KINDS.values() if kind.lists))
-LEAVES: tuple[type[Layer], ...] = tuple(record for record in RECORDS if record not in BLOCKS)
+# the kinds that hold layers, and the others: what a consumer's table must cover
+BLOCKS: tuple[str, ...] = tuple(name for name, kind in KINDS.items() if kind.lists)
+LEAVES: tuple[str, ...] = tuple(name for name in KINDS if name not in BLOCKS)
 
 
 def children(layer: Layer) -> Iterator[tuple[str, tuple[Layer, ...]]]:
@@ -221,11 +221,12 @@ def instances(layers: tuple[Layer, ...]) -> int:
 TABLES: list[ByKind] = []
 
 
-class ByKind(dict[type, Any]):
-    """What one consumer does for each kind, keyed by the kind's record: filled by `register`, read by `of`.
+class ByKind(dict[str, Any]):
+    """What one consumer does for each kind, keyed by the kind's name: filled by `register`, read by `of`.
 
-    `covers` says which records it must hold: "all", "leaves" or "blocks". A kind a consumer cannot handle is
-    an entry too, one that says so (a located error), never a silent gap.
+    `covers` says which kinds it must hold: "all", "leaves" or "blocks". A kind a consumer cannot handle is an
+    entry too, one that says so (a located error), never a silent gap. Kinds that share a record (the pools, the
+    activations) are each registered by name, so that a new kind is missing from every table until it is added.
     """
 
     def __init__(self, name: str, covers: str = "all") -> None:
@@ -234,18 +235,20 @@ class ByKind(dict[type, Any]):
         self.covers = covers
         TABLES.append(self)
 
-    def register(self, *records: type[Layer]) -> Callable[[F], F]:
-        def add(function: F) -> F:
-            for record in records:
-                self[record] = function
-            return function
+    def register(self, *kinds: str) -> Callable[[F], F]:
+        def add(entry: F) -> F:
+            for kind in kinds:
+                if kind in self:
+                    raise ValueError(f"{self.name}: {kind!r} is registered twice")
+                self[kind] = entry
+            return entry
 
         return add
 
     def of(self, layer: Layer) -> Any:
-        return self[type(layer)]
+        return self[layer.kind]
 
     def missing(self) -> list[str]:
-        """The records this table should hold and does not."""
-        wanted = {"all": RECORDS, "leaves": LEAVES, "blocks": BLOCKS}[self.covers]
-        return [record.__name__ for record in wanted if record not in self]
+        """The kinds this table should hold and does not."""
+        wanted = {"all": tuple(KINDS), "leaves": LEAVES, "blocks": BLOCKS}[self.covers]
+        return [kind for kind in wanted if kind not in self]

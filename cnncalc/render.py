@@ -11,18 +11,15 @@ import re
 from typing import TYPE_CHECKING
 
 from .diagnostics import Diagnostic
-from .exact import fixed
+from .exact import fixed, halves
 from .kinds import ByKind
 from .report import LayerResult, Memory, Report, dense_view, first_field, walk
 from .spec import (
-    Activation,
-    BatchNorm,
+    ACTIVATIONS,
     Concat,
     Conv,
     Dense,
     Dropout,
-    Flatten,
-    GlobalPool,
     Layer,
     Pool,
     Repeat,
@@ -70,7 +67,7 @@ def config(result: LayerResult) -> str:
 CONFIG = ByKind("render.CONFIG")
 
 
-@CONFIG.register(Conv)
+@CONFIG.register("conv")
 def _conv(layer: Conv, result: LayerResult) -> list[str]:
     return [
         f"{layer.filters}",
@@ -81,7 +78,7 @@ def _conv(layer: Conv, result: LayerResult) -> list[str]:
     ]
 
 
-@CONFIG.register(Pool)
+@CONFIG.register("maxpool", "avgpool")
 def _pool(layer: Pool, result: LayerResult) -> list[str]:
     return [*_window(layer, layer.size, result), "ceil" if layer.ceil else ""]
 
@@ -95,32 +92,32 @@ def _bias_and_activation(layer: Conv | Dense) -> list[str]:
     return ["" if layer.bias else "no bias", layer.activation or ""]
 
 
-@CONFIG.register(Dense)
+@CONFIG.register("dense")
 def _dense(layer: Dense, result: LayerResult) -> list[str]:
     return [f"{layer.units}", *_bias_and_activation(layer)]
 
 
-@CONFIG.register(Dropout)
+@CONFIG.register("dropout")
 def _dropout(layer: Dropout, result: LayerResult) -> list[str]:
     return [f"rate {layer.rate:g}"]
 
 
-@CONFIG.register(GlobalPool, Flatten, BatchNorm, Activation)
+@CONFIG.register("globalavgpool", "globalmaxpool", "flatten", "batchnorm", *ACTIVATIONS)
 def _nothing_to_set(layer: Layer, result: LayerResult) -> list[str]:
     return []
 
 
-@CONFIG.register(Repeat)
+@CONFIG.register("repeat")
 def _repeat(layer: Repeat, result: LayerResult) -> list[str]:
     return [f"x{layer.times}"]
 
 
-@CONFIG.register(Residual)
+@CONFIG.register("residual")
 def _residual(layer: Residual, result: LayerResult) -> list[str]:
     return ["add" if layer.shortcut else "add identity", layer.activation or ""]
 
 
-@CONFIG.register(Concat)
+@CONFIG.register("concat")
 def _concat(layer: Concat, result: LayerResult) -> list[str]:
     return [f"{len(layer.branches)} branches"]
 
@@ -242,12 +239,6 @@ def render_query(result: LayerResult, warnings: tuple[Diagnostic, ...], explaine
     if explained:
         lines += ["", "how:"] + [f"  {line}" for line in explained]
     return "\n".join(lines) + "\n"
-
-
-def halves(count: int) -> str:
-    """`count` halves, exactly: `5`, `5.5`, `-0.5`."""
-    whole, half = divmod(abs(count), 2)
-    return ("-" if count < 0 else "") + str(whole) + (".5" if half else "")
 
 
 def rf_row(result: LayerResult, size: Volume) -> tuple[str, ...]:

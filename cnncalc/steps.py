@@ -9,7 +9,20 @@ from typing import TYPE_CHECKING, Protocol
 from .formulas import AXES, Axis, ShapeError, effective_kernel, resolve_axis
 from .kinds import ByKind
 from .record import Record
-from .spec import Activation, BatchNorm, Conv, Dense, Dropout, Flatten, GlobalPool, Pair, Pool, Sides, Volume
+from .spec import (
+    ACTIVATIONS,
+    Activation,
+    BatchNorm,
+    Conv,
+    Dense,
+    Dropout,
+    Flatten,
+    GlobalPool,
+    Pair,
+    Pool,
+    Sides,
+    Volume,
+)
 
 if TYPE_CHECKING:  # a Protocol class costs start-up time; the annotations below name it as a string
 
@@ -39,7 +52,7 @@ class Step(Record):
 STEPS = ByKind("steps.STEPS", covers="leaves")
 
 
-@STEPS.register(Dense)
+@STEPS.register("dense")
 def _dense(layer: Dense, volume: Volume, problem: Problem) -> Step:
     n = volume.h * volume.w * volume.c
     if (volume.h, volume.w) != (1, 1):
@@ -48,23 +61,23 @@ def _dense(layer: Dense, volume: Volume, problem: Problem) -> Step:
     return Step(Volume(1, 1, layer.units), trainable, 0, n * layer.units, reads_flattened=True)
 
 
-@STEPS.register(GlobalPool)
+@STEPS.register("globalavgpool", "globalmaxpool")
 def _global_pool(layer: GlobalPool, volume: Volume, problem: Problem) -> Step:
     return Step(Volume(1, 1, volume.c), whole_map=True, reads_flattened=True)
 
 
-@STEPS.register(Flatten)
+@STEPS.register("flatten")
 def _flatten(layer: Flatten, volume: Volume, problem: Problem) -> Step:
     return Step(Volume(1, 1, volume.h * volume.w * volume.c), flattens=True)
 
 
-@STEPS.register(BatchNorm)
+@STEPS.register("batchnorm")
 def _batchnorm(layer: BatchNorm, volume: Volume, problem: Problem) -> Step:
     # gamma and beta are learned; the moving mean and variance are not (Keras counts them, PyTorch keeps buffers)
     return Step(volume, 2 * volume.c, 2 * volume.c)
 
 
-@STEPS.register(Dropout, Activation)
+@STEPS.register("dropout", *ACTIVATIONS)
 def _elementwise(layer: Dropout | Activation, volume: Volume, problem: Problem) -> Step:
     return Step(volume)
 
@@ -112,7 +125,7 @@ def _sides(h: Axis, w: Axis) -> Sides:
     return (h.pad_before, h.pad_after, w.pad_before, w.pad_after)
 
 
-@STEPS.register(Conv)
+@STEPS.register("conv")
 def _conv(layer: Conv, volume: Volume, problem: Problem) -> Step:
     if volume.c % layer.groups or layer.filters % layer.groups:
         problem(
@@ -139,7 +152,7 @@ def _conv(layer: Conv, volume: Volume, problem: Problem) -> Step:
     )
 
 
-@STEPS.register(Pool)
+@STEPS.register("maxpool", "avgpool")
 def _pool(layer: Pool, volume: Volume, problem: Problem) -> Step:
     if layer.ceil and layer.padding == "same":
         problem("ceil-same", "ceil goes with explicit padding only, not with `same`", option="ceil")

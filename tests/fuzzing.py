@@ -704,7 +704,7 @@ def assert_loader_agrees(data: bytes) -> None:
     event("valid")
 
 
-# -- walking layer records: the hand-written walkers, in one place for a generic walker to replace ----------
+# -- walking layer records ----------------------------------------------------------------------------------
 
 
 def placeless(spec: Spec) -> Spec:

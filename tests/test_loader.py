@@ -2,7 +2,8 @@
 
 Each is refused where it is passed, before the rest is read: 8 MiB of `[relu, relu, ...]` (the size cap
 then) once took 0.9 GB and 6 s to refuse, 8 MiB of an unknown kind 47 s and 2.8 million error lines. The
-bounds are lowered here so that the cases are a few lines long; `test_fuzz.py` runs files at the real cap.
+bounds are lowered here so that the cases are a few lines long; `test_fuzz_hostile.py` and `test_fuzz_bugs_found.py`
+run files at the real cap.
 """
 
 from __future__ import annotations

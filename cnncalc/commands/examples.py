@@ -24,8 +24,9 @@ def examples(output_format: str) -> None:
     found = catalogue()
     if output_format == "json":
         from ..documents import laid_out_json
+        from ..report import SCHEMA_VERSION
 
-        click.echo("".join(laid_out_json({"schema_version": 1, "examples": found})))
+        click.echo("".join(laid_out_json({"schema_version": SCHEMA_VERSION, "examples": found})))
     else:
         click.echo(format_table(found), nl=False)
 
