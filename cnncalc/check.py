@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from .config import axes
 from .diagnostics import Diagnostic, error, in_file_order
 from .formulas import same_padding
 from .kinds import ByKind, layer_tree
 from .record import Record
-from .render import axes
 from .report import LayerResult, Report, walk
 from .spec import (
     ACTIVATIONS,

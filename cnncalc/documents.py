@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .diagnostics import Diagnostic
 from .fields import Span
-from .kinds import KINDS, is_block, repetitions
+from .kinds import KINDS
 from .render import (
     FC_HEADERS,
     FC_NUMERIC,
@@ -18,7 +18,6 @@ from .render import (
     NUMERIC_HEADERS,
     TABLE_HEADERS,
     Explained,
-    config,
     fc_footer,
     fc_row,
     footer,
@@ -51,7 +50,7 @@ def layer_dict(result: LayerResult, explained: Explained | None = None) -> dict[
         "path": result.path,
         "kind": result.kind,
         "name": result.name,
-        "config": config(result),
+        "config": result.config,
         "output": list(result.output),
         "params": result.params,
         "trainable_params": result.trainable_params,
@@ -71,7 +70,7 @@ def layer_dict(result: LayerResult, explained: Explained | None = None) -> dict[
         data["connections"] = view.connections
     kind = KINDS[result.kind]
     if kind.repeated_by:
-        data[kind.repeated_by] = repetitions(result.layer)
+        data[kind.repeated_by] = result.times
     if not result.folded:
         for option in kind.lists:
             # the rows of each list the block holds, under the option's own name
@@ -218,9 +217,9 @@ def render_csv(report: Report) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for r in walk(report.layers):
-        block = int(is_block(r.layer))
+        block = int(r.is_block)
         writer.writerow(
-            [r.path, r.depth, block, r.number, r.kind, printable(r.name or ""), config(r), *r.output, r.params,
+            [r.path, r.depth, block, r.number, r.kind, printable(r.name or ""), r.config, *r.output, r.params,
              r.trainable_params, r.non_trainable_params, r.macs, *r.receptive_field, *r.jump, *r.effective_padding]
         )  # fmt: skip
     return out.getvalue()

@@ -33,9 +33,10 @@ import math
 from collections.abc import Sequence
 from xml.sax.saxutils import escape, quoteattr
 
-from .kinds import KINDS, ByKind, is_block, repetitions
+from .config import axes
+from .kinds import KINDS, ByKind
 from .record import Record
-from .render import axes, config, field_text, layer_label
+from .render import field_text, layer_label
 from .report import LayerResult, Report, walk
 from .spec import (
     ACTIVATIONS,
@@ -128,7 +129,7 @@ class _Item:
 
 
 def _name_lines(result: LayerResult) -> list[str]:
-    times = f" x{repetitions(result.layer)}" if KINDS[result.kind].repeated_by else ""
+    times = f" x{result.times}" if KINDS[result.kind].repeated_by else ""
     if not result.name:
         return [result.kind + times]
     label = f"{result.kind} {result.name}{times}"
@@ -138,8 +139,8 @@ def _name_lines(result: LayerResult) -> list[str]:
 def _row_group(result: LayerResult, role: str) -> str:
     """The opening tag of a row's group, and its tooltip: the row's numbers as data attributes."""
     tooltip = f"{result.path} {layer_label(result, '')}"
-    if config(result):
-        tooltip += f" ({config(result)})"
+    if result.config:
+        tooltip += f" ({result.config})"
     tooltip += (
         f": {result.output}, {result.params:,} params, receptive field {field_text(result)}, jump {axes(result.jump)}"
     )
@@ -198,7 +199,7 @@ class _Box(_Item):
             self.colours = INPUT
         else:
             self.lines = _row_lines(result)
-            self.colours = COLOURS.of(result.layer)
+            self.colours = COLOURS[result.kind]
         footprint = self.face_w + self.dx
         self.width = max(footprint, _text_width([text for _, text in self.lines])) + 2 * PAD
         self.up = self.face_h / 2 + self.dy + 2
@@ -379,9 +380,9 @@ class _Frame(_Item):
 
 
 def _item(result: LayerResult) -> _Item:
-    if result.folded or not is_block(result.layer):
+    if result.folded or not result.is_block:
         return _Box(result.output, result)
-    drawn: _Item = BLOCKS.of(result.layer)(result)
+    drawn: _Item = BLOCKS[result.kind](result)
     return drawn
 
 

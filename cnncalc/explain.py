@@ -41,7 +41,8 @@ def number(value: Fraction | int) -> str:
 
 def explain(result: LayerResult) -> list[str]:
     """The formulas behind one row: output size, padding, parameters, MACs, receptive field."""
-    lines: list[str] = EXPLAIN.of(result.layer)(result.layer, result)
+    # the formulas print the layer's own options: its record, read through its kind's entry
+    lines: list[str] = EXPLAIN[result.kind](result.layer, result)
     return lines + _field(result)
 
 
@@ -183,7 +184,7 @@ def _window_sizes(result: LayerResult) -> list[str]:
     """h' and w' from the lecture's (h + 2p - f) / s + 1, with SAME's padding found first."""
     layer = result.layer
     assert isinstance(layer, (Conv, Pool)) and result.padding is not None
-    window, dilation, _ = WINDOWS.of(layer)(layer)
+    window, dilation, _ = WINDOWS[result.kind](layer)
     ceil = isinstance(layer, Pool) and layer.ceil
     lines = []
     per_axis = []
@@ -235,7 +236,7 @@ def _field(result: LayerResult) -> list[str]:
     for suffix, axis in axes:
         field_in = result.field_in[axis]
         r, j = result.receptive_field[axis], result.jump[axis]
-        sliding = WINDOWS.of(layer)(layer)
+        sliding = WINDOWS[result.kind](layer)
         if sliding:
             window, dilation, strides = sliding
             k = effective_kernel(window[axis], dilation[axis])
@@ -254,7 +255,7 @@ def _field(result: LayerResult) -> list[str]:
 
 def _same_window(result: LayerResult) -> bool:
     layer = result.layer
-    sliding: tuple[Pair, Pair, Pair] | None = WINDOWS.of(layer)(layer)
+    sliding: tuple[Pair, Pair, Pair] | None = WINDOWS[result.kind](layer)
     if sliding is None:
         return result.receptive_field[0] == result.receptive_field[1]
     window, dilation, stride = sliding

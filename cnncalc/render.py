@@ -10,21 +10,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from .config import axes
 from .diagnostics import Diagnostic
 from .exact import fixed, halves
-from .kinds import ByKind
 from .report import LayerResult, Memory, Report, dense_view, first_field, walk
 from .spec import (
-    ACTIVATIONS,
-    Concat,
-    Conv,
-    Dense,
-    Dropout,
-    Layer,
-    Pool,
-    Repeat,
-    Residual,
-    Sides,
     Volume,
 )
 
@@ -38,88 +28,6 @@ NUMERIC_HEADERS = frozenset({"params", "MACs", "RF", "jump", "P"})
 FULL_FIELD_NOTE = (
     "RF, jump, P: receptive field, jump and effective padding in input pixels; *: a field as large as the input"
 )
-
-
-def padding_text(mode: object, sides: Sides | None) -> str:
-    """`same(0,1,0,1)` for an asymmetric SAME, `pad 1` for an even one, nothing where none is applied."""
-    if sides is None or not any(sides):
-        return "same" if mode == "same" else ""
-    top, bottom, left, right = sides
-    even = top == bottom == left == right
-    amounts = str(top) if even else f"{top},{bottom},{left},{right}"
-    if mode == "same":
-        return f"same({amounts})"
-    return f"pad {amounts}" if even else f"pad({amounts})"
-
-
-def axes(pair: tuple[int, int], sep: str = "x") -> str:
-    """`7` where both axes agree, `7x5` where they differ; thousands separated."""
-    return f"{pair[0]:,}" if pair[0] == pair[1] else f"{pair[0]:,}{sep}{pair[1]:,}"
-
-
-def config(result: LayerResult) -> str:
-    """A layer's resolved hyper-parameters in one short phrase, e.g. `64 3x3 /2 same(0,1,0,1)`."""
-    parts: list[str] = CONFIG.of(result.layer)(result.layer, result)
-    return " ".join(part for part in parts if part)
-
-
-# each kind's phrase in the table's config column, as its parts
-CONFIG = ByKind("render.CONFIG")
-
-
-@CONFIG.register("conv")
-def _conv(layer: Conv, result: LayerResult) -> list[str]:
-    return [
-        f"{layer.filters}",
-        *_window(layer, layer.kernel, result),
-        f"dil {axes(layer.dilation)}" if layer.dilation != (1, 1) else "",
-        f"groups {layer.groups}" if layer.groups != 1 else "",
-        *_bias_and_activation(layer),
-    ]
-
-
-@CONFIG.register("maxpool", "avgpool")
-def _pool(layer: Pool, result: LayerResult) -> list[str]:
-    return [*_window(layer, layer.size, result), "ceil" if layer.ceil else ""]
-
-
-def _window(layer: Conv | Pool, window: tuple[int, int], result: LayerResult) -> list[str]:
-    stride = f"/{axes(layer.stride)}" if layer.stride != (1, 1) else ""
-    return [f"{window[0]}x{window[1]}", stride, padding_text(layer.padding, result.padding)]
-
-
-def _bias_and_activation(layer: Conv | Dense) -> list[str]:
-    return ["" if layer.bias else "no bias", layer.activation or ""]
-
-
-@CONFIG.register("dense")
-def _dense(layer: Dense, result: LayerResult) -> list[str]:
-    return [f"{layer.units}", *_bias_and_activation(layer)]
-
-
-@CONFIG.register("dropout")
-def _dropout(layer: Dropout, result: LayerResult) -> list[str]:
-    return [f"rate {layer.rate:g}"]
-
-
-@CONFIG.register("globalavgpool", "globalmaxpool", "flatten", "batchnorm", *ACTIVATIONS)
-def _nothing_to_set(layer: Layer, result: LayerResult) -> list[str]:
-    return []
-
-
-@CONFIG.register("repeat")
-def _repeat(layer: Repeat, result: LayerResult) -> list[str]:
-    return [f"x{layer.times}"]
-
-
-@CONFIG.register("residual")
-def _residual(layer: Residual, result: LayerResult) -> list[str]:
-    return ["add" if layer.shortcut else "add identity", layer.activation or ""]
-
-
-@CONFIG.register("concat")
-def _concat(layer: Concat, result: LayerResult) -> list[str]:
-    return [f"{len(layer.branches)} branches"]
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -166,7 +74,7 @@ def table_row(result: LayerResult, indent: str = "  ") -> tuple[str, ...]:
     return (
         result.path,
         layer_label(result, indent),
-        config(result),
+        result.config,
         str(result.output),
         f"{result.params:,}",
         f"{result.macs:,}",
@@ -224,7 +132,7 @@ def render_explained(report: Report, explained: Explained, bullet: str = "") -> 
 
 def render_query(result: LayerResult, warnings: tuple[Diagnostic, ...], explained: list[str] | None = None) -> str:
     """One layer on one volume, as `cnncalc conv` and its kin print it."""
-    summary = f"{result.kind} {config(result)}".rstrip()
+    summary = f"{result.kind} {result.config}".rstrip()
     lines = [f"{summary} on {result.input}", f"output:          {result.output}"]
     if result.padding is not None:
         top, bottom, left, right = result.padding

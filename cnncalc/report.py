@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from .config import phrase
 from .diagnostics import Diagnostic
 from .fields import Field, Fields, Span, first_span
+from .kinds import KINDS, repetitions
 from .record import Record
 from .spec import Conv, Layer, Pair, Sides, Volume
 
@@ -48,6 +50,21 @@ class LayerResult(Record):
     @property
     def name(self) -> str | None:
         return self.layer.name
+
+    @property
+    def config(self) -> str:
+        """Its resolved hyper-parameters in one short phrase: `64 3x3 /2 same(0,1,0,1)`, `x2`."""
+        return phrase(self.layer, self.padding)
+
+    @property
+    def times(self) -> int:
+        """How many times in a row it applies its rows: a repeat's `times`, 1 for any other layer."""
+        return repetitions(self.layer)
+
+    @property
+    def is_block(self) -> bool:
+        """Whether it holds rows of its own (a repeat, a residual, a concat), folded or not."""
+        return bool(KINDS[self.kind].lists)
 
     @property
     def params(self) -> int:

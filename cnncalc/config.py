@@ -1,0 +1,101 @@
+"""A layer's configuration as the table's `config` column says it, and the pieces of number text it is made of:
+`64 3x3 /2 same(0,1,0,1)`, `x2`, `add identity relu`."""
+
+from __future__ import annotations
+
+from .kinds import ByKind
+from .spec import (
+    ACTIVATIONS,
+    Concat,
+    Conv,
+    Dense,
+    Dropout,
+    Layer,
+    Pool,
+    Repeat,
+    Residual,
+    Sides,
+)
+
+
+def padding_text(mode: object, sides: Sides | None) -> str:
+    """`same(0,1,0,1)` for an asymmetric SAME, `pad 1` for an even one, nothing where none is applied."""
+    if sides is None or not any(sides):
+        return "same" if mode == "same" else ""
+    top, bottom, left, right = sides
+    even = top == bottom == left == right
+    amounts = str(top) if even else f"{top},{bottom},{left},{right}"
+    if mode == "same":
+        return f"same({amounts})"
+    return f"pad {amounts}" if even else f"pad({amounts})"
+
+
+def axes(pair: tuple[int, int], sep: str = "x") -> str:
+    """`7` where both axes agree, `7x5` where they differ; thousands separated."""
+    return f"{pair[0]:,}" if pair[0] == pair[1] else f"{pair[0]:,}{sep}{pair[1]:,}"
+
+
+def phrase(layer: Layer, padding: Sides | None) -> str:
+    """A layer's resolved hyper-parameters in one short phrase, e.g. `64 3x3 /2 same(0,1,0,1)`; `padding` is the
+    padding the engine applied (a report row's `config`)."""
+    parts: list[str] = CONFIG.of(layer)(layer, padding)
+    return " ".join(part for part in parts if part)
+
+
+# each kind's phrase, as its parts
+CONFIG = ByKind("config.CONFIG")
+
+
+@CONFIG.register("conv")
+def _conv(layer: Conv, padding: Sides | None) -> list[str]:
+    return [
+        f"{layer.filters}",
+        *_window(layer, layer.kernel, padding),
+        f"dil {axes(layer.dilation)}" if layer.dilation != (1, 1) else "",
+        f"groups {layer.groups}" if layer.groups != 1 else "",
+        *_bias_and_activation(layer),
+    ]
+
+
+@CONFIG.register("maxpool", "avgpool")
+def _pool(layer: Pool, padding: Sides | None) -> list[str]:
+    return [*_window(layer, layer.size, padding), "ceil" if layer.ceil else ""]
+
+
+def _window(layer: Conv | Pool, window: tuple[int, int], padding: Sides | None) -> list[str]:
+    stride = f"/{axes(layer.stride)}" if layer.stride != (1, 1) else ""
+    return [f"{window[0]}x{window[1]}", stride, padding_text(layer.padding, padding)]
+
+
+def _bias_and_activation(layer: Conv | Dense) -> list[str]:
+    return ["" if layer.bias else "no bias", layer.activation or ""]
+
+
+@CONFIG.register("dense")
+def _dense(layer: Dense, padding: Sides | None) -> list[str]:
+    return [f"{layer.units}", *_bias_and_activation(layer)]
+
+
+@CONFIG.register("dropout")
+def _dropout(layer: Dropout, padding: Sides | None) -> list[str]:
+    return [f"rate {layer.rate:g}"]
+
+
+@CONFIG.register("globalavgpool", "globalmaxpool", "flatten", "batchnorm", *ACTIVATIONS)
+def _nothing_to_set(layer: Layer, padding: Sides | None) -> list[str]:
+    return []
+
+
+@CONFIG.register("repeat")
+def _repeat(layer: Repeat, padding: Sides | None) -> list[str]:
+    return [f"x{layer.times}"]
+
+
+@CONFIG.register("residual")
+def _residual(layer: Residual, padding: Sides | None) -> list[str]:
+    return ["add" if layer.shortcut else "add identity", layer.activation or ""]
+
+
+@CONFIG.register("concat")
+def _concat(layer: Concat, padding: Sides | None) -> list[str]:
+    return [f"{len(layer.branches)} branches"]
