@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from cnncalc.chart import bar, rf_chart
 from cnncalc.cli import cli
 from cnncalc.commands import draw as draw_command
-from cnncalc.draw import bar, draw_svg, rf_chart
+from cnncalc.draw import draw_svg
 from cnncalc.pipeline import analyse_file
 from cnncalc.report import Report, walk
 

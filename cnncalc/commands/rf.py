@@ -60,7 +60,7 @@ def print_plot(report: Report, filename: str) -> None:
     """The chart of `--plot`: r and h as bars, styled where the console shows colour, never wrapped."""
     from rich.text import Text
 
-    from ..draw import rf_chart
+    from ..chart import rf_chart
     from ..terminal import fitted
 
     console, lines, width = fitted(lambda width: rf_chart(report, filename, width))
