@@ -15,6 +15,7 @@ from .spec import (
     Repeat,
     Residual,
     Sides,
+    ZeroPad,
 )
 
 
@@ -74,6 +75,11 @@ def _bias_and_activation(layer: Conv | Dense) -> list[str]:
 @CONFIG.register("dense")
 def _dense(layer: Dense, padding: Sides | None) -> list[str]:
     return [f"{layer.units}", *_bias_and_activation(layer)]
+
+
+@CONFIG.register("zeropad")
+def _zeropad(layer: ZeroPad, padding: Sides | None) -> list[str]:
+    return [padding_text("sides", layer.padding)]
 
 
 @CONFIG.register("dropout")

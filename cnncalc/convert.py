@@ -114,7 +114,7 @@ def _elementwise(out: _Writing, layer: Layer, row: LayerResult) -> None:
     out.layers.append(layer)
 
 
-@TO_CONV.register("conv", "maxpool", "avgpool", "batchnorm")
+@TO_CONV.register("conv", "maxpool", "avgpool", "zeropad", "batchnorm")
 def _kept(out: _Writing, layer: Layer, row: LayerResult) -> None:
     if out.flattened is not None:
         raise CannotConvert(
@@ -167,7 +167,16 @@ def _conv_as_dense(out: _Writing, layer: Conv, row: LayerResult) -> None:
 
 
 @TO_DENSE.register(
-    "maxpool", "avgpool", "globalavgpool", "globalmaxpool", "flatten", "dense", "batchnorm", "dropout", *ACTIVATIONS
+    "maxpool",
+    "avgpool",
+    "globalavgpool",
+    "globalmaxpool",
+    "zeropad",
+    "flatten",
+    "dense",
+    "batchnorm",
+    "dropout",
+    *ACTIVATIONS,
 )
 def _as_it_is(out: _Writing, layer: Layer, row: LayerResult) -> None:
     out.layers.append(layer)

@@ -64,6 +64,7 @@ for kinds, colours in (
     (("dense",), ("#93c47d", "#bcdcaf", "#6aa84f")),
     (("flatten",), ("#b4a7d6", "#d5cdea", "#8e7cc3")),
     (("batchnorm",), ("#d0d0d0", "#e8e8e8", "#ababab")),
+    (("zeropad",), ("#a2c4c9", "#d0e0e3", "#76a5af")),
     ((*ACTIVATIONS, "dropout"), ("#ffe599", "#fff2c4", "#f1c232")),  # the volume unchanged
     (("repeat", "residual", "concat"), ("#d5a6bd", "#ead1dc", "#c27ba0")),
 ):

@@ -27,6 +27,7 @@ from .spec import (
     Pool,
     Repeat,
     Residual,
+    ZeroPad,
 )
 
 
@@ -100,6 +101,20 @@ def _global_pool(layer: GlobalPool, result: LayerResult) -> list[str]:
     return [f"output = 1 x 1 x {result.output.c}: one value per channel of the {result.input} input"]
 
 
+@EXPLAIN.register("zeropad")
+def _zeropad(layer: ZeroPad, result: LayerResult) -> list[str]:
+    top, bottom, left, right = layer.padding
+    (h, w, _), (out_h, out_w, _) = result.input, result.output
+    sizes = [f"h' = w' = {h} + {top} + {bottom} = {out_h}"]
+    if (h, top, bottom) != (w, left, right):
+        sizes = [f"h' = {h} + {top} + {bottom} = {out_h}", f"w' = {w} + {left} + {right} = {out_w}"]
+    return [
+        *sizes,
+        f"output = h' x w' x c = {result.output}: the map framed in zeros",
+        "params = 0: padding learns nothing",
+    ]
+
+
 @EXPLAIN.register("dropout", *ACTIVATIONS)
 def _no_formula(layer: Dropout | Activation, result: LayerResult) -> list[str]:
     return []
@@ -136,6 +151,7 @@ def _pool_window(layer: Pool) -> tuple[Pair, Pair, Pair]:
 
 
 @WINDOWS.register(
+    "zeropad",
     "dense",
     "batchnorm",
     "flatten",

@@ -42,6 +42,7 @@ from .spec import (
     Residual,
     Spec,
     Volume,
+    ZeroPad,
 )
 
 TARGETS = ("pytorch",)
@@ -332,7 +333,7 @@ def form_after(rows: Sequence[LayerResult], form: str) -> str:
 FORMS = ByKind("export.FORMS")
 
 
-@FORMS.register("conv", "maxpool", "avgpool", "globalavgpool", "globalmaxpool")
+@FORMS.register("conv", "maxpool", "avgpool", "globalavgpool", "globalmaxpool", "zeropad")
 def _a_map(row: LayerResult, form: str) -> str:
     return MAP
 
@@ -366,7 +367,7 @@ def _where_stacked(row: LayerResult, form: str) -> str:
 TAKES = ByKind("export.TAKES", covers="leaves")
 
 
-@TAKES.register("conv", "maxpool", "avgpool", "globalavgpool", "globalmaxpool")
+@TAKES.register("conv", "maxpool", "avgpool", "globalavgpool", "globalmaxpool", "zeropad")
 def _takes_a_map() -> str | None:
     return MAP
 
@@ -499,6 +500,12 @@ def _batchnorm(writer: _Writer, row: LayerResult, layer: BatchNorm, form: str, n
     if form == VECTOR:
         return [_Node(f"nn.BatchNorm1d({given.h * given.w * given.c})")]
     return [_Node(f"nn.BatchNorm2d({given.c})")]
+
+
+@MODULES.register("zeropad")
+def _zeropad(writer: _Writer, row: LayerResult, layer: ZeroPad, form: str, notes: list[str]) -> list[_Node]:
+    top, bottom, left, right = layer.padding
+    return [_Node(f"nn.ZeroPad2d(({left}, {right}, {top}, {bottom}))")]
 
 
 @MODULES.register("dropout")

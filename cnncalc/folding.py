@@ -197,7 +197,7 @@ def _steps_by_one(layer: Conv | Pool) -> bool:
     return layer.stride == (1, 1)
 
 
-@GROWS_EVENLY.register("batchnorm", "dropout", *ACTIVATIONS)
+@GROWS_EVENLY.register("zeropad", "batchnorm", "dropout", *ACTIVATIONS)
 def _keeps_the_map(layer: Layer) -> bool:
     return True
 

@@ -27,6 +27,7 @@ from .spec import (
     Pool,
     Repeat,
     Residual,
+    ZeroPad,
 )
 
 F = TypeVar("F")  # what a table holds per kind: mostly a function
@@ -61,7 +62,7 @@ class Kind(Record):
 
 
 # the values options take, each read by the loader's parser of that name and described by the schema's definition
-VALUES = ("positive_integer", "natural", "pair", "padding", "boolean", "activation", "rate", "text")
+VALUES = ("positive_integer", "natural", "pair", "padding", "sides", "boolean", "activation", "rate", "text")
 # the values that are lists of layers, and how the paths of their rows go on from their block's (`3` -> `3.2`,
 # `3.s1`, `3.b2.1`); `branches` is a list of such lists
 LISTS = {"layers": ".", "shortcut": ".s", "branches": ".b{}."}
@@ -120,6 +121,19 @@ KINDS: dict[str, Kind] = {
             Dense,
             (Option("units", "positive_integer", True, "The number of outputs."), _BIAS, _ACTIVATION),
             "A fully connected layer: params units (n + 1); its input must be 1 x 1 x n (`flatten` a volume first).",
+        ),
+        Kind(
+            "zeropad",
+            ZeroPad,
+            (
+                Option(
+                    "padding",
+                    "sides",
+                    True,
+                    "The zeros added: p on every side, [ph, pw] or [top, bottom, left, right].",
+                ),
+            ),
+            "Zeros around the map: output (h + top + bottom) x (w + left + right) x c; no parameters.",
         ),
         Kind("batchnorm", BatchNorm, (), "Batch normalisation: 2c trainable and 2c non-trainable parameters."),
         Kind(

@@ -67,6 +67,23 @@ def padding(node: yaml.Node) -> str | tuple[int, int, int, int]:
     return p, p, p, p
 
 
+def sides(node: yaml.Node) -> tuple[int, int, int, int]:
+    """p, [ph, pw] or [top, bottom, left, right]: padding as amounts only (no `same` or `valid`)."""
+    what = "an integer or a list of 2 or 4 integers"
+    if isinstance(node, yaml.SequenceNode):
+        if len(node.value) == 2:
+            ph, pw = (natural(n) for n in node.value)
+            return ph, ph, pw, pw
+        if len(node.value) == 4:
+            top, bottom, left, right = (natural(n) for n in node.value)
+            return top, bottom, left, right
+        raise Bad(f"must be [ph, pw] or [top, bottom, left, right], got {describe(node)}", node)
+    if isinstance(node, yaml.ScalarNode) and node.tag == STR_TAG:
+        raise Bad(f"must be {what}, got {describe(node)}", node)
+    p = natural(node)
+    return p, p, p, p
+
+
 def boolean(node: yaml.Node) -> bool:
     value = scalar(node, "true or false")
     if type(value) is not bool:
@@ -131,6 +148,7 @@ PARSERS: dict[str, Callable[[yaml.Node], Any]] = {
     "natural": natural,
     "pair": pair,
     "padding": padding,
+    "sides": sides,
     "boolean": boolean,
     "activation": activation,
     "rate": rate,

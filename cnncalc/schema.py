@@ -63,6 +63,14 @@ DEFINITIONS: dict[str, Fragment] = {
             {"type": "array", "items": ref("natural"), "minItems": 4, "maxItems": 4},
         ],
     },
+    "sides": {
+        "description": "p on every side, [ph, pw], or [top, bottom, left, right].",
+        "anyOf": [
+            ref("natural"),
+            {"type": "array", "items": ref("natural"), "minItems": 2, "maxItems": 2},
+            {"type": "array", "items": ref("natural"), "minItems": 4, "maxItems": 4},
+        ],
+    },
     "boolean": {"description": "true or false.", "type": "boolean"},
     "activation": {
         "description": "One of the activation kinds, or none.",

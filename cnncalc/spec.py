@@ -99,6 +99,16 @@ class BatchNorm(Record):
     option_locs: Mapping[str, Location] = _NONE
 
 
+class ZeroPad(Record):
+    """Zeros around the map: `padding` rows and columns on each side (top, bottom, left, right)."""
+
+    kind: str  # "zeropad"
+    padding: Sides
+    name: str | None = None
+    loc: Location | None = None
+    option_locs: Mapping[str, Location] = _NONE
+
+
 class Dropout(Record):
     kind: str = "dropout"
     rate: float = 0.5
@@ -148,7 +158,9 @@ class Concat(Record):
 
 
 # every layer record has `kind`, `name`, `loc` (where the spec wrote it) and `option_locs`
-Layer = Conv | Pool | GlobalPool | Flatten | Dense | BatchNorm | Dropout | Activation | Repeat | Residual | Concat
+Layer = (
+    Conv | Pool | GlobalPool | Flatten | Dense | BatchNorm | Dropout | Activation | ZeroPad | Repeat | Residual | Concat
+)
 
 
 class Expectation(Record):

@@ -22,6 +22,7 @@ from .spec import (
     Pool,
     Sides,
     Volume,
+    ZeroPad,
 )
 
 if TYPE_CHECKING:  # a Protocol class costs start-up time; the annotations below name it as a string
@@ -69,6 +70,17 @@ def _global_pool(layer: GlobalPool, volume: Volume, problem: Problem) -> Step:
 @STEPS.register("flatten")
 def _flatten(layer: Flatten, volume: Volume, problem: Problem) -> Step:
     return Step(Volume(1, 1, volume.h * volume.w * volume.c), flattens=True)
+
+
+@STEPS.register("zeropad")
+def _zeropad(layer: ZeroPad, volume: Volume, problem: Problem) -> Step:
+    top, bottom, left, right = layer.padding
+    # as a 1 x 1 window stepping by 1 over the padded map: the field moves, and grows by nothing
+    return Step(
+        Volume(volume.h + top + bottom, volume.w + left + right, volume.c),
+        padding=layer.padding,
+        windows=((1, 1, top), (1, 1, left)),
+    )
 
 
 @STEPS.register("batchnorm")

@@ -70,6 +70,7 @@ from cnncalc.spec import (
     Residual,
     Spec,
     Volume,
+    ZeroPad,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -507,6 +508,7 @@ OPTIONS: dict[str, set[str]] = {
     "globalmaxpool": set(),
     "flatten": set(),
     "dense": {"units", "bias", "activation"},
+    "zeropad": {"padding"},
     "batchnorm": set(),
     "dropout": {"rate"},
     **{name: set() for name in ACTIVATIONS},
@@ -515,6 +517,7 @@ OPTIONS: dict[str, set[str]] = {
     "concat": {"branches"},
 }
 REQUIRED = {"conv": {"filters", "kernel"}, "maxpool": {"size"}, "avgpool": {"size"}, "dense": {"units"}}
+REQUIRED |= {"zeropad": {"padding"}}
 REQUIRED |= {"repeat": {"times", "layers"}, "residual": {"layers"}, "concat": {"branches"}}
 
 
@@ -596,6 +599,11 @@ class _Reading:
         if kind == "dense":
             units = _size(given["units"])
             return Dense("dense", units, _boolean(given.get("bias", True)), _activation(given.get("activation")), name)
+        if kind == "zeropad":
+            padding = _padding(given["padding"])
+            if isinstance(padding, str):
+                raise Invalid("zeropad takes amounts, not same or valid")
+            return ZeroPad("zeropad", padding, name)
         if kind == "batchnorm":
             return BatchNorm("batchnorm", name)
         if kind == "dropout":

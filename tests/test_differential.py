@@ -406,6 +406,13 @@ class Shape(NamedTuple):
     vector: bool = False
 
 
+# what a stack may add to a map, the commonest most often
+MAP_CHOICES = [
+    *("conv", "conv", "conv", "pool", "pool", "keep"),
+    *("residual", "concat", "repeat", "global", "flatten", "zeropad"),
+]
+
+
 @st.composite
 def stack_layer(draw: st.DrawFn, shape: Shape, depth: int) -> tuple[L, Shape]:
     """One layer of a stack, and the shape it (most likely) leaves; a block holds layers drawn the same way."""
@@ -413,11 +420,7 @@ def stack_layer(draw: st.DrawFn, shape: Shape, depth: int) -> tuple[L, Shape]:
     if vector:
         choice = draw(st.sampled_from(["dense", "dense", "keep", "flatten", "conv1x1", "residual", "concat"]))
     else:
-        choice = draw(
-            st.sampled_from(
-                ["conv", "conv", "conv", "pool", "pool", "keep", "residual", "concat", "repeat", "global", "flatten"]
-            )
-        )
+        choice = draw(st.sampled_from(MAP_CHOICES))
     if choice in ("residual", "concat", "repeat") and depth >= 2:
         choice = "keep"
     if choice == "dense":
@@ -429,6 +432,18 @@ def stack_layer(draw: st.DrawFn, shape: Shape, depth: int) -> tuple[L, Shape]:
         return draw(leaf("flatten")), Shape(c * side * side, 1, True)
     if choice == "global":
         return draw(st.sampled_from(["globalavgpool", "globalmaxpool"]).flatmap(leaf)), Shape(c, 1, True)
+    if choice == "zeropad":
+        top, bottom, left, right = (draw(st.integers(0, 2)) for _ in range(4))
+        form = draw(st.sampled_from(["int", "pair", "sides"]))
+        if form == "int":
+            bottom = left = right = top
+            text = str(top)
+        elif form == "pair":
+            bottom, right = top, left
+            text = f"[{top}, {left}]"
+        else:
+            text = f"[{top}, {bottom}, {left}, {right}]"
+        return L("zeropad", {"padding": text}), Shape(c, side + max(top + bottom, left + right))
     if choice == "conv1x1":
         filters = draw(st.integers(1, 16))
         return L("conv", {"filters": filters, "kernel": 1}), Shape(filters, 1, True)
@@ -590,7 +605,11 @@ MAX_JUMP = 12  # the strides of a stack multiply to at most this on each axis: i
 
 @st.composite
 def window(draw: st.DrawFn, jumps: tuple[int, int]) -> Window:
-    kind = draw(st.sampled_from(["conv", "conv", "maxpool", "avgpool"]))
+    kind = draw(st.sampled_from(["conv", "conv", "maxpool", "avgpool", "zeropad"]))
+    if kind == "zeropad":
+        # as a 1 x 1 window that moves the field by its top and left padding
+        top, bottom, left, right = (draw(st.integers(0, 3)) for _ in range(4))
+        return Window(kind, (1, 1), (1, 1), (1, 1), (top, bottom, left, right), False)
     kernel = (draw(st.integers(1, 5)), draw(st.integers(1, 5)))
     stride = (
         draw(st.integers(1, 3)) if jumps[0] * 3 <= MAX_JUMP else 1,
@@ -666,6 +685,8 @@ def item_yaml(item: Item) -> str:
         return f"concat: {{branches: [{', '.join(paths)}]}}"
     (kh, kw), (sh, sw) = item.kernel, item.stride
     padding = item.padding if isinstance(item.padding, str) else f"[{', '.join(map(str, item.padding))}]"
+    if item.kind == "zeropad":
+        return f"zeropad: {{padding: {padding}}}"
     if item.kind == "conv":
         dh, dw = item.dilation
         return (

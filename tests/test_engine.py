@@ -12,6 +12,7 @@ from cnncalc.cli import cli
 from cnncalc.engine import analyse
 from cnncalc.fields import Field, Span, first_span
 from cnncalc.formulas import ShapeError, conv_output, pool_output, same_padding
+from cnncalc.loader import load
 from cnncalc.report import memory
 from cnncalc.spec import Conv, Dense, Flatten, GlobalPool, Pool, Spec, Volume
 
@@ -239,3 +240,13 @@ def test_rf_prints_a_centre_exactly_at_any_size(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["rf", str(spec)], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "125000.5 x 0" in result.stdout
+
+
+def test_zeropad_adds_its_rows_and_moves_the_field() -> None:
+    # 8 + 1 + 2 = 11 rows, 6 + 0 + 3 = 9 columns; then a 3x3 conv sees pixels -1 to 1 of the input's rows
+    spec = load("input: [8, 6, 3]\nlayers:\n  - zeropad: {padding: [1, 2, 0, 3]}\n  - conv: {filters: 4, kernel: 3}\n")
+    pad, conv = analyse(spec).layers
+    assert (pad.output, pad.params, pad.macs, pad.padding) == (Volume(11, 9, 3), 0, 0, (1, 2, 0, 3))
+    assert (pad.receptive_field, pad.jump, pad.effective_padding) == ((1, 1), (1, 1), (1, 0))
+    assert (conv.output, conv.receptive_field, conv.effective_padding) == (Volume(9, 7, 4), (3, 3), (1, 0))
+    assert conv.params == 4 * (3 * 3 * 3 + 1)

@@ -444,3 +444,11 @@ def test_a_wrong_formula_fails() -> None:
             check_line(wrong, row, [])
     with pytest.raises(AssertionError):
         check_explanation(["a sentence with no numbers to check"], row, [])
+
+
+def test_zeropad_explain_adds_up() -> None:
+    spec = (
+        "input: [8, 6, 3]\nlayers:\n  - zeropad: {padding: [1, 2, 0, 3]}\n  - conv: {filters: 4, kernel: 3}\n"
+        "  - zeropad: {padding: 1}\n  - maxpool: {size: 2}\n"
+    )
+    assert check_summary(spec) > 0

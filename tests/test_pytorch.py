@@ -288,6 +288,10 @@ SINGLE_LAYERS = [
     pytest.param((5, 5, 2), "avgpool: {size: 3, stride: 2, padding: same}", (3, 3, 2), id="avgpool-same-stride-2"),
     # (5 + 0 + 1 - 2) // 2 + 1, (5 + 1 + 0 - 2) // 2 + 1
     pytest.param((5, 5, 1), "avgpool: {size: 2, padding: [0, 1, 1, 0]}", (3, 3, 1), id="avgpool-four-sided-padding"),
+    # zero padding: h + top + bottom, w + left + right
+    pytest.param((5, 5, 2), "zeropad: {padding: 1}", (7, 7, 2), id="zeropad"),
+    pytest.param((5, 6, 2), "zeropad: {padding: [2, 0]}", (9, 6, 2), id="zeropad-pair"),
+    pytest.param((5, 6, 2), "zeropad: {padding: [0, 1, 2, 3]}", (6, 11, 2), id="zeropad-four-sides"),
     # global pools, flatten, dense, and the layers that keep the volume
     pytest.param((7, 7, 512), "globalavgpool", (1, 1, 512), id="globalavgpool"),
     pytest.param((3, 5, 8), "globalmaxpool", (1, 1, 8), id="globalmaxpool-non-square"),

@@ -35,6 +35,7 @@ from cnncalc.spec import (
     Residual,
     Spec,
     Volume,
+    ZeroPad,
 )
 
 NEG_INF = float("-inf")
@@ -215,6 +216,9 @@ def _leaf_module(layer: object) -> nn.Module:
         linear = nn.LazyLinear(layer.units, bias=layer.bias)
         act = [activation(layer.activation)] if layer.activation else []
         return nn.Sequential(nn.Flatten(), linear, ToVector(), *act)
+    if isinstance(layer, ZeroPad):
+        top, bottom, left, right = layer.padding
+        return nn.Sequential(nn.ZeroPad2d((left, right, top, bottom)))
     if isinstance(layer, BatchNorm):
         return nn.LazyBatchNorm2d()
     if isinstance(layer, Dropout):
@@ -285,7 +289,8 @@ def applied_padding(module: nn.Module) -> Sides:
     return sides[0], sides[1], sides[2], sides[3]
 
 
-WINDOWED = (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)
+# the modules whose padding a row records: the windowed layers', and zeropad's own
+WINDOWED = (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d, nn.ZeroPad2d)
 
 
 class Run(NamedTuple):
@@ -294,7 +299,7 @@ class Run(NamedTuple):
     outputs: dict[str, Volume]
     trainable: dict[str, int]
     running: dict[str, int]  # batchnorm's running mean and variance
-    padding: dict[str, Sides]  # top, bottom, left, right; for the windowed layers (conv, pool) only
+    padding: dict[str, Sides]  # top, bottom, left, right; for the windowed layers (conv, pool) and zeropad only
     top_level: list[str]  # the paths of the spec's own layers, in order
     macs: dict[str, int]  # multiply-accumulates of the convs and linear layers the row holds, batch 1
 
