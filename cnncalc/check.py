@@ -175,8 +175,9 @@ def _no_weights(layer: Layer, given: Volume) -> int:
     return 0
 
 
-# the kinds both frameworks build whatever their options say (a block's rules are its layers')
-@PYTORCH_RULES.register(
+# the kinds with no sliding window: both frameworks build them whatever their options say (a block's rules are
+# its layers'), and the whole-input note does not speak of them
+_NO_WINDOW = (
     "dense",
     "batchnorm",
     "flatten",
@@ -189,19 +190,10 @@ def _no_weights(layer: Layer, given: Volume) -> int:
     "residual",
     "concat",
 )
-@KERAS_RULES.register(
-    "dense",
-    "batchnorm",
-    "flatten",
-    "globalavgpool",
-    "globalmaxpool",
-    "zeropad",
-    "dropout",
-    *ACTIVATIONS,
-    "repeat",
-    "residual",
-    "concat",
-)
+
+
+@PYTORCH_RULES.register(*_NO_WINDOW)
+@KERAS_RULES.register(*_NO_WINDOW)
 def _as_written(layer: Layer) -> Iterator[tuple[str, str]]:
     return iter(())
 
@@ -277,19 +269,7 @@ def _slides(layer: Layer) -> bool:
     return True
 
 
-@SLIDES.register(
-    "dense",
-    "batchnorm",
-    "flatten",
-    "globalavgpool",
-    "globalmaxpool",
-    "zeropad",
-    "dropout",
-    *ACTIVATIONS,
-    "repeat",
-    "residual",
-    "concat",
-)
+@SLIDES.register(*_NO_WINDOW)
 def _sees_no_window(layer: Layer) -> bool:
     return False
 
