@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .kinds import ByKind
 from .spec import (
     ACTIVATIONS,
@@ -31,7 +33,11 @@ def padding_text(mode: object, sides: Sides | None) -> str:
     return f"pad {amounts}" if even else f"pad({amounts})"
 
 
-def axes(pair: tuple[int, int], sep: str = "x") -> str:
+if TYPE_CHECKING:
+    from .fields import Ratio
+
+
+def axes(pair: tuple[int | Ratio, int | Ratio], sep: str = "x") -> str:
     """`7` where both axes agree, `7x5` where they differ; thousands separated."""
     return f"{pair[0]:,}" if pair[0] == pair[1] else f"{pair[0]:,}{sep}{pair[1]:,}"
 

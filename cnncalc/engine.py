@@ -12,14 +12,14 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .diagnostics import Diagnostic, SpecError, error, in_file_order, warning
-from .fields import MAX_FIELD, Field, merge
+from .fields import MAX_FIELD, Field, Fields, PeriodError, merge
 from .folding import Repetition, Run, State, grows_evenly
 from .formulas import ShapeError
 from .kinds import ByKind, is_block
 from .record import Record
 from .report import LayerResult, Report, Totals
 from .spec import Concat, Layer, Location, Repeat, Residual, Spec, Volume
-from .steps import STEPS
+from .steps import STEPS, Step
 
 if TYPE_CHECKING:
     from .steps import Problem
@@ -135,6 +135,7 @@ class _Analysis:
             receptive_field=(h.r, w.r),
             jump=(h.j, w.j),
             effective_padding=(h.p, w.p),
+            fields=after.fields,
             covers_input=(h.r >= self.input.h, w.r >= self.input.w),
             input=before.volume,
             field_in=before.fields,
@@ -151,17 +152,12 @@ class _Analysis:
         except ShapeError as exc:
             problem("shape", str(exc), option=exc.option)
             raise _Stop from None
-        if step.flattens:
-            flattened = flattened or (fields[0].whole(volume.h), fields[1].whole(volume.w))
-        elif step.reads_flattened and flattened:
-            # a layer mixing channels after a flatten sees every position the flatten folded together
-            fields, flattened = flattened, None
-        if step.whole_map:
-            fields = (fields[0].whole(volume.h), fields[1].whole(volume.w))
-        if step.windows:
-            (kh, sh, ph), (kw, sw, pw) = step.windows
-            fields = (fields[0].window(kh, sh, ph), fields[1].window(kw, sw, pw))
-        peak = max(max(field) for field in fields)
+        try:
+            fields, flattened = _seen_through(step, volume, fields, flattened)
+        except PeriodError as exc:
+            problem("period", str(exc))
+            raise _Stop from None
+        peak = max(field.peak for field in fields)
         if peak > MAX_FIELD:
             # strides that go on multiplying on a 1 x 1 map: the numbers mean nothing, and grow without end
             problem(
@@ -268,7 +264,11 @@ class _Analysis:
 
     def meet(self, runs: Sequence[Run], names: Sequence[str], volume: Volume, problem: Problem) -> State:
         """Paths meeting in a new tensor (an add, a concat): its field, and a warning where they do not line up."""
-        fields, mismatches = merge([run.state.fields for run in runs], names)
+        try:
+            fields, mismatches = merge([run.state.fields for run in runs], names)
+        except PeriodError as exc:
+            problem("period", str(exc))
+            raise _Stop from None
         # a 1 x 1 map has a single output: there is nothing to line up
         if mismatches and (volume.h, volume.w) != (1, 1):
             problem(
@@ -281,6 +281,21 @@ class _Analysis:
         # a flatten still waiting for a layer to mix its positions, on any path, waits on
         flattened = next((run.state.flattened for run in runs if run.state.flattened), None)
         return State(volume, fields, flattened)
+
+
+def _seen_through(step: Step, volume: Volume, fields: Fields, flattened: Fields | None) -> tuple[Fields, Fields | None]:
+    """The fields after a leaf layer, and those a layer mixing the channels will have after a flatten."""
+    if step.flattens:
+        flattened = flattened or (fields[0].whole(volume.h), fields[1].whole(volume.w))
+    elif step.reads_flattened and flattened:
+        # a layer mixing channels after a flatten sees every position the flatten folded together
+        fields, flattened = flattened, None
+    if step.whole_map:
+        fields = (fields[0].whole(volume.h), fields[1].whole(volume.w))
+    if step.windows:
+        taps_h, taps_w = step.windows
+        fields = (fields[0].through(taps_h), fields[1].through(taps_w))
+    return fields, flattened
 
 
 class _Met(Record):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from .exact import decimal, significant
+from .fields import Field
 from .formulas import ceil_div, effective_kernel
 from .kinds import ByKind
 from .report import LayerResult, dense_view
@@ -253,20 +254,39 @@ def _field(result: LayerResult) -> list[str]:
         field_in = result.field_in[axis]
         r, j = result.receptive_field[axis], result.jump[axis]
         sliding = WINDOWS[result.kind](layer)
-        if sliding:
+        if not field_in.even or not result.fields[axis].even:
+            lines.append(_uneven(result.fields[axis], suffix))
+        elif sliding:
             window, dilation, strides = sliding
             k = effective_kernel(window[axis], dilation[axis])
             stride = strides[axis]
             lines.append(
                 f"r{suffix} = {field_in.r} + ({k} - 1) * {field_in.j} = {r}; j = {field_in.j} * {stride} = {j}"
             )
-        elif r != field_in.r and field_in.j:
+        elif r != field_in.r and isinstance(field_in.j, int):
             # a filter over the whole map: a global pool, or a dense layer after flatten
             span = (r - field_in.r) // field_in.j + 1
             lines.append(
                 f"r{suffix} = {field_in.r} + ({span} - 1) * {field_in.j} = {r}: a filter over the whole {span}-wide map"
             )
     return lines
+
+
+def _uneven(field: Field, suffix: str) -> str:
+    """A field whose outputs see windows of different sizes: the windows of one period, and what they come to."""
+    shown = 4
+    windows = []
+    for o in range(min(field.period, shown)):
+        window = field.at(o)
+        windows.append(f"{o}: none" if window is None else f"{o}: {window[0]} to {window[1]}")
+    more = f", ... (every {field.period} outputs, {field.shift} pixels on)" if field.period > shown else ""
+    if field.period == 1:
+        return f"r{suffix} = {field.r}; j = {field.j}: every output sees {field.r} input pixels"
+    return (
+        f"r{suffix} = {field.r}, j = {field.j}: windows carried output by output, not by r += (k - 1) j; they "
+        f"repeat every {field.period} outputs, {field.shift} input pixels on ({'; '.join(windows)}{more}); "
+        "r is the widest"
+    )
 
 
 def _same_window(result: LayerResult) -> bool:

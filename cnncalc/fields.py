@@ -1,36 +1,273 @@
-"""Receptive fields along one axis (Araujo, Norris and Sim, Distill 2019), and the field where paths meet."""
+"""Receptive fields along one axis, exactly, through down- and up-sampling alike: the window maps.
+
+For an encoder the field is Araujo, Norris and Sim's (Distill 2019) size r, jump j and effective padding P, the same
+for every output. After an upsample or a transposed convolution, outputs see windows of different sizes, depending
+on where they are; what stays exact is the map from each output position to the input pixels its window spans,
+which repeats itself: `lo(o + period) = lo(o) + shift` (see `Field`). Positions count from the input's first pixel,
+the input extending for ever on both sides (padding positions are positions too).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from math import gcd
 
 from .exact import halves
 from .formulas import AXES
 from .record import Record
 
 MAX_FIELD = 2**62  # past this a receptive field or jump is no longer a number of pixels worth reporting
+# past this many output positions before the windows repeat, a map is no longer worth carrying position by position
+# (the product of the up-sampling factors met, or an adaptive pool's n / gcd(h, n))
+MAX_PERIOD = 4096
+
+
+class Ratio(Record):
+    """A jump that is a fraction of an input pixel (`1/2` after a 2x upsample): `num / den`, in lowest terms."""
+
+    num: int
+    den: int
+
+    def __str__(self) -> str:
+        return f"{self.num:,}/{self.den:,}"
+
+    def __format__(self, spec: str) -> str:  # as an int's jump is written, whatever the format (`{jump:,}`)
+        return str(self)
+
+
+class Taps(Record):
+    """A layer's own window map along one axis: output `o` reads the input positions `first + t step` for `t` below
+    `reads` (none where `reads` is 0), given per output phase `o mod period`; a period later, `shift` further on."""
+
+    period: int
+    shift: int
+    first: tuple[int, ...]
+    step: tuple[int, ...]
+    reads: tuple[int, ...]
+
+    @staticmethod
+    def sliding(kernel: int, stride: int, pad_before: int, dilation: int = 1) -> Taps:
+        """A conv or pool: output `o` reads `o s - p + t d`, for each of the `k` taps `t`."""
+        return Taps(1, stride, (-pad_before,), (dilation,), (kernel,))
+
+    @staticmethod
+    def transposed(kernel: int, stride: int, pad_before: int, dilation: int = 1) -> Taps:
+        """A transposed conv: input `i` is spread to the outputs `i s - p + t d`, so output `o` reads every `i` with
+        `o = i s - p + t d` for a tap `t`: none, where the stride passes over every tap."""
+        firsts, steps, reads = [], [], []
+        for o in range(stride):
+            sources = [(o + pad_before - t * dilation) // stride for t in range(kernel)
+                       if (o + pad_before - t * dilation) % stride == 0]  # fmt: skip
+            firsts.append(min(sources, default=0))
+            # the taps that reach `o` come every s / gcd(d, s), their sources d / gcd(d, s) apart
+            steps.append(dilation // gcd(dilation, stride))
+            reads.append(len(sources))
+        return Taps(stride, 1, tuple(firsts), tuple(steps), tuple(reads))
+
+    @staticmethod
+    def nearest(size: int, out: int) -> Taps:
+        """Nearest up-sampling from `size` to `out` positions, as PyTorch's: output `o` reads `floor(o size / out)`."""
+        common = gcd(size, out)
+        period = out // common
+        return Taps(period, size // common, tuple(o * size // out for o in range(period)), (1,) * period, (1,) * period)
+
+    @staticmethod
+    def linear(size: int, out: int, align_corners: bool) -> Taps:
+        """Linear up-sampling from `size` to `out` positions: output `o` reads the two pixels around its source
+        `x = (o + 1/2) size / out - 1/2` (`o (size - 1) / (out - 1)` with `align_corners`), or the one where `x`
+        is whole (the other's weight is 0); extrapolated past the borders, as the field ignores them."""
+        if align_corners:  # x = o a / b
+            a, b, offset = (size - 1, out - 1, 0) if out > 1 else (0, 1, 0)
+        else:  # x = ((2o + 1) size - out) / (2 out) = (o a - offset) / b
+            a, b, offset = 2 * size, 2 * out, out - size
+        common = gcd(a, b)
+        period = b // common
+        firsts, reads = [], []
+        for o in range(period):
+            whole, part = divmod(o * a - offset, b)
+            firsts.append(whole)
+            reads.append(1 if part == 0 else 2)
+        return Taps(period, a // common, tuple(firsts), (1,) * period, tuple(reads))
+
+    @staticmethod
+    def adaptive(size: int, out: int) -> Taps:
+        """An adaptive pool from `size` to `out` positions, as PyTorch's: output `i` reads `floor(i size / out)` to
+        `ceil((i + 1) size / out) - 1`."""
+        common = gcd(size, out)
+        period = out // common
+        starts = [i * size // out for i in range(period)]
+        ends = [-(-(i + 1) * size // out) for i in range(period)]
+        reads = tuple(end - start for start, end in zip(starts, ends, strict=True))
+        return Taps(period, size // common, tuple(starts), (1,) * period, reads)
+
+    def at(self, o: int) -> tuple[int, int, int]:
+        """The taps of output `o`: the first input position, the step and the count."""
+        q, k = divmod(o, self.period)
+        return self.first[k] + q * self.shift, self.step[k], self.reads[k]
 
 
 class Field(Record):
-    """The receptive field along one axis (Araujo et al., Distill 2019): size r, jump j, effective padding p.
+    """Along one axis, the input pixels each output depends on: output `o` sees `lo(o)` to `hi(o)` (None for both
+    where it sees none), given for the outputs `0 .. period - 1`; then `lo(o + period) = lo(o) + shift`."""
 
-    The first output sees the input pixels from -p to -p + r - 1; neighbouring outputs are j pixels apart.
-    """
+    period: int = 1
+    shift: int = 1
+    lo: tuple[int | None, ...] = (0,)
+    hi: tuple[int | None, ...] = (0,)
 
-    r: int = 1
-    j: int = 1
-    p: int = 0
+    @staticmethod
+    def affine(r: int, j: int, p: int) -> Field:
+        """The field every output sees alike: r pixels from `o j - p`."""
+        return Field(1, j, (-p,), (r - 1 - p,))
+
+    @property
+    def r(self) -> int:
+        """The receptive field: the widest window of any output, first pixel to last (0 where none sees any)."""
+        return max((hi - lo + 1 for lo, hi in zip(self.lo, self.hi, strict=True) if lo is not None and hi is not None),
+                   default=0)  # fmt: skip
+
+    @property
+    def j(self) -> int | Ratio:
+        """The jump: how far the windows move from one output to the next, on average over a period."""
+        common = gcd(self.shift, self.period)
+        if common == self.period:
+            return self.shift // self.period
+        return Ratio(self.shift // common, self.period // common)
+
+    @property
+    def p(self) -> int:
+        """The effective padding: minus the first pixel of the first output's window (the first with one)."""
+        return -next((lo for lo in self.lo if lo is not None), 0)
+
+    @property
+    def first(self) -> tuple[int, int] | None:
+        """The first output's window: its first and last input pixel."""
+        lo, hi = self.lo[0], self.hi[0]
+        return None if lo is None or hi is None else (lo, hi)
+
+    @property
+    def even(self) -> bool:
+        """Whether every output sees a window of the same size, so that r, j and P say it all."""
+        return self.period == 1
+
+    @property
+    def peak(self) -> int:
+        """The largest number it holds, for the MAX_FIELD bound."""
+        values = [abs(v) for v in (*self.lo, *self.hi) if v is not None]
+        return max(self.r, self.shift, *values)
+
+    def at(self, o: int) -> tuple[int, int] | None:
+        """The window of output `o`."""
+        q, k = divmod(o, self.period)
+        lo, hi = self.lo[k], self.hi[k]
+        return None if lo is None or hi is None else (lo + q * self.shift, hi + q * self.shift)
 
     def window(self, kernel: int, stride: int, pad_before: int) -> Field:
-        """Through a conv or pool: `r += (k - 1) j`, `p += p_before j`, then `j *= s`."""
-        return Field(self.r + (kernel - 1) * self.j, self.j * stride, self.p + pad_before * self.j)
+        """Through a conv or pool of effective kernel k: for an even field, `r += (k - 1) j`, `P += p_before j`,
+        then `j *= s`."""
+        return self.through(Taps.sliding(kernel, stride, pad_before))
 
     def whole(self, size: int) -> Field:
         """Through a filter covering all `size` positions: a global pool, or a dense layer after flatten."""
-        return Field(self.r + (size - 1) * self.j, self.j, self.p)
+        return self.window(size, 1, 0)
+
+    def through(self, taps: Taps) -> Field:
+        """This field seen through a layer whose own map is `taps`: each output's window is the hull of the windows
+        of the positions it reads. The period is the layer's, times what it takes its reads to come round to the
+        same phase of this field's."""
+        lo0, hi0 = self.lo[0], self.hi[0]
+        if self.period == 1 and lo0 is not None and hi0 is not None:  # every output alike: the reads' ends say it
+            j = self.shift
+            return _shortest(
+                Field(
+                    taps.period,
+                    taps.shift * j,
+                    tuple(
+                        lo0 + first * j if count else None for first, count in zip(taps.first, taps.reads, strict=True)
+                    ),
+                    tuple(
+                        hi0 + (first + (count - 1) * step) * j if count else None
+                        for first, step, count in zip(taps.first, taps.step, taps.reads, strict=True)
+                    ),
+                )
+            )
+        turns = self.period // gcd(taps.shift, self.period)
+        period = taps.period * turns
+        if period > MAX_PERIOD:
+            raise PeriodError(period)
+        shift = taps.shift * turns // self.period * self.shift
+        lows: list[int | None] = []
+        highs: list[int | None] = []
+        for o in range(period):
+            first, step, count = taps.at(o)
+            lo = hi = None
+            # a later read in the same phase of this field sees as far on, or further: the first and the last
+            # `period` reads hold the smallest start and the largest end
+            reach = min(count, self.period)
+            for t in range(reach):
+                window = self.at(first + t * step)
+                if window is not None and (lo is None or window[0] < lo):
+                    lo = window[0]
+            for t in range(count - reach, count):
+                window = self.at(first + t * step)
+                if window is not None and (hi is None or window[1] > hi):
+                    hi = window[1]
+            lows.append(lo)
+            highs.append(hi)
+        return _shortest(Field(period, shift, tuple(lows), tuple(highs)))
+
+
+class PeriodError(ValueError):
+    """A window map that repeats only after more than MAX_PERIOD outputs."""
+
+    def __init__(self, period: int) -> None:
+        super().__init__(
+            f"its outputs' windows repeat only every {period:,} positions, more than {MAX_PERIOD:,}: "
+            "the receptive field is not computed that far (up-sampling factors or adaptive pools that share no factor)"
+        )
+
+
+def _shortest(field: Field) -> Field:
+    """The same map over its shortest period."""
+    period = field.period
+    for factor in _prime_factors(period):
+        while period % factor == 0:
+            candidate = period // factor
+            if (field.shift * candidate) % field.period:
+                break
+            shift = field.shift * candidate // field.period
+            if not all(
+                _moved(field.lo[k], shift) == field.lo[k + candidate]
+                and _moved(field.hi[k], shift) == field.hi[k + candidate]
+                for k in range(field.period - candidate)
+            ):
+                break
+            period = candidate
+    if period == field.period:
+        return field
+    return Field(period, field.shift * period // field.period, field.lo[:period], field.hi[:period])
+
+
+def _moved(value: int | None, by: int) -> int | None:
+    return None if value is None else value + by
+
+
+def _prime_factors(number: int) -> list[int]:
+    factors = []
+    factor = 2
+    while factor * factor <= number:
+        if number % factor == 0:
+            factors.append(factor)
+            while number % factor == 0:
+                number //= factor
+        factor += 1
+    if number > 1:
+        factors.append(number)
+    return factors
 
 
 Fields = tuple[Field, Field]
+Jumps = tuple[int | Ratio, int | Ratio]
 
 
 def merge(paths: Sequence[Fields], names: Sequence[str]) -> tuple[Fields, list[str]]:
@@ -42,25 +279,47 @@ def merge(paths: Sequence[Fields], names: Sequence[str]) -> tuple[Fields, list[s
     mismatches = []
     for axis, axis_name in enumerate(AXES):
         fields = [path[axis] for path in paths]
-        start = min(-f.p for f in fields)
-        end = max(-f.p + f.r - 1 for f in fields)
+        jumps = [field.j for field in fields]
+        firsts = [field.first for field in fields]
         # the first output's centre, (start + end) / 2, doubled to stay an integer
-        centres = [f.r - 1 - 2 * f.p for f in fields]
-        if len({f.j for f in fields}) > 1:
-            found = ", ".join(f"{name} {f.j}" for name, f in zip(names, fields, strict=True))
+        centres = [None if first is None else first[0] + first[1] for first in firsts]
+        if len(set(jumps)) > 1:
+            found = ", ".join(f"{name} {j}" for name, j in zip(names, jumps, strict=True))
             mismatches.append(f"{axis_name}: the jumps differ: {found}")
-        elif len(set(centres)) > 1:
+        elif len(set(centres)) > 1 and None not in centres:
             # how far apart, not where: a repeated block that misaligns its paths says the same in every repetition
             found = ", ".join(
-                f"{name} off by {halves(c - centres[0], signed=True)}"
+                f"{name} off by {halves(c - centres[0], signed=True)}"  # type: ignore[operator]
                 for name, c in zip(names[1:], centres[1:], strict=True)
                 if c != centres[0]
             )
             mismatches.append(f"{axis_name}: the first outputs' fields are centred apart: {found} from {names[0]}")
-        merged.append(Field(end - start + 1, max(f.j for f in fields), -start))
+        merged.append(_union(fields))
     if len(mismatches) == 2 and mismatches[0].split(": ", 1)[1] == mismatches[1].split(": ", 1)[1]:
         mismatches = ["height and width: " + mismatches[0].split(": ", 1)[1]]
     return (merged[0], merged[1]), mismatches
+
+
+def _union(fields: Sequence[Field]) -> Field:
+    """Output by output, the hull of the windows of every path: over a period that is a whole number of each
+    path's where their jumps agree; else the steepest path's, a period of outputs from the first."""
+    steepest = max(fields, key=lambda field: field.shift / field.period)
+    if all(field.shift * steepest.period == steepest.shift * field.period for field in fields):
+        period = steepest.period
+        for field in fields:
+            period = period * field.period // gcd(period, field.period)
+    else:
+        period = steepest.period
+    if period > MAX_PERIOD:
+        raise PeriodError(period)
+    lows: list[int | None] = []
+    highs: list[int | None] = []
+    for o in range(period):
+        windows = [window for window in (field.at(o) for field in fields) if window is not None]
+        lows.append(min((window[0] for window in windows), default=None))
+        highs.append(max((window[1] for window in windows), default=None))
+    shift = steepest.shift * period // steepest.period
+    return _shortest(Field(period, shift, tuple(lows), tuple(highs)))
 
 
 class Span(Record):
@@ -79,6 +338,6 @@ class Span(Record):
 
 
 def first_span(field: Field, size: int) -> Span:
-    """The first output's field in an input of `size` pixels: from -P to -P + r - 1."""
-    start, end = -field.p, -field.p + field.r - 1
+    """The first output's window in an input of `size` pixels (from -P to -P + r - 1 where all are alike)."""
+    start, end = field.first or (-field.p, -field.p - 1)
     return Span(start, end, max(0, -start), max(0, end - (size - 1)))

@@ -86,6 +86,7 @@ class Repetition(Record):
             and self.after.volume == last.after.volume
             and self.before.flattened is None
             and self.after.flattened is None
+            and _jumps(self.before) is not None
             and _jumps(self.before) == _jumps(self.after) == _jumps(last.before)
             and self.growth() == last.growth()
             and self.costs == last.costs
@@ -103,7 +104,7 @@ class Repetition(Record):
         if self.peak_after(times) > MAX_FIELD:
             return None
         fields = tuple(
-            Field(out.r + r * times, out.j, out.p + p * times)
+            Field.affine(out.r + r * times, out.shift, out.p + p * times)
             for out, (r, p) in zip(self.after.fields, self.growth(), strict=True)
         )
         return State(self.after.volume, (fields[0], fields[1]))
@@ -139,6 +140,7 @@ class Repetition(Record):
             and all(
                 repetition.before.flattened is None
                 and repetition.after.flattened is None
+                and _jumps(repetition.before) is not None
                 and _jumps(repetition.before) == _jumps(repetition.after) == _jumps(self.after)
                 and repetition.stretch() == self.stretch()
                 and repetition.growth() == self.growth()
@@ -212,5 +214,7 @@ def _all_it_holds(layer: Layer) -> bool:
     return all(grows_evenly(held) for _, held in children(layer))
 
 
-def _jumps(state: State) -> tuple[int, int]:
-    return state.fields[0].j, state.fields[1].j
+def _jumps(state: State) -> tuple[int, int] | None:
+    """The jumps of a state whose outputs all see alike (None otherwise: its repetitions are computed one by one)."""
+    h, w = state.fields
+    return (h.shift, w.shift) if h.even and w.even and h.first and w.first else None

@@ -190,11 +190,14 @@ def sliding(source: Source, report: Report) -> Sliding | None:
         return None
     if (crop.totals.output.h, crop.totals.output.w) != (1, 1):
         return None
+    jump_h, jump_w = report.totals.jump
+    if not isinstance(jump_h, int) or not isinstance(jump_w, int):  # up-sampled: no classifier slides so
+        return None
     last = report.layers[-1]
     return Sliding(
         (oh, ow),
         report.totals.receptive_field,
-        report.totals.jump,
+        (jump_h, jump_w),
         (-last.effective_padding[0], -last.effective_padding[1]),
         crop.input,
         report.totals.macs,

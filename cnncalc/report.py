@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 
 from .config import phrase
 from .diagnostics import Diagnostic
-from .fields import Field, Fields, Span, first_span
+from .fields import Field, Fields, Jumps, Span, first_span
 from .kinds import KINDS, repetitions
 from .record import Record
 from .spec import Conv, Layer, Pair, Sides, Volume
@@ -28,7 +28,7 @@ class LayerResult(Record):
     non_trainable_params: int = 0
     macs: int = 0
     receptive_field: Pair = (1, 1)
-    jump: Pair = (1, 1)
+    jump: Jumps = (1, 1)  # a fraction of a pixel after up-sampling
     effective_padding: Pair = (0, 0)
     padding: Sides | None = None  # the zero padding applied, for windowed layers
     # the field is at least as large as the input: the outputs near the centre see all of it
@@ -42,6 +42,7 @@ class LayerResult(Record):
     # what the layer starts from, for explaining its numbers: its input volume and the field of that input
     input: Volume = Volume(1, 1, 1)
     field_in: Fields = (Field(), Field())
+    fields: Fields = (Field(), Field())  # the field of its output, window by window
 
     @property
     def kind(self) -> str:
@@ -79,11 +80,7 @@ class LayerResult(Record):
 
 def first_field(result: LayerResult, size: Volume) -> tuple[Span, Span]:
     """Per axis, where the first output of `result` sees the input of `size`: its span, and how much is padding."""
-    h, w = (
-        first_span(Field(result.receptive_field[axis], result.jump[axis], result.effective_padding[axis]), size[axis])
-        for axis in range(2)
-    )
-    return h, w
+    return first_span(result.fields[0], size.h), first_span(result.fields[1], size.w)
 
 
 class DenseView(Record):
@@ -122,7 +119,7 @@ class Totals(Record):
     macs: int
     output: Volume
     receptive_field: Pair
-    jump: Pair
+    jump: Jumps
     activation_elements: int  # input plus every layer's output, one sample
 
     @property

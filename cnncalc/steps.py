@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
+from .fields import Taps
 from .formulas import AXES, Axis, ShapeError, effective_kernel, resolve_axis
 from .kinds import ByKind
 from .record import Record
@@ -41,7 +42,7 @@ class Step(Record):
     non_trainable: int = 0
     macs: int = 0
     padding: Sides | None = None
-    windows: tuple[tuple[int, int, int], ...] = ()  # per axis: effective kernel, stride, padding before
+    windows: tuple[Taps, ...] = ()  # per axis, the input positions each output reads
     # how it sees the map, beyond its windows: every position at once (a global pool); as a flatten, each position
     # folded into the channels; reading those channels, so every position a flatten before it folded (conv, dense)
     whole_map: bool = False
@@ -79,7 +80,7 @@ def _zeropad(layer: ZeroPad, volume: Volume, problem: Problem) -> Step:
     return Step(
         Volume(volume.h + top + bottom, volume.w + left + right, volume.c),
         padding=layer.padding,
-        windows=((1, 1, top), (1, 1, left)),
+        windows=(Taps.sliding(1, 1, top), Taps.sliding(1, 1, left)),
     )
 
 
@@ -150,7 +151,7 @@ def _conv(layer: Conv, volume: Volume, problem: Problem) -> Step:
     weights_per_filter = fh * fw * (volume.c // layer.groups)
     trainable = layer.filters * weights_per_filter + (layer.filters if layer.bias else 0)
     windows = tuple(
-        (effective_kernel(f, d), s, a.pad_before)
+        Taps.sliding(f, s, a.pad_before, d)
         for f, d, s, a in zip(layer.kernel, layer.dilation, layer.stride, (h, w), strict=True)
     )
     return Step(
@@ -178,7 +179,7 @@ def _pool(layer: Pool, volume: Volume, problem: Problem) -> Step:
                 option="padding",
             )
     h, w = _windowed(layer, volume, layer.size, (1, 1), problem, "size", layer.ceil)
-    windows = tuple((f, s, a.pad_before) for f, s, a in zip(layer.size, layer.stride, (h, w), strict=True))
+    windows = tuple(Taps.sliding(f, s, a.pad_before) for f, s, a in zip(layer.size, layer.stride, (h, w), strict=True))
     return Step(Volume(h.out, w.out, volume.c), padding=_sides(h, w), windows=windows)
 
 

@@ -207,14 +207,18 @@ def test_misaligned_paths_warn_and_take_the_union() -> None:
 
 def test_merge_takes_the_union_of_the_fields() -> None:
     # [-3, 3] and [-1, 1]: aligned, the larger wins; [0, 4] and [-1, 1]: the union is [-1, 4]
-    paths = [(Field(7, 2, 3), Field(5, 2, 0)), (Field(3, 2, 1), Field(3, 2, 1))]
+    paths = [(Field.affine(7, 2, 3), Field.affine(5, 2, 0)), (Field.affine(3, 2, 1), Field.affine(3, 2, 1))]
     (h, w), mismatches = merge(paths, ["layers", "shortcut"])
-    assert (h, w) == (Field(7, 2, 3), Field(6, 2, 1))
+    assert (h, w) == (Field.affine(7, 2, 3), Field.affine(6, 2, 1))
     assert mismatches == ["width: the first outputs' fields are centred apart: shortcut off by -2 from layers"]
 
 
 def test_unequal_jumps_are_reported() -> None:
-    paths = [(Field(3, 2, 0), Field(3, 1, 1)), (Field(1, 1, 0), Field(1, 1, 0)), (Field(1, 2, 0), Field(1, 1, 0))]
+    paths = [
+        (Field.affine(3, 2, 0), Field.affine(3, 1, 1)),
+        (Field.affine(1, 1, 0), Field.affine(1, 1, 0)),
+        (Field.affine(1, 2, 0), Field.affine(1, 1, 0)),
+    ]
     _, mismatches = merge(paths, ["branch 1", "branch 2", "branch 3"])
     assert mismatches == ["height: the jumps differ: branch 1 2, branch 2 1, branch 3 2"]
 
@@ -362,8 +366,8 @@ def test_csv_marks_block_rows(tmp_path: Path) -> None:
 def test_misaligned_branches_say_how_far_off_exactly_and_leave_out_the_aligned() -> None:
     # centres (r - 1) / 2 - p: branch 1 at 1, branch 2 at 1 (aligned: not named), branch 3 at 1.5, branch 4 at
     # 1 - 2**20 (a huge padding): offsets in halves of a pixel, exact, with thousands separators
-    paths = [(Field(3, 1, 0), Field(1, 1, 0)), (Field(3, 1, 0), Field(1, 1, 0))]
-    paths += [(Field(4, 1, 0), Field(1, 1, 0)), (Field(3, 1, 2**20), Field(1, 1, 0))]
+    paths = [(Field.affine(3, 1, 0), Field.affine(1, 1, 0)), (Field.affine(3, 1, 0), Field.affine(1, 1, 0))]
+    paths += [(Field.affine(4, 1, 0), Field.affine(1, 1, 0)), (Field.affine(3, 1, 2**20), Field.affine(1, 1, 0))]
     _, mismatches = merge(paths, ["branch 1", "branch 2", "branch 3", "branch 4"])
     assert mismatches == [
         "height: the first outputs' fields are centred apart: branch 3 off by +0.5, branch 4 off by -1,048,576"

@@ -219,11 +219,11 @@ def test_memory_counts_every_activation_of_the_batch() -> None:
     ("field", "size", "span", "centre_twice"),
     [
         # a 3x3 conv, padding 1: the first output sees pixels -1 to 1 (one of padding), centred on the first pixel
-        pytest.param(Field(3, 1, 1), 8, Span(-1, 1, 1, 0), 0, id="padded-3x3"),
+        pytest.param(Field.affine(3, 1, 1), 8, Span(-1, 1, 1, 0), 0, id="padded-3x3"),
         # VGG16's last pool: r = 212, P = 90 on 224: from -90 to 121, centred on 15.5
-        pytest.param(Field(212, 32, 90), 224, Span(-90, 121, 90, 0), 31, id="vgg16-pool5"),
+        pytest.param(Field.affine(212, 32, 90), 224, Span(-90, 121, 90, 0), 31, id="vgg16-pool5"),
         # a field past the input's end on both sides
-        pytest.param(Field(11, 1, 5), 4, Span(-5, 5, 5, 2), 0, id="past-both-ends"),
+        pytest.param(Field.affine(11, 1, 5), 4, Span(-5, 5, 5, 2), 0, id="past-both-ends"),
     ],
 )
 def test_the_first_outputs_field_spans_minus_p_to_r_minus_1_minus_p(
