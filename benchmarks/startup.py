@@ -1,4 +1,5 @@
-"""Start-up benchmark: `cnncalc summary specs/vgg16.yaml` against bare Python and against importing its libraries.
+"""Start-up benchmark: `cnncalc summary specs/vgg16.yaml` (and U-Net's, whose skips and exact up-sampled fields
+should cost no more) against bare Python and against importing its libraries.
 
 Runs every command side by side, interleaved, and reports medians and ratios to the import baseline
 (`python -c "import click, yaml, rich.console, rich.table"`). Goals: the table within 1.15x of that
@@ -20,6 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = str(ROOT / "specs" / "vgg16.yaml")
+UNET = str(ROOT / "specs" / "unet.yaml")
 
 
 def script() -> str:
@@ -45,6 +47,8 @@ def commands() -> dict[str, list[str]]:
         ],
         "summary (table)": [cnncalc, "summary", SPEC],
         "summary --format json": [cnncalc, "summary", SPEC, "--format", "json"],
+        "unet summary (table)": [cnncalc, "summary", UNET],
+        "unet --format json": [cnncalc, "summary", UNET, "--format", "json"],
     }
 
 

@@ -97,14 +97,15 @@ class PairType(click.ParamType):  # type: ignore[type-arg]
         name: str = "N[xN]",
         message: str = "{clipped}: write one positive integer, or two as HxW",
         blanks: str | None = None,
+        minimum: int = 1,
     ) -> None:
-        self.name, self.message, self.blanks = name, message, blanks
+        self.name, self.message, self.blanks, self.minimum = name, message, blanks, minimum
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[int, int]:
         if isinstance(value, tuple):
             return value
         sizes = sizes_in(str(value).strip(self.blanks))
-        if len(sizes) not in (1, 2) or not all(1 <= size <= MAX_SIZE for size in sizes):
+        if len(sizes) not in (1, 2) or not all(self.minimum <= size <= MAX_SIZE for size in sizes):
             self.fail(self.message.format(value=value, clipped=clipped(value)), param, ctx)
         return sizes[0], sizes[-1]
 
@@ -261,6 +262,8 @@ class LazyGroup(Command, click.Group):
         "summary": "cnncalc.commands.summary:summary",
         "check": "cnncalc.commands.check:check",
         "conv": "cnncalc.commands.layer:conv",
+        "convtranspose": "cnncalc.commands.layer:convtranspose",
+        "upsample": "cnncalc.commands.layer:upsample",
         "pool": "cnncalc.commands.layer:pool",
         "dense": "cnncalc.commands.layer:dense",
         "pad": "cnncalc.commands.layer:pad",

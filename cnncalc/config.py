@@ -8,15 +8,19 @@ from typing import TYPE_CHECKING
 from .kinds import ByKind
 from .spec import (
     ACTIVATIONS,
-    Concat,
+    AdaptivePool,
     Conv,
+    ConvTranspose,
+    Crop,
     Dense,
     Dropout,
     Layer,
+    Merge,
     Pool,
     Repeat,
     Residual,
     Sides,
+    Upsample,
     ZeroPad,
 )
 
@@ -69,13 +73,45 @@ def _pool(layer: Pool, padding: Sides | None) -> list[str]:
     return [*_window(layer, layer.size, padding), "ceil" if layer.ceil else ""]
 
 
-def _window(layer: Conv | Pool, window: tuple[int, int], padding: Sides | None) -> list[str]:
+def _window(layer: Conv | ConvTranspose | Pool, window: tuple[int, int], padding: Sides | None) -> list[str]:
     stride = f"/{axes(layer.stride)}" if layer.stride != (1, 1) else ""
     return [f"{window[0]}x{window[1]}", stride, padding_text(layer.padding, padding)]
 
 
-def _bias_and_activation(layer: Conv | Dense) -> list[str]:
+def _bias_and_activation(layer: Conv | ConvTranspose | Dense) -> list[str]:
     return ["" if layer.bias else "no bias", layer.activation or ""]
+
+
+@CONFIG.register("convtranspose")
+def _convtranspose(layer: ConvTranspose, padding: Sides | None) -> list[str]:
+    extra = layer.output_padding
+    return [
+        f"{layer.filters}",
+        *_window(layer, layer.kernel, padding),
+        f"out+{axes(extra)}" if extra != (0, 0) else "",
+        f"dil {axes(layer.dilation)}" if layer.dilation != (1, 1) else "",
+        f"groups {layer.groups}" if layer.groups != 1 else "",
+        *_bias_and_activation(layer),
+    ]
+
+
+@CONFIG.register("upsample")
+def _upsample(layer: Upsample, padding: Sides | None) -> list[str]:
+    to = f"x{axes(layer.scale)}" if layer.scale else f"to {layer.size[0]}x{layer.size[1]}"  # type: ignore[index]
+    return [to, layer.mode, "align corners" if layer.align_corners else ""]
+
+
+@CONFIG.register("crop")
+def _crop(layer: Crop, padding: Sides | None) -> list[str]:
+    if layer.sides is not None:
+        return [padding_text("sides", layer.sides)]
+    kept = f"{layer.size[0]}x{layer.size[1]}" if layer.size else ""
+    return [kept, f"at {layer.offset[0]},{layer.offset[1]}" if layer.offset else "centred"]
+
+
+@CONFIG.register("adaptiveavgpool", "adaptivemaxpool")
+def _adaptive(layer: AdaptivePool, padding: Sides | None) -> list[str]:
+    return [f"to {layer.size[0]}x{layer.size[1]}"]
 
 
 @CONFIG.register("dense")
@@ -108,6 +144,8 @@ def _residual(layer: Residual, padding: Sides | None) -> list[str]:
     return ["add" if layer.shortcut else "add identity", layer.activation or ""]
 
 
-@CONFIG.register("concat")
-def _concat(layer: Concat, padding: Sides | None) -> list[str]:
+@CONFIG.register("add", "concat", "multiply")
+def _merge(layer: Merge, padding: Sides | None) -> list[str]:
+    if layer.merged:
+        return [f"with {', '.join(layer.merged)}", "crop centre" if layer.crop else ""]
     return [f"{len(layer.branches)} branches"]

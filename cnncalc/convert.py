@@ -10,17 +10,21 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .diagnostics import shown
+from .graph import references
 from .kinds import ByKind, children, layer_tree
 from .record import Record
 from .report import LayerResult, Report
 from .spec import (
     ACTIVATIONS,
+    AdaptivePool,
     Conv,
+    Crop,
     Dense,
     Flatten,
     GlobalPool,
     Layer,
     Spec,
+    Upsample,
 )
 
 
@@ -95,8 +99,16 @@ def _dense_as_conv(out: _Writing, layer: Dense, row: LayerResult) -> None:
     else:
         h, w = 1, 1
         comment = f"was {_label(row)}: a dense layer on a vector is a 1 x 1 conv"
+    # it reads what the flatten read, where the flatten read an earlier layer by name
+    source = layer.source or (flattened.layer.source if flattened is not None else None)
     conv = Conv(
-        kind="conv", filters=layer.units, kernel=(h, w), bias=layer.bias, activation=layer.activation, name=layer.name
+        kind="conv",
+        filters=layer.units,
+        kernel=(h, w),
+        bias=layer.bias,
+        activation=layer.activation,
+        name=layer.name,
+        source=source,
     )
     out.comments[id(conv)] = comment
     out.layers.append(conv)
@@ -114,7 +126,7 @@ def _elementwise(out: _Writing, layer: Layer, row: LayerResult) -> None:
     out.layers.append(layer)
 
 
-@TO_CONV.register("conv", "maxpool", "avgpool", "zeropad", "batchnorm")
+@TO_CONV.register("conv", "convtranspose", "maxpool", "avgpool", "zeropad", "batchnorm")
 def _kept(out: _Writing, layer: Layer, row: LayerResult) -> None:
     if out.flattened is not None:
         raise CannotConvert(
@@ -127,8 +139,7 @@ def _kept(out: _Writing, layer: Layer, row: LayerResult) -> None:
 
 @TO_CONV.register("globalavgpool", "globalmaxpool")
 def _global_pool(out: _Writing, layer: GlobalPool, row: LayerResult) -> None:
-    # a dense layer after it, among the spec's own layers: the classifier it feeds
-    if any(TO_CONV.of(later) is _dense_as_conv for later in out.given[row.number :]):
+    if _feeds_a_dense_layer(out, row):
         raise CannotConvert(
             f"{layer.kind} pools whatever map it is given, so the converted network could not slide over a larger "
             "input; replace it by an avgpool or maxpool of a fixed size first",
@@ -137,7 +148,52 @@ def _global_pool(out: _Writing, layer: GlobalPool, row: LayerResult) -> None:
     _kept(out, layer, row)
 
 
-@TO_CONV.register("repeat", "residual", "concat")
+@TO_CONV.register("adaptiveavgpool", "adaptivemaxpool")
+def _to_a_size(out: _Writing, layer: AdaptivePool | Upsample | Crop, row: LayerResult) -> None:
+    """A layer whose output has its size whatever the input's: dropped where it leaves the spec's own map as it is
+    (else it would bring a larger input down to that size too, and the converted network could not slide);
+    refused before a dense layer otherwise."""
+    (h, w, _), (out_h, out_w, _) = row.input, row.output
+    read = layer.name is not None and any(
+        name == layer.name for _, later in layer_tree(out.given) for _, name in references(later)
+    )
+    if (h, w) == (out_h, out_w) and not read and layer.source is None:
+        out.notes.append(
+            f"{_label(row)}: dropped: at the spec's input it leaves its {h} x {w} map as it is, and kept it would "
+            f"bring a larger input down to {h} x {w}: the converted network could not slide"
+        )
+        return
+    if _feeds_a_dense_layer(out, row):
+        verb = {"upsample": "resizes", "crop": "crops"}.get(layer.kind, "pools")
+        instead = "replace it by an avgpool or maxpool of a fixed size first"
+        if layer.kind in ("upsample", "crop"):
+            instead = f"give it a fixed {'scale' if layer.kind == 'upsample' else 'sides'} instead"
+        elif h % out_h == 0 and w % out_w == 0:
+            pool = "an avgpool" if layer.kind == "adaptiveavgpool" else "a maxpool"
+            instead = f"replace it by {pool} of size [{h // out_h}, {w // out_w}], which gives the same here"
+        raise CannotConvert(
+            f"{layer.kind} {verb} whatever map it is given to {out_h} x {out_w}, so the converted network could not "
+            f"slide over a larger input; {instead}",
+            row,
+        )
+    _kept(out, layer, row)
+
+
+@TO_CONV.register("upsample", "crop")
+def _resized(out: _Writing, layer: Upsample | Crop, row: LayerResult) -> None:
+    # by a scale, or by sides cut, it does to a larger input what it does to the spec's; to a size, it does not
+    if layer.size is None:
+        _kept(out, layer, row)
+    else:
+        _to_a_size(out, layer, row)
+
+
+def _feeds_a_dense_layer(out: _Writing, row: LayerResult) -> bool:
+    """Whether a dense layer comes after the row, among the spec's own layers: the classifier it feeds."""
+    return any(TO_CONV.of(later) is _dense_as_conv for later in out.given[row.number :])
+
+
+@TO_CONV.register("repeat", "residual", "add", "concat", "multiply")
 def _block_to_conv(out: _Writing, layer: Layer, row: LayerResult) -> None:
     if _holds(layer, TO_CONV, _dense_as_conv, _flatten_into_conv):
         raise CannotConvert("a dense layer or flatten inside a block is not converted", row)
@@ -157,9 +213,17 @@ def _conv_as_dense(out: _Writing, layer: Conv, row: LayerResult) -> None:
         out.notes.append(f"{_label(row)}: kept as a conv: {why}")
         out.layers.append(layer)
         return
-    dense = Dense(kind="dense", units=layer.filters, bias=layer.bias, activation=layer.activation, name=layer.name)
-    if (h, w) != (1, 1):
-        flatten = Flatten()
+    flat = (h, w) != (1, 1)
+    dense = Dense(
+        kind="dense",
+        units=layer.filters,
+        bias=layer.bias,
+        activation=layer.activation,
+        name=layer.name,
+        source=None if flat else layer.source,
+    )
+    if flat:
+        flatten = Flatten(source=layer.source)
         out.comments[id(flatten)] = f"for {_label(row)}: its {h} x {w} filter covered the whole {row.input} input"
         out.layers.append(flatten)
     out.comments[id(dense)] = f"was {_label(row)}"
@@ -167,11 +231,16 @@ def _conv_as_dense(out: _Writing, layer: Conv, row: LayerResult) -> None:
 
 
 @TO_DENSE.register(
+    "convtranspose",
     "maxpool",
     "avgpool",
+    "adaptiveavgpool",
+    "adaptivemaxpool",
     "globalavgpool",
     "globalmaxpool",
     "zeropad",
+    "upsample",
+    "crop",
     "flatten",
     "dense",
     "batchnorm",
@@ -182,7 +251,7 @@ def _as_it_is(out: _Writing, layer: Layer, row: LayerResult) -> None:
     out.layers.append(layer)
 
 
-@TO_DENSE.register("repeat", "residual", "concat")
+@TO_DENSE.register("repeat", "residual", "add", "concat", "multiply")
 def _block_to_dense(out: _Writing, layer: Layer, row: LayerResult) -> None:
     if _holds(layer, TO_DENSE, _conv_as_dense):
         out.notes.append(f"{_label(row)}: kept as it is: the convs inside a block are not converted")

@@ -17,6 +17,7 @@ from .render import (
     FULL_FIELD_NOTE,
     NUMERIC_HEADERS,
     TABLE_HEADERS,
+    UNEVEN_NOTE,
     Explained,
     fc_footer,
     fc_row,
@@ -24,7 +25,7 @@ from .render import (
     printable,
     table_row,
 )
-from .report import SCHEMA_VERSION, LayerResult, Memory, Report, dense_view, first_field, walk
+from .report import SCHEMA_VERSION, LayerResult, Memory, Report, dense_view, first_field, jumps, walk
 
 if TYPE_CHECKING:
     from .pipeline import Sliding
@@ -58,7 +59,7 @@ def layer_dict(result: LayerResult, explained: Explained | None = None) -> dict[
         "macs": result.macs,
         "flops": result.flops,
         "receptive_field": list(result.receptive_field),
-        "jump": list(result.jump),
+        "jump": jumps(result.jump),
         "effective_padding": list(result.effective_padding),
         "padding": list(result.padding) if result.padding is not None else None,
         "covers_input": all(result.covers_input),
@@ -105,7 +106,7 @@ def report_dict(
             "flops": t.flops,
             "output": list(t.output),
             "receptive_field": list(t.receptive_field),
-            "jump": list(t.jump),
+            "jump": jumps(t.jump),
         },
         "memory": {
             "batch": batch,
@@ -254,6 +255,8 @@ def render_markdown(
         lines += [f"- {line}" for line in fc_footer(report)]
     lines += [f"- {line}" for line in more]
     lines.append(f"- {FULL_FIELD_NOTE}")
+    if any(r.uneven for r in walk(report.layers)):
+        lines.append(f"- {UNEVEN_NOTE}")
     lines += [f"- {d.format(filename)}" for d in report.warnings]
     return "\n".join(lines) + "\n"
 
@@ -277,7 +280,7 @@ def rf_dict(report: Report) -> dict[str, Any]:
                 "kind": row.kind,
                 "name": row.name,
                 "receptive_field": list(row.receptive_field),
-                "jump": list(row.jump),
+                "jump": jumps(row.jump),
                 "effective_padding": list(row.effective_padding),
                 "first_field": [span_dict(span) for span in first_field(row, report.input)],
             }

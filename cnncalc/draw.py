@@ -13,16 +13,24 @@ Blocks are drawn as branches that meet again:
 
 - a residual's layers and shortcut are two lanes, the layers on the flow line and the shortcut under it
   (an identity shortcut is a bare line), joining at a `+` node labelled with the residual's row;
-- a concat's branches are parallel lanes (an empty branch is a bare line) joining at a `concat` node;
+- the branches of a concat, an add or a multiply are parallel lanes (an empty branch is a bare line) joining
+  at a `concat`, `+` or times-sign node;
+- a merge `with` earlier outputs is that node on the flow line: the current tensor comes in from the left, each
+  named output along a skip line from above its own box, routed over the boxes between (U-Net's four skips nest,
+  the shortest lowest), and a line under the node says `with enc4 (crop centre)`;
+- a layer that reads an earlier output (`from`) is fed by such a skip line instead of an arrow from its left
+  neighbour;
 - a repeat shows every repetition's rows in turn inside a dashed frame whose header is the repeat's row
   (`repeat layer1 x2`, its size and field): the summary at its default depth lists those rows, and a frame
   keeps one labelled element per row rather than hiding them behind an `x N`;
 - a block folded by `depth` is one box with its kind and name (and `x N` for a repeat).
 
 So there is one labelled element per row of the summary at the same depth: a `<g>` whose class holds
-`layer` and one of `volume`, `add`, `concat` or `repeat`, with the row's numbers as data attributes
+`layer` and one of `volume`, `add`, `concat`, `multiply` or `repeat`, with the row's numbers as data attributes
 (`data-path`, `data-kind`, `data-name`, `data-output`, `data-rf`, `data-jump`, `data-params`) and its
-labels as `<text>` elements of class `name`, `size` and `rf`. The input is a `<g class="input volume">`.
+labels as `<text>` elements of class `name`, `size` and `rf` (and `with` for a merge `with` earlier outputs).
+The input is a `<g class="input volume">`. A skip line is a `<path class="skip">` with `data-name` (the name
+read), `data-from` (that row's path, or `input`) and `data-to` (the reading row's).
 The same report gives the same bytes: coordinates are rounded to a tenth of a pixel and nothing depends on
 the clock or on the order of a set.
 """
@@ -30,16 +38,20 @@ the clock or on the order of a set.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from xml.sax.saxutils import escape, quoteattr
 
+from .check import named_rows
 from .config import axes
+from .graph import INPUT as NETWORK_INPUT
 from .kinds import KINDS, ByKind
 from .record import Record
 from .render import field_text, layer_label
 from .report import LayerResult, Report
 from .spec import (
     ACTIVATIONS,
+    Merge,
     Volume,
 )
 
@@ -55,24 +67,40 @@ LANE_GAP = 24  # between two lanes
 FRAME = 10  # a repeat's frame around its rows
 MARGIN = 18
 NAME_CHARS = 16  # a longer `kind name` is written on two lines
+SKIP_GAP = 14  # between a skip line and what it passes over, and between two skip lines
+SKIP_SPREAD = 6  # between the skip lines that come down into one node
 
 # per kind: the front face, the top (lit) and the side (shaded)
 COLOURS = ByKind("draw.COLOURS")
 for kinds, colours in (
     (("conv",), ("#6fa8dc", "#a9cbea", "#3d85c6")),
-    (("maxpool", "avgpool", "globalavgpool", "globalmaxpool"), ("#f6b26b", "#f9cfa0", "#e69138")),
+    (("convtranspose",), ("#8e9ce8", "#c3cbf3", "#5f6fcc")),  # a conv's hue, towards violet
+    (
+        ("maxpool", "avgpool", "adaptiveavgpool", "adaptivemaxpool", "globalavgpool", "globalmaxpool"),
+        ("#f6b26b", "#f9cfa0", "#e69138"),
+    ),
     (("dense",), ("#93c47d", "#bcdcaf", "#6aa84f")),
     (("flatten",), ("#b4a7d6", "#d5cdea", "#8e7cc3")),
     (("batchnorm",), ("#d0d0d0", "#e8e8e8", "#ababab")),
     (("zeropad",), ("#a2c4c9", "#d0e0e3", "#76a5af")),
+    (("upsample",), ("#8fd3c4", "#c5eae2", "#5bb5a2")),  # resizing the map: zeropad's hues, towards green
+    (("crop",), ("#b3bfd1", "#d9e0ea", "#8795ab")),  # and towards grey-blue
     ((*ACTIVATIONS, "dropout"), ("#ffe599", "#fff2c4", "#f1c232")),  # the volume unchanged
-    (("repeat", "residual", "concat"), ("#d5a6bd", "#ead1dc", "#c27ba0")),
+    (("repeat", "residual", "add", "concat", "multiply"), ("#d5a6bd", "#ead1dc", "#c27ba0")),
 ):
     COLOURS.register(*kinds)(colours)
 INPUT = ("#f3f3f3", "#ffffff", "#cccccc")
 INK = "#333333"
 EDGE = "#777777"
+SKIP = "#a64d79"  # a skip line: the block colours' hue, deeper
 NOTE = "#666666"
+# the node where a merge's inputs meet: its symbol, and the role its row's group is classed by
+NODES = {
+    "residual": ("+", "add"),
+    "add": ("+", "add"),
+    "multiply": ("\N{MULTIPLICATION SIGN}", "multiply"),
+    "concat": ("concat", "concat"),
+}
 
 
 def _n(value: float) -> str:
@@ -93,16 +121,24 @@ def _text_width(lines: Sequence[str]) -> float:
 
 
 class _Canvas:
-    """What a drawing collects, in three layers: frames at the back, then the edges, then the boxes."""
+    """What a drawing collects, in three layers: frames at the back, then the edges, then the boxes; and where
+    the rows landed, for the skip lines drawn after them."""
 
-    def __init__(self) -> None:
+    def __init__(self, fed_by_skips: frozenset[str] = frozenset()) -> None:
         self.backs: list[str] = []
         self.edges: list[str] = []
         self.nodes: list[str] = []
+        self.fed_by_skips = fed_by_skips  # the paths of the rows whose input comes along a skip line (`from`)
+        # per row's path (`input` for the input): where a skip line leaves it, and where one comes into it
+        self.ports: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {}
 
     def edge(self, path: str, arrow: bool) -> None:
         marker = ' marker-end="url(#arrow)"' if arrow else ""
         self.edges.append(f'<path d="{path}" fill="none" stroke="{EDGE}" stroke-width="1.2"{marker}/>')
+
+    def fed(self, item: _Item) -> bool:
+        """Whether `item` takes its input from the item before it (else a skip line brings it)."""
+        return not self.fed_by_skips.intersection(item.entries)
 
 
 class _Ends(Record):
@@ -121,6 +157,7 @@ class _Item:
     up: float  # above the flow line
     down: float  # below it
     drop = 0.0  # how far under the flow line its labels start; 0: it has none on the flow line
+    entries: tuple[str, ...] = ()  # the rows its input goes into: the first box's, and the blocks' around it
 
     def align(self, drop: float) -> None:
         """Start the labels on the flow line at least `drop` under it, level with the neighbours' labels."""
@@ -142,6 +179,8 @@ def _row_group(result: LayerResult, role: str) -> str:
     tooltip = f"{result.path} {layer_label(result, '')}"
     if result.config:
         tooltip += f" ({result.config})"
+    if result.layer.source is not None:
+        tooltip += f" from {result.layer.source}"
     tooltip += (
         f": {result.output}, {result.params:,} params, receptive field {field_text(result)}, jump {axes(result.jump)}"
     )
@@ -186,6 +225,7 @@ class _Box(_Item):
 
     def __init__(self, volume: Volume, result: LayerResult | None) -> None:
         self.result = result
+        self.entries = () if result is None else (result.path,)
         if (volume.h, volume.w) == (1, 1):
             # a vector stands up as the slides draw a dense layer: its n along the height
             self.face_w, self.face_h, depth = 8.0, 8 + 9 * _log(volume.c), 6.0
@@ -233,6 +273,10 @@ class _Box(_Item):
             "</g>",
         ]
         canvas.nodes.append("".join(parts))
+        # along the back edge of its top face: a skip line leaves on the right, one comes in on the left
+        back = left + self.dx
+        leaves, arrives = (back + 0.75 * self.face_w, back_top), (back + 0.25 * self.face_w, back_top)
+        canvas.ports[NETWORK_INPUT if self.result is None else self.result.path] = (leaves, arrives)
         return _Ends(left, True, cx)
 
 
@@ -258,6 +302,7 @@ class _Sequence(_Item):
 
     def __init__(self, items: Sequence[_Item]) -> None:
         self.items = tuple(items)
+        self.entries = self.items[0].entries
         self.width = sum(item.width for item in self.items) + GAP * (len(self.items) - 1)
         self.up = max(item.up for item in self.items)
         # the labels along a line of boxes on one level, as a slide would set them
@@ -273,21 +318,51 @@ class _Sequence(_Item):
         ends: list[_Ends] = []
         for item in self.items:
             drawn = item.draw(canvas, x, y)
-            if ends:
+            if ends and canvas.fed(item):
                 canvas.edge(f"M{_n(ends[-1].exit)},{_n(y)} H{_n(drawn.entry)}", drawn.arrow)
             ends.append(drawn)
             x += item.width + GAP
         return _Ends(ends[0].entry, ends[0].arrow, ends[-1].exit)
 
 
-class _Merge(_Item):
-    """A residual or a concat: lanes that part at the block's start and meet at its `+` or `concat` node."""
+def _node_size(symbol: str) -> tuple[float, float]:
+    """A merge node's width and height: a circle for a sign (`+`, times), a box for `concat`."""
+    return (22.0, 22.0) if len(symbol) == 1 else (len(symbol) * CHAR + 10, 20.0)
 
-    def __init__(self, result: LayerResult, lanes: Sequence[_Item], add: bool) -> None:
+
+def _node(symbol: str, cx: float, y: float) -> str:
+    """A merge node centred at (cx, y) on the flow line."""
+    width, height = _node_size(symbol)
+    if len(symbol) == 1:
+        return (
+            f'<circle cx="{_n(cx)}" cy="{_n(y)}" r="{_n(width / 2)}" fill="#ffffff" stroke="{INK}"'
+            ' stroke-width="1.2"/>'
+            f'<text x="{_n(cx)}" y="{_n(y + 5)}" text-anchor="middle" font-size="16" fill="{INK}">{symbol}</text>'
+        )
+    return (
+        f'<rect x="{_n(cx - width / 2)}" y="{_n(y - height / 2)}" width="{_n(width)}"'
+        f' height="{_n(height)}" rx="4" fill="#ffffff" stroke="{INK}" stroke-width="1.2"/>'
+        f'<text x="{_n(cx)}" y="{_n(y + 4)}" text-anchor="middle" fill="{INK}">{symbol}</text>'
+    )
+
+
+def _node_ports(symbol: str, cx: float, y: float) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Where a skip line leaves a merge node (up and to the right) and where one comes into it (its top)."""
+    width, height = _node_size(symbol)
+    rise = 0.35 * height if len(symbol) == 1 else height / 2  # a circle's edge at 45 degrees, a box's top
+    return (cx + 0.35 * width, y - rise), (cx, y - height / 2)
+
+
+class _Merge(_Item):
+    """A residual or a merge of branches: lanes that part at the block's start and meet at its node."""
+
+    def __init__(self, result: LayerResult, lanes: Sequence[_Item], shortcut: bool) -> None:
         self.result = result
+        self.entries = (result.path,)
         self.lanes = tuple(lanes)
-        self.add = add
-        self.node_w, self.node_h = (22.0, 22.0) if self.add else (len("concat") * CHAR + 10, 20.0)
+        self.shortcut = shortcut  # a residual's two lanes: the layers on the flow line, the shortcut under them
+        self.symbol, self.role = NODES[result.kind]
+        self.node_w, self.node_h = _node_size(self.symbol)
         self.lines = _row_lines(result)
         self.node_col = max(self.node_w, _text_width([text for _, text in self.lines])) + 2 * PAD
         self.inner = max(lane.width for lane in self.lanes)
@@ -295,10 +370,10 @@ class _Merge(_Item):
             if isinstance(lane, _Line):
                 lane.width = self.inner  # a bare line runs the whole way, its `identity` under the other lanes
         self.width = FORK + self.inner + FORK + self.node_col
-        self.align(self.lanes[0].drop if self.add else 0.0)
+        self.align(self.lanes[0].drop if self.shortcut else 0.0)
 
     def align(self, drop: float) -> None:
-        if self.add:
+        if self.shortcut:
             # the layers on the flow line, their labels level with the neighbours', the shortcut under them,
             # as the ResNet paper draws it
             main, short = self.lanes
@@ -322,26 +397,46 @@ class _Merge(_Item):
         join = start + self.inner + FORK / 2
         cx = start + self.inner + FORK + self.node_col / 2
         node_left = cx - self.node_w / 2
+        # where its input comes: from the left, or (`from`) down a skip line to the fork
+        parting = f"M{_n(x)},{_n(y)} H{_n(fork)}" if canvas.fed(self) else f"M{_n(fork)},{_n(y)}"
         for lane, offset in zip(self.lanes, self.offsets, strict=True):
             ly = y + offset
             ends = lane.draw(canvas, start, ly)
-            canvas.edge(f"M{_n(x)},{_n(y)} H{_n(fork)} V{_n(ly)} H{_n(ends.entry)}", ends.arrow)
+            if canvas.fed(lane):
+                canvas.edge(f"{parting} V{_n(ly)} H{_n(ends.entry)}", ends.arrow)
             canvas.edge(f"M{_n(ends.exit)},{_n(ly)} H{_n(join)} V{_n(y)} H{_n(node_left)}", arrow=True)
-        if self.add:
-            node = (
-                f'<circle cx="{_n(cx)}" cy="{_n(y)}" r="{_n(self.node_w / 2)}" fill="#ffffff" stroke="{INK}"'
-                ' stroke-width="1.2"/>'
-                f'<text x="{_n(cx)}" y="{_n(y + 5)}" text-anchor="middle" font-size="16" fill="{INK}">+</text>'
-            )
-        else:
-            node = (
-                f'<rect x="{_n(node_left)}" y="{_n(y - self.node_h / 2)}" width="{_n(self.node_w)}"'
-                f' height="{_n(self.node_h)}" rx="4" fill="#ffffff" stroke="{INK}" stroke-width="1.2"/>'
-                f'<text x="{_n(cx)}" y="{_n(y + 4)}" text-anchor="middle" fill="{INK}">concat</text>'
-            )
         labels = _labels(self.lines, cx, y + self.drop + LABEL_GAP)
-        canvas.nodes.append(_row_group(self.result, "add" if self.add else "concat") + node + "".join(labels) + "</g>")
+        node = _node(self.symbol, cx, y)
+        canvas.nodes.append(_row_group(self.result, self.role) + node + "".join(labels) + "</g>")
+        canvas.ports[self.result.path] = (_node_ports(self.symbol, cx, y)[0], (fork, y))
         return _Ends(x, False, cx)
+
+
+class _Join(_Item):
+    """A merge `with` earlier outputs: its node on the flow line, the current tensor coming in from the left and
+    the named outputs along skip lines from above (laid by `_routes` once every row is placed)."""
+
+    def __init__(self, result: LayerResult, layer: Merge) -> None:
+        self.result = result
+        self.entries = (result.path,)
+        self.symbol, self.role = NODES[result.kind]
+        self.node_w, self.node_h = _node_size(self.symbol)
+        crop = f" (crop {layer.crop})" if layer.crop else ""
+        self.lines = [*_row_lines(result), ("with", f"with {', '.join(layer.merged)}{crop}")]
+        self.width = max(self.node_w, _text_width([text for _, text in self.lines])) + 2 * PAD
+        self.up = self.node_h / 2
+        self.align(self.node_h / 2)
+
+    def align(self, drop: float) -> None:
+        self.drop = max(drop, self.node_h / 2)
+        self.down = self.drop + LABEL_GAP + len(self.lines) * LINE
+
+    def draw(self, canvas: _Canvas, x: float, y: float) -> _Ends:
+        cx = x + self.width / 2
+        labels = _labels(self.lines, cx, y + self.drop + LABEL_GAP)
+        canvas.nodes.append(_row_group(self.result, self.role) + _node(self.symbol, cx, y) + "".join(labels) + "</g>")
+        canvas.ports[self.result.path] = _node_ports(self.symbol, cx, y)
+        return _Ends(cx - self.node_w / 2, True, cx)
 
 
 class _Frame(_Item):
@@ -350,6 +445,7 @@ class _Frame(_Item):
     def __init__(self, result: LayerResult, inner: _Sequence) -> None:
         self.result = result
         self.inner = inner
+        self.entries = (result.path, *inner.entries)
         name = " ".join(_name_lines(result))
         self.size_text, self.rf_text = str(result.output), f"RF {field_text(result)}"
         self.header = [name, f"{self.size_text}  {self.rf_text}"]
@@ -377,7 +473,10 @@ class _Frame(_Item):
             f"{escape(self.rf_text)}</text>"
             "</g>"
         )
-        return self.inner.draw(canvas, left, y)
+        ends = self.inner.draw(canvas, left, y)
+        # a skip line leaves from its top right corner, and one comes into its first row
+        canvas.ports[self.result.path] = ((x + self.width - FRAME, top), canvas.ports[self.inner.entries[0]][1])
+        return ends
 
 
 def _item(result: LayerResult) -> _Item:
@@ -387,7 +486,8 @@ def _item(result: LayerResult) -> _Item:
     return drawn
 
 
-# how each block kind is drawn: a repeat's rows in a frame, a residual's and a concat's lanes meeting
+# how each block kind is drawn: a repeat's rows in a frame, a residual's and a merge's lanes meeting, a merge
+# `with` earlier outputs as its node alone
 BLOCKS = ByKind("draw.BLOCKS", covers="blocks")
 
 
@@ -398,16 +498,106 @@ def _framed(result: LayerResult) -> _Item:
 
 @BLOCKS.register("residual")
 def _added(result: LayerResult) -> _Item:
-    return _Merge(result, [_lane(result.layers), _lane(result.shortcut)], add=True)
+    return _Merge(result, [_lane(result.layers), _lane(result.shortcut)], shortcut=True)
 
 
-@BLOCKS.register("concat")
-def _stacked(result: LayerResult) -> _Item:
-    return _Merge(result, [_lane(branch) for branch in result.branches], add=False)
+@BLOCKS.register("add", "concat", "multiply")
+def _merged(result: LayerResult) -> _Item:
+    layer = result.layer
+    assert isinstance(layer, Merge)
+    if layer.merged:
+        return _Join(result, layer)
+    return _Merge(result, [_lane(branch) for branch in result.branches], shortcut=False)
 
 
 def _lane(rows: Sequence[LayerResult]) -> _Item:
     return _Sequence([_item(row) for row in rows]) if rows else _Line()
+
+
+class _Skip(Record):
+    """A skip line: from the row that bears `name` (its path, or `input`) to the row that reads it by its `option`
+    (`from`: its input; `with`: one of the tensors a merge joins)."""
+
+    name: str
+    source: str
+    reader: str
+    option: str
+
+
+def _skips(report: Report) -> list[_Skip]:
+    """Every output read by name, each a skip line: a merge's `with`, and a `from` that reads another output than
+    its left neighbour's."""
+    skips = []
+    for row, seen in named_rows(report.layers):
+        read = [] if row.layer.source is None else [("from", row.layer.source)]
+        if isinstance(row.layer, Merge):
+            read += [("with", name) for name in row.layer.merged]
+        for option, name in read:
+            found = seen.get(name)
+            source = NETWORK_INPUT if found is None else found.path
+            if option == "from" and source == _left_of(row):
+                continue  # it reads what the arrow from its left brings
+            skips.append(_Skip(name, source, row.path, option))
+    return skips
+
+
+def _left_of(row: LayerResult) -> str | None:
+    """The row drawn just before `row` on its line, whose output would come in from the left: its sibling before
+    it (the input before the network's first layer); None for the first row of a block's list."""
+    if row.number > 1:
+        return row.path[: -len(str(row.number))] + str(row.number - 1)
+    return NETWORK_INPUT if row.depth == 0 else None
+
+
+def _routes(
+    skips: Sequence[_Skip], canvas: _Canvas, flow: _Sequence, y: float
+) -> list[tuple[float, float, float, float, float]]:
+    """Each skip line's corners, (x, y) where it leaves, the height it runs at, (x, y) where it arrives: up from
+    its source, over the items of the flow line (drawn on `canvas` at `y`) between at a height of its own (the
+    shorter lines lower, so that nested skips nest), and down into its reader, beside the others that come into
+    it."""
+    lefts: list[float] = []
+    rights: list[float] = []
+    tops: list[float] = []
+    x = float(MARGIN)
+    for item in flow.items:
+        lefts.append(x)
+        rights.append(x + item.width)
+        tops.append(y - item.up)
+        x += item.width + GAP
+    into: dict[str, list[int]] = {}
+    for number, skip in enumerate(skips):
+        into.setdefault(skip.reader, []).append(number)
+    points = []  # where each leaves and arrives
+    for number, skip in enumerate(skips):
+        (sx, sy), (tx, ty) = canvas.ports[skip.source][0], canvas.ports[skip.reader][1]
+        together = into[skip.reader]
+        points.append((sx, sy, tx + (together.index(number) - (len(together) - 1) / 2) * SKIP_SPREAD, ty))
+    heights: dict[int, float] = {}
+    placed: list[tuple[float, float, float]] = []  # the lines laid so far, by where they start: left, right, height
+    starts: list[float] = []  # their lefts
+    for number in sorted(range(len(skips)), key=lambda k: abs(points[k][2] - points[k][0])):
+        sx, sy, tx, ty = points[number]
+        left, right = min(sx, tx), max(sx, tx)
+        under = tops[bisect_left(rights, left) : bisect_right(lefts, right)]
+        # the lines laid before are no longer than this one: those it meets start at most its length before it
+        near = placed[bisect_left(starts, 2 * left - right - SKIP_SPREAD) : bisect_right(starts, right + SKIP_SPREAD)]
+        under += [height for _, b, height in near if b >= left - SKIP_SPREAD]
+        heights[number] = min([sy, ty, *under]) - SKIP_GAP
+        at = bisect_right(starts, left)
+        starts.insert(at, left)
+        placed.insert(at, (left, right, heights[number]))
+    return [(sx, sy, heights[number], tx, ty) for number, (sx, sy, tx, ty) in enumerate(points)]
+
+
+def _skip_line(skip: _Skip, corners: tuple[float, float, float, float, float]) -> str:
+    sx, sy, height, tx, ty = corners
+    attrs = _attrs(**{"class": "skip"}, data_name=skip.name, data_from=skip.source, data_to=skip.reader)
+    return (
+        f'<path{attrs} d="M{_n(sx)},{_n(sy)} V{_n(height)} H{_n(tx)} V{_n(ty)}" fill="none" stroke="{SKIP}"'
+        f' stroke-width="1.2" marker-end="url(#skip-arrow)"><title>{escape(f"{skip.reader} {skip.option} {skip.name}")}'
+        "</title></path>"
+    )
 
 
 def draw_svg(report: Report, title: str | None = None) -> str:
@@ -422,23 +612,40 @@ def draw_svg(report: Report, title: str | None = None) -> str:
     note = "box height: h, depth: w, width: c, each on a log scale; a 1 x 1 x n vector stands as a bar of height n"
     note2 = "RF: receptive field in input pixels (*: as large as the input)"
     width = max(flow.width, _text_width([subtitle, note])) + 2 * MARGIN
-    y = MARGIN + 2 * LINE + 14 + flow.up
+    skips = _skips(report)
+    fed_by_skips = frozenset(skip.reader for skip in skips if skip.option == "from")
+    up = flow.up
+    if skips:  # laid out once on the flow line y = 0, to find how high the skip lines run
+        sketch = _Canvas(fed_by_skips)
+        flow.draw(sketch, MARGIN, 0)
+        up = max([up] + [2 - height for _, _, height, _, _ in _routes(skips, sketch, flow, 0)])
+    y = MARGIN + 2 * LINE + 14 + up
     height = y + flow.down + 3 * LINE + MARGIN
-    canvas = _Canvas()
+    canvas = _Canvas(fed_by_skips)
     flow.draw(canvas, MARGIN, y)
+    skip_lines = [
+        _skip_line(skip, corners) for skip, corners in zip(skips, _routes(skips, canvas, flow, y), strict=True)
+    ]
+    skip_arrow = (
+        '<marker id="skip-arrow" viewBox="0 0 8 8" refX="8" refY="4" markerWidth="7" markerHeight="7"'
+        f' orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="{SKIP}"/></marker>'
+        if skips
+        else ""
+    )
     size = f'width="{_n(width)}" height="{_n(height)}" viewBox="0 0 {_n(width)} {_n(height)}"'
     lines = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         f'<svg xmlns="http://www.w3.org/2000/svg" {size} font-family="{FONT}" font-size="{FONT_SIZE}">',
         f"<title>{escape(heading)}</title>",
         '<defs><marker id="arrow" viewBox="0 0 8 8" refX="8" refY="4" markerWidth="7" markerHeight="7"'
-        f' orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="{EDGE}"/></marker></defs>',
+        f' orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="{EDGE}"/></marker>{skip_arrow}</defs>',
         '<rect width="100%" height="100%" fill="#ffffff"/>',
         f'<text class="title" x="{MARGIN}" y="{MARGIN + LINE}" font-size="14" font-weight="bold" fill="{INK}">'
         f"{escape(heading)}</text>",
         f'<text class="subtitle" x="{MARGIN}" y="{MARGIN + 2 * LINE + 2}" fill="{NOTE}">{escape(subtitle)}</text>',
         *canvas.backs,
         *canvas.edges,
+        *skip_lines,
         *canvas.nodes,
         f'<text class="note" x="{MARGIN}" y="{_n(height - MARGIN - LINE)}" fill="{NOTE}">{escape(note)}</text>',
         f'<text class="note" x="{MARGIN}" y="{_n(height - MARGIN)}" fill="{NOTE}">{escape(note2)}</text>',

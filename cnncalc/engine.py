@@ -11,14 +11,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from . import graph
 from .diagnostics import Diagnostic, SpecError, error, in_file_order, warning
-from .fields import MAX_FIELD, Field, Fields, PeriodError, merge
+from .fields import MAX_FIELD, Field, Fields, PeriodError, Taps, merge
 from .folding import Repetition, Run, State, grows_evenly
 from .formulas import ShapeError
 from .kinds import ByKind, is_block
 from .record import Record
 from .report import LayerResult, Report, Totals
-from .spec import Concat, Layer, Location, Repeat, Residual, Spec, Volume
+from .spec import Crop, Layer, Location, Merge, Repeat, Residual, Spec, Volume
 from .steps import STEPS, Step
 
 if TYPE_CHECKING:
@@ -39,9 +40,14 @@ def analyse(spec: Spec, depth: int | None = None) -> Report:
     `depth` keeps the rows of blocks nested at most that deep (0: the spec's own layers only); deeper rows
     are computed and counted in their block's totals, but not kept.
     """
+    skips = graph.check(spec)
+    if any(diagnostic.severity == "error" for diagnostic in skips):
+        raise SpecError(in_file_order([d for d in skips if d.severity == "error"]))
     analysis = _Analysis(spec.input, depth)
+    start = State(spec.input, (Field(), Field()))
+    analysis.scopes.append({graph.INPUT: start})
     try:
-        run = analysis.sequence(spec.layers, State(spec.input, (Field(), Field())), "", 0)
+        run = analysis.sequence(spec.layers, start, "", 0)
     except _Stop:
         raise SpecError(analysis.found("error")) from None
     if analysis.errors:
@@ -56,7 +62,8 @@ def analyse(spec: Spec, depth: int | None = None) -> Report:
         jump=(h.j, w.j),
         activation_elements=analysis.elements,
     )
-    return Report(spec.name, spec.input, run.results, totals, tuple(analysis.found("warning")), depth)
+    warnings = in_file_order(analysis.found("warning") + skips)
+    return Report(spec.name, spec.input, run.results, totals, tuple(warnings), depth)
 
 
 class _Analysis:
@@ -75,6 +82,8 @@ class _Analysis:
         self.watching = 0
         self.peak = 0  # the largest field size, jump or padding reached so far (see Repetition)
         self.elements = input_volume.h * input_volume.w * input_volume.c
+        # the outputs each list in progress can read by name (`from`, `with`), innermost last
+        self.scopes: list[dict[str, State]] = []
 
     def found(self, severity: str) -> list[Diagnostic]:
         """The errors or warnings in file order, each once, saying in how many repetitions it came up."""
@@ -93,17 +102,26 @@ class _Analysis:
         keep = self.keep_depth is None or depth <= self.keep_depth
         results = []
         trainable = non_trainable = macs = 0
-        for number, layer in enumerate(layers, start=first):
-            path = f"{prefix}{number}"
-            if is_block(layer):
-                result, state = self.block(layer, state, number, path, depth, note)
-            else:
-                result, state = self.leaf(layer, state, number, path, depth, note)
-            trainable += result.trainable_params
-            non_trainable += result.non_trainable_params
-            macs += result.macs
-            if keep:
-                results.append(result)
+        scope = dict(self.scopes[-1])  # the names seen so far, and those of the lists around this one
+        self.scopes.append(scope)
+        try:
+            for number, layer in enumerate(layers, start=first):
+                path = f"{prefix}{number}"
+                if layer.source is not None:
+                    state = scope[layer.source]
+                if is_block(layer):
+                    result, state = self.block(layer, state, number, path, depth, note)
+                else:
+                    result, state = self.leaf(layer, state, number, path, depth, note)
+                if layer.name is not None:
+                    scope[layer.name] = state
+                trainable += result.trainable_params
+                non_trainable += result.non_trainable_params
+                macs += result.macs
+                if keep:
+                    results.append(result)
+        finally:
+            self.scopes.pop()
         return Run(tuple(results), state, trainable, non_trainable, macs)
 
     def reporter(self, layer: Layer, path: str, note: str) -> Problem:
@@ -148,7 +166,7 @@ class _Analysis:
         problem = self.reporter(layer, path, note)
         volume, fields, flattened = state
         try:
-            step = STEPS.of(layer)(layer, volume, problem)
+            step = STEPS.of(layer)(self.sized(layer, problem), volume, problem)
         except ShapeError as exc:
             problem("shape", str(exc), option=exc.option)
             raise _Stop from None
@@ -206,7 +224,9 @@ class _Analysis:
     def repeat(self, layer: Repeat, state: State, path: str, depth: int, note: str) -> Run:
         """Apply a repeat's layers `times` times in a row; folded (rows not kept), the repetitions that will do as the
         ones just before them did are added up in one step."""
-        folded = self.keep_depth is not None and depth + 1 > self.keep_depth
+        # a body that reads names from outside it sees the same outputs in every repetition, not moved with its own:
+        # no repetition is then like the one before, and each is computed
+        folded = self.keep_depth is not None and depth + 1 > self.keep_depth and not graph.reads_outside(layer.layers)
         # a map that grows in every repetition never repeats itself, but a body that grows evenly sums up all the same
         even = folded and grows_evenly(layer.layers)
         results: list[LayerResult] = []
@@ -254,6 +274,15 @@ class _Analysis:
             self.log.clear()
         return Run(tuple(results), state, trainable, non_trainable, macs)
 
+    def sized(self, layer: Layer, problem: Problem) -> Layer:
+        """A crop whose size is `like` an earlier output's: with that size."""
+        if not isinstance(layer, Crop) or layer.like is None:
+            return layer
+        if layer.size is not None or layer.sides is not None:
+            raise ShapeError("crop takes `like` or `size` (or `sides`), one of them", "like")
+        found = self.scopes[-1][layer.like].volume
+        return layer._replace(like=None, size=(found.h, found.w))
+
     def counted(self, volume: Volume, problem: Problem) -> None:
         """Count a new tensor's elements; past MAX_ELEMENTS, a located error, and nothing after it is computed."""
         elements = volume.h * volume.w * volume.c
@@ -262,15 +291,18 @@ class _Analysis:
             raise _Stop
         self.elements += elements
 
-    def meet(self, runs: Sequence[Run], names: Sequence[str], volume: Volume, problem: Problem) -> State:
-        """Paths meeting in a new tensor (an add, a concat): its field, and a warning where they do not line up."""
+    def meet(
+        self, runs: Sequence[Run], names: Sequence[str], volume: Volume, problem: Problem, align: bool = True
+    ) -> State:
+        """Paths meeting in a new tensor (an add, a concat): its field, and a warning where they do not line up
+        (`align`: where they should; an operand broadcast over the map need not)."""
         try:
             fields, mismatches = merge([run.state.fields for run in runs], names)
         except PeriodError as exc:
             problem("period", str(exc))
             raise _Stop from None
         # a 1 x 1 map has a single output: there is nothing to line up
-        if mismatches and (volume.h, volume.w) != (1, 1):
+        if align and mismatches and (volume.h, volume.w) != (1, 1):
             problem(
                 "rf-misaligned",
                 f"the receptive fields where the paths meet do not line up ({'; '.join(mismatches)}); "
@@ -336,18 +368,98 @@ def _added(
     return _Met((main, short), met, layers=main.results, shortcut=short.results)
 
 
-@MEETINGS.register("concat")
-def _stacked(
-    analysis: _Analysis, layer: Concat, state: State, path: str, depth: int, note: str, problem: Problem
+@MEETINGS.register("add", "concat", "multiply")
+def _merged(
+    analysis: _Analysis, layer: Merge, state: State, path: str, depth: int, note: str, problem: Problem
 ) -> _Met:
-    runs = tuple(
-        analysis.sequence(branch, state, f"{path}.b{k}.", depth + 1, note=note)
-        for k, branch in enumerate(layer.branches, start=1)
-    )
+    """Tensors joined: the outputs of branches applied to the same input, or (`with`) the current tensor and
+    earlier outputs by name."""
+    if layer.merged and layer.branches:
+        problem("merge-form", f"{layer.kind} takes `branches` or `with`, not both", option="with")
+        raise _Stop
+    if not layer.merged and not layer.branches:
+        problem("merge-form", f"{layer.kind} needs `branches` (lists of layers) or `with` (earlier layers' names)")
+        raise _Stop
+    if layer.branches:
+        if layer.crop is not None:
+            problem("merge-form", "`crop` goes with `with`: branches are cut by their own layers", option="crop")
+        runs = tuple(
+            analysis.sequence(branch, state, f"{path}.b{k}.", depth + 1, note=note)
+            for k, branch in enumerate(layer.branches, start=1)
+        )
+        labels = [f"branch {k}" for k in range(1, len(runs) + 1)]
+    else:
+        named = [analysis.scopes[-1][name] for name in layer.merged]
+        if layer.crop == "centre":
+            named = [_centred(one, state.volume, name, problem) for one, name in zip(named, layer.merged, strict=True)]
+        runs = tuple(Run((), one, 0, 0, 0) for one in (state, *named))
+        labels = ["the current tensor", *(repr(name) for name in layer.merged)]
     volumes = [run.state.volume for run in runs]
-    if len({(v.h, v.w) for v in volumes}) > 1:
-        shapes = ", ".join(f"branch {k} gives {v}" for k, v in enumerate(volumes, start=1))
-        problem("concat-shape", f"cannot concatenate: height and width differ: {shapes}")
-    total = Volume(volumes[0].h, volumes[0].w, sum(v.c for v in volumes))
-    met = analysis.meet(runs, [f"branch {k}" for k in range(1, len(runs) + 1)], total, problem)
-    return _Met(runs, met, branches=tuple(run.results for run in runs))
+    volume, broadcast = _joined(layer, volumes, labels, problem)
+    if broadcast:  # an operand of size 1 on an axis: every output reads its one position there
+        runs = tuple(run._replace(state=run.state._replace(fields=_held(run.state, volume))) for run in runs)
+    met = analysis.meet(runs, labels, volume, problem, align=not broadcast)
+    return _Met(runs, met, branches=tuple(run.results for run in runs) if layer.branches else ())
+
+
+def _centred(found: State, like: Volume, name: str, problem: Problem) -> State:
+    """An earlier output cut to the current tensor's h x w around its centre (`crop: centre`)."""
+    cuts = []
+    for axis in range(2):
+        size, kept = found.volume[axis], like[axis]
+        if size < kept:
+            problem(
+                "merge-crop",
+                f"{name!r} gives {found.volume}, smaller than the current tensor's {like}: `crop: centre` cuts the "
+                "larger inputs down, it does not pad the smaller",
+                option="with",
+            )
+            raise _Stop
+        cuts.append((size - kept) // 2)
+    fields = (
+        found.fields[0].through(Taps.sliding(1, 1, -cuts[0])),
+        found.fields[1].through(Taps.sliding(1, 1, -cuts[1])),
+    )
+    return State(Volume(like.h, like.w, found.volume.c), fields, found.flattened)
+
+
+def _held(state: State, volume: Volume) -> Fields:
+    """The fields of an operand broadcast to `volume`: along an axis where it has one position, every output reads
+    that one."""
+    fields = list(state.fields)
+    for axis in range(2):
+        window = fields[axis].at(0)
+        if state.volume[axis] == 1 and volume[axis] > 1 and window is not None:
+            fields[axis] = Field(1, 0, (window[0],), (window[1],))
+    return fields[0], fields[1]
+
+
+_JOINS = {"add": "add", "concat": "concatenate", "multiply": "multiply"}
+
+
+def _joined(layer: Merge, volumes: Sequence[Volume], labels: Sequence[str], problem: Problem) -> tuple[Volume, bool]:
+    """The merged tensor's volume, and whether an operand is broadcast; an error where the shapes do not agree."""
+    first = volumes[0]
+    if layer.kind == "concat":
+        agree = all((v.h, v.w) == (first.h, first.w) for v in volumes)
+        joined = Volume(first.h, first.w, sum(v.c for v in volumes))
+        rule = "height and width differ"
+    elif layer.kind == "add":
+        agree = all(v == first for v in volumes)
+        joined = first
+        rule = "the shapes differ"
+    else:  # multiply: as numpy broadcasts, each axis equal or 1
+        sizes = [max(v[axis] for v in volumes) for axis in range(3)]
+        agree = all(v[axis] in (1, sizes[axis]) for v in volumes for axis in range(3))
+        joined = Volume(*sizes)
+        rule = "the shapes do not broadcast (each of h, w, c equal, or 1 in either)"
+    if not agree:
+        shapes = ", ".join(f"{label} gives {v}" for label, v in zip(labels, volumes, strict=True))
+        message = f"cannot {_JOINS[layer.kind]}: {rule}: {shapes}"
+        larger = [v for v in volumes[1:] if v.h >= first.h and v.w >= first.w and (v.h, v.w) != (first.h, first.w)]
+        if layer.merged and layer.crop is None and larger and layer.kind != "multiply":
+            by = ", ".join(f"{v.h - first.h} x {v.w - first.w}" for v in larger)
+            message += f" (larger by {by}): `crop: centre` cuts them to the current tensor's {first.h} x {first.w}"
+        problem(f"{layer.kind}-shape", message)
+        return first, False
+    return joined, any((v.h, v.w) != (joined.h, joined.w) for v in volumes)

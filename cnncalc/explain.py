@@ -7,27 +7,32 @@ engine, and each line shows the arithmetic that reproduces them.
 from __future__ import annotations
 
 from fractions import Fraction
+from math import floor, gcd
 
 from .exact import decimal, significant
 from .fields import Field
-from .formulas import ceil_div, effective_kernel
-from .kinds import ByKind
+from .formulas import ceil_div, effective_kernel, transposed_same_padding
+from .kinds import BLOCKS, ByKind
 from .report import LayerResult, dense_view
 from .spec import (
     ACTIVATIONS,
     Activation,
+    AdaptivePool,
     BatchNorm,
-    Concat,
     Conv,
+    ConvTranspose,
+    Crop,
     Dense,
     Dropout,
     Flatten,
     GlobalPool,
     Layer,
+    Merge,
     Pair,
     Pool,
     Repeat,
     Residual,
+    Upsample,
     ZeroPad,
 )
 
@@ -116,6 +121,192 @@ def _zeropad(layer: ZeroPad, result: LayerResult) -> list[str]:
     ]
 
 
+@EXPLAIN.register("convtranspose")
+def _convtranspose(layer: ConvTranspose, result: LayerResult) -> list[str]:
+    assert result.padding is not None
+    h, w, c = result.input
+    k = result.output.c
+    fh, fw = layer.kernel
+    grouped = layer.groups != 1
+    weights = f"{fh}*{fw}*{c}" + (f"/{layer.groups}" if grouped else "")
+    letters = "kh*kw*c" + ("/g" if grouped else "")
+    params = (
+        f"params = K * ({letters}) + K = {k} * ({weights}) + {k} = {result.params:,}"
+        if layer.bias
+        else f"params = K * ({letters}) = {k} * ({weights}) = {result.params:,}"
+    )
+    filters, filters_letters = (f"({k}/{layer.groups})", "(K/g)") if grouped else (str(k), "K")
+    return [
+        *_transposed_sizes(layer, result),
+        f"output = h' x w' x K = {result.output}: one channel per filter",
+        params,
+        f"MACs = h*w*c * {filters_letters}*kh*kw = {h}*{w}*{c} * {filters}*{fh}*{fw} = {result.macs:,}: "
+        "each input value meets every weight of its filters",
+    ]
+
+
+def _transposed_sizes(layer: ConvTranspose, result: LayerResult) -> list[str]:
+    """h' and w' from `(h - 1) s - (p_before + p_after) + d (k - 1) + output_padding + 1`, with SAME's cut first."""
+    assert result.padding is not None
+    per_axis = [
+        (
+            result.input[axis],
+            layer.kernel[axis],
+            layer.stride[axis],
+            layer.dilation[axis],
+            result.padding[2 * axis],
+            result.padding[2 * axis + 1],
+            layer.output_padding[axis],
+            result.output[axis],
+        )
+        for axis in range(2)
+    ]
+    same_axes = per_axis[0] == per_axis[1]
+    lines = []
+    axes = [("h", per_axis[0])] if same_axes else list(zip("hw", per_axis, strict=True))
+    for letter, (size, kernel, stride, dilation, before, after, extra, out) in axes:
+        label = "h' = w'" if same_axes else f"{letter}'"
+        if layer.padding == "same":
+            cut = sum(transposed_same_padding(kernel, stride, dilation))
+            lines.append(
+                f"SAME: {label} = {letter} s = {size}*{stride} = {out}; padding = d (k - 1) + 1 - s = "
+                f"{dilation}*({kernel} - 1) + 1 - {stride} = {cut}: {before} before, {after} after"
+            )
+        lines.append(
+            f"{label} = ({letter} - 1) s - (p_before + p_after) + d (k - 1) + output_padding + 1 = "
+            f"({size} - 1)*{stride} - ({before} + {after}) + {dilation}*({kernel} - 1) + {extra} + 1 = {out}"
+        )
+    return lines
+
+
+@EXPLAIN.register("upsample")
+def _upsample(layer: Upsample, result: LayerResult) -> list[str]:
+    (h, w, _), (out_h, out_w, _) = result.input, result.output
+    if layer.scale is not None:
+        sh, sw = layer.scale
+        sizes = [f"h' = w' = h * scale = {h}*{sh} = {out_h}"]
+        if (h, sh) != (w, sw):
+            sizes = [f"h' = h * sh = {h}*{sh} = {out_h}", f"w' = w * sw = {w}*{sw} = {out_w}"]
+        lines = [*sizes, f"output = h' x w' x c = {result.output}: up-sampling keeps the channels"]
+    else:
+        lines = [f"output = size x c = {result.output}: the size given, up-sampling keeps the channels"]
+    if (h, out_h) == (w, out_w):
+        lines.append(_source(layer, h, out_h, "", ("h", "H")))
+    else:
+        lines += [
+            _source(layer, h, out_h, " (height)", ("h", "H")),
+            _source(layer, w, out_w, " (width)", ("w", "W")),
+        ]
+    return [*lines, "params = 0: up-sampling learns nothing"]
+
+
+def _source(layer: Upsample, size: int, out: int, axis: str, letters: tuple[str, str]) -> str:
+    """The input pixels the middle output of an axis reads, as PyTorch's interpolation finds them."""
+    small, big = letters
+    o = out // 2
+    if layer.mode == "nearest":
+        exact = Fraction(o * size, out)
+        steps = "" if exact.denominator == 1 else f" = floor({number(exact)})"
+        return (
+            f"nearest{axis}: output o = {o} reads input floor(o {small} / {big}) = floor({o}*{size}/{out}){steps} = "
+            f"{floor(exact)}"
+        )
+    if layer.align_corners and out == 1:
+        return f"bilinear{axis}, corners aligned: the single output, at x = 0*({size} - 1) = 0: reads input 0"
+    if layer.align_corners:
+        x = Fraction(o * (size - 1), out - 1)
+        source = f"x = o ({small} - 1) / ({big} - 1) = {o}*({size} - 1)/({out} - 1)"
+        mode = "bilinear, corners aligned"
+    else:
+        x = Fraction(2 * o + 1, 2) * size / out - Fraction(1, 2)
+        source = f"x = (o + 1/2) {small} / {big} - 1/2 = ({o} + 1/2)*{size}/{out} - 1/2"
+        mode = "bilinear"
+    low = floor(x)
+    high = min(low + 1, size - 1)
+    if x == low or high == low:
+        read = f"input {low}"
+    else:
+        read = f"inputs {low} and {high}, weighted {number(1 - (x - low))} and {number(x - low)}"
+    return f"{mode}{axis}: output o = {o} reads the inputs around {source} = {number(x)}: {read}"
+
+
+@EXPLAIN.register("crop")
+def _crop(layer: Crop, result: LayerResult) -> list[str]:
+    cuts = _crop_sides(layer, result)
+    per_axis = [(result.input[axis], result.output[axis], cuts[2 * axis], cuts[2 * axis + 1]) for axis in range(2)]
+    # per axis: its letter, its sides' names, and what the lines call them
+    names = [("h", "top", "bottom", ("h'", "top", "bottom")), ("w", "left", "right", ("w'", "left", "right"))]
+    if per_axis[0] == per_axis[1]:
+        per_axis, names = per_axis[:1], [("h", "top", "bottom", ("h' = w'", "top = left", "bottom = right"))]
+    lines = []
+    for (size, out, before, after), (letter, first, last, labels) in zip(per_axis, names, strict=True):
+        label, first_label, last_label = labels
+        if layer.sides is not None:
+            lines.append(f"{label} = {letter} - {first} - {last} = {size} - {before} - {after} = {out}")
+            continue
+        if layer.offset is not None:
+            placed = f"{first_label} = {before}: the offset given"
+        else:
+            placed = f"{first_label} = floor(({letter} - {letter}') / 2) = floor(({size} - {out}) / 2) = {before}"
+        kept = f"{last_label} = {letter} - {letter}' - {first} = {size} - {out} - {before} = {after}"
+        lines.append(f"{placed}; {kept}")
+    return [
+        *lines,
+        f"output = h' x w' x c = {result.output}: the part kept, every channel",
+        "params = 0: cropping learns nothing",
+    ]
+
+
+def _crop_sides(layer: Crop, result: LayerResult) -> tuple[int, int, int, int]:
+    """What a crop cut from each side: its sides, or the rows around the size kept (centred where no offset)."""
+    if layer.sides is not None:
+        return layer.sides
+    cuts = []
+    for axis in range(2):
+        size, kept = result.input[axis], result.output[axis]
+        before = (size - kept) // 2 if layer.offset is None else layer.offset[axis]
+        cuts += [before, size - kept - before]
+    return cuts[0], cuts[1], cuts[2], cuts[3]
+
+
+@EXPLAIN.register("adaptiveavgpool", "adaptivemaxpool")
+def _adaptive_pool(layer: AdaptivePool, result: LayerResult) -> list[str]:
+    (h, w, _), (out_h, out_w, _) = result.input, result.output
+    if (h, out_h) == (w, out_w):
+        windows = [_adaptive_windows(h, out_h, "", "h")]
+    else:
+        windows = [_adaptive_windows(h, out_h, "height: ", "h"), _adaptive_windows(w, out_w, "width: ", "w")]
+    return [
+        f"output = size x c = {result.output}: the size given, pooling keeps the channels",
+        *windows,
+        "params = 0: pooling learns nothing",
+    ]
+
+
+def _adaptive_windows(size: int, out: int, axis: str, letter: str) -> str:
+    """PyTorch's windows `[floor(i h / n), ceil((i + 1) h / n))` along one axis: the second's bounds, and the sizes
+    of one period of them."""
+    shown = 8
+    i = 1 if out > 1 else 0
+    start, end = i * size // out, ceil_div((i + 1) * size, out)
+    period = out // gcd(size, out)
+    sizes = [ceil_div((index + 1) * size, out) - index * size // out for index in range(period)]
+    if out == 1:
+        windows = "one window, the whole map"
+    elif out == size:
+        windows = "every window 1 wide: the identity"
+    elif len(set(sizes)) == 1:
+        windows = f"every window {sizes[0]} wide"
+    else:
+        more = ", ..." if period > shown else ""
+        windows = f"windows {', '.join(map(str, sizes[:shown]))}{more} wide, the same again every {period} outputs"
+    return (
+        f"{axis}windows [floor(i {letter} / n), ceil((i + 1) {letter} / n)), window {i}: start = "
+        f"floor({i}*{size}/{out}) = {start}; end = ceil({i + 1}*{size}/{out}) = {end}; size = {end} - {start} = "
+        f"{end - start}: {windows}"
+    )
+
+
 @EXPLAIN.register("dropout", *ACTIVATIONS)
 def _no_formula(layer: Dropout | Activation, result: LayerResult) -> list[str]:
     return []
@@ -132,9 +323,26 @@ def _residual(layer: Residual, result: LayerResult) -> list[str]:
 
 
 @EXPLAIN.register("concat")
-def _concat(layer: Concat, result: LayerResult) -> list[str]:
+def _concat(layer: Merge, result: LayerResult) -> list[str]:
+    if layer.merged:
+        return [_joined(layer, result, "stacked along the channels")]
     channels = " + ".join(str(c) for c in _branch_channels(result))
     return [f"output channels = {channels} = {result.output.c}" if channels else f"output = {result.output}"]
+
+
+@EXPLAIN.register("add", "multiply")
+def _elementwise_merge(layer: Merge, result: LayerResult) -> list[str]:
+    how = "added" if layer.kind == "add" else "multiplied, each axis equal or 1 in either (broadcast)"
+    if layer.merged:
+        return [_joined(layer, result, how)]
+    return [f"output = the {len(layer.branches)} branches' outputs {how} = {result.output}"]
+
+
+def _joined(layer: Merge, result: LayerResult, how: str) -> str:
+    named = ", ".join(repr(name) for name in layer.merged)
+    h, w, _ = result.input
+    cut = f", cut to {h} x {w} around the centre," if layer.crop else ""
+    return f"the current tensor ({result.input}) and {named}{cut} {how}: {result.output}"
 
 
 # the window of each kind that slides one: its size, dilation and stride per axis; None for the others
@@ -151,8 +359,19 @@ def _pool_window(layer: Pool) -> tuple[Pair, Pair, Pair]:
     return layer.size, (1, 1), layer.stride
 
 
+@WINDOWS.register("convtranspose")
+def _transposed_window(layer: ConvTranspose) -> tuple[Pair, Pair, Pair]:
+    # at stride 1 a conv over the map padded by d (k - 1) - p, so r += (k - 1) j; at any other stride its outputs
+    # see windows of different sizes, shown as such (`_uneven`)
+    return layer.kernel, layer.dilation, layer.stride
+
+
 @WINDOWS.register(
     "zeropad",
+    "upsample",
+    "crop",
+    "adaptiveavgpool",
+    "adaptivemaxpool",
     "dense",
     "batchnorm",
     "flatten",
@@ -162,7 +381,9 @@ def _pool_window(layer: Pool) -> tuple[Pair, Pair, Pair]:
     *ACTIVATIONS,
     "repeat",
     "residual",
+    "add",
     "concat",
+    "multiply",
 )
 def _no_window(layer: Layer) -> None:
     return None
@@ -244,48 +465,77 @@ def _window_sizes(result: LayerResult) -> list[str]:
 
 
 def _field(result: LayerResult) -> list[str]:
-    """r and j after the layer: r = r_in + (k - 1) j_in, j = j_in s."""
+    """r and j after the layer: r = r_in + (k - 1) j_in, j = j_in s; or the windows themselves, where its outputs
+    see windows of different sizes."""
     layer = result.layer
     lines = []
-    axes = (
-        [("", 0)] if result.field_in[0] == result.field_in[1] and _same_window(result) else [(" (h)", 0), (" (w)", 1)]
-    )
+    if all(field.even for field in (*result.field_in, *result.fields)):
+        alike = (
+            result.field_in[0] == result.field_in[1]
+            and _same_window(result)
+            and (result.fields[0].r, result.fields[0].j) == (result.fields[1].r, result.fields[1].j)
+        )
+    else:  # uneven fields are shown as they are
+        alike = result.fields[0] == result.fields[1]
+    axes = [("", 0)] if alike else [(" (h)", 0), (" (w)", 1)]
     for suffix, axis in axes:
-        field_in = result.field_in[axis]
-        r, j = result.receptive_field[axis], result.jump[axis]
+        field_in, field = result.field_in[axis], result.fields[axis]
+        r, j = field.r, field.j
         sliding = WINDOWS[result.kind](layer)
-        if not field_in.even or not result.fields[axis].even:
-            lines.append(_uneven(result.fields[axis], suffix))
+        if not field_in.even or not field.even or not isinstance(field_in.j, int) or not isinstance(j, int):
+            if field != field_in:  # a layer that keeps the windows (batchnorm, relu) says nothing of them
+                lines.append(_uneven(field, suffix))
         elif sliding:
             window, dilation, strides = sliding
             k = effective_kernel(window[axis], dilation[axis])
             stride = strides[axis]
-            lines.append(
-                f"r{suffix} = {field_in.r} + ({k} - 1) * {field_in.j} = {r}; j = {field_in.j} * {stride} = {j}"
-            )
-        elif r != field_in.r and isinstance(field_in.j, int):
-            # a filter over the whole map: a global pool, or a dense layer after flatten
-            span = (r - field_in.r) // field_in.j + 1
-            lines.append(
-                f"r{suffix} = {field_in.r} + ({span} - 1) * {field_in.j} = {r}: a filter over the whole {span}-wide map"
-            )
+            if (field_in.r + (k - 1) * field_in.j, field_in.j * stride) == (r, j):
+                lines.append(
+                    f"r{suffix} = {field_in.r} + ({k} - 1) * {field_in.j} = {r}; j = {field_in.j} * {stride} = {j}"
+                )
+            else:  # it read every position a flatten before it folded into the channels
+                lines.append(_uneven(field, suffix))
+        elif r != field_in.r or (j != field_in.j and result.kind not in BLOCKS):
+            lines.append(_widened(field_in, field, suffix, result.kind in BLOCKS))
     return lines
+
+
+def _widened(field_in: Field, field: Field, suffix: str, block: bool) -> str:
+    """r and j after a layer whose outputs each read `span` positions, `step` apart, of a map whose every output
+    sees alike."""
+    assert isinstance(field_in.j, int) and isinstance(field.j, int)
+    r_in, j_in, r, j = field_in.r, field_in.j, field.r, field.j
+    if j_in == 0:  # every output of its input sees the same pixels (an axis up-sampled from a single one)
+        return _uneven(field, suffix)
+    span, apart = divmod(r - r_in, j_in)
+    step, off = divmod(j, j_in)
+    if apart or off:
+        return _uneven(field, suffix)
+    span += 1
+    if step == 1 or block:
+        # a filter over the whole map: a global pool, or a dense layer after flatten; a block's row keeps this line
+        return f"r{suffix} = {r_in} + ({span} - 1) * {j_in} = {r}: a filter over the whole {span}-wide map"
+    return (
+        f"r{suffix} = {r_in} + ({span} - 1) * {j_in} = {r}; j = {j_in} * {step} = {j}: each output reads {span} of "
+        f"its input's positions, the next output {step} further on"
+    )
 
 
 def _uneven(field: Field, suffix: str) -> str:
     """A field whose outputs see windows of different sizes: the windows of one period, and what they come to."""
     shown = 4
+    if field.period == 1:
+        return f"r{suffix} = {field.r}; j = {field.j}: every output sees {field.r} input pixels"
     windows = []
     for o in range(min(field.period, shown)):
         window = field.at(o)
         windows.append(f"{o}: none" if window is None else f"{o}: {window[0]} to {window[1]}")
-    more = f", ... (every {field.period} outputs, {field.shift} pixels on)" if field.period > shown else ""
-    if field.period == 1:
-        return f"r{suffix} = {field.r}; j = {field.j}: every output sees {field.r} input pixels"
+    more = ", ..." if field.period > shown else ""
+    pixels = "pixel" if field.shift == 1 else "pixels"
     return (
-        f"r{suffix} = {field.r}, j = {field.j}: windows carried output by output, not by r += (k - 1) j; they "
-        f"repeat every {field.period} outputs, {field.shift} input pixels on ({'; '.join(windows)}{more}); "
-        "r is the widest"
+        f"r{suffix} = {field.r}: the widest window, carried output by output, not by r += (k - 1) j; "
+        f"j = {field.j}: the windows repeat every {field.period} outputs, {field.shift} input {pixels} on "
+        f"({', '.join(windows)}{more})"
     )
 
 
@@ -293,6 +543,6 @@ def _same_window(result: LayerResult) -> bool:
     layer = result.layer
     sliding: tuple[Pair, Pair, Pair] | None = WINDOWS[result.kind](layer)
     if sliding is None:
-        return result.receptive_field[0] == result.receptive_field[1]
+        return result.receptive_field[0] == result.receptive_field[1] and result.jump[0] == result.jump[1]
     window, dilation, stride = sliding
     return window[0] == window[1] and stride[0] == stride[1] and dilation[0] == dilation[1]

@@ -4,21 +4,29 @@ Pure: a spec and its report in, Python source text out; nothing here imports tor
 `in_features` comes from the report, so the module is explicit, not lazy, and built for the spec's input size.
 The model's children map one-to-one to the spec's rows at every depth: a conv with its activation or its padding
 module is one `nn.Sequential`, a repeat is an `nn.Sequential` of every repetition's rows, a residual is
-`Residual(layers, shortcut=..., activation=...)`, a concat is `Concat(branch, ...)`.
+`Residual(layers, shortcut=..., activation=...)`, an add, concat or multiply of branches is `Add(branch, ...)`,
+`Concat(branch, ...)` or `Multiply(branch, ...)`, and one of the current tensor and earlier outputs (`with`) is
+`Join(kind, centre=...)`. A list where a layer reads an earlier output by name (`from`, `with`), or whose outputs
+are read so, is a `Graph`: an nn.Sequential that keeps those outputs by their layers' paths, passes them to the
+layers that read them, and on to the Graphs inside it (a repeat's rows). A residual's or a merge's lists reading a
+name from outside the block are refused: those classes pass no earlier outputs in.
 
 Where PyTorch's own padding cannot say what cnncalc computes (`same` at a stride above 1, even kernels, padding
 that differs on the two sides of an axis), the padding goes in front as a module: zeros for a conv, -inf for a max
 pool (which never picks it, as PyTorch pads max pooling), zeros for an average pool (which counts them in the
-window, as cnncalc and PyTorch's default `count_include_pad=True` do). A layer that cannot be written exactly is
-refused with a located error, never approximated.
+window, as cnncalc and PyTorch's default `count_include_pad=True` do). Where a transposed conv cuts more from one
+side of an axis than the other, ConvTranspose2d cuts the smaller on both and a negative nn.ZeroPad2d crops the rest
+after it; a crop is a negative nn.ZeroPad2d too. A layer that cannot be written exactly is refused with a located
+error, never approximated.
 """
 
 from __future__ import annotations
 
 import keyword
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
+from . import graph
 from .check import too_large, too_large_input
 from .diagnostics import Diagnostic, SpecError, error, in_file_order
 from .formulas import pool_output
@@ -28,19 +36,24 @@ from .report import LayerResult, Report, walk
 from .spec import (
     ACTIVATIONS,
     Activation,
+    AdaptivePool,
     BatchNorm,
-    Concat,
     Conv,
+    ConvTranspose,
+    Crop,
     Dense,
     Dropout,
     Flatten,
     GlobalPool,
     Layer,
+    Merge,
     Pair,
     Pool,
     Repeat,
     Residual,
+    Sides,
     Spec,
+    Upsample,
     Volume,
     ZeroPad,
 )
@@ -96,11 +109,116 @@ class Concat(nn.Module):
 '''
 
 
+_ADD_CLASS = '''
+class Add(nn.Module):
+    """An add block: each branch on the same input, the outputs added."""
+
+    def __init__(self, *branches: nn.Module) -> None:
+        super().__init__()
+        self.branches = nn.ModuleList(branches)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        total, *others = [branch(x) for branch in self.branches]
+        for other in others:
+            total = total + other
+        return total
+'''
+
+_MULTIPLY_CLASS = '''
+class Multiply(nn.Module):
+    """A multiply block: each branch on the same input, the outputs multiplied (broadcast: each of c, h, w equal or
+    1, as cnncalc's h, w, c)."""
+
+    def __init__(self, *branches: nn.Module) -> None:
+        super().__init__()
+        self.branches = nn.ModuleList(branches)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        product, *others = [branch(x) for branch in self.branches]
+        for other in others:
+            product = product * other
+        return product
+'''
+
+_JOIN_CLASS = '''
+class Join(nn.Module):
+    """The input joined with the earlier outputs Graph passes after it: by `kind`, added, stacked on the channels,
+    or multiplied (broadcast: each of c, h, w equal or 1). With `centre`, each earlier output is first cut to the
+    input's h x w around its centre, floor(cut / 2) before. A vector (N, n) meets maps as the (N, n, 1, 1) map it
+    is; `as_map` joins vectors as such maps too."""
+
+    def __init__(self, kind: str, centre: bool = False, as_map: bool = False) -> None:
+        super().__init__()
+        self.kind = kind
+        self.centre = centre
+        self.as_map = as_map
+
+    def forward(self, x: torch.Tensor, *joined: torch.Tensor) -> torch.Tensor:
+        tensors = [x, *joined]
+        if self.as_map or any(tensor.dim() == 4 for tensor in tensors):
+            tensors = [tensor[:, :, None, None] if tensor.dim() == 2 else tensor for tensor in tensors]
+        if self.centre and tensors[0].dim() == 4:
+            h, w = tensors[0].shape[2:]
+            for k, tensor in enumerate(tensors[1:], start=1):
+                top, left = (tensor.shape[2] - h) // 2, (tensor.shape[3] - w) // 2
+                tensors[k] = tensor[:, :, top : top + h, left : left + w]
+        if self.kind == "concat":
+            # dim 1: the channels of (N, C, H, W), the features of (N, n)
+            return torch.cat(tensors, dim=1)
+        result, *others = tensors
+        for other in others:
+            result = result + other if self.kind == "add" else result * other
+        return result
+'''
+
+_GRAPH_CLASS = '''
+class Graph(nn.Sequential):
+    """Layers in order, as nn.Sequential, but a layer may read an earlier output other than the previous one.
+
+    Outputs are known by their layers' paths, `prefix` and the number as the comments give them, and the network's
+    input as "input". `sources`: a layer's path -> the output it reads instead of the previous one; `joins`: a
+    Join's path -> the outputs joined to its input. The outputs read here or in a Graph inside are kept, and a
+    Graph inside is given those kept outside it.
+    """
+
+    def __init__(
+        self,
+        *layers: nn.Module,
+        prefix: str = "",
+        sources: dict[str, str] | None = None,
+        joins: dict[str, tuple[str, ...]] | None = None,
+    ) -> None:
+        super().__init__(*layers)
+        self.paths = [f"{prefix}{number}" for number in range(1, len(layers) + 1)]
+        self.sources = sources or {}
+        self.joins = joins or {}
+        graphs = [module for module in self.modules() if isinstance(module, Graph)]
+        read = {path for graph in graphs for path in graph.sources.values()}
+        read |= {path for graph in graphs for paths in graph.joins.values() for path in paths}
+        self.kept = read & set(self.paths)
+
+    def forward(self, x: torch.Tensor, saved: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
+        saved = {"input": x} if saved is None else dict(saved)
+        for path, layer in zip(self.paths, self):
+            if path in self.sources:
+                x = saved[self.sources[path]]
+            if isinstance(layer, Graph):
+                x = layer(x, saved)
+            else:
+                x = layer(x, *(saved[joined] for joined in self.joins.get(path, ())))
+            if path in self.kept:
+                saved[path] = x
+        return x
+'''
+
+
 class _Node(Record):
-    """An expression: `head` alone, or the call `head(args)`, laid out on one line where it fits."""
+    """An expression: `head` alone, or the call `head(args)`, laid out on one line where it fits; `brackets` other
+    than a call's make it a literal (head "" and `{}` a dict, its entries written as leaves)."""
 
     head: str
     args: tuple[_Arg, ...] | None = None
+    brackets: str = "()"
 
 
 class _Arg(Record):
@@ -123,7 +241,7 @@ def _flat(node: _Node) -> str | None:
         if inner is None or arg.comments:
             return None
         parts.append(f"{arg.keyword}={inner}" if arg.keyword else inner)
-    return f"{node.head}({', '.join(parts)})"
+    return f"{node.head}{node.brackets[0]}{', '.join(parts)}{node.brackets[1]}"
 
 
 def _render(node: _Node, indent: int, prefix: str = "", suffix: str = "") -> list[str]:
@@ -132,11 +250,11 @@ def _render(node: _Node, indent: int, prefix: str = "", suffix: str = "") -> lis
     flat = _flat(node)
     if node.args is None or (flat is not None and len(pad + prefix + flat + suffix) <= WIDTH):
         return [f"{pad}{prefix}{flat}{suffix}"]
-    lines = [f"{pad}{prefix}{node.head}("]
+    lines = [f"{pad}{prefix}{node.head}{node.brackets[0]}"]
     for arg in node.args:
         lines += [f"{pad}    # {comment}" for comment in arg.comments]
         lines += _render(arg.node, indent + 4, f"{arg.keyword}=" if arg.keyword else "", ",")
-    return [*lines, f"{pad}){suffix}"]
+    return [*lines, f"{pad}{node.brackets[1]}{suffix}"]
 
 
 def _module(head: str, *args: str) -> _Node:
@@ -164,27 +282,45 @@ def tensor_shape(volume: Volume, form: str) -> str:
     return f"(N, {volume.c}, {volume.h}, {volume.w})"
 
 
+# the names the exported module defines or imports besides the network's class
+_TAKEN = {"Residual", "Add", "Concat", "Multiply", "Join", "Graph", "build", "torch", "nn"}
+
+
 def class_name(name: str | None) -> str:
     """A Python class name for the network: "LeNet-5" gives LeNet5, "ResNet-18" ResNet18."""
     words = re.findall(r"[A-Za-z0-9]+", name or "")
     candidate = "".join(word[:1].upper() + word[1:] for word in words)
     if not candidate.isidentifier() or not candidate.isascii():
         candidate = f"Net{candidate}" if candidate.isalnum() and candidate.isascii() else "Network"
-    if keyword.iskeyword(candidate) or candidate in {"Residual", "Concat", "build", "torch", "nn"}:
+    if keyword.iskeyword(candidate) or candidate in _TAKEN:
         candidate += "Network"
     return candidate
 
 
 def to_pytorch(spec: Spec, report: Report, source: str | None = None) -> str:
-    """The spec as a Python module defining its network (an `nn.Sequential` subclass) and `build() -> nn.Module`.
+    """The spec as a Python module defining its network (an `nn.Sequential` subclass, a Graph where its layers read
+    outputs by name) and `build() -> nn.Module`.
 
     `report` is `analyse(spec)`, unfolded. Raise SpecError, one located error per layer, where a layer cannot be
     written exactly.
     """
     if any(row.folded for row in walk(report.layers)):
         raise ValueError("export needs every row: analyse the spec without a depth")
-    writer = _Writer()
+    totals = report.totals
+    links = _Links(report.layers)
+    output = tensor_shape(totals.output, form_after(report.layers, MAP, links))
+    writer = _Writer(links)
+    for row, option, name, block in links.walled:
+        writer.refuse(
+            row,
+            f"reads {name!r} from outside the {block.kind} block this layer is in: export passes earlier outputs "
+            "into a repeat's layers, not into a residual's or a merge's",
+            option,
+        )
     children = writer.path(report.layers, MAP, None)
+    top = links.is_graph(report.layers)
+    if top:
+        children += links.wiring(report.layers)
     refused = list(writer.refused.values())
     if oversized := too_large_input(spec.input):
         refused.append(error("export", f"cannot export exactly: PyTorch: {oversized}", spec.input_loc))
@@ -192,7 +328,7 @@ def to_pytorch(spec: Spec, report: Report, source: str | None = None) -> str:
         raise SpecError(in_file_order(refused))
     network = class_name(spec.name)
     title = _docstring_text(spec.name or "A network")
-    v, totals = spec.input, report.totals
+    v = spec.input
     buffers = f";\nbatchnorm's running statistics add {totals.non_trainable_params:,} in buffers"
     header = [
         f'"""{title}: a PyTorch model exported by cnncalc.',
@@ -205,6 +341,14 @@ def to_pytorch(spec: Spec, report: Report, source: str | None = None) -> str:
         "The model's children map one-to-one to the spec's layers: model[0] is layer 1, and so on",
         "inside blocks (a repeat holds every repetition's layers in turn). Each child's comment gives",
         "its path as `cnncalc summary` numbers it, its kind and name, and the output cnncalc computed.",
+        *(
+            [
+                "A layer that reads an earlier output by name (`from`, `with` in the spec) is given it by",
+                "Graph, which keeps that output by its layer's path.",
+            ]
+            if writer.graphs
+            else []
+        ),
         "",
         f"Parameters: {totals.trainable_params:,}, as sum(p.numel() for p in model.parameters()) counts them"
         + (buffers if totals.non_trainable_params else "")
@@ -214,12 +358,14 @@ def to_pytorch(spec: Spec, report: Report, source: str | None = None) -> str:
         "import torch",
         "from torch import nn",
     ]
-    used = {row.kind for row in walk(report.layers)}
-    # each block kind's class once, in the order the kinds are declared
-    classes = [text for kind in BLOCKS if kind in used and (text := CLASSES[kind]())]
-    output = tensor_shape(totals.output, form_after(report.layers, MAP))
+    used: dict[str, list[LayerResult]] = {}
+    for row in walk(report.layers):
+        used.setdefault(row.kind, []).append(row)
+    # each class once, by the order the block kinds are declared in
+    texts = [text for kind in BLOCKS if kind in used for text in CLASSES[kind](used[kind])]
+    classes = list(dict.fromkeys([*texts, *([_GRAPH_CLASS] if writer.graphs else [])]))
     network_class = [
-        f"class {network}(nn.Sequential):",
+        f"class {network}({'Graph' if top else 'nn.Sequential'}):",
         f'    """{title}: input {tensor_shape(v, MAP)}, output {output}."""',
         "",
         "    def __init__(self) -> None:",
@@ -244,17 +390,29 @@ def to_pytorch(spec: Spec, report: Report, source: str | None = None) -> str:
 class _Writer:
     """One pass over the report's rows, each written as a PyTorch expression; the layers refused are collected."""
 
-    def __init__(self) -> None:
+    def __init__(self, links: _Links) -> None:
+        self.links = links
         # a layer refused once, however many repetitions or paths it turns up in
         self.refused: dict[tuple[object, str], Diagnostic] = {}
+        self.graphs = False  # whether a list is written as a Graph
 
     def path(self, rows: Sequence[LayerResult], form: str, want: str | None) -> list[_Arg]:
         """The rows in order from a tensor of `form`; the last one made to give a `want` tensor, if given."""
         args = []
         for number, row in enumerate(rows, start=1):
+            if row.path in self.links.sources:
+                form = self.links.forms[self.links.sources[row.path]]
             arg, form = self.row(row, form, want if number == len(rows) else None)
             args.append(arg)
+        self.graphs = self.graphs or self.links.is_graph(rows)
         return args
+
+    def sequence(self, rows: Sequence[LayerResult], form: str, want: str | None) -> _Node:
+        """Rows as one module: an nn.Sequential, or a Graph where outputs are read by name."""
+        args = self.path(rows, form, want)
+        if self.links.is_graph(rows):
+            return _call("Graph", *args, *self.links.wiring(rows))
+        return _call("nn.Sequential", *args)
 
     def row(self, row: LayerResult, form: str, want: str | None) -> tuple[_Arg, str]:
         """One row as an argument of its parent: the expression, its comments, and the form of its output."""
@@ -266,7 +424,7 @@ class _Writer:
         times = ""
         if is_block(layer):
             # a block's paths are made to give the form wanted of it themselves
-            out = want or FORMS.of(layer)(row, form)
+            out = want or FORMS.of(layer)(row, form, self.links)
             node = BLOCK_MODULES.of(layer)(self, row, layer, form, out)
             if KINDS[layer.kind].repeated_by:
                 times = f" x{repetitions(layer)}"
@@ -276,6 +434,7 @@ class _Writer:
                 modules.append(_reshape(row.output, want))
                 out = want
             node = modules[0] if len(modules) == 1 else _call("nn.Sequential", *modules)
+        notes[:0] = self.links.notes(row)
         heading = f"{row.path} {layer.kind}{name}{times}"
         comment = f"{heading}: out {row.output}, tensor {tensor_shape(row.output, out)}"
         return _Arg(node, (comment, *notes)), out
@@ -291,14 +450,14 @@ class _Writer:
             modules.append(_reshape(row.input, takes))
             form = takes
         modules += MODULES.of(layer)(self, row, layer, form, notes)
-        return modules, FORMS.of(layer)(row, form)
+        return modules, FORMS.of(layer)(row, form, self.links)
 
     def branch(
         self, rows: Sequence[LayerResult], given: Volume, form: str, out: str, empty: str = "nn.Identity()"
     ) -> _Node:
         """A path of a block as one module: an nn.Sequential of its rows; with no rows, the identity or a reshape."""
         if rows:
-            return _call("nn.Sequential", *self.path(rows, form, out))
+            return self.sequence(rows, form, out)
         if form != out:
             # no rows, and a tensor of the other form where the paths meet: the same numbers, reshaped
             return _reshape(given, out)
@@ -320,11 +479,113 @@ class _Writer:
         return _Node(module)
 
 
-def form_after(rows: Sequence[LayerResult], form: str) -> str:
-    """The form of the tensor the rows give, from a tensor of `form`."""
+def form_after(rows: Sequence[LayerResult], form: str, links: _Links) -> str:
+    """The form of the tensor the rows give, from a tensor of `form`; each output's form kept in `links`."""
     for row in rows:
-        form = FORMS.of(row.layer)(row, form)
+        if row.path in links.sources:
+            form = links.forms[links.sources[row.path]]
+        form = FORMS.of(row.layer)(row, form, links)
+        links.forms[row.path] = form
     return form
+
+
+class _Links:
+    """The earlier outputs rows read by name (`from`, `with`), each as the path of the row that gives it (`input`:
+    the network's input); the form of every output; and the references export cannot write."""
+
+    def __init__(self, rows: Sequence[LayerResult]) -> None:
+        self.sources: dict[str, str] = {}  # a row's path -> the output it reads instead of the previous row's
+        self.joins: dict[str, tuple[str, ...]] = {}  # a merge's path -> the outputs `with` joins to its input
+        self.forms: dict[str, str] = {graph.INPUT: MAP}  # an output's path -> its tensor's form
+        # the names read inside a residual or a merge but bound outside it: the row, its option, the name, the block
+        self.walled: list[tuple[LayerResult, str, str, LayerResult]] = []
+        self._resolve(rows, {graph.INPUT: graph.INPUT}, {})
+        self.read = {*self.sources.values(), *(path for paths in self.joins.values() for path in paths)}
+
+    def _resolve(self, rows: Sequence[LayerResult], seen: dict[str, str], walls: dict[str, LayerResult]) -> None:
+        """The names `rows` read, found among `seen` (name -> path), as the engine scopes them; `walls`: the names
+        bound outside the innermost residual or merge that holds `rows`, with that block."""
+        scope = dict(seen)
+        for row in rows:
+            layer = row.layer
+            for option, name in graph.references(layer):
+                if name in walls:
+                    self.walled.append((row, option, name, walls[name]))
+            if layer.source is not None:
+                self.sources[row.path] = scope[layer.source]
+            if isinstance(layer, Merge) and layer.merged:
+                self.joins[row.path] = tuple(scope[name] for name in layer.merged)
+            inner = walls if KINDS[layer.kind].repeated_by else dict.fromkeys(scope, row)
+            for held in _scopes(row):
+                self._resolve(held, scope, inner)
+            if layer.name is not None:
+                scope[layer.name] = row.path
+
+    def targets(self, path: str) -> tuple[str, ...]:
+        """The outputs the row at `path` reads by name."""
+        source = self.sources.get(path)
+        return ((source,) if source is not None else ()) + self.joins.get(path, ())
+
+    def is_graph(self, rows: Sequence[LayerResult]) -> bool:
+        """Whether a list is written as a Graph: a row reads an output by name, is read so, or holds rows that read
+        one from outside it (a Graph passes what it keeps to the Graphs inside)."""
+        if not self.read:
+            return False
+        return any(
+            self.targets(row.path)
+            or row.path in self.read
+            or any(not target.startswith(f"{row.path}.") for held in _held(row) for target in self.targets(held.path))
+            for row in rows
+        )
+
+    def notes(self, row: LayerResult) -> list[str]:
+        """What a row reads by name, as its comment says it."""
+        layer = row.layer
+        notes = []
+        if layer.source is not None:
+            notes.append(f"from {self.named(layer.source, self.sources[row.path])}, not the previous output")
+        if isinstance(layer, Merge) and layer.merged:
+            named = ", ".join(map(self.named, layer.merged, self.joins[row.path]))
+            cut = ", each cut to this h x w around its centre" if layer.crop == "centre" else ""
+            notes.append(f"with {named}{cut}")
+        return notes
+
+    @staticmethod
+    def named(name: str, path: str) -> str:
+        return f"{_text(name)} (the network's input)" if path == graph.INPUT else f"{_text(name)} (layer {path})"
+
+    def wiring(self, rows: Sequence[LayerResult]) -> list[_Arg]:
+        """A Graph's keywords: its rows' paths' prefix, and the outputs they read."""
+        prefix = re.sub(r"\d+$", "", rows[0].path)
+        sources = {row.path: self.sources[row.path] for row in rows if row.path in self.sources}
+        joins = {row.path: self.joins[row.path] for row in rows if row.path in self.joins}
+        args = [_Arg(_Node(f'"{prefix}"'), keyword="prefix")] if prefix else []
+        if sources:
+            entries = [_Node(f'"{path}": "{source}"') for path, source in sources.items()]
+            args.append(_Arg(_Node("", tuple(map(_Arg, entries)), "{}"), keyword="sources"))
+        if joins:
+            entries = [_Node(f'"{path}": {_strings(joined)}') for path, joined in joins.items()]
+            args.append(_Arg(_Node("", tuple(map(_Arg, entries)), "{}"), keyword="joins"))
+        return args
+
+
+def _strings(texts: Sequence[str]) -> str:
+    """A tuple of strings as Python writes it: `("a",)`, `("a", "b")`."""
+    quoted = [f'"{text}"' for text in texts]
+    return f"({', '.join(quoted)}{',' if len(quoted) == 1 else ''})"
+
+
+def _scopes(row: LayerResult) -> list[tuple[LayerResult, ...]]:
+    """The lists of rows a block holds, each read in a scope of its own: a repeat's repetitions one by one."""
+    if KINDS[row.kind].repeated_by:
+        size = len(row.layers) // row.times
+        return [row.layers[start : start + size] for start in range(0, len(row.layers), size or 1)]
+    return [held for held in (row.layers, row.shortcut, *row.branches) if held]
+
+
+def _held(row: LayerResult) -> Iterator[LayerResult]:
+    """Every row a block holds, at any depth."""
+    yield from walk((*row.layers, *row.shortcut, *(held for branch in row.branches for held in branch)))
 
 
 # -- per kind: the form of the tensor it leaves, and the form a leaf takes ------------------------------
@@ -333,41 +594,67 @@ def form_after(rows: Sequence[LayerResult], form: str) -> str:
 FORMS = ByKind("export.FORMS")
 
 
-@FORMS.register("conv", "maxpool", "avgpool", "globalavgpool", "globalmaxpool", "zeropad")
-def _a_map(row: LayerResult, form: str) -> str:
+@FORMS.register(
+    "conv",
+    "convtranspose",
+    "maxpool",
+    "avgpool",
+    "adaptiveavgpool",
+    "adaptivemaxpool",
+    "globalavgpool",
+    "globalmaxpool",
+    "zeropad",
+    "upsample",
+    "crop",
+)
+def _a_map(row: LayerResult, form: str, links: _Links) -> str:
     return MAP
 
 
 @FORMS.register("flatten", "dense")
-def _a_vector(row: LayerResult, form: str) -> str:
+def _a_vector(row: LayerResult, form: str, links: _Links) -> str:
     return VECTOR
 
 
 @FORMS.register("batchnorm", "dropout", *ACTIVATIONS)
-def _as_given(row: LayerResult, form: str) -> str:
+def _as_given(row: LayerResult, form: str, links: _Links) -> str:
     return form
 
 
 @FORMS.register("repeat")
-def _as_its_rows_leave(row: LayerResult, form: str) -> str:
-    return form_after(row.layers, form)
+def _as_its_rows_leave(row: LayerResult, form: str, links: _Links) -> str:
+    return form_after(row.layers, form, links)
 
 
 @FORMS.register("residual")
-def _where_added(row: LayerResult, form: str) -> str:
-    return _meet([form_after(row.layers, form), form_after(row.shortcut, form)])
+def _where_added(row: LayerResult, form: str, links: _Links) -> str:
+    return _meet([form_after(row.layers, form, links), form_after(row.shortcut, form, links)])
 
 
-@FORMS.register("concat")
-def _where_stacked(row: LayerResult, form: str) -> str:
-    return _meet([form_after(branch, form) for branch in row.branches])
+@FORMS.register("add", "concat", "multiply")
+def _where_merged(row: LayerResult, form: str, links: _Links) -> str:
+    if row.path in links.joins:
+        return _meet([form, *(links.forms[path] for path in links.joins[row.path])])
+    return _meet([form_after(branch, form, links) for branch in row.branches])
 
 
 # the form a leaf's modules take their input in, reshaped to it where it comes in the other; None: either
 TAKES = ByKind("export.TAKES", covers="leaves")
 
 
-@TAKES.register("conv", "maxpool", "avgpool", "globalavgpool", "globalmaxpool", "zeropad")
+@TAKES.register(
+    "conv",
+    "convtranspose",
+    "maxpool",
+    "avgpool",
+    "adaptiveavgpool",
+    "adaptivemaxpool",
+    "globalavgpool",
+    "globalmaxpool",
+    "zeropad",
+    "upsample",
+    "crop",
+)
 def _takes_a_map() -> str | None:
     return MAP
 
@@ -416,6 +703,43 @@ def _conv(writer: _Writer, row: LayerResult, layer: Conv, form: str, notes: list
     front = "Conv2d pads both sides of an axis alike, so nn.ZeroPad2d pads in front" if modules else None
     notes += _padding_notes(row, layer.padding, layer.stride, front)
     modules.append(_module("nn.Conv2d", str(row.input.c), str(layer.filters), *options))
+    if layer.activation:
+        modules.append(writer.activation(row, layer.activation))
+    return modules
+
+
+@MODULES.register("convtranspose")
+def _convtranspose(writer: _Writer, row: LayerResult, layer: ConvTranspose, form: str, notes: list[str]) -> list[_Node]:
+    """A transposed conv; where it cuts more from one side of an axis, the rest is cropped after it.
+
+    ConvTranspose2d cuts its padding from both sides of an axis alike, after output_padding is added at the end: so
+    cutting the smaller side's amount there and the surplus with a negative nn.ZeroPad2d keeps cnncalc's outputs.
+    """
+    top, bottom, left, right = row.padding or (0, 0, 0, 0)
+    own = (min(top, bottom), min(left, right))
+    surplus = (left - own[1], right - own[1], top - own[0], bottom - own[0])
+    options = [f"kernel_size={_size(layer.kernel)}"]
+    if layer.stride != (1, 1):
+        options.append(f"stride={_size(layer.stride)}")
+    if any(own):
+        options.append(f"padding={_size(own)}")
+    if layer.output_padding != (0, 0):
+        options.append(f"output_padding={_size(layer.output_padding)}")
+    if layer.groups != 1:
+        options.append(f"groups={layer.groups}")
+    if not layer.bias:
+        options.append("bias=False")
+    if layer.dilation != (1, 1):
+        options.append(f"dilation={_size(layer.dilation)}")
+    modules = [_module("nn.ConvTranspose2d", str(row.input.c), str(layer.filters), *options)]
+    sides = f"({top}, {bottom}, {left}, {right}) top, bottom, left, right"
+    if layer.padding == "same":
+        notes.append(f"same: h s outputs, the k - s cut {sides}")
+    elif any(surplus):
+        notes.append(f"cut {sides}")
+    if any(surplus):
+        modules.append(_Node(f"nn.ZeroPad2d(({', '.join(str(-side) for side in surplus)}))"))
+        notes.append("ConvTranspose2d cuts both sides of an axis alike, so a negative nn.ZeroPad2d crops the rest")
     if layer.activation:
         modules.append(writer.activation(row, layer.activation))
     return modules
@@ -476,6 +800,12 @@ def _global_pool(writer: _Writer, row: LayerResult, layer: GlobalPool, form: str
     return [_Node("nn.AdaptiveMaxPool2d(1)" if layer.kind == "globalmaxpool" else "nn.AdaptiveAvgPool2d(1)")]
 
 
+@MODULES.register("adaptiveavgpool", "adaptivemaxpool")
+def _adaptive_pool(writer: _Writer, row: LayerResult, layer: AdaptivePool, form: str, notes: list[str]) -> list[_Node]:
+    name = "nn.AdaptiveMaxPool2d" if layer.kind == "adaptivemaxpool" else "nn.AdaptiveAvgPool2d"
+    return [_module(name, _size(layer.size))]
+
+
 @MODULES.register("flatten")
 def _flatten(writer: _Writer, row: LayerResult, layer: Flatten, form: str, notes: list[str]) -> list[_Node]:
     given = row.input
@@ -508,6 +838,45 @@ def _zeropad(writer: _Writer, row: LayerResult, layer: ZeroPad, form: str, notes
     return [_Node(f"nn.ZeroPad2d(({left}, {right}, {top}, {bottom}))")]
 
 
+@MODULES.register("upsample")
+def _upsample(writer: _Writer, row: LayerResult, layer: Upsample, form: str, notes: list[str]) -> list[_Node]:
+    """Up-sampling by the layer's factor, or to its output's size where the factor is not whole.
+
+    PyTorch's `nearest` works out floor(o / s) in float32, and at some factors (41 is the first) picks the pixel
+    before; `nearest-exact`, floor((o + 1/2) / s), is never near a whole number there, and picks as cnncalc does.
+    """
+    given, out = (row.input.h, row.input.w), (row.output.h, row.output.w)
+    whole = all(o % g == 0 for g, o in zip(given, out, strict=True))
+    factors = layer.scale or (out[0] // given[0], out[1] // given[1])
+    if layer.mode == "nearest" and whole:
+        notes.append("nearest-exact: floor(o / s) at a whole factor, as cnncalc's nearest; PyTorch's nearest slips")
+        return [_module("nn.Upsample", f"scale_factor={_size(factors)}", 'mode="nearest-exact"')]
+    target = f"scale_factor={_size(layer.scale)}" if layer.scale else f"size={_size(out)}"
+    if layer.mode == "nearest":
+        notes.append("PyTorch works out floor(o h / H) in float32: where it is whole, it may pick the pixel before")
+        return [_module("nn.Upsample", target, 'mode="nearest"')]
+    # align_corners written even when false: it decides which inputs each output reads
+    return [_module("nn.Upsample", target, 'mode="bilinear"', f"align_corners={layer.align_corners}")]
+
+
+@MODULES.register("crop")
+def _crop(writer: _Writer, row: LayerResult, layer: Crop, form: str, notes: list[str]) -> list[_Node]:
+    top, bottom, left, right = _crop_sides(row, layer)
+    notes.append(f"negative padding crops: ({top}, {bottom}, {left}, {right}) top, bottom, left, right")
+    return [_Node(f"nn.ZeroPad2d(({-left}, {-right}, {-top}, {-bottom}))")]
+
+
+def _crop_sides(row: LayerResult, layer: Crop) -> Sides:
+    """What a crop cuts from each side of its input: its `sides`, or around the `size` kept from `offset`."""
+    if layer.sides is not None:
+        return layer.sides
+    cuts = []
+    for axis, (size, kept) in enumerate(((row.input.h, row.output.h), (row.input.w, row.output.w))):
+        before = (size - kept) // 2 if layer.offset is None else layer.offset[axis]
+        cuts += [before, size - kept - before]
+    return cuts[0], cuts[1], cuts[2], cuts[3]
+
+
 @MODULES.register("dropout")
 def _dropout(writer: _Writer, row: LayerResult, layer: Dropout, form: str, notes: list[str]) -> list[_Node]:
     return [_Node(f"nn.Dropout({float(layer.rate)!r})")]
@@ -526,7 +895,7 @@ BLOCK_MODULES = ByKind("export.BLOCK_MODULES", covers="blocks")
 
 @BLOCK_MODULES.register("repeat")
 def _repeated(writer: _Writer, row: LayerResult, layer: Repeat, form: str, out: str) -> _Node:
-    return _call("nn.Sequential", *writer.path(row.layers, form, out))
+    return writer.sequence(row.layers, form, out)
 
 
 @BLOCK_MODULES.register("residual")
@@ -539,10 +908,25 @@ def _added(writer: _Writer, row: LayerResult, layer: Residual, form: str, out: s
     return _call("Residual", *args)
 
 
-@BLOCK_MODULES.register("concat")
-def _stacked(writer: _Writer, row: LayerResult, layer: Concat, form: str, out: str) -> _Node:
+# the class of each merge kind's branches form; the `with` form is a Join
+_MERGE_CLASSES = {
+    "add": ("Add", _ADD_CLASS),
+    "concat": ("Concat", _CONCAT_CLASS),
+    "multiply": ("Multiply", _MULTIPLY_CLASS),
+}
+
+
+@BLOCK_MODULES.register("add", "concat", "multiply")
+def _merged(writer: _Writer, row: LayerResult, layer: Merge, form: str, out: str) -> _Node:
+    if not layer.branches:
+        options = [f'"{layer.kind}"']
+        if layer.crop == "centre":
+            options.append("centre=True")
+        if out != _where_merged(row, form, writer.links):  # vectors joined where a map is wanted
+            options.append("as_map=True")
+        return _module("Join", *options)
     return _call(
-        "Concat",
+        _MERGE_CLASSES[layer.kind][0],
         *(
             _Arg(writer.branch(branch, row.input, form, out), (f"branch {k}",))
             for k, branch in enumerate(row.branches, start=1)
@@ -550,23 +934,25 @@ def _stacked(writer: _Writer, row: LayerResult, layer: Concat, form: str, out: s
     )
 
 
-# the class a block's module needs defined in the exported module, "" for one of torch's own
+# the classes the modules of a block kind's rows need defined in the exported module, none for torch's own (a
+# Graph, which any list may need, aside)
 CLASSES = ByKind("export.CLASSES", covers="blocks")
 
 
 @CLASSES.register("repeat")
-def _torchs_own() -> str:
-    return ""  # nn.Sequential
+def _torchs_own(rows: Sequence[LayerResult]) -> list[str]:
+    return []  # nn.Sequential
 
 
 @CLASSES.register("residual")
-def _residual_class() -> str:
-    return _RESIDUAL_CLASS
+def _residual_class(rows: Sequence[LayerResult]) -> list[str]:
+    return [_RESIDUAL_CLASS]
 
 
-@CLASSES.register("concat")
-def _concat_class() -> str:
-    return _CONCAT_CLASS
+@CLASSES.register("add", "concat", "multiply")
+def _merge_classes(rows: Sequence[LayerResult]) -> list[str]:
+    forms = {bool(row.branches) for row in rows}
+    return [_MERGE_CLASSES[rows[0].kind][1]] * (True in forms) + [_JOIN_CLASS] * (False in forms)
 
 
 def _padding_notes(row: LayerResult, padding: object, stride: Pair, front: str | None) -> list[str]:

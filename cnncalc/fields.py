@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from math import gcd
 
 from .exact import halves
-from .formulas import AXES
+from .formulas import AXES, ShapeError
 from .record import Record
 
 MAX_FIELD = 2**62  # past this a receptive field or jump is no longer a number of pixels worth reporting
@@ -29,10 +29,11 @@ class Ratio(Record):
     den: int
 
     def __str__(self) -> str:
-        return f"{self.num:,}/{self.den:,}"
+        return f"{self.num}/{self.den}"
 
-    def __format__(self, spec: str) -> str:  # as an int's jump is written, whatever the format (`{jump:,}`)
-        return str(self)
+    def __format__(self, spec: str) -> str:
+        """As an int's jump is written: `{jump:,}` groups the thousands of both numbers."""
+        return f"{self.num:{spec}}/{self.den:{spec}}"
 
 
 class Taps(Record):
@@ -54,21 +55,28 @@ class Taps(Record):
     def transposed(kernel: int, stride: int, pad_before: int, dilation: int = 1) -> Taps:
         """A transposed conv: input `i` is spread to the outputs `i s - p + t d`, so output `o` reads every `i` with
         `o = i s - p + t d` for a tap `t`: none, where the stride passes over every tap."""
-        firsts, steps, reads = [], [], []
+        _bounded(stride)
+        common = gcd(dilation, stride)
+        turn = stride // common  # the taps that reach one output come this many apart
+        firsts, reads = [], []
         for o in range(stride):
-            sources = [(o + pad_before - t * dilation) // stride for t in range(kernel)
-                       if (o + pad_before - t * dilation) % stride == 0]  # fmt: skip
-            firsts.append(min(sources, default=0))
-            # the taps that reach `o` come every s / gcd(d, s), their sources d / gcd(d, s) apart
-            steps.append(dilation // gcd(dilation, stride))
-            reads.append(len(sources))
-        return Taps(stride, 1, tuple(firsts), tuple(steps), tuple(reads))
+            if (o + pad_before) % common:
+                firsts.append(0)
+                reads.append(0)
+                continue
+            # the first tap t with t d = o + p (mod s), and how many more there are, turn apart, below k
+            t = (o + pad_before) // common * pow(dilation // common, -1, turn) % turn
+            count = max(0, -(-(kernel - t) // turn))
+            firsts.append((o + pad_before - (t + (count - 1) * turn) * dilation) // stride)
+            reads.append(count)
+        steps = (dilation // common,) * stride
+        return Taps(stride, 1, tuple(firsts), steps, tuple(reads))
 
     @staticmethod
     def nearest(size: int, out: int) -> Taps:
         """Nearest up-sampling from `size` to `out` positions, as PyTorch's: output `o` reads `floor(o size / out)`."""
         common = gcd(size, out)
-        period = out // common
+        period = _bounded(out // common)
         return Taps(period, size // common, tuple(o * size // out for o in range(period)), (1,) * period, (1,) * period)
 
     @staticmethod
@@ -81,7 +89,7 @@ class Taps(Record):
         else:  # x = ((2o + 1) size - out) / (2 out) = (o a - offset) / b
             a, b, offset = 2 * size, 2 * out, out - size
         common = gcd(a, b)
-        period = b // common
+        period = _bounded(b // common)
         firsts, reads = [], []
         for o in range(period):
             whole, part = divmod(o * a - offset, b)
@@ -94,7 +102,7 @@ class Taps(Record):
         """An adaptive pool from `size` to `out` positions, as PyTorch's: output `i` reads `floor(i size / out)` to
         `ceil((i + 1) size / out) - 1`."""
         common = gcd(size, out)
-        period = out // common
+        period = _bounded(out // common)
         starts = [i * size // out for i in range(period)]
         ends = [-(-(i + 1) * size // out) for i in range(period)]
         reads = tuple(end - start for start, end in zip(starts, ends, strict=True))
@@ -123,12 +131,17 @@ class Field(Record):
     @property
     def r(self) -> int:
         """The receptive field: the widest window of any output, first pixel to last (0 where none sees any)."""
+        if self.period == 1:
+            lo, hi = self.lo[0], self.hi[0]
+            return 0 if lo is None or hi is None else hi - lo + 1
         return max((hi - lo + 1 for lo, hi in zip(self.lo, self.hi, strict=True) if lo is not None and hi is not None),
                    default=0)  # fmt: skip
 
     @property
     def j(self) -> int | Ratio:
         """The jump: how far the windows move from one output to the next, on average over a period."""
+        if self.period == 1:
+            return self.shift
         common = gcd(self.shift, self.period)
         if common == self.period:
             return self.shift // self.period
@@ -146,6 +159,26 @@ class Field(Record):
         return None if lo is None or hi is None else (lo, hi)
 
     @property
+    def centre_twice(self) -> tuple[int, int] | None:
+        """Where the windows are centred, doubled, as a fraction (numerator, denominator): output o's window is
+        centred at `(lo(o) + hi(o)) / 2`, which less `o j` is the same for every o of an even field; over a period,
+        its average. None where some output sees nothing."""
+        if any(lo is None for lo in self.lo):
+            return None
+        total = sum(lo + hi for lo, hi in zip(self.lo, self.hi, strict=True))  # type: ignore[operator,misc]
+        numerator = total - self.shift * (self.period - 1)
+        common = gcd(numerator, self.period)
+        return numerator // common, self.period // common
+
+    @property
+    def alike(self) -> bool:
+        """Whether every output sees a window, all of the same size: then the first output sees -P to -P + r - 1,
+        whatever the period."""
+        return all(
+            lo is not None and hi is not None and hi - lo + 1 == self.r for lo, hi in zip(self.lo, self.hi, strict=True)
+        )
+
+    @property
     def even(self) -> bool:
         """Whether every output sees a window of the same size, so that r, j and P say it all."""
         return self.period == 1
@@ -153,6 +186,9 @@ class Field(Record):
     @property
     def peak(self) -> int:
         """The largest number it holds, for the MAX_FIELD bound."""
+        lo, hi = self.lo[0], self.hi[0]
+        if self.period == 1 and lo is not None and hi is not None:
+            return max(hi - lo + 1, self.shift, abs(lo), abs(hi))
         values = [abs(v) for v in (*self.lo, *self.hi) if v is not None]
         return max(self.r, self.shift, *values)
 
@@ -217,7 +253,13 @@ class Field(Record):
         return _shortest(Field(period, shift, tuple(lows), tuple(highs)))
 
 
-class PeriodError(ValueError):
+def _bounded(period: int) -> int:
+    if period > MAX_PERIOD:
+        raise PeriodError(period)
+    return period
+
+
+class PeriodError(ShapeError):
     """A window map that repeats only after more than MAX_PERIOD outputs."""
 
     def __init__(self, period: int) -> None:
@@ -280,24 +322,36 @@ def merge(paths: Sequence[Fields], names: Sequence[str]) -> tuple[Fields, list[s
     for axis, axis_name in enumerate(AXES):
         fields = [path[axis] for path in paths]
         jumps = [field.j for field in fields]
-        firsts = [field.first for field in fields]
-        # the first output's centre, (start + end) / 2, doubled to stay an integer
-        centres = [None if first is None else first[0] + first[1] for first in firsts]
+        # each output's centre less the jump's share of its position, over a period, doubled: where the windows
+        # sit; for an even field, the first output's centre, doubled
+        centres = [field.centre_twice for field in fields]
         if len(set(jumps)) > 1:
             found = ", ".join(f"{name} {j}" for name, j in zip(names, jumps, strict=True))
             mismatches.append(f"{axis_name}: the jumps differ: {found}")
         elif len(set(centres)) > 1 and None not in centres:
             # how far apart, not where: a repeated block that misaligns its paths says the same in every repetition
             found = ", ".join(
-                f"{name} off by {halves(c - centres[0], signed=True)}"  # type: ignore[operator]
-                for name, c in zip(names[1:], centres[1:], strict=True)
-                if c != centres[0]
+                f"{name} off by {_offset(centre, centres[0])}"  # type: ignore[arg-type]
+                for name, centre in zip(names[1:], centres[1:], strict=True)
+                if centre != centres[0]
             )
-            mismatches.append(f"{axis_name}: the first outputs' fields are centred apart: {found} from {names[0]}")
+            which = "first outputs'" if all(field.even for field in fields) else "outputs'"
+            mismatches.append(f"{axis_name}: the {which} fields are centred apart: {found} from {names[0]}")
         merged.append(_union(fields))
     if len(mismatches) == 2 and mismatches[0].split(": ", 1)[1] == mismatches[1].split(": ", 1)[1]:
         mismatches = ["height and width: " + mismatches[0].split(": ", 1)[1]]
     return (merged[0], merged[1]), mismatches
+
+
+def _offset(centre: tuple[int, int], reference: tuple[int, int]) -> str:
+    """How far one centre (doubled, a fraction) is from another, in pixels: `+1.5`, `-1/3`."""
+    numerator = centre[0] * reference[1] - reference[0] * centre[1]
+    denominator = 2 * centre[1] * reference[1]
+    common = gcd(numerator, denominator)
+    numerator, denominator = numerator // common, denominator // common
+    if denominator <= 2:
+        return halves(numerator * (2 // denominator), signed=True)
+    return f"{'+' if numerator > 0 else '-'}{abs(numerator)}/{denominator}"
 
 
 def _union(fields: Sequence[Field]) -> Field:

@@ -14,6 +14,7 @@ from .report import LayerResult
 from .spec import (
     ACTIVATIONS,
     Conv,
+    ConvTranspose,
     Layer,
     Location,
     Pool,
@@ -194,8 +195,10 @@ def grows_evenly(layers: Iterable[Layer]) -> bool:
 GROWS_EVENLY = ByKind("folding.GROWS_EVENLY")
 
 
-@GROWS_EVENLY.register("conv", "maxpool", "avgpool")
-def _steps_by_one(layer: Conv | Pool) -> bool:
+@GROWS_EVENLY.register("conv", "convtranspose", "maxpool", "avgpool")
+def _steps_by_one(layer: Conv | ConvTranspose | Pool) -> bool:
+    # a transposed conv at stride 1 gives `h - 1 - (p_before + p_after) + d (k - 1) + output_padding + 1`, and
+    # widens the field by `d (k - 1)` times the jump, as a conv does
     return layer.stride == (1, 1)
 
 
@@ -209,9 +212,16 @@ def _sees_the_whole_map(layer: Layer) -> bool:
     return False
 
 
-@GROWS_EVENLY.register("repeat", "residual", "concat")
+@GROWS_EVENLY.register("upsample", "crop", "adaptiveavgpool", "adaptivemaxpool")
+def _resamples(layer: Layer) -> bool:
+    # a scale multiplies the map, a size or an adaptive pool fixes it, and a crop takes from it
+    return False
+
+
+@GROWS_EVENLY.register("repeat", "residual", "add", "concat", "multiply")
 def _all_it_holds(layer: Layer) -> bool:
-    return all(grows_evenly(held) for _, held in children(layer))
+    # a merge of earlier outputs by name (`with`) joins tensors this repetition did not make alone
+    return not getattr(layer, "merged", ()) and all(grows_evenly(held) for _, held in children(layer))
 
 
 def _jumps(state: State) -> tuple[int, int] | None:

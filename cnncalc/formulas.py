@@ -76,6 +76,43 @@ def same_padding(size: int, kernel: int, stride: int = 1, dilation: int = 1) -> 
     return padding
 
 
+def transposed_output(
+    size: int,
+    kernel: int,
+    stride: int = 1,
+    pad_before: int = 0,
+    pad_after: int = 0,
+    dilation: int = 1,
+    output_padding: int = 0,
+) -> int:
+    """A transposed conv's output, as PyTorch's: `(h - 1) s - (p_before + p_after) + d (k - 1) + output_padding + 1`."""
+    if output_padding >= max(stride, dilation):
+        raise ShapeError(
+            f"output_padding {output_padding} must be below the stride ({stride}) or the dilation ({dilation})",
+            "output_padding",
+        )
+    spread = (size - 1) * stride + effective_kernel(kernel, dilation) + output_padding
+    if spread <= pad_before + pad_after:
+        raise ShapeError(
+            f"the padding cut ({pad_before} + {pad_after}) leaves nothing of the {spread} outputs "
+            f"((h - 1) s + d (k - 1) + 1 + output_padding)",
+            "padding",
+        )
+    return spread - pad_before - pad_after
+
+
+def transposed_same_padding(kernel: int, stride: int, dilation: int = 1) -> tuple[int, int]:
+    """Keras's `same` for a transposed conv (output h s): the `k - s` cut split with the odd one after."""
+    k = effective_kernel(kernel, dilation)
+    if k < stride:
+        raise ShapeError(
+            f"`same` needs the kernel ({k}) at least as wide as the stride ({stride}): it cuts k - s from the output",
+            "padding",
+        )
+    cut = k - stride
+    return cut // 2, cut - cut // 2
+
+
 def _too_large(size: int, kernel: int, dilation: int, pad_before: int, pad_after: int) -> str:
     k = effective_kernel(kernel, dilation)
     span = f"kernel {kernel}" if dilation == 1 else f"dilated kernel {k} (kernel {kernel}, dilation {dilation})"

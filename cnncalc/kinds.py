@@ -16,17 +16,21 @@ from .record import Record
 from .spec import (
     ACTIVATIONS,
     Activation,
+    AdaptivePool,
     BatchNorm,
-    Concat,
     Conv,
+    ConvTranspose,
+    Crop,
     Dense,
     Dropout,
     Flatten,
     GlobalPool,
     Layer,
+    Merge,
     Pool,
     Repeat,
     Residual,
+    Upsample,
     ZeroPad,
 )
 
@@ -45,6 +49,12 @@ class Option(Record):
     same_as: str | None = None  # left out, it takes the value of that option (a pool's stride, its size)
 
 
+# what every layer may take besides its kind's options, beside the kind or among them: the record field each fills
+COMMON = {"name": "name", "from": "source"}
+# the options whose record field is named otherwise (`with` is a Python keyword)
+FIELDS = {"with": "merged"}
+
+
 class Kind(Record):
     """A layer kind: the record the loader builds for it, its options (besides `name`), and what it is."""
 
@@ -55,6 +65,11 @@ class Kind(Record):
     # the option that says how many times in a row a block applies its lists (a repeat's `times`); None: once
     repeated_by: str | None = None
 
+    @staticmethod
+    def field(option: str) -> str:
+        """The record field an option fills."""
+        return FIELDS.get(option, option)
+
     @property
     def lists(self) -> tuple[Option, ...]:
         """The options that hold layers: a block has some, a leaf none."""
@@ -62,7 +77,21 @@ class Kind(Record):
 
 
 # the values options take, each read by the loader's parser of that name and described by the schema's definition
-VALUES = ("positive_integer", "natural", "pair", "padding", "sides", "boolean", "activation", "rate", "text")
+VALUES = (
+    "positive_integer",
+    "natural",
+    "pair",
+    "natural_pair",
+    "padding",
+    "sides",
+    "boolean",
+    "activation",
+    "rate",
+    "upsample_mode",
+    "crop_mode",
+    "names",
+    "text",
+)
 # the values that are lists of layers, and how the paths of their rows go on from their block's (`3` -> `3.2`,
 # `3.s1`, `3.b2.1`); `branches` is a list of such lists
 LISTS = {"layers": ".", "shortcut": ".s", "branches": ".b{}."}
@@ -99,6 +128,23 @@ _POOL = (
     Option("padding", "padding", doc="As for conv; explicit padding at most half the window."),
     Option("ceil", "boolean", doc="Round the output size up (PyTorch's ceil_mode); with explicit padding only."),
 )
+_CONV_TRANSPOSE = (
+    *_CONV[:3],
+    Option(
+        "padding",
+        "padding",
+        doc="Cut from the output, as PyTorch's padding: p on every side, [ph, pw] or [top, bottom, left, right]; "
+        "`valid` is 0; `same` gives h s (Keras), the k - s cut split as TensorFlow splits it, the odd one after.",
+    ),
+    Option(
+        "output_padding",
+        "natural_pair",
+        doc="Added after the last output, to reach sizes a stride leaves ambiguous: each below the stride or the "
+        "dilation.",
+    ),
+    *_CONV[4:],
+)
+_ADAPTIVE = (Option("size", "pair", True, "The output's size: an integer or [height, width]."),)
 _LAYERS = Option("layers", "layers", True, "The layers, applied in order.")
 
 KINDS: dict[str, Kind] = {
@@ -111,8 +157,27 @@ KINDS: dict[str, Kind] = {
             "A convolution of K filters: output floor((h + top + bottom - k) / s) + 1 per axis, K channels; "
             "params K (fh fw c / groups) + K.",
         ),
+        Kind(
+            "convtranspose",
+            ConvTranspose,
+            _CONV_TRANSPOSE,
+            "A transposed convolution: output (h - 1) s - (top + bottom) + d (k - 1) + output_padding + 1 per axis, "
+            "K channels; params K (fh fw c / groups) + K.",
+        ),
         Kind("maxpool", Pool, _POOL, "The largest value in each window, per channel; no parameters."),
         Kind("avgpool", Pool, _POOL, "The mean of each window, per channel; no parameters."),
+        Kind(
+            "adaptiveavgpool",
+            AdaptivePool,
+            _ADAPTIVE,
+            "The mean over each of size x size windows placed as PyTorch places them: output n x n x c.",
+        ),
+        Kind(
+            "adaptivemaxpool",
+            AdaptivePool,
+            _ADAPTIVE,
+            "The largest value in each of size x size windows placed as PyTorch places them: output n x n x c.",
+        ),
         Kind("globalavgpool", GlobalPool, (), "The mean of each channel: output 1 x 1 x c."),
         Kind("globalmaxpool", GlobalPool, (), "The largest value of each channel: output 1 x 1 x c."),
         Kind("flatten", Flatten, (), "Output 1 x 1 x (h w c): a vector of n is the volume 1 x 1 x n."),
@@ -134,6 +199,45 @@ KINDS: dict[str, Kind] = {
                 ),
             ),
             "Zeros around the map: output (h + top + bottom) x (w + left + right) x c; no parameters.",
+        ),
+        Kind(
+            "upsample",
+            Upsample,
+            (
+                Option("scale", "pair", doc="The factor: an integer or [sh, sw]; or give `size` instead."),
+                Option("size", "pair", doc="The output's height and width: [h, w]; or give `scale` instead."),
+                Option(
+                    "mode",
+                    "upsample_mode",
+                    doc="`nearest` (output o copies input floor(o h / H), as PyTorch's) or `bilinear`.",
+                ),
+                Option(
+                    "align_corners",
+                    "boolean",
+                    doc="Bilinear only: the corners' pixels aligned, output o reading input o (h - 1) / (H - 1).",
+                ),
+            ),
+            "Up-sampling: output (h scale) x (w scale) x c, or size x c; no parameters.",
+        ),
+        Kind(
+            "crop",
+            Crop,
+            (
+                Option("size", "pair", doc="The size kept: [h, w]."),
+                Option(
+                    "offset",
+                    "natural_pair",
+                    doc="Where the kept part starts, [top, left]; centred where left out (floor(cut / 2) before).",
+                ),
+                Option("like", "text", doc="Instead of `size`, the h x w of an earlier layer's output, by name."),
+                Option(
+                    "sides",
+                    "sides",
+                    doc="Instead of `size` and `offset`, what is cut: p on every side, [ph, pw] or "
+                    "[top, bottom, left, right].",
+                ),
+            ),
+            "Part of the map kept: output size x c (or h - top - bottom); no parameters.",
         ),
         Kind("batchnorm", BatchNorm, (), "Batch normalisation: 2c trainable and 2c non-trainable parameters."),
         Kind(
@@ -163,18 +267,41 @@ KINDS: dict[str, Kind] = {
             ),
             "layers(x) + shortcut(x), whose shapes must be equal, then the activation.",
         ),
-        Kind(
-            "concat",
-            Concat,
-            (
-                Option(
-                    "branches",
-                    "branches",
-                    True,
-                    "Two or more lists of layers, each applied to the block's input; [] is the identity.",
+        *(
+            Kind(
+                name,
+                Merge,
+                (
+                    Option(
+                        "branches",
+                        "branches",
+                        doc="Two or more lists of layers, each applied to the block's input; [] is the identity. "
+                        "Or give `with`.",
+                    ),
+                    Option(
+                        "with",
+                        "names",
+                        doc="Instead of `branches`, the names of earlier layers whose outputs are joined to the "
+                        "current tensor, in that order (`input` is the network's input).",
+                    ),
+                    Option(
+                        "crop",
+                        "crop_mode",
+                        doc="With `with`: `centre` cuts every larger input to the current tensor's h x w around its "
+                        "centre (floor(cut / 2) before), as U-Net's skips are cut.",
+                    ),
                 ),
-            ),
-            "Branches applied to the same input, their outputs stacked along the channels; h and w must agree.",
+                doc,
+            )
+            for name, doc in (
+                ("add", "Tensors added: their shapes must be equal."),
+                (
+                    "concat",
+                    "Tensors stacked along the channels: h and w must agree. Branches applied to the same input, "
+                    "or the current tensor and earlier outputs by name.",
+                ),
+                ("multiply", "Tensors multiplied, each axis equal or 1 in either (broadcast, as numpy does)."),
+            )
         ),
     )
 }
@@ -182,6 +309,7 @@ KINDS: dict[str, Kind] = {
 # the kinds that hold layers, and the others: what a consumer's table must cover
 BLOCKS: tuple[str, ...] = tuple(name for name, kind in KINDS.items() if kind.lists)
 LEAVES: tuple[str, ...] = tuple(name for name in KINDS if name not in BLOCKS)
+_BLOCK_KINDS = frozenset(BLOCKS)
 
 
 def children(layer: Layer) -> Iterator[tuple[str, tuple[Layer, ...]]]:
@@ -196,7 +324,7 @@ def children(layer: Layer) -> Iterator[tuple[str, tuple[Layer, ...]]]:
 
 
 def is_block(layer: Layer) -> bool:
-    return bool(KINDS[layer.kind].lists)
+    return layer.kind in _BLOCK_KINDS
 
 
 def repetitions(layer: Layer) -> int:

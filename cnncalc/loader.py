@@ -16,7 +16,7 @@ import yaml
 
 from . import reading
 from .diagnostics import Diagnostic, SpecError, error, in_file_order, shown
-from .kinds import KINDS, LISTS, Option, instances
+from .kinds import COMMON, KINDS, LISTS, Option, instances
 from .options import EXPECT, PARSERS, integer, suggest, text
 from .reading import MAX_ERRORS, capped, compose, instances_error, read_source
 from .spec import Expectation, Layer, Location, Spec, Volume
@@ -152,21 +152,19 @@ class _Loader:
         return [self.layer(f"{prefix}{number}", item) for number, item in enumerate(node.value, start=1)]
 
     def layer(self, path: str, node: yaml.Node) -> Layer | None:
-        name: str | None = None
+        beside: dict[str, yaml.Node] = {}
         options_node: yaml.Node | None = None
         kind_node: yaml.Node
         if isinstance(node, yaml.ScalarNode) and node.tag == STR_TAG:
             kind, kind_node = node.value, node
         elif isinstance(node, yaml.MappingNode):
             entries = [(key, key_node, value) for key, key_node, value in self.items(node, path)]
-            name_entries = [e for e in entries if e[0] == "name"]
-            kinds = [e for e in entries if e[0] != "name"]
+            beside = {key: value for key, _, value in entries if key in COMMON}
+            kinds = [e for e in entries if e[0] not in COMMON]
             if len(kinds) != 1:
                 self.fail(self._kind_count_message(kinds), node, path)
                 return None
             kind, kind_node, options_node = kinds[0]
-            if name_entries:
-                name = self.layer_name(name_entries[0][2], path, kind)
         else:
             shapes = "a kind (e.g. `flatten`) or a mapping (e.g. `conv: {...}`)"
             self.fail(f"a layer is {shapes}, got {describe(node)}", node, path)
@@ -188,10 +186,13 @@ class _Loader:
                 self.fail(message, options_node, path, kind)
                 return None
             for key, key_node, value_node in self.items(options_node, path, kind):
-                if key == "name":
-                    if name is not None:
-                        self.fail("`name` is given twice", key_node, path, kind)
-                    name = self.layer_name(value_node, path, kind)
+                if key in COMMON:
+                    if key in beside:
+                        self.fail(
+                            f"`{key}` is given twice: beside the kind and among its options", key_node, path, kind
+                        )
+                    beside[key] = value_node
+                    option_locs[key] = where(value_node)
                 elif key not in allowed:
                     known = ", ".join(allowed) if allowed else "none besides name"
                     message = f"unknown option {clip(key)!r}{suggest(key, allowed)}; {kind} takes: {known}"
@@ -217,7 +218,13 @@ class _Loader:
         for option in declared.options:
             if option.same_as and option.name not in options:
                 options[option.name] = options[option.same_as]
-        layer = declared.record(kind=kind, name=name, loc=where(kind_node), option_locs=option_locs, **options)
+        common: dict[str, Any] = {COMMON[key]: self.layer_name(value, path, kind, key) for key, value in beside.items()}
+        if len(self.errors) > errors_before:
+            return None
+        for key, given in beside.items():
+            option_locs.setdefault(key, where(given))
+        fields = {declared.field(key): value for key, value in options.items()}
+        layer = declared.record(kind=kind, loc=where(kind_node), option_locs=option_locs, **common, **fields)
         # what the block holds, repeated: bounded on its own before it is counted with the rest
         if declared.repeated_by and not self.bounded(instances((layer,)) - 1, option_locs[declared.repeated_by], path):
             return None
@@ -250,11 +257,11 @@ class _Loader:
         self.report(instances_error(f"{count:,}", loc, path))
         return False
 
-    def layer_name(self, node: yaml.Node, path: str, kind: str) -> str | None:
+    def layer_name(self, node: yaml.Node, path: str, kind: str, key: str = "name") -> str | None:
         try:
             return text(node)
         except Bad as exc:
-            self.fail(f"name {exc}", exc.node, path, kind)
+            self.fail(f"{key} {exc}", exc.node, path, kind)
             return None
 
     @staticmethod

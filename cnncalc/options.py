@@ -11,7 +11,7 @@ import yaml
 from .counts import parse_count
 from .diagnostics import shown
 from .kinds import MAX_INT
-from .spec import ACTIVATIONS, Volume
+from .spec import ACTIVATIONS, CROP_MODES, UPSAMPLE_MODES, Volume
 from .yamlvalues import STR_TAG, Bad, clip, describe, scalar, wrong
 
 
@@ -40,6 +40,11 @@ def pair(node: yaml.Node, minimum: int = 1) -> tuple[int, int]:
         return integer(node.value[0], minimum), integer(node.value[1], minimum)
     value = integer(node, minimum)
     return value, value
+
+
+def natural_pair(node: yaml.Node) -> tuple[int, int]:
+    """An int >= 0 for both axes, or [height, width]."""
+    return pair(node, minimum=0)
 
 
 def padding(node: yaml.Node) -> str | tuple[int, int, int, int]:
@@ -112,6 +117,30 @@ def rate(node: yaml.Node) -> float:
     return float(value)
 
 
+def upsample_mode(node: yaml.Node) -> str:
+    what = f"one of {', '.join(UPSAMPLE_MODES)}"
+    value = scalar(node, what)
+    if value not in UPSAMPLE_MODES:
+        raise Bad(f"must be {what}, got {describe(node)}{suggest(str(value), UPSAMPLE_MODES)}", node)
+    return str(value)
+
+
+def crop_mode(node: yaml.Node) -> str:
+    what = f"one of {', '.join(CROP_MODES)}"
+    value = scalar(node, what)
+    if value not in CROP_MODES:
+        raise Bad(f"must be {what}, got {describe(node)}{suggest(str(value), CROP_MODES)}", node)
+    return str(value)
+
+
+def names(node: yaml.Node) -> tuple[str, ...]:
+    """A name, or a list of names: the earlier layers a merge joins."""
+    items = node.value if isinstance(node, yaml.SequenceNode) else [node]
+    if not items:
+        raise Bad("must name at least one earlier layer, got []", node)
+    return tuple(text(item) for item in items)
+
+
 def text(node: yaml.Node) -> str:
     value = scalar(node, "a string")
     if not isinstance(value, str):
@@ -147,11 +176,15 @@ PARSERS: dict[str, Callable[[yaml.Node], Any]] = {
     "positive_integer": integer,
     "natural": natural,
     "pair": pair,
+    "natural_pair": natural_pair,
     "padding": padding,
     "sides": sides,
     "boolean": boolean,
     "activation": activation,
     "rate": rate,
+    "upsample_mode": upsample_mode,
+    "crop_mode": crop_mode,
+    "names": names,
     "text": text,
     "count": count,
     "volume": volume,

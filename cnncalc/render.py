@@ -29,6 +29,11 @@ FULL_FIELD_NOTE = (
     "RF, jump, P: receptive field, jump and effective padding in input pixels; *: a field as large as the input"
 )
 
+# under a table holding rows after up-sampling
+UNEVEN_NOTE = (
+    "~: outputs see windows of different sizes (up-sampled, or an adaptive pool's uneven windows): RF is the "
+    "widest, the jump an average; `cnncalc rf` shows where the first output's window lies"
+)
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
@@ -46,7 +51,7 @@ def layer_label(result: LayerResult, indent: str = "  ") -> str:
 
 def field_text(result: LayerResult) -> str:
     """`211`, or `211x195` where the axes differ; a `*` marks a field as large as the input."""
-    return axes(result.receptive_field) + ("*" if all(result.covers_input) else "")
+    return axes(result.receptive_field) + ("~" if result.uneven else "") + ("*" if all(result.covers_input) else "")
 
 
 def human_bytes(count: int) -> str:
@@ -136,13 +141,17 @@ def render_query(result: LayerResult, warnings: tuple[Diagnostic, ...], explaine
     lines = [f"{summary} on {result.input}", f"output:          {result.output}"]
     if result.padding is not None:
         top, bottom, left, right = result.padding
-        lines.append(f"padding:         top {top}, bottom {bottom}, left {left}, right {right}")
+        # a transposed conv's padding is cut from its output, as PyTorch's padding is
+        label = "cut from output:" if result.kind == "convtranspose" else "padding:        "
+        lines.append(f"{label} top {top}, bottom {bottom}, left {left}, right {right}")
     lines.append(f"params:          {result.params:,}")
     if result.non_trainable_params:
         lines[-1] += f" ({result.trainable_params:,} trainable, {result.non_trainable_params:,} non-trainable)"
     lines.append(f"MACs:            {result.macs:,} (FLOPs = 2 x MACs = {result.flops:,})")
     field = f"{axes(result.receptive_field, ' x ')}, jump {axes(result.jump, ' x ')}"
     lines.append(f"receptive field: {field}, effective padding {axes(result.effective_padding, ' x ')}")
+    if result.uneven:
+        lines.append("                 (outputs see windows of different sizes: the field is the widest)")
     lines += [f"warning: {d.message}" for d in warnings]
     if explained:
         lines += ["", "how:"] + [f"  {line}" for line in explained]
@@ -158,7 +167,7 @@ def rf_row(result: LayerResult, size: Volume) -> tuple[str, ...]:
     return (
         result.path,
         layer_label(result),
-        axes(result.receptive_field),
+        axes(result.receptive_field) + ("~" if result.uneven else ""),
         axes(result.jump),
         axes(result.effective_padding),
         spans[0] if spans[0] == spans[1] else " x ".join(spans),

@@ -12,7 +12,7 @@ from .record import Record
 from .spec import Conv, Layer, Pair, Sides, Volume
 
 # the version of every JSON document cnncalc writes (`summary`, `rf`, the queries, `apply`)
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: a jump may be a fraction, written "1/2"
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 
 
@@ -68,6 +68,11 @@ class LayerResult(Record):
         return bool(KINDS[self.kind].lists)
 
     @property
+    def uneven(self) -> bool:
+        """Whether its outputs see windows of different sizes (after up-sampling): RF is then the widest."""
+        return not (self.fields[0].alike and self.fields[1].alike)
+
+    @property
     def params(self) -> int:
         """Keras's "Total params": trainable plus batchnorm's moving statistics."""
         return self.trainable_params + self.non_trainable_params
@@ -76,6 +81,11 @@ class LayerResult(Record):
     def flops(self) -> int:
         """FLOPs as 2 x MACs (one multiply and one add each)."""
         return 2 * self.macs
+
+
+def jumps(pair: Jumps) -> list[int | str]:
+    """A pair of jumps as JSON: integers, and a fraction as the text `1/2`."""
+    return [jump if isinstance(jump, int) else str(jump) for jump in pair]
 
 
 def first_field(result: LayerResult, size: Volume) -> tuple[Span, Span]:

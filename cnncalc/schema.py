@@ -16,8 +16,8 @@ from typing import Any
 
 from . import loader, options
 from .counts import COUNT_PATTERN
-from .kinds import KINDS, MAX_INT
-from .spec import ACTIVATIONS
+from .kinds import COMMON, KINDS, MAX_INT
+from .spec import ACTIVATIONS, CROP_MODES, UPSAMPLE_MODES
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 Fragment = dict[str, Any]
@@ -53,6 +53,13 @@ DEFINITIONS: dict[str, Fragment] = {
             {"type": "array", "items": ref("positive_integer"), "minItems": 2, "maxItems": 2},
         ],
     },
+    "natural_pair": {
+        "description": "An integer >= 0 for both axes, or [height, width].",
+        "anyOf": [
+            ref("natural"),
+            {"type": "array", "items": ref("natural"), "minItems": 2, "maxItems": 2},
+        ],
+    },
     "padding": {
         "description": "`valid` (none), `same` (out = ceil(h / s)), p on every side, [ph, pw], "
         "or [top, bottom, left, right].",
@@ -78,6 +85,12 @@ DEFINITIONS: dict[str, Fragment] = {
         "enum": [*ACTIVATIONS, "none", "linear", None],
     },
     "rate": {"description": "A number with 0 <= rate < 1.", "type": "number", "minimum": 0, "exclusiveMaximum": 1},
+    "upsample_mode": {"description": "How up-sampling fills the map.", "enum": list(UPSAMPLE_MODES)},
+    "crop_mode": {"description": "How the larger inputs of a merge are cut.", "enum": list(CROP_MODES)},
+    "names": {
+        "description": "A layer's name, or a list of them.",
+        "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}],
+    },
     "text": {"description": "Text.", "type": "string"},
     "count": {
         "description": "A count: an integer, or text such as 61,706, 70k, 1.2M or 3G.",
@@ -100,7 +113,12 @@ LAYER_LISTS: dict[str, Fragment] = {
 }
 
 # the README's reference: a sentence for each kind and option is in `kinds.KINDS`; here, the rest
-NAME_TEXT = "The layer's name, shown in the table: among the options or beside the kind, not both."
+COMMON_TEXT = {
+    "name": "The layer's name, shown in the table and read by `from` and `with`: among the options or beside the "
+    "kind, not both.",
+    "from": "The name of an earlier layer whose output this layer reads, instead of the previous row's (`input`: the "
+    "network's input).",
+}
 TOP_LEVEL_TEXT = {
     "name": "The network's name, shown above the table.",
     "description": "Free text about the spec.",
@@ -142,16 +160,17 @@ def plain(default: Any) -> Any:
 def options_schema(kind: str) -> Fragment:
     """What a kind's value holds: its options and `name`, nothing else (or nothing at all, when none is required)."""
     declared = KINDS[kind]
-    properties: Fragment = {"name": described(value("text", "a layer's `name`"), NAME_TEXT)}
+    properties: Fragment = {key: described(value("text", f"a layer's `{key}`"), COMMON_TEXT[key]) for key in COMMON}
     for option in declared.options:
         if option.value in LAYER_LISTS:
             fragment = LAYER_LISTS[option.value]
         else:
             fragment = value(option.value, f"{kind} option {option.name!r}")
         defaults = declared.record._field_defaults
+        field = declared.field(option.name)
         more = (
-            {"default": plain(defaults[option.name])}
-            if option.name in defaults and not option.required and not option.same_as
+            {"default": plain(defaults[field])}
+            if field in defaults and not option.required and not option.same_as
             else {}
         )
         properties[option.name] = described(fragment, option.doc, **more)
@@ -175,18 +194,21 @@ def layer_schema() -> Fragment:
             {
                 "type": "object",
                 "properties": {
-                    "name": described(value("text", "a layer's `name`"), NAME_TEXT),
+                    **{key: described(value("text", f"a layer's `{key}`"), COMMON_TEXT[key]) for key in COMMON},
                     **{kind: options_schema(kind) for kind in kinds},
                 },
                 "additionalProperties": False,
-                # exactly one kind, and `name` beside it or among its options, not both
-                "if": {"required": ["name"]},
-                "then": {
-                    "minProperties": 2,
-                    "maxProperties": 2,
-                    "additionalProperties": {"not": {"type": "object", "required": ["name"]}},
-                },
-                "else": {"minProperties": 1, "maxProperties": 1},
+                # exactly one kind; `name` and `from` beside it or among its options, not both
+                "minProperties": 1,
+                "maxProperties": 1 + len(COMMON),
+                "oneOf": [{"required": [kind]} for kind in kinds],
+                "allOf": [
+                    {
+                        "if": {"required": [key]},
+                        "then": {"additionalProperties": {"not": {"type": "object", "required": [key]}}},
+                    }
+                    for key in COMMON
+                ],
             },
         ],
     }

@@ -53,6 +53,7 @@ class Conv(Record):
     bias: bool = True
     activation: str | None = None
     name: str | None = None
+    source: str | None = None  # `from`: the earlier output it reads, by name, instead of the previous row's
     loc: Location | None = None
     option_locs: Mapping[str, Location] = _NONE
 
@@ -64,6 +65,7 @@ class Pool(Record):
     padding: Padding = "valid"
     ceil: bool = False
     name: str | None = None
+    source: str | None = None  # `from`: the earlier output it reads, by name, instead of the previous row's
     loc: Location | None = None
     option_locs: Mapping[str, Location] = _NONE
 
@@ -71,6 +73,7 @@ class Pool(Record):
 class GlobalPool(Record):
     kind: str  # "globalavgpool" or "globalmaxpool": one value per channel
     name: str | None = None
+    source: str | None = None  # `from`: the earlier output it reads, by name, instead of the previous row's
     loc: Location | None = None
     option_locs: Mapping[str, Location] = _NONE
 
@@ -78,6 +81,7 @@ class GlobalPool(Record):
 class Flatten(Record):
     kind: str = "flatten"
     name: str | None = None
+    source: str | None = None  # `from`: the earlier output it reads, by name, instead of the previous row's
     loc: Location | None = None
     option_locs: Mapping[str, Location] = _NONE
 
@@ -88,6 +92,7 @@ class Dense(Record):
     bias: bool = True
     activation: str | None = None
     name: str | None = None
+    source: str | None = None  # `from`: the earlier output it reads, by name, instead of the previous row's
     loc: Location | None = None
     option_locs: Mapping[str, Location] = _NONE
 
@@ -95,6 +100,7 @@ class Dense(Record):
 class BatchNorm(Record):
     kind: str = "batchnorm"
     name: str | None = None
+    source: str | None = None  # `from`: the earlier output it reads, by name, instead of the previous row's
     loc: Location | None = None
     option_locs: Mapping[str, Location] = _NONE
 
@@ -105,6 +111,68 @@ class ZeroPad(Record):
     kind: str  # "zeropad"
     padding: Sides
     name: str | None = None
+    source: str | None = None  # `from`: the earlier output it reads, by name, instead of the previous row's
+    loc: Location | None = None
+    option_locs: Mapping[str, Location] = _NONE
+
+
+class ConvTranspose(Record):
+    """A transposed convolution ("deconvolution"): each input pixel spreads a k x k filter over the output, s apart."""
+
+    kind: str  # "convtranspose"
+    filters: int
+    kernel: Pair
+    stride: Pair = (1, 1)
+    padding: Padding = "valid"  # cut from the output: as PyTorch's padding; `same` gives h s, as Keras's
+    output_padding: Pair = (0, 0)
+    dilation: Pair = (1, 1)
+    groups: int = 1
+    bias: bool = True
+    activation: str | None = None
+    name: str | None = None
+    source: str | None = None  # `from`: the earlier output it reads, by name, instead of the previous row's
+    loc: Location | None = None
+    option_locs: Mapping[str, Location] = _NONE
+
+
+UPSAMPLE_MODES = ("nearest", "bilinear")
+
+
+class Upsample(Record):
+    """Up-sampling by `scale`, or to `size` (one of them), by nearest neighbour or bilinear interpolation."""
+
+    kind: str  # "upsample"
+    scale: Pair | None = None
+    size: Pair | None = None
+    mode: str = "nearest"
+    align_corners: bool = False
+    name: str | None = None
+    source: str | None = None  # `from`: the earlier output it reads, by name, instead of the previous row's
+    loc: Location | None = None
+    option_locs: Mapping[str, Location] = _NONE
+
+
+class Crop(Record):
+    """The map cut to `size`, placed at `offset` (centred where left out), or cut by `sides`."""
+
+    kind: str  # "crop"
+    size: Pair | None = None
+    offset: Pair | None = None
+    like: str | None = None  # instead of `size`: the h x w of an earlier layer's output, by name
+    sides: Sides | None = None
+    name: str | None = None
+    source: str | None = None  # `from`: the earlier output it reads, by name, instead of the previous row's
+    loc: Location | None = None
+    option_locs: Mapping[str, Location] = _NONE
+
+
+class AdaptivePool(Record):
+    """A pool to a fixed `size`, its windows placed as PyTorch's adaptive pools place them."""
+
+    kind: str  # "adaptiveavgpool" or "adaptivemaxpool"
+    size: Pair
+    name: str | None = None
+    source: str | None = None  # `from`: the earlier output it reads, by name, instead of the previous row's
     loc: Location | None = None
     option_locs: Mapping[str, Location] = _NONE
 
@@ -113,6 +181,7 @@ class Dropout(Record):
     kind: str = "dropout"
     rate: float = 0.5
     name: str | None = None
+    source: str | None = None  # `from`: the earlier output it reads, by name, instead of the previous row's
     loc: Location | None = None
     option_locs: Mapping[str, Location] = _NONE
 
@@ -120,6 +189,7 @@ class Dropout(Record):
 class Activation(Record):
     kind: str  # the function: relu, tanh, ...
     name: str | None = None
+    source: str | None = None  # `from`: the earlier output it reads, by name, instead of the previous row's
     loc: Location | None = None
     option_locs: Mapping[str, Location] = _NONE
 
@@ -131,6 +201,7 @@ class Repeat(Record):
     times: int
     layers: tuple[Layer, ...]
     name: str | None = None
+    source: str | None = None  # `from`: the earlier output it reads, by name, instead of the previous row's
     loc: Location | None = None
     option_locs: Mapping[str, Location] = _NONE
 
@@ -143,23 +214,47 @@ class Residual(Record):
     shortcut: tuple[Layer, ...] = ()
     activation: str | None = None
     name: str | None = None
+    source: str | None = None  # `from`: the earlier output it reads, by name, instead of the previous row's
     loc: Location | None = None
     option_locs: Mapping[str, Location] = _NONE
 
 
-class Concat(Record):
-    """Branches applied to the same input, their outputs stacked along the channels."""
+MERGES = ("add", "concat", "multiply")
+CROP_MODES = ("centre",)
 
-    kind: str  # "concat"
-    branches: tuple[tuple[Layer, ...], ...]
+
+class Merge(Record):
+    """Tensors joined (`add`, `concat` along the channels, `multiply`): the outputs of `branches` applied to the
+    same input, or the current tensor and the earlier outputs named in `merged` (the spec's `with`)."""
+
+    kind: str  # "add", "concat" or "multiply"
+    branches: tuple[tuple[Layer, ...], ...] = ()
+    merged: tuple[str, ...] = ()
+    crop: str | None = None  # "centre": every larger input cut to the current tensor's h x w around its centre
     name: str | None = None
+    source: str | None = None  # `from`: the earlier output it reads, by name, instead of the previous row's
     loc: Location | None = None
     option_locs: Mapping[str, Location] = _NONE
 
 
 # every layer record has `kind`, `name`, `loc` (where the spec wrote it) and `option_locs`
 Layer = (
-    Conv | Pool | GlobalPool | Flatten | Dense | BatchNorm | Dropout | Activation | ZeroPad | Repeat | Residual | Concat
+    Conv
+    | ConvTranspose
+    | Pool
+    | AdaptivePool
+    | GlobalPool
+    | Flatten
+    | Dense
+    | BatchNorm
+    | Dropout
+    | Activation
+    | ZeroPad
+    | Upsample
+    | Crop
+    | Repeat
+    | Residual
+    | Merge
 )
 
 

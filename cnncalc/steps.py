@@ -7,14 +7,25 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 from .fields import Taps
-from .formulas import AXES, Axis, ShapeError, effective_kernel, resolve_axis
+from .formulas import (
+    AXES,
+    Axis,
+    ShapeError,
+    effective_kernel,
+    resolve_axis,
+    transposed_output,
+    transposed_same_padding,
+)
 from .kinds import ByKind
 from .record import Record
 from .spec import (
     ACTIVATIONS,
     Activation,
+    AdaptivePool,
     BatchNorm,
     Conv,
+    ConvTranspose,
+    Crop,
     Dense,
     Dropout,
     Flatten,
@@ -22,6 +33,7 @@ from .spec import (
     Pair,
     Pool,
     Sides,
+    Upsample,
     Volume,
     ZeroPad,
 )
@@ -82,6 +94,70 @@ def _zeropad(layer: ZeroPad, volume: Volume, problem: Problem) -> Step:
         padding=layer.padding,
         windows=(Taps.sliding(1, 1, top), Taps.sliding(1, 1, left)),
     )
+
+
+@STEPS.register("crop")
+def _crop(layer: Crop, volume: Volume, problem: Problem) -> Step:
+    sides = _cut(layer, volume, problem)
+    top, bottom, left, right = sides
+    # as a 1 x 1 window stepping by 1 from `top`: the field moves, and grows by nothing
+    return Step(
+        Volume(volume.h - top - bottom, volume.w - left - right, volume.c),
+        windows=(Taps.sliding(1, 1, -top), Taps.sliding(1, 1, -left)),
+    )
+
+
+def _cut(layer: Crop, volume: Volume, problem: Problem) -> Sides:
+    """What a crop cuts from each side; ShapeError where it cuts the whole map or more."""
+    if layer.sides is not None:
+        if layer.size is not None or layer.offset is not None:
+            both = "size" if layer.size is not None else "offset"
+            raise ShapeError(f"crop takes `sides`, or `size` and `offset`, not both: drop `{both}`", "sides")
+        top, bottom, left, right = layer.sides
+        for axis, (before, after) in enumerate(((top, bottom), (left, right))):
+            if before + after >= volume[axis]:
+                raise ShapeError(
+                    f"{AXES[axis]}: cutting {before} + {after} leaves nothing of the input's {volume[axis]}", "sides"
+                )
+        return layer.sides
+    if layer.size is None:
+        raise ShapeError("crop needs `size` (with `offset`, or centred) or `sides`")
+    cuts = []
+    for axis in range(2):
+        kept, size = layer.size[axis], volume[axis]
+        if kept > size:
+            raise ShapeError(f"{AXES[axis]}: cannot keep {kept} of the input's {size}", "size")
+        before = (size - kept) // 2 if layer.offset is None else layer.offset[axis]
+        if before + kept > size:
+            raise ShapeError(
+                f"{AXES[axis]}: {kept} from offset {before} ends at {before + kept}, past the input's {size}",
+                "offset",
+            )
+        cuts += [before, size - kept - before]
+    return cuts[0], cuts[1], cuts[2], cuts[3]
+
+
+@STEPS.register("upsample")
+def _upsample(layer: Upsample, volume: Volume, problem: Problem) -> Step:
+    if (layer.scale is None) == (layer.size is None):
+        given = "both" if layer.scale is not None else "neither"
+        raise ShapeError(
+            f"upsample takes `scale` or `size`, one of them; {given} given", "size" if given == "both" else None
+        )
+    if layer.align_corners and layer.mode == "nearest":
+        problem("align-corners", "align_corners goes with `mode: bilinear` only", option="align_corners")
+    sizes = layer.size or (volume.h * layer.scale[0], volume.w * layer.scale[1])  # type: ignore[index]
+    if layer.mode == "nearest":
+        windows = tuple(Taps.nearest(volume[axis], sizes[axis]) for axis in range(2))
+    else:
+        windows = tuple(Taps.linear(volume[axis], sizes[axis], layer.align_corners) for axis in range(2))
+    return Step(Volume(sizes[0], sizes[1], volume.c), windows=windows)
+
+
+@STEPS.register("adaptiveavgpool", "adaptivemaxpool")
+def _adaptive_pool(layer: AdaptivePool, volume: Volume, problem: Problem) -> Step:
+    windows = tuple(Taps.adaptive(volume[axis], layer.size[axis]) for axis in range(2))
+    return Step(Volume(layer.size[0], layer.size[1], volume.c), windows=windows)
 
 
 @STEPS.register("batchnorm")
@@ -161,6 +237,43 @@ def _conv(layer: Conv, volume: Volume, problem: Problem) -> Step:
         h.out * w.out * layer.filters * weights_per_filter,
         _sides(h, w),
         windows,
+        reads_flattened=True,
+    )
+
+
+@STEPS.register("convtranspose")
+def _convtranspose(layer: ConvTranspose, volume: Volume, problem: Problem) -> Step:
+    if volume.c % layer.groups or layer.filters % layer.groups:
+        problem(
+            "groups",
+            f"groups {layer.groups} must divide both the input channels ({volume.c}) and the filters ({layer.filters})",
+            option="groups",
+        )
+    sizes, cuts, windows = [], [], []
+    for axis in range(2):
+        k, s, d, extra = layer.kernel[axis], layer.stride[axis], layer.dilation[axis], layer.output_padding[axis]
+        padding = layer.padding
+        if padding == "same":
+            if extra:
+                raise ShapeError("`same` takes no output_padding: its output is h s", "output_padding")
+            before, after = transposed_same_padding(k, s, d)
+        elif isinstance(padding, str):  # valid
+            before = after = 0
+        else:
+            before, after = padding[2 * axis], padding[2 * axis + 1]
+        sizes.append(transposed_output(volume[axis], k, s, before, after, d, extra))
+        cuts += [before, after]
+        windows.append(Taps.transposed(k, s, before, d))
+    fh, fw = layer.kernel
+    per_input = fh * fw * (layer.filters // layer.groups)
+    trainable = volume.c * per_input + (layer.filters if layer.bias else 0)
+    return Step(
+        Volume(sizes[0], sizes[1], layer.filters),
+        trainable,
+        0,
+        volume.h * volume.w * volume.c * per_input,  # every input pixel times its filter, as fvcore counts
+        (cuts[0], cuts[1], cuts[2], cuts[3]),
+        tuple(windows),
         reads_flattened=True,
     )
 

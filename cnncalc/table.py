@@ -15,6 +15,7 @@ from .render import (
     FULL_FIELD_NOTE,
     NUMERIC_HEADERS,
     TABLE_HEADERS,
+    UNEVEN_NOTE,
     fc_footer,
     fc_row,
     footer,
@@ -59,6 +60,8 @@ def render_table(
         parts += [Text(line) for line in fc_footer(report)]
     parts += [Text(line) for line in more]
     parts.append(Text(FULL_FIELD_NOTE, style="dim"))
+    if any(row.uneven for row in walk(report.layers)):
+        parts.append(Text(UNEVEN_NOTE, style="dim"))
     for warning in report.warnings:
         parts.append(Text(warning.format(filename), style="yellow"))
     return Group(*parts), needed
@@ -74,7 +77,15 @@ def render_rf_table(
     note = (
         "r, jump, P in input pixels; the first output sees input pixels -P to -P + r - 1; padding lies outside 0..h-1"
     )
-    return Group(table, Text(""), *([Text(hidden)] if hidden else []), Text(note, style="dim")), needed
+    notes = [Text(note, style="dim")]
+    if any(row.uneven for row in walk(report.layers)):
+        uneven = (
+            "~: outputs see windows of different sizes (up-sampled, or an adaptive pool's uneven windows): r is the "
+            "widest, the first output's window may be narrower (shown as it is): -P to -P + r - 1 holds where all "
+            "are alike"
+        )
+        notes.append(Text(uneven, style="dim"))
+    return Group(table, Text(""), *([Text(hidden)] if hidden else []), *notes), needed
 
 
 def _shown(report: Report, formats: str = "--format csv, json or markdown") -> tuple[list[LayerResult], str]:

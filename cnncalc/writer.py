@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from .kinds import KINDS, LISTS
+from .kinds import COMMON, KINDS, LISTS
 from .spec import Layer, Spec
 
 _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_. -]*[A-Za-z0-9_.]|[A-Za-z_]")
@@ -56,9 +56,11 @@ def options(layer: Layer) -> dict[str, Any]:
     """The options of a leaf layer that differ from their defaults, in the order the format lists them."""
     defaults = type(layer)._field_defaults
     found: dict[str, Any] = {}
-    for option in KINDS[layer.kind].options:
-        value = getattr(layer, option.name)
-        if option.name in defaults and value == defaults[option.name]:
+    kind = KINDS[layer.kind]
+    for option in kind.options:
+        field = kind.field(option.name)
+        value = getattr(layer, field)
+        if field in defaults and value == defaults[field]:
             continue
         if option.same_as and value == getattr(layer, option.same_as):
             continue  # a pool's stride defaults to its size
@@ -67,8 +69,9 @@ def options(layer: Layer) -> dict[str, Any]:
         elif isinstance(value, tuple):
             value = _pair(value)
         found[option.name] = value
-    if layer.name is not None:
-        found["name"] = layer.name
+    for key, field in COMMON.items():
+        if getattr(layer, field) is not None:
+            found[key] = getattr(layer, field)
     return found
 
 
@@ -110,11 +113,15 @@ def _layers(layers: tuple[Layer, ...], indent: str, notes: Mapping[int, str]) ->
 
 def _block(layer: Layer, inner: str, notes: Mapping[int, str]) -> list[str]:
     """A block's options, one a line: its name, then each option given or required, its layer lists in block style."""
-    lines = [f"{inner}name: {scalar(layer.name)}"] if layer.name is not None else []
+    lines = [f"{inner}{key}: {scalar(getattr(layer, field))}" for key, field in COMMON.items()
+             if getattr(layer, field) is not None]  # fmt: skip
     defaults = type(layer)._field_defaults
-    for option in KINDS[layer.kind].options:
-        value = getattr(layer, option.name)
+    kind = KINDS[layer.kind]
+    for option in kind.options:
+        value = getattr(layer, kind.field(option.name))
         if option.value == "branches":
+            if not value:  # a merge of named outputs (`with`) holds no branches
+                continue
             lines.append(f"{inner}{option.name}:")
             for branch in value:
                 if not branch:
@@ -127,6 +134,6 @@ def _block(layer: Layer, inner: str, notes: Mapping[int, str]) -> list[str]:
             if value or option.required:  # an empty shortcut is the identity, as when it is left out
                 lines.append(f"{inner}{option.name}:")
                 lines += _layers(value, inner + "  ", notes)
-        elif option.required or value != defaults.get(option.name):
+        elif option.required or value != defaults.get(kind.field(option.name)):
             lines.append(f"{inner}{option.name}: {scalar(value)}")
     return lines

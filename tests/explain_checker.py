@@ -249,6 +249,11 @@ SHARING = re.compile(
     r" connections: ([\d,]+) times fewer weights than connections"
 )
 REPEAT = re.compile(r"(\d+) times its layers: params ([\d,]+), MACs ([\d,]+)")
+# a merge of earlier outputs by name: `the current tensor (56 x 56 x 512) and 'enc4', ..., stacked ...: 56 x 56 x 1024`
+JOINED = re.compile(
+    r"the current tensor \(([\d, x]+)\) and (.+?)(, cut to (\d+) x (\d+) around the centre,)? "
+    r"(added|stacked along the channels|multiplied.*): ([\d, x]+)"
+)
 BATCHNORM = re.compile(
     r"params = 2\*(\d+) trainable \(gamma, beta\) \+ 2\*(\d+) non-trainable \(moving mean and variance\) = ([\d,]+)"
 )
@@ -300,6 +305,16 @@ def check_prose(line: str, row: Record, children: list[Record]) -> Checked | Non
             total,
         )
         return Checked(1, 3)
+    if match := JOINED.fullmatch(line):
+        current, joined = volume(match[1]), volume(match[7])
+        assert joined == out, line
+        if match[3]:
+            assert (int(match[4]), int(match[5])) == current[:2] == joined[:2], line
+        if match[6] == "added":
+            assert joined == current, line
+        elif match[6].startswith("stacked"):
+            assert joined[:2] == current[:2] and joined[2] > current[2], line
+        return Checked(0, 2)
     if match := FLATTEN.fullmatch(line):
         before, after = volume(match[1]), volume(match[2])
         assert after == (1, 1, math.prod(before)) and before == tuple(row["input"])

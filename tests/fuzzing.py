@@ -56,19 +56,23 @@ from cnncalc.loader import load
 from cnncalc.spec import (
     ACTIVATIONS,
     Activation,
+    AdaptivePool,
     BatchNorm,
-    Concat,
     Conv,
+    ConvTranspose,
+    Crop,
     Dense,
     Dropout,
     Expectation,
     Flatten,
     GlobalPool,
     Layer,
+    Merge,
     Pool,
     Repeat,
     Residual,
     Spec,
+    Upsample,
     Volume,
     ZeroPad,
 )
@@ -454,12 +458,12 @@ def _size(value: Any, minimum: int = 1) -> int:
     return value
 
 
-def _pair(value: Any) -> tuple[int, int]:
+def _pair(value: Any, minimum: int = 1) -> tuple[int, int]:
     if isinstance(value, list):
         if len(value) != 2:
             raise Invalid("a pair of other than 2")
-        return _size(value[0]), _size(value[1])
-    return _size(value), _size(value)
+        return _size(value[0], minimum), _size(value[1], minimum)
+    return _size(value, minimum), _size(value, minimum)
 
 
 def _padding(value: Any) -> str | tuple[int, int, int, int]:
@@ -470,6 +474,20 @@ def _padding(value: Any) -> str | tuple[int, int, int, int]:
         return (sides[0], sides[0], sides[1], sides[1]) if len(sides) == 2 else (sides[0], sides[1], sides[2], sides[3])
     p = _size(value, 0)
     return p, p, p, p
+
+
+def _sides(value: Any) -> tuple[int, int, int, int]:
+    """Amounts only: p, [ph, pw] or [top, bottom, left, right]; no `same` or `valid`."""
+    sides = _padding(value)
+    if isinstance(sides, str):
+        raise Invalid(f"sides that are no amounts: {value!r}")
+    return sides
+
+
+def _mode(value: Any) -> str:
+    if type(value) is not str or value not in ("nearest", "bilinear"):
+        raise Invalid(f"no upsampling mode: {value!r}")
+    return value
 
 
 def _boolean(value: Any) -> bool:
@@ -502,6 +520,11 @@ _CONV = {"filters", "kernel", "stride", "padding", "dilation", "groups", "bias",
 _POOL = {"size", "stride", "padding", "ceil"}
 OPTIONS: dict[str, set[str]] = {
     "conv": _CONV,
+    "convtranspose": _CONV | {"output_padding"},
+    "upsample": {"scale", "size", "mode", "align_corners"},
+    "crop": {"size", "offset", "like", "sides"},
+    "adaptiveavgpool": {"size"},
+    "adaptivemaxpool": {"size"},
     "maxpool": _POOL,
     "avgpool": _POOL,
     "globalavgpool": set(),
@@ -514,11 +537,14 @@ OPTIONS: dict[str, set[str]] = {
     **{name: set() for name in ACTIVATIONS},
     "repeat": {"times", "layers"},
     "residual": {"layers", "shortcut", "activation"},
-    "concat": {"branches"},
+    **{name: {"branches", "with", "crop"} for name in ("add", "concat", "multiply")},
 }
 REQUIRED = {"conv": {"filters", "kernel"}, "maxpool": {"size"}, "avgpool": {"size"}, "dense": {"units"}}
+# an upsample needs `scale` or `size`, a crop `size` or `sides`: the shapes' to say, not the loader's
+REQUIRED |= {"convtranspose": {"filters", "kernel"}, "adaptiveavgpool": {"size"}, "adaptivemaxpool": {"size"}}
 REQUIRED |= {"zeropad": {"padding"}}
-REQUIRED |= {"repeat": {"times", "layers"}, "residual": {"layers"}, "concat": {"branches"}}
+# a merge needs `branches` or `with`: the engine's to say, not the loader's
+REQUIRED |= {"repeat": {"times", "layers"}, "residual": {"layers"}}
 
 
 class _Reading:
@@ -545,18 +571,20 @@ class _Reading:
 
     def layer(self, value: Any) -> Layer:
         self.visit(value)
-        name = None
+        name = source = None
         if isinstance(value, str) and not isinstance(value, _NotDecimal):
             kind, options = value, None
         elif isinstance(value, dict):
             if any(type(key) is not str for key in value):
                 raise Invalid("a key that is no name")
-            kinds = [key for key in value if key != "name"]
+            kinds = [key for key in value if key not in ("name", "from")]
             if len(kinds) != 1:
                 raise Invalid(f"{len(kinds)} kinds")
             kind, options = kinds[0], value[kinds[0]]
             if "name" in value:
                 name = _text(value["name"])
+            if "from" in value:
+                source = _text(value["from"])
         else:
             raise Invalid(f"no layer: {value!r:.80}")
         if kind not in OPTIONS:
@@ -568,10 +596,14 @@ class _Reading:
             if name is not None:
                 raise Invalid("a name given twice")
             name = _text(options["name"])
-        given = {key: value for key, value in options.items() if key != "name"}
+        if "from" in options:
+            if source is not None:
+                raise Invalid("a from given twice")
+            source = _text(options["from"])
+        given = {key: value for key, value in options.items() if key not in ("name", "from")}
         if set(given) - OPTIONS[kind] or REQUIRED.get(kind, set()) - set(given):
             raise Invalid(f"options {sorted(given)} for {kind}")
-        return self.record(kind, given, name)
+        return self.record(kind, given, name)._replace(source=source)
 
     def record(self, kind: str, given: dict[str, Any], name: str | None) -> Layer:
         if kind == "conv":
@@ -587,6 +619,40 @@ class _Reading:
                 _activation(given.get("activation")),
                 name,
             )
+        if kind == "convtranspose":
+            return ConvTranspose(
+                kind="convtranspose",
+                filters=_size(given["filters"]),
+                kernel=_pair(given["kernel"]),
+                stride=_pair(given.get("stride", 1)),
+                padding=_padding(given.get("padding", "valid")),
+                output_padding=_pair(given.get("output_padding", 0), minimum=0),
+                dilation=_pair(given.get("dilation", 1)),
+                groups=_size(given.get("groups", 1)),
+                bias=_boolean(given.get("bias", True)),
+                activation=_activation(given.get("activation")),
+                name=name,
+            )
+        if kind == "upsample":
+            return Upsample(
+                kind="upsample",
+                scale=_pair(given["scale"]) if "scale" in given else None,
+                size=_pair(given["size"]) if "size" in given else None,
+                mode=_mode(given.get("mode", "nearest")),
+                align_corners=_boolean(given.get("align_corners", False)),
+                name=name,
+            )
+        if kind == "crop":
+            return Crop(
+                kind="crop",
+                size=_pair(given["size"]) if "size" in given else None,
+                offset=_pair(given["offset"], minimum=0) if "offset" in given else None,
+                like=_text(given["like"]) if "like" in given else None,
+                sides=_sides(given["sides"]) if "sides" in given else None,
+                name=name,
+            )
+        if kind in ("adaptiveavgpool", "adaptivemaxpool"):
+            return AdaptivePool(kind=kind, size=_pair(given["size"]), name=name)
         if kind in ("maxpool", "avgpool"):
             size = _pair(given["size"])
             stride = _pair(given["stride"]) if "stride" in given else size
@@ -619,11 +685,24 @@ class _Reading:
                 _activation(given.get("activation")),
                 name,
             )
-        if kind == "concat":
-            branches = given["branches"]
-            if not isinstance(branches, list) or len(branches) < 2:
+        if kind in ("add", "concat", "multiply"):
+            branches = given.get("branches", [])
+            if "branches" in given and (not isinstance(branches, list) or len(branches) < 2):
                 raise Invalid("fewer than 2 branches")
-            return Concat("concat", tuple(self.layers(branch, empty_ok=True) for branch in branches), name)
+            merged = given.get("with", [])
+            names = tuple(_text(item) for item in (merged if isinstance(merged, list) else [merged]))
+            if "with" in given and not names:
+                raise Invalid("with names nothing")
+            crop = given.get("crop")
+            if crop is not None and crop != "centre":
+                raise Invalid(f"no crop mode: {crop!r}")
+            return Merge(
+                kind,
+                tuple(self.layers(branch, empty_ok=True) for branch in branches),
+                names,
+                crop,
+                name=name,
+            )
         return Activation(kind, name)
 
     def expectation(self, key: str, value: Any) -> Expectation:
@@ -737,6 +816,12 @@ SEEDS = [path.read_text(encoding="utf-8") for path in SPECS] + [
     "input: [28, 28, 1]\nlayers: [{conv: {filters: 6, kernel: 5, stride: [1, 1], dilation: 1, groups: 1, bias: true}},"
     " {avgpool: {size: [2, 2], stride: 2, padding: [0, 0, 0, 0]}}, {dropout: {rate: 0.25}}, flatten,"
     " {dense: {units: 10, bias: false}}]\nexpect: {output: [1, 1, 10], params: 8.7k, receptive_field: 6}\n",
+    "name: decoder\ninput: [6, 5, 8]\nlayers:\n  - convtranspose: {filters: 4, kernel: 4, stride: 2, padding: 1,"
+    " output_padding: [0, 1], dilation: 1, groups: 2, bias: false, activation: relu}\n"
+    "  - upsample: {scale: 2, mode: bilinear, align_corners: true}\n  - crop: {size: [20, 19], offset: [1, 0]}\n"
+    "  - crop: {sides: [1, 0, 2, 1]}\n  - convtranspose: {filters: 2, kernel: 3, stride: [2, 1], padding: same}\n"
+    "  - upsample: {size: [45, 40]}\n  - crop: {size: 40}\n  - {adaptivemaxpool: {size: [9, 7]}, name: pooled}\n"
+    "  - adaptiveavgpool: {size: 3}\n  - flatten\n  - dense: {units: 3}\nexpect: {output: [1, 1, 3]}\n",
 ]
 SEED_DOCUMENTS = [yaml.safe_load(seed) for seed in SEEDS]
 

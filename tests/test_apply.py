@@ -1,4 +1,5 @@
-"""`cnncalc apply`: pooling and convolution on real values, as the lecture works them by hand, and as PyTorch does."""
+"""`cnncalc apply`: pooling, convolution, transposed convolution and up-sampling on real values, as the lecture works
+them by hand, and as PyTorch does."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cnncalc.cli import cli, main
-from cnncalc.commands.apply import MAX_BYTES
+from cnncalc.commands.apply import MAX_BYTES, MODES
 from cnncalc.counts import MAX_DIGITS
 from cnncalc.formulas import ShapeError
+from cnncalc.report import SCHEMA_VERSION
 from cnncalc.values import (
     LONG_DIGITS,
     MAX_LONG_WORK,
@@ -23,12 +25,14 @@ from cnncalc.values import (
     MAX_VALUES,
     MAX_WORK,
     Matrix,
+    Source,
     apply,
     explain,
     format_matrix,
     format_value,
     parse_matrix,
     parse_number,
+    sources,
 )
 
 LECTURE = "1 3 10 0; 8 4 2 9; 7 2 1 3; 1 1 0 4"
@@ -270,7 +274,7 @@ def test_the_output_reads_back_as_values() -> None:
 def test_json_gives_exact_values_and_the_shape() -> None:
     report = json.loads(ok("avgpool", "--size", "2", "--values", LECTURE, "--format", "json"))
     assert report == {
-        "schema_version": 1,
+        "schema_version": SCHEMA_VERSION,
         "operation": "avgpool",
         "input_shape": [4, 4],
         "size": [2, 2],
@@ -297,6 +301,347 @@ def test_json_shows_max_pooling_padding_as_minus_inf() -> None:
     report = json.loads(ok(*args))
     assert report["output"] == [[-1, -2], [-3, -4]]
     assert report["windows"][0][0] == [["-inf", "-inf"], ["-inf", -1]]
+
+
+# -- convtranspose: each input value spreads a copy of the filter, scaled by it ----------------------------------
+
+ONES = "1 1; 1 1"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        # stride 2 and a 2 x 2 filter: the copies tile the output, a block of each input value
+        pytest.param(["--stride", "2"], "1 1 2 2; 1 1 2 2; 3 3 4 4; 3 3 4 4", id="stride-2-blocks"),
+        # stride 1: the copies overlap and add up, 1 + 2 + 3 + 4 = 10 in the middle
+        pytest.param([], "1 3 2; 4 10 6; 3 7 4", id="stride-1-overlapping-sums"),
+        # stride 3: the copies are a row and a column of zeros apart
+        pytest.param(["--stride", "3"], "1 1 0 2 2; 1 1 0 2 2; 0 0 0 0 0; 3 3 0 4 4; 3 3 0 4 4", id="stride-3-gaps"),
+        # PyTorch's padding is cut from each side of the output: the 3 x 3 of stride 1 loses its border
+        pytest.param(["--padding", "1"], "10", id="padding-cuts-the-output"),
+        pytest.param(["--padding", "valid"], "1 3 2; 4 10 6; 3 7 4", id="valid-cuts-nothing"),
+        # output_padding adds a row and a column at the end that no input reaches: zeros, or the bias
+        pytest.param(
+            ["--stride", "2", "--output-padding", "1"],
+            "1 1 2 2 0; 1 1 2 2 0; 3 3 4 4 0; 3 3 4 4 0; 0 0 0 0 0",
+            id="output-padding",
+        ),
+        pytest.param(
+            ["--stride", "2", "--output-padding", "1x0", "--bias", "1/2"],
+            "1.5 1.5 2.5 2.5; 1.5 1.5 2.5 2.5; 3.5 3.5 4.5 4.5; 3.5 3.5 4.5 4.5; 0.5 0.5 0.5 0.5",
+            id="output-padding-per-axis-and-the-bias-everywhere",
+        ),
+    ],
+)
+def test_convtranspose_worked_examples(args: list[str], expected: str) -> None:
+    assert ok("convtranspose", "--values", "1 2; 3 4", "--filter", ONES, *args) == expected + "\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        # a single 1 gives the filter back, as it stands: a transposed conv does not flip it
+        pytest.param(["--values", "1", "--filter", "1 2; 3 4"], "1 2; 3 4", id="impulse-gives-the-filter"),
+        pytest.param(["--values", "2", "--filter", "1 2; 3 4"], "2 4; 6 8", id="a-scaled-copy"),
+        # dilation 2: the taps land 2 apart, and the two copies interleave
+        pytest.param(["--values", "1 2", "--filter", "1 1", "--dilation", "2"], "1 2 1 2", id="dilation"),
+        # Keras's same: output h s; the 3 - 2 = 1 cut falls after, at the bottom and the right
+        pytest.param(
+            ["--values", "1 2; 3 4", "--filter", ONE_TO_NINE, "--stride", "2", "--padding", "same"],
+            "1 2 5 4; 4 5 14 10; 10 14 36 24; 12 15 34 20",
+            id="same-cuts-the-odd-one-after",
+        ),
+        pytest.param(
+            ["--values", "1/3 -1", "--filter", "3 0.5", "--stride", "2"], "1 1/6 -3 -0.5", id="exact-fractions"
+        ),
+    ],
+)
+def test_convtranspose_more_examples(args: list[str], expected: str) -> None:
+    assert ok("convtranspose", *args) == expected + "\n"
+
+
+def test_convtranspose_of_a_ones_filter_at_its_stride_is_nearest_up_sampling() -> None:
+    blocks = ok("convtranspose", "--values", LECTURE, "--filter", ONES, "--stride", "2")
+    assert blocks == ok("upsample", "--values", LECTURE, "--scale", "2")
+
+
+def test_explain_convtranspose_shows_each_copy_and_each_output_s_products() -> None:
+    lines = ok("convtranspose", "--values", "1 2; 3 4", "--filter", "1 0; 0 -1", "--explain").splitlines()
+    assert lines[:6] == [
+        "convtranspose: input 2x2, filter 2x2, stride 1x1, padding 0, output padding 0x0: output 3x3",
+        "each input value spreads a copy of the filter scaled by it: in[i][j]*w[a][b] adds to out[i + a][j + b]",
+        "in[0][0] = 1: 1 * filter = 1 0; 0 -1, its first tap at out[0][0]",
+        "in[0][1] = 2: 2 * filter = 2 0; 0 -2, its first tap at out[0][1]",
+        "in[1][0] = 3: 3 * filter = 3 0; 0 -3, its first tap at out[1][0]",
+        "in[1][1] = 4: 4 * filter = 4 0; 0 -4, its first tap at out[1][1]",
+    ]
+    # the last term is the bias; the middle value sums one product of each input value
+    assert "out[1][1] = 1*(-1) + 2*0 + 3*0 + 4*1 + 0 = 3" in lines
+    assert "out[0][0] = 1*1 + 0 = 1" in lines
+    assert lines[-1] == "out = 1 2 0; 3 3 -2; 0 -3 -4"
+    assert len(lines) == 2 + 4 + 9 + 1
+
+
+def test_explain_convtranspose_shows_the_cut() -> None:
+    # the 5 x 5 of stride 2 and output padding 1, less a row and a column on every side
+    args = ["--values", "1 2; 3 4", "--filter", ONES, "--stride", "2", "--padding", "1", "--output-padding", "1"]
+    lines = ok("convtranspose", *args, "--bias", "-1", "--explain").splitlines()
+    assert lines[0] == "convtranspose: input 2x2, filter 2x2, stride 2x2, padding 1, output padding 1x1: output 3x3"
+    assert lines[1] == (
+        "each input value spreads a copy of the filter scaled by it: in[i][j]*w[a][b] adds to "
+        "out[2i - 1 + a][2j - 1 + b]; what falls outside the output is cut (the padding)"
+    )
+    assert "in[0][0] = 1: 1 * filter = 1 1; 1 1, its first tap at out[-1][-1]" in lines
+    assert "out[0][0] = 1*1 + (-1) = 0" in lines
+    assert lines[-1] == "out = 0 1 1; 2 3 3; 2 3 3"
+
+
+def test_explain_convtranspose_names_an_output_no_input_reaches() -> None:
+    lines = ok("convtranspose", "--values", "5", "--filter", "2", "--stride", "2", "--output-padding", "1",
+               "--bias", "1", "--explain").splitlines()  # fmt: skip
+    assert "out[0][0] = 5*2 + 1 = 11" in lines
+    assert "out[1][1] = 1 = 1 (no input value reaches it: the bias alone)" in lines
+
+
+def test_json_of_a_convtranspose_has_its_geometry_and_with_explain_every_product() -> None:
+    args = ["--values", "1 2; 3 4", "--filter", ONES, "--stride", "2", "--padding", "1", "--output-padding", "1"]
+    report = json.loads(ok("convtranspose", *args, "--bias", "1/2", "--format", "json", "--explain"))
+    assert {key: report[key] for key in report if key != "terms"} == {
+        "schema_version": SCHEMA_VERSION,
+        "operation": "convtranspose",
+        "input_shape": [2, 2],
+        "size": [2, 2],
+        "stride": [2, 2],
+        "padding": [1, 1, 1, 1],
+        "output_padding": [1, 1],
+        "dilation": [1, 1],
+        "shape": [3, 3],
+        "output": [["1.5", "2.5", "2.5"], ["3.5", "4.5", "4.5"], ["3.5", "4.5", "4.5"]],
+        "filter": [[1, 1], [1, 1]],
+        "bias": "0.5",
+    }
+    assert report["terms"][0][0] == {"inputs": [[0, 0]], "taps": [[1, 1]], "values": [1], "weights": [1]}
+    # output padding: the last row and column lie past every copy once the padding is cut
+    assert report["terms"][2][2] == {"inputs": [[1, 1]], "taps": [[1, 1]], "values": [4], "weights": [1]}
+
+
+# -- upsample: each output value from the input values around its source ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        pytest.param(["--scale", "2"], "1 1 2 2; 1 1 2 2; 3 3 4 4; 3 3 4 4", id="nearest-2"),
+        pytest.param(["--scale", "2x1"], "1 2; 1 2; 3 4; 3 4", id="nearest-per-axis"),
+        # floor(o 2 / 3) = 0 0 1 down, floor(o 2 / 5) = 0 0 0 1 1 across
+        pytest.param(["--size", "3x5"], "1 1 1 2 2; 1 1 1 2 2; 3 3 3 4 4", id="nearest-to-a-size"),
+        pytest.param(["--size", "1"], "1", id="nearest-down-to-one"),
+        # PyTorch's documented example: x = (o + 1/2) / 2 - 1/2 = -1/4, 1/4, 3/4, 5/4
+        pytest.param(
+            ["--scale", "2", "--mode", "bilinear"],
+            "1 1.25 1.75 2; 1.5 1.75 2.25 2.5; 2.5 2.75 3.25 3.5; 3 3.25 3.75 4",
+            id="bilinear",
+        ),
+        # ... and with align_corners: x = o / 3, thirds
+        pytest.param(
+            ["--scale", "2", "--mode", "bilinear", "--align-corners"],
+            "1 4/3 5/3 2; 5/3 2 7/3 8/3; 7/3 8/3 3 10/3; 3 10/3 11/3 4",
+            id="bilinear-align-corners",
+        ),
+    ],
+)
+def test_upsample_worked_examples(args: list[str], expected: str) -> None:
+    assert ok("upsample", "--values", "1 2; 3 4", *args) == expected + "\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        # x = (2o + 1) / 5 - 1/2 = -0.3 (clamped to 0), 0.1, 0.5, 0.9, 1.3 (past the last input: it alone)
+        pytest.param(["--mode", "bilinear"], "0 0.4 2 3.6 4", id="clamped-at-both-ends"),
+        # x = o / 4: quarters of the way, the ends on the corners
+        pytest.param(["--mode", "bilinear", "--align-corners"], "0 1 2 3 4", id="align-corners"),
+        pytest.param(["--mode", "nearest"], "0 0 0 4 4", id="nearest"),
+    ],
+)
+def test_upsample_a_row_of_two_to_five(args: list[str], expected: str) -> None:
+    assert ok("upsample", "--values", "0 4", "--size", "1x5", *args) == expected + "\n"
+
+
+def test_explain_bilinear_shows_each_source_and_each_weight() -> None:
+    lines = ok("upsample", "--values", "1 2; 3 4", "--scale", "2", "--mode", "bilinear", "--explain").splitlines()
+    assert lines[0] == (
+        "upsample bilinear: input 2x2, output 4x4 (scale 2x2); output o reads the inputs around "
+        "x = (o + 1/2) h / H - 1/2, clamped at 0, the upper one at most the last input"
+    )
+    assert lines[1:5] == [
+        "row 0: x = -0.25, clamped to 0: in 0 (1)",
+        "row 1: x = 0.25: in 0 (0.75), in 1 (0.25)",
+        "row 2: x = 0.75: in 0 (0.25), in 1 (0.75)",
+        "row 3: x = 1.25, its upper neighbour 2 clamped to 1: in 1 (1)",
+    ]
+    assert "out[0][1] = 1*0.75 + 2*0.25 = 1.25" in lines
+    # 3/4 x 3/4, 3/4 x 1/4, 1/4 x 3/4, 1/4 x 1/4
+    assert "out[1][1] = 1*0.5625 + 2*0.1875 + 3*0.1875 + 4*0.0625 = 1.75" in lines
+    assert "out[3][3] = 4*1 = 4" in lines
+    assert len(lines) == 1 + 8 + 16 + 1
+
+
+def test_explain_nearest_shows_the_input_each_output_reads() -> None:
+    lines = ok("upsample", "--values", "1 2; 3 4", "--size", "3x5", "--explain").splitlines()
+    assert lines[0] == "upsample nearest: input 2x2, output 3x5 (scale 1.5x2.5); output o reads input floor(o h / H)"
+    assert "row 2: floor(2 * 2 / 3) = 1" in lines
+    assert "column 3: floor(3 * 2 / 5) = 1" in lines
+    assert "out[2][3] = in[1][1] = 4" in lines
+
+
+def test_explain_align_corners() -> None:
+    args = ["--values", "0 3", "--size", "1x4", "--mode", "bilinear", "--align-corners", "--explain"]
+    lines = ok("upsample", *args).splitlines()
+    assert lines[0].endswith("output o reads the inputs around x = o (h - 1) / (H - 1) (align_corners)")
+    assert "column 1: x = 1/3: in 0 (2/3), in 1 (1/3)" in lines
+    assert "out[0][1] = 0*(2/3) + 3*(1/3) = 1" in lines
+
+
+def test_json_of_an_upsample_has_its_mode_and_exact_scale_and_with_explain_every_weight() -> None:
+    args = ["--values", "1 2; 3 4", "--size", "3x5", "--mode", "bilinear", "--format", "json", "--explain"]
+    report = json.loads(ok("upsample", *args))
+    assert {key: report[key] for key in report if key != "terms"} == {
+        "schema_version": SCHEMA_VERSION,
+        "operation": "upsample",
+        "mode": "bilinear",
+        "align_corners": False,
+        "input_shape": [2, 2],
+        "scale": ["1.5", "2.5"],
+        "shape": [3, 5],
+        # x = -1/6 (clamped), 1/2, 7/6 (the last input) down; -0.3 (clamped), 0.1, 0.5, 0.9, 1.3 across
+        "output": [[1, "1.1", "1.5", "1.9", 2], [2, "2.1", "2.5", "2.9", 3], [3, "3.1", "3.5", "3.9", 4]],
+    }
+    # halfway down, a tenth across: 1/2 x 9/10, 1/2 x 1/10, twice
+    assert report["terms"][1][1] == {
+        "inputs": [[0, 0], [0, 1], [1, 0], [1, 1]],
+        "values": [1, 2, 3, 4],
+        "weights": ["0.45", "0.05", "0.45", "0.05"],
+    }
+    assert report["terms"][0][0] == {"inputs": [[0, 0]], "values": [1], "weights": [1]}
+
+
+SAME_1 = ["--output-padding", "1"]
+
+
+# -- convtranspose and upsample: bad input -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(["convtranspose", "--values", "1 2"], "convtranspose needs --filter", id="no-filter"),
+        pytest.param(
+            ["convtranspose", "--values", "1 2", "--filter", ONES, "--stride", "2", "--output-padding", "2"],
+            "height: output_padding 2 must be below the stride (2) or the dilation (1)",
+            id="output-padding-at-the-stride",
+        ),
+        pytest.param(
+            ["convtranspose", "--values", "1 2", "--filter", ONES, "--output-padding", "0x1"],
+            "width: output_padding 1 must be below the stride (1) or the dilation (1)",
+            id="output-padding-at-stride-1",
+        ),
+        pytest.param(
+            ["convtranspose", "--values", "1 2", "--filter", ONES, "--output-padding", "-1"],
+            "'-1' is not an output padding",
+            id="output-padding-negative",
+        ),
+        pytest.param(
+            ["convtranspose", "--values", "1", "--filter", "1", "--padding", "1"],
+            "height: the padding cut (1 + 1) leaves nothing of the 1 outputs",
+            id="padding-cuts-everything",
+        ),
+        pytest.param(
+            ["convtranspose", "--values", "1 2", "--filter", "1", "--stride", "2", "--padding", "same"],
+            "height: `same` needs the kernel (1) at least as wide as the stride (2)",
+            id="same-with-a-filter-narrower-than-the-stride",
+        ),
+        pytest.param(
+            ["convtranspose", "--values", "1 2", "--filter", ONES, "--stride", "2", "--padding", "same", *SAME_1],
+            "padding same takes no output_padding: its output is h s",
+            id="same-with-output-padding",
+        ),
+        pytest.param(
+            ["convtranspose", "--values", "1 2", "--filter", ONES, "--size", "2"],
+            "convtranspose takes its size from --filter",
+            id="convtranspose-with-size",
+        ),
+        pytest.param(
+            ["convtranspose", "--values", "1 2", "--filter", ONES, "--ceil"],
+            "convtranspose takes no --ceil (only maxpool and avgpool do)",
+            id="convtranspose-ceil",
+        ),
+        pytest.param(
+            ["convtranspose", "--values", "1 2", "--filter", ONES, "--scale", "2"],
+            "convtranspose takes no --scale (only upsample does)",
+            id="convtranspose-with-scale",
+        ),
+        pytest.param(
+            ["conv", "--values", "1 2", "--filter", "1", "--output-padding", "1"],
+            "conv takes no --output-padding (only convtranspose does)",
+            id="conv-output-padding",
+        ),
+        pytest.param(
+            ["conv", "--values", "1 2", "--filter", "1", "--dilation", "2"],
+            "conv takes no --dilation (only convtranspose does)",
+            id="conv-dilation",
+        ),
+        pytest.param(["upsample", "--values", "1 2"], "upsample needs --scale or --size", id="neither-scale-nor-size"),
+        pytest.param(
+            ["upsample", "--values", "1 2", "--scale", "2", "--size", "4"],
+            "upsample takes --scale or --size, not both",
+            id="both-scale-and-size",
+        ),
+        pytest.param(
+            ["upsample", "--values", "1 2", "--scale", "2", "--align-corners"],
+            "--align-corners goes with --mode bilinear only",
+            id="align-corners-nearest-by-default",
+        ),
+        pytest.param(
+            ["upsample", "--values", "1 2", "--scale", "2", "--mode", "nearest", "--align-corners"],
+            "--align-corners goes with --mode bilinear only",
+            id="align-corners-nearest",
+        ),
+        pytest.param(
+            ["upsample", "--values", "1 2", "--scale", "2", "--mode", "bicubic"],
+            "'bicubic' is not one of 'nearest', 'bilinear'",
+            id="unknown-mode",
+        ),
+        pytest.param(["upsample", "--values", "1 2", "--scale", "0"], "'0' is not a positive size", id="scale-0"),
+        pytest.param(
+            ["upsample", "--values", "1 2", "--scale", "2", "--filter", "1"],
+            "upsample takes no --filter (only conv and convtranspose do)",
+            id="upsample-with-filter",
+        ),
+        pytest.param(
+            ["upsample", "--values", "1 2", "--scale", "2", "--padding", "0"],
+            "upsample takes no --padding (only maxpool, avgpool, conv and convtranspose do)",
+            id="upsample-with-padding",
+        ),
+        pytest.param(
+            ["upsample", "--values", "1 2", "--scale", "2", "--stride", "1"],
+            "upsample takes no --stride",
+            id="upsample-with-stride",
+        ),
+        pytest.param(
+            ["maxpool", "--values", "1 2", "--size", "1", "--mode", "bilinear"],
+            "maxpool takes no --mode (only upsample does)",
+            id="pool-with-mode",
+        ),
+        pytest.param(
+            ["avgpool", "--values", "1 2", "--size", "1", "--align-corners"],
+            "avgpool takes no --align-corners (only upsample does)",
+            id="pool-with-align-corners",
+        ),
+    ],
+)
+def test_convtranspose_and_upsample_refusals_are_usage_errors(args: list[str], message: str) -> None:
+    refused(run(*args), message)
 
 
 # -- bad input -----------------------------------------------------------------------------------------------
@@ -657,6 +1002,88 @@ def test_standard_input_not_utf8_is_a_usage_error(data: bytes, message: str) -> 
     refused(run("maxpool", "--size", "1", "--values", "-", input=data), message)
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        # 17 x 13,889 products and 13,905 outputs
+        pytest.param(
+            ["convtranspose", "--values", "0 " * 17, "--filter", "0 " * 13_889],
+            "a 1x17 input spread by a 1x13889 filter into an output of 1x13905 is 250,018 steps (input values x "
+            "filter, plus output values), more than the 250,000 apply takes",
+            id="convtranspose-work",
+        ),
+        # (2 - 1) s + 1 columns: refused before any is made
+        pytest.param(
+            ["convtranspose", "--values", "1 1", "--filter", "1", "--stride", "2147483647"],
+            "an output of 1x2147483648 is 2,147,483,648 values, more than the 100,000 apply takes",
+            id="convtranspose-output",
+        ),
+        pytest.param(
+            ["convtranspose", "--filter", str(10**2999), "--values", str(10**2999)],
+            "in[0][0] times the filter: working it out exactly takes a number of more than 4,000 digits",
+            id="convtranspose-worked-out",
+        ),
+        pytest.param(
+            ["upsample", "--values", "1", "--scale", "2147483647"],
+            "an output of 2147483647x2147483647 is 4,611,686,014,132,420,609 values, more than the 100,000",
+            id="upsample-output",
+        ),
+        # 62,502 outputs of 2 sources each, but the first and the last (clamped): 125,002 weights and products
+        pytest.param(
+            ["upsample", "--values", "0 " * 31_251, "--scale", "1x2", "--mode", "bilinear"],
+            "an output of 1x62502 by bilinear up-sampling is 250,004 steps (a weight and a product for each source "
+            "of each output value), more than the 250,000 apply takes",
+            id="bilinear-work",
+        ),
+        pytest.param(
+            ["upsample", "--values", LONG, "--scale", "1x1001"],
+            "an output of 1x1001 by nearest up-sampling is 1,001 steps (output values), more than the 1,000 apply "
+            "takes with a number of more than 100 digits",
+            id="nearest-with-a-long-number",
+        ),
+    ],
+)
+def test_convtranspose_and_upsample_past_the_bounds_are_usage_errors(args: list[str], message: str) -> None:
+    refused(run(*args), message)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        pytest.param(
+            ["convtranspose", "--values", "0 " * 17, "--filter", "0 " * 13_888],
+            " ".join(["0"] * 13_904),
+            id="convtranspose-work",
+        ),
+        pytest.param(
+            ["upsample", "--values", "0 " * 31_250, "--scale", "1x2", "--mode", "bilinear"],
+            " ".join(["0"] * 62_500),
+            id="bilinear-work",
+        ),
+        pytest.param(["upsample", "--values", LONG, "--scale", "1x1000"], " ".join([LONG] * 1000), id="nearest-long"),
+    ],
+)
+def test_convtranspose_and_upsample_at_the_bounds_are_computed(args: list[str], expected: str) -> None:
+    assert ok(*args) == expected + "\n"
+
+
+def test_help_states_what_convtranspose_and_upsample_compute_and_their_bounds() -> None:
+    text = " ".join(ok("--help").split())
+    for words in (
+        "OPERATION is maxpool, avgpool, conv, convtranspose or upsample",
+        "out[i s - p + a d][j s - p + b d]",
+        "(h - 1) s - 2p + d (k - 1) + output_padding + 1",
+        "same is Keras's, output h s",
+        "must be below the stride or the dilation",
+        "nearest reads input floor(o h / H)",
+        "x = (o + 1/2) h / H - 1/2",
+        "x = o (h - 1) / (H - 1) with --align-corners",
+        f"{MAX_WORK:,} input values x filter plus output values for convtranspose",
+        f"{MAX_WORK:,} output values for a nearest upsample, {MAX_WORK:,} weights and products",
+    ):
+        assert words in text, words
+
+
 def test_help_states_the_bounds() -> None:
     text = " ".join(ok("--help").split())  # as one line: click wraps it
     for bound in (
@@ -834,6 +1261,106 @@ def test_format_value_writes_long_decimals_exactly(value: Fraction) -> None:
         assert format_value(value) == format(Decimal(value.numerator) / Decimal(value.denominator), "f")
 
 
+def test_sources_weigh_exactly() -> None:
+    quarter, three_quarters = Fraction(1, 4), Fraction(3, 4)
+    assert sources(2, 4, "bilinear") == (
+        Source(Fraction(-1, 4), ((0, Fraction(1)),)),
+        Source(quarter, ((0, three_quarters), (1, quarter))),
+        Source(three_quarters, ((0, quarter), (1, three_quarters))),
+        Source(Fraction(5, 4), ((1, Fraction(1)),)),
+    )
+    assert sources(2, 4, "bilinear", align_corners=True)[1] == Source(
+        Fraction(1, 3), ((0, Fraction(2, 3)), (1, Fraction(1, 3)))
+    )
+    # a whole x reads one input alone
+    assert sources(3, 5, "bilinear", align_corners=True)[2] == Source(Fraction(1), ((1, Fraction(1)),))
+
+
+def test_nearest_is_exact_where_a_float32_scale_is_not() -> None:
+    # 41 * 2 / 82 is 1: output 41 reads input 1 (PyTorch's float32 41 * (2 / 82) falls just short, and reads 0)
+    assert sources(2, 82, "nearest")[41].taps == ((1, Fraction(1)),)
+    assert format_matrix(apply("upsample", parse_matrix("1 2"), scale=(1, 41)).output).split()[40:42] == ["1", "2"]
+
+
+def test_convtranspose_keeps_each_output_s_products() -> None:
+    applied = apply("convtranspose", parse_matrix("1 2; 3 4"), filter=parse_matrix("1 1; 1 1"))
+    middle = applied.cells[4]
+    assert (middle.row, middle.column, middle.value) == (1, 1, Fraction(10))
+    assert [(term.row, term.column, term.tap, int(term.value), int(term.weight)) for term in middle.terms] == [
+        (0, 0, (1, 1), 1, 1),
+        (0, 1, (1, 0), 2, 1),
+        (1, 0, (0, 1), 3, 1),
+        (1, 1, (0, 0), 4, 1),
+    ]
+    two = Fraction(2)
+    assert applied.copies[1] == (two, ((two, two), (two, two)))
+
+
+def test_four_sided_convtranspose_padding_in_the_module() -> None:
+    applied = apply("convtranspose", parse_matrix("1 2; 3 4"), filter=parse_matrix("1 1; 1 1"), padding=(1, 0, 0, 1))
+    assert format_matrix(applied.output) == "4 10; 3 7"  # 1 3 2; 4 10 6; 3 7 4 less its top row and right column
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        pytest.param({"operation": "convtranspose"}, "convtranspose needs a filter", id="no-filter"),
+        pytest.param(
+            {"operation": "convtranspose", "filter": ONE, "ceil": True},
+            "ceil is for pools: a transposed conv has no windows",
+            id="convtranspose-ceil",
+        ),
+        pytest.param(
+            {"operation": "convtranspose", "filter": ONE, "output_padding": -1},
+            "output_padding must be an integer >= 0 or a pair of them, got -1",
+            id="negative-output-padding",
+        ),
+        pytest.param(
+            {"operation": "conv", "filter": ONE, "dilation": 2},
+            "conv takes no output_padding or dilation (only convtranspose does)",
+            id="conv-dilation",
+        ),
+        pytest.param(
+            {"operation": "maxpool", "size": 1, "scale": 2},
+            "maxpool takes no scale, mode or align_corners (only upsample does)",
+            id="pool-scale",
+        ),
+        pytest.param(
+            {"operation": "upsample", "scale": 2, "filter": ONE},
+            "upsample takes no filter, bias, stride, padding or ceil",
+            id="upsample-filter",
+        ),
+        pytest.param(
+            {"operation": "upsample", "scale": 2, "mode": "bicubic"},
+            "mode must be one of nearest, bilinear, got 'bicubic'",
+            id="upsample-mode",
+        ),
+        pytest.param(
+            {"operation": "upsample", "scale": 2, "align_corners": True},
+            "align_corners goes with bilinear only",
+            id="upsample-align-corners-nearest",
+        ),
+        pytest.param({"operation": "upsample"}, "upsample takes scale or size, one of them; neither given", id="none"),
+        pytest.param(
+            {"operation": "upsample", "scale": 2, "size": 2},
+            "upsample takes scale or size, one of them; both given",
+            id="both",
+        ),
+    ],
+)
+def test_the_module_refuses_what_convtranspose_and_upsample_cannot_do(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError) as info:
+        apply(values=ONE, **kwargs)
+    assert message in str(info.value)
+
+
+def test_the_command_s_modes_are_the_module_s() -> None:
+    # written out in the command, not imported: importing the module would slow every start of it
+    import cnncalc.values
+
+    assert tuple(MODES) == cnncalc.values.MODES
+
+
 # -- against PyTorch ---------------------------------------------------------------------------------------------
 
 
@@ -859,7 +1386,7 @@ def test_matches_pytorch_on_random_small_integers(operation: str) -> None:
         x = tensor(torch, values)
         padding: int | str
         if operation == "conv":
-            filter = random_matrix(rng, *kernel, -3, 3)
+            filter = random_matrix(rng, kernel[0], kernel[1], -3, 3)
             bias = rng.randint(-5, 5)
             paddings: list[int | str] = [0, 1, 2, "same", "valid"]
             padding = rng.choice(paddings)
@@ -896,3 +1423,130 @@ def test_matches_pytorch_on_random_small_integers(operation: str) -> None:
                     assert value == reference  # small integers: float64 is exact
         compared += 1
     assert compared > 150  # most cases fit: the comparison is not vacuous
+
+
+def test_convtranspose_matches_pytorch_on_random_small_integers() -> None:
+    torch = pytest.importorskip("torch")
+    functional = torch.nn.functional
+    rng = random.Random("apply-convtranspose")
+    compared = refusals = 0
+    for _ in range(600):
+        h, w = rng.randint(1, 5), rng.randint(1, 5)
+        kernel = (rng.randint(1, 4), rng.randint(1, 4))
+        stride = (rng.randint(1, 3), rng.randint(1, 3))
+        dilation = (rng.randint(1, 2), rng.randint(1, 2))
+        # now and then as large as the stride or the dilation: a refusal, in both
+        output_padding = (rng.randint(0, max(stride[0], dilation[0])), rng.randint(0, max(stride[1], dilation[1])))
+        padding = rng.randint(0, 3)
+        values, filter = random_matrix(rng, h, w, -9, 9), random_matrix(rng, kernel[0], kernel[1], -3, 3)
+        bias = rng.randint(-5, 5)
+        x, weight = tensor(torch, values), tensor(torch, filter)
+        try:
+            applied = apply(
+                "convtranspose",
+                values,
+                stride=stride,
+                padding=padding,
+                filter=filter,
+                bias=bias,
+                output_padding=output_padding,
+                dilation=dilation,
+            )
+        except ShapeError:
+            with pytest.raises(RuntimeError):
+                functional.conv_transpose2d(x, weight, None, stride, padding, output_padding, 1, dilation)
+            refusals += 1
+            continue
+        biases = torch.tensor([float(bias)], dtype=torch.float64)
+        expected = functional.conv_transpose2d(x, weight, biases, stride, padding, output_padding, 1, dilation)
+        assert [[float(v) for v in row] for row in applied.output] == expected[0, 0].tolist()  # integers: exact
+        compared += 1
+    assert compared > 150 and refusals > 50  # both sides of the bounds are tried
+
+
+def test_convtranspose_same_is_the_gradient_of_a_tensorflow_same_conv() -> None:
+    # Keras's transposed conv is the gradient of a conv with SAME padding from its h s output to its h input: the
+    # conv pads max((h - 1) s + k - h s, 0) = k - s, the odd one after, and the transposed conv cuts it
+    torch = pytest.importorskip("torch")
+    functional = torch.nn.functional
+    rng = random.Random("apply-convtranspose-same")
+    for _ in range(150):
+        h, w = rng.randint(1, 5), rng.randint(1, 5)
+        stride = (rng.randint(1, 3), rng.randint(1, 3))
+        dilation = (rng.randint(1, 2), rng.randint(1, 2))
+        # a filter spanning at least the stride: `same` cuts d (k - 1) + 1 - s
+        kernel = tuple(rng.randint(-(-(s - 1) // d) + 1, 4) for s, d in zip(stride, dilation, strict=True))
+        values, filter = random_matrix(rng, h, w, -9, 9), random_matrix(rng, kernel[0], kernel[1], -3, 3)
+        pads = []
+        for size, k, s, d in zip((h, w), kernel, stride, dilation, strict=True):
+            total = max((size - 1) * s + d * (k - 1) + 1 - size * s, 0)
+            pads.append((total // 2, total - total // 2))
+        z = torch.zeros(1, 1, h * stride[0], w * stride[1], dtype=torch.float64, requires_grad=True)
+        padded = functional.pad(z, (*pads[1], *pads[0]))
+        y = functional.conv2d(padded, tensor(torch, filter), stride=stride, dilation=dilation)
+        assert tuple(y.shape[2:]) == (h, w)
+        (y * tensor(torch, values)).sum().backward()
+        applied = apply("convtranspose", values, stride=stride, padding="same", filter=filter, dilation=dilation)
+        assert [[float(v) for v in row] for row in applied.output] == z.grad[0, 0].tolist()
+
+
+def exact_in_float(size: int, out: int, mode: str, align_corners: bool) -> bool:
+    """Whether PyTorch's float64 up-sampling of small integers is exact: its scale, and so every weight, a
+    fraction over a power of 2 (nearest reads a value, and is exact at these sizes)."""
+    if mode == "nearest":
+        return True
+    ratio = Fraction(size - 1, out - 1) if align_corners and out > 1 else Fraction(size, out)
+    return ratio.denominator & (ratio.denominator - 1) == 0
+
+
+@pytest.mark.parametrize(
+    ("mode", "align_corners"),
+    [pytest.param("nearest", False, id="nearest"), pytest.param("bilinear", False, id="bilinear"),
+     pytest.param("bilinear", True, id="bilinear-align-corners")],
+)  # fmt: skip
+def test_upsample_matches_pytorch_on_random_small_integers(mode: str, align_corners: bool) -> None:
+    torch = pytest.importorskip("torch")
+    functional = torch.nn.functional
+    rng = random.Random(f"apply-upsample-{mode}-{align_corners}")
+    exact = close = 0
+    for _ in range(300):
+        h, w = rng.randint(1, 6), rng.randint(1, 6)
+        values = random_matrix(rng, h, w, -9, 9)
+        aligned = align_corners if mode == "bilinear" else None
+        if rng.random() < 0.5:
+            scale = (rng.randint(1, 4), rng.randint(1, 4))
+            applied = apply("upsample", values, scale=scale, mode=mode, align_corners=align_corners)
+            factors = (float(scale[0]), float(scale[1]))
+            expected = functional.interpolate(
+                tensor(torch, values), scale_factor=factors, mode=mode, align_corners=aligned
+            )
+        else:
+            size = (rng.randint(1, 16), rng.randint(1, 16))  # most of them no multiple of the input's
+            applied = apply("upsample", values, size=size, mode=mode, align_corners=align_corners)
+            expected = functional.interpolate(tensor(torch, values), size=size, mode=mode, align_corners=aligned)
+        rows, columns = applied.shape
+        assert (rows, columns) == tuple(expected.shape[2:])
+        if exact_in_float(h, rows, mode, align_corners) and exact_in_float(w, columns, mode, align_corners):
+            assert [[float(v) for v in row] for row in applied.output] == expected[0, 0].tolist()
+            exact += 1
+        else:
+            for row, expected_row in zip(applied.output, expected[0, 0].tolist(), strict=True):
+                for value, reference in zip(row, expected_row, strict=True):
+                    assert abs(float(value) - reference) < 1e-9
+            close += 1
+    assert exact > 50 and (mode == "nearest" or close > 50)  # both comparisons are made
+
+
+def test_nearest_differs_from_pytorch_only_where_its_float32_scale_falls_short() -> None:
+    # PyTorch works out floor(o * scale) in float32: where o h / H is whole and the rounded scale is below h / H,
+    # it reads the input before; everywhere else it reads what floor(o h / H) does
+    torch = pytest.importorskip("torch")
+    functional = torch.nn.functional
+    for size in range(1, 17):
+        positions = torch.arange(size, dtype=torch.float64)[None, None, None]
+        for out in range(1, 101):
+            read = functional.interpolate(positions, size=(1, out), mode="nearest")[0, 0, 0].tolist()
+            for o, source in enumerate(sources(size, out, "nearest")):
+                ((index, _),) = source.taps
+                if read[o] != index:
+                    assert (o * size % out, read[o]) == (0, index - 1), (size, out, o)

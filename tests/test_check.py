@@ -184,6 +184,42 @@ TARGETS = [
     pytest.param("keras", "maxpool: {size: 3, stride: 2, ceil: true}", "pooling has no ceil mode", id="keras-ceil"),
     pytest.param("keras", "conv: {filters: 8, kernel: 3, stride: 2, dilation: 2}",
                  "refuses strides above 1 together with a dilation_rate above 1", id="keras-stride-dilation"),
+    # a transposed conv's `same` cuts k - s, whatever the input: 2 as (1, 1), PyTorch's own padding; 1 as (0, 1)
+    pytest.param("pytorch", "convtranspose: {filters: 8, kernel: 4, stride: 2, padding: same}",
+                 "ConvTranspose2d has no padding='same'; here padding=1 cuts the same", id="pytorch-transposed-same"),
+    pytest.param("pytorch", "convtranspose: {filters: 8, kernel: 3, stride: 2, padding: same}",
+                 "ConvTranspose2d has no padding='same', here a cut of (0, 1, 0, 1) top, bottom, left, right; give "
+                 "the smaller side as padding and crop the rest with a negative nn.ZeroPad2d after",
+                 id="pytorch-transposed-same-odd"),
+    pytest.param("pytorch", "convtranspose: {filters: 8, kernel: 3, stride: 2, padding: [0, 1, 1, 1]}",
+                 "ConvTranspose2d cuts both sides of an axis alike; give the smaller side as padding",
+                 id="pytorch-transposed-asymmetric"),
+    pytest.param("keras", "convtranspose: {filters: 8, kernel: 5, padding: 1}",
+                 "Conv2DTranspose takes only padding 'valid' or 'same'; give padding 'valid' and put Cropping2D after",
+                 id="keras-transposed-integer"),
+    pytest.param("keras", "convtranspose: {filters: 8, kernel: 3, stride: 2, padding: [0, 1, 0, 1]}",
+                 "Conv2DTranspose takes only padding 'valid' or 'same'; here padding: same gives the same cut",
+                 id="keras-transposed-integer-same"),
+    pytest.param("keras", "convtranspose: {filters: 8, kernel: 3, dilation: 2, output_padding: 1}",
+                 "Conv2DTranspose takes output_padding below the stride only", id="keras-transposed-output-padding"),
+    pytest.param("keras", "convtranspose: {filters: 8, kernel: 3, stride: 2, dilation: 2}",
+                 "Conv2DTranspose refuses strides above 1 together with a dilation_rate above 1",
+                 id="keras-transposed-stride-dilation"),
+    pytest.param("keras", "convtranspose: {filters: 6, kernel: 3, groups: 3}", "Conv2DTranspose has no groups",
+                 id="keras-transposed-groups"),
+    pytest.param("keras", "upsample: {size: [64, 48]}",
+                 "UpSampling2D takes integer factors, not a `size`: give it H / h where that is whole; Resizing's "
+                 "'nearest' picks floor((o + 1/2) h / H), not floor(o h / H)", id="keras-upsample-size"),
+    pytest.param("keras", "upsample: {size: [50, 50], mode: bilinear}",
+                 "not a `size`: give it H / h where that is whole; else Resizing(interpolation='bilinear')",
+                 id="keras-upsample-size-bilinear"),
+    pytest.param("keras", "upsample: {scale: 2, mode: bilinear, align_corners: true}",
+                 "UpSampling2D and Resizing have no align_corners", id="keras-upsample-align-corners"),
+    pytest.param("keras", "adaptiveavgpool: {size: 7}",
+                 "no adaptive pooling; AveragePooling2D with pool_size = strides = h / n gives it where n divides h",
+                 id="keras-adaptiveavgpool"),
+    pytest.param("keras", "adaptivemaxpool: {size: [4, 5]}", "no adaptive pooling; MaxPooling2D",
+                 id="keras-adaptivemaxpool"),
 ]  # fmt: skip
 
 
@@ -196,6 +232,180 @@ def test_targets_say_what_cannot_be_built_as_written(tmp_path: Path, target: str
     assert reason in err
     other = "keras" if target == "pytorch" else "pytorch"
     assert run(path, "--target", other)[0] in (0, 1)
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        "convtranspose: {filters: 8, kernel: 3, stride: 2, output_padding: 1, activation: relu}",
+        "upsample: {scale: [2, 3]}",
+        "upsample: {scale: 2, mode: bilinear}",
+        "crop: {size: [28, 30], offset: [1, 0]}",
+        "crop: {sides: [1, 0, 2, 3]}",
+        "adaptiveavgpool: {size: 1}",
+        "adaptivemaxpool: {size: 1}",
+    ],
+)
+@pytest.mark.parametrize("target", ["pytorch", "keras"])
+def test_both_frameworks_build_these_as_written(tmp_path: Path, target: str, layer: str) -> None:
+    path = spec(tmp_path, f"input: [32, 32, 3]\nlayers:\n  - {layer}\n")
+    assert run(path, "--target", target) == (0, "1 spec checked, 0 failed\n", "")
+
+
+@pytest.mark.parametrize("layer", ["upsample: {size: [50, 40], mode: bilinear}", "adaptiveavgpool: {size: 3}"])
+def test_pytorch_builds_what_keras_does_not(tmp_path: Path, layer: str) -> None:
+    path = spec(tmp_path, f"input: [32, 32, 3]\nlayers:\n  - {layer}\n")
+    assert run(path, "--target", "pytorch") == (0, "1 spec checked, 0 failed\n", "")
+    assert run(path, "--target", "keras")[0] == 1
+
+
+def test_the_whole_input_note_speaks_of_a_transposed_conv_not_a_pool_to_one_pixel(tmp_path: Path) -> None:
+    # an adaptive pool to 1 x 1 is a global pool: its field is the whole input, and the note waits for the next window
+    path = spec(
+        tmp_path,
+        "input: [8, 8, 1]\nlayers:\n  - adaptiveavgpool: {size: 1}\n  - convtranspose: {filters: 1, kernel: 3}\n",
+    )
+    code, _, err = run(path, "-v")
+    assert code == 0
+    assert ": note: layer 2 (convtranspose): the receptive field (" in err
+    assert "pixels) is as large as the 8 x 8 input from here on" in err
+    assert "layer 1 (adaptiveavgpool)" not in err
+
+
+# -- merges: add, concat, multiply; branches or `with` -------------------------------------------------------
+
+MERGES = """\
+input: [16, 16, 8]
+layers:
+  - conv: {filters: 8, kernel: 3, padding: same, name: a}
+  - conv: {filters: 8, kernel: 3, padding: same, name: b}
+  - add: {with: [a], name: sum}
+  - conv: {filters: 8, kernel: 1, from: b, name: c}
+  - concat: {with: [sum, a], crop: centre}
+  - conv: {filters: 8, kernel: 1}
+  - multiply: {with: [c]}
+  - add:
+      branches:
+        - []
+        - - conv: {filters: 8, kernel: 1}
+  - concat:
+      branches:
+        - - crop: {like: a}
+        - - conv: {filters: 4, kernel: 3, padding: same}
+"""
+
+
+@pytest.mark.parametrize("target", ["pytorch", "keras"])
+def test_both_frameworks_join_equal_shapes_as_written(tmp_path: Path, target: str) -> None:
+    # a `crop: centre` that cuts nothing needs no Cropping2D
+    assert run(spec(tmp_path, MERGES), "--target", target, "-v") == (0, "1 spec checked, 0 failed\n", "")
+
+
+UNET = str(ROOT / "specs" / "unet.yaml")
+
+
+def test_pytorch_cuts_the_skips_of_u_net_as_written() -> None:
+    assert run(UNET, "--target", "pytorch") == (0, "1 spec checked, 0 failed\n", "")
+
+
+def test_keras_cuts_each_skip_of_u_net_with_cropping2d() -> None:
+    code, _, err = run(UNET, "--target", "keras")
+    assert code == 1
+    lines = [(line.split(": ")[0].split(":")[-2], line.split("): ", 1)[1]) for line in err.splitlines()]
+    assert lines == [
+        ("22", "Keras: Concatenate does not crop: cut 'enc4' (64 x 64) with Cropping2D(4) in front"),
+        ("26", "Keras: Concatenate does not crop: cut 'enc3' (136 x 136) with Cropping2D(16) in front"),
+        ("30", "Keras: Concatenate does not crop: cut 'enc2' (280 x 280) with Cropping2D(40) in front"),
+        ("34", "Keras: Concatenate does not crop: cut 'enc1' (568 x 568) with Cropping2D(88) in front"),
+    ]  # 64 - 56 = 8, 4 either side; 136 - 104 = 32; 280 - 200 = 80; 568 - 392 = 176
+    assert err.splitlines()[0].startswith(f"{UNET}:22:34: error: layer 16 (concat): ")  # at `crop`
+
+
+@pytest.mark.parametrize(
+    ("named", "cropping"),
+    [
+        pytest.param("[10, 12, 2]", "(2, 3)", id="even-cuts"),  # 4 and 6 cut, half either side
+        pytest.param("[9, 8, 2]", "((1, 2), (1, 1))", id="odd-cut-the-larger-half-after"),
+    ],
+)
+@pytest.mark.parametrize("kind", ["add", "concat", "multiply"])
+def test_keras_gives_the_cropping_of_a_centre_crop(tmp_path: Path, kind: str, named: str, cropping: str) -> None:
+    path = spec(
+        tmp_path,
+        f"input: {named}\nlayers:\n  - crop: {{size: [6, 6], name: small}}\n"
+        f"  - {kind}: {{with: [input], crop: centre}}\n",
+    )
+    assert run(path, "--target", "pytorch") == (0, "1 spec checked, 0 failed\n", "")
+    merge = {"add": "Add", "concat": "Concatenate", "multiply": "Multiply"}[kind]
+    size = " x ".join(named.strip("[]").split(", ")[:2])
+    message = f"Keras: {merge} does not crop: cut 'input' ({size}) with Cropping2D({cropping}) in front"
+    assert run(path, "--target", "keras") == (
+        1, "1 spec checked, 1 failed\n", f"{path}:4:{29 + len(kind)}: error: layer 2 ({kind}): {message}\n"
+    )  # fmt: skip
+
+
+SQUEEZE_EXCITE = """\
+input: [16, 16, 8]
+layers:
+  - conv: {filters: 8, kernel: 3, padding: same, name: features}
+  - globalavgpool
+  - dense: {units: 2, activation: relu}
+  - dense: {units: 8, activation: sigmoid, name: gate}
+  - multiply: {from: features, with: [gate]}
+  - repeat:
+      times: 2
+      layers:
+        - conv: {filters: 8, kernel: 1}
+        - multiply: {with: [gate]}
+"""
+BROADCAST = (
+    "Keras: Multiply broadcasts 'gate' (1 x 1 x 8) to 16 x 16 x 8: its documentation asks for inputs of one shape, "
+    "but it stretches an axis of 1 as numpy does (as keras.applications' squeeze-and-excitation blocks do)"
+)
+
+
+def test_keras_notes_where_a_multiply_broadcasts(tmp_path: Path) -> None:
+    # Keras's merge layers stretch an axis of 1 (their shape check allows it): a note, once per layer, not a failure
+    path = spec(tmp_path, SQUEEZE_EXCITE)
+    assert run(path, "--target", "keras") == (0, "1 spec checked, 0 failed\n", "")
+    err = run(path, "--target", "keras", "-v")[2]
+    notes = [line for line in err.splitlines() if "Multiply" in line]
+    assert notes == [
+        f"{path}:7:38: note: layer 5 (multiply): {BROADCAST}",
+        f"{path}:12:28: note: layer 6.2 (multiply): {BROADCAST}",
+    ]
+    assert "Multiply" not in run(path, "--target", "pytorch", "-v")[2]
+
+
+def test_a_broadcast_branch_is_named(tmp_path: Path) -> None:
+    path = spec(
+        tmp_path,
+        "input: [8, 8, 4]\nlayers:\n  - multiply:\n      branches:\n        - []\n        - [globalmaxpool]\n",
+    )
+    err = run(path, "--target", "keras", "-v")[2]
+    assert "layer 1 (multiply): Keras: Multiply broadcasts branch 2 (1 x 1 x 4) to 8 x 8 x 4: " in err
+
+
+def test_a_merge_whose_rows_are_folded_is_judged_by_its_options() -> None:
+    # a report too long to keep every row has none for the merges inside its blocks: their shapes are not known
+    from cnncalc.check import check
+    from cnncalc.engine import analyse
+    from cnncalc.loader import load
+
+    text = (
+        "input: [12, 12, 3]\nlayers:\n  - conv: {filters: 4, kernel: 1, name: skip}\n  - repeat:\n      times: 2\n"
+        "      layers:\n        - conv: {filters: 4, kernel: 3}\n        - concat: {with: [skip], crop: centre}\n"
+    )
+    spec_ = load(text)
+    found = [d for d in check(spec_, analyse(spec_, depth=0), [], "keras") if d.severity != "note"]
+    assert [(d.layer, d.message) for d in found] == [
+        ("2.2", "Keras: Concatenate does not crop: cut each larger input with Cropping2D in front")
+    ]
+    every_row = [d for d in check(spec_, analyse(spec_), [], "keras") if d.severity == "error"]
+    assert [(d.layer, d.message) for d in every_row] == [
+        ("2.2", "Keras: Concatenate does not crop: cut 'skip' (12 x 12) with Cropping2D(1) in front"),
+        ("2.4", "Keras: Concatenate does not crop: cut 'skip' (12 x 12) with Cropping2D(2) in front"),
+    ]
 
 
 @pytest.mark.parametrize("name", ["lenet5", "vgg16", "resnet50", "alexnet"])

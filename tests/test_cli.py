@@ -88,9 +88,10 @@ def test_markdown_is_a_pipe_table() -> None:
 def test_input_override_tries_another_resolution() -> None:
     report = summary_json(str(SPECS / "vgg16.yaml"), "--input", "32x32x3")
     assert report["input"] == [32, 32, 3]
-    assert report["layers"][-7]["output"] == [1, 1, 512]  # pool5
-    # the first dense layer shrinks with the map: 512 * 4096 + 4096 instead of 25088 * 4096 + 4096
-    assert report["totals"]["params"] == 138_357_544 - (25_088 - 512) * 4096
+    assert report["layers"][-8]["output"] == [1, 1, 512]  # pool5
+    # torchvision's adaptive pool brings any map back to 7 x 7 x 512: fc6, and the count, stay as they are
+    assert report["layers"][-7]["output"] == [7, 7, 512]
+    assert report["totals"]["params"] == 138_357_544
 
 
 @pytest.mark.parametrize("written", ["32x32x3", "32,32,3", "32 32 3", "32X32X3"])

@@ -66,9 +66,9 @@ def test_vgg16_fc6_as_a_7x7_conv_keeps_its_parameters(tmp_path: Path) -> None:
 def test_the_converted_spec_says_where_each_layer_came_from(tmp_path: Path) -> None:
     text = Path(converted(tmp_path)).read_text()
     assert "# converted by `cnncalc convert --to conv`" in text
-    assert "conv: {filters: 4096, kernel: 7, activation: relu, name: fc6}  # was layer 12 (dense fc6), after the " \
-        "flatten of 7 x 7 x 512 (layer 11)" in text  # fmt: skip
-    assert "# was layer 14 (dense fc7): a dense layer on a vector is a 1 x 1 conv" in text
+    assert "conv: {filters: 4096, kernel: 7, activation: relu, name: fc6}  # was layer 13 (dense fc6), after the " \
+        "flatten of 7 x 7 x 512 (layer 12)" in text  # fmt: skip
+    assert "# was layer 15 (dense fc7): a dense layer on a vector is a 1 x 1 conv" in text
 
 
 def test_sliding_the_converted_vgg16_over_a_larger_image(tmp_path: Path) -> None:
@@ -91,7 +91,9 @@ def test_sliding_the_converted_vgg16_over_a_larger_image(tmp_path: Path) -> None
 def test_round_trip_gives_the_same_summary(tmp_path: Path) -> None:
     back = converted(tmp_path, converted(tmp_path), "dense")
     assert totals(back)["totals"] == totals(VGG16)["totals"]
-    assert [row["output"] for row in totals(back)["layers"]] == [row["output"] for row in totals(VGG16)["layers"]]
+    # all but the adaptive pool, the identity at 224 x 224, which the conversion to conv dropped
+    kept = [row["output"] for row in totals(VGG16)["layers"] if row["kind"] != "adaptiveavgpool"]
+    assert [row["output"] for row in totals(back)["layers"]] == kept
 
 
 def test_to_dense_says_what_it_kept(tmp_path: Path) -> None:
@@ -114,6 +116,133 @@ def test_a_global_pool_cannot_be_carried_over(tmp_path: Path) -> None:
     assert (
         "error: layer 12 (globalavgpool): cannot convert to conv: globalavgpool pools whatever map it is given" in err
     )
+
+
+def test_an_adaptive_pool_that_is_the_identity_is_dropped_so_that_the_network_slides(tmp_path: Path) -> None:
+    path = tmp_path / "vgg16-conv.yaml"
+    code, out, err = run("convert", VGG16, "--to", "conv", "-o", str(path))
+    assert (code, out) == (0, "")
+    assert (
+        "note: layer 11 (adaptiveavgpool avgpool): dropped: at the spec's input it leaves its 7 x 7 map as it is, and "
+        "kept it would bring a larger input down to 7 x 7: the converted network could not slide"
+    ) in err
+    assert "adaptiveavgpool" not in path.read_text()
+    # kept, it would have pooled the 12 x 12 x 512 map of a 384 x 384 input to 7 x 7: one position, not 6 x 6
+    assert totals(str(path), "--input", "384x384x3")["totals"]["output"] == [6, 6, 1000]
+    assert totals(VGG16, "--input", "384x384x3")["totals"]["output"] == [1, 1, 1000]
+
+
+NETWORK = """\
+input: [16, 16, 3]
+layers:
+  - conv: {filters: 8, kernel: 3, padding: same}
+  - maxpool: {size: 2}
+  - {pool}
+  - flatten
+  - dense: {units: 10}
+"""
+
+
+@pytest.mark.parametrize(
+    ("pool", "message"),
+    [
+        pytest.param(
+            "adaptiveavgpool: {size: 4}",
+            "adaptiveavgpool pools whatever map it is given to 4 x 4, so the converted network could not slide over a "
+            "larger input; replace it by an avgpool of size [2, 2], which gives the same here",
+            id="adaptive-even",
+        ),
+        pytest.param(
+            "adaptivemaxpool: {size: 3}",
+            "adaptivemaxpool pools whatever map it is given to 3 x 3, so the converted network could not slide over a "
+            "larger input; replace it by an avgpool or maxpool of a fixed size first",
+            id="adaptive-uneven",
+        ),
+        pytest.param(
+            "upsample: {size: 12}",
+            "upsample resizes whatever map it is given to 12 x 12, so the converted network could not slide over a "
+            "larger input; give it a fixed scale instead",
+            id="upsample-to-a-size",
+        ),
+        pytest.param(
+            "crop: {size: 6}",
+            "crop crops whatever map it is given to 6 x 6, so the converted network could not slide over a larger "
+            "input; give it a fixed sides instead",
+            id="crop-to-a-size",
+        ),
+    ],
+)
+def test_a_layer_to_a_fixed_size_before_the_classifier_cannot_be_carried_over(pool: str, message: str) -> None:
+    code, out, err = run("convert", "-", "--to", "conv", input=NETWORK.replace("{pool}", pool))
+    assert (code, out) == (2, "")
+    assert f"error: layer 3 ({pool.split(':')[0]}): cannot convert to conv: {message}" in err
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        "adaptivemaxpool: {size: 8}",
+        "upsample: {size: 8, mode: bilinear}",
+        "crop: {size: [8, 8]}",
+    ],
+)
+def test_a_layer_to_a_fixed_size_that_is_the_identity_is_dropped(layer: str) -> None:
+    spec = NETWORK.replace("{pool}", layer)
+    code, out, err = run("convert", "-", "--to", "conv", input=spec)
+    assert code == 0, err
+    kind = layer.split(":")[0]
+    assert f"note: layer 3 ({kind}): dropped: at the spec's input it leaves its 8 x 8 map as it is" in err
+    assert kind not in out
+    converted_spec = load(out)
+    assert analyse(converted_spec).totals.output == analyse(load(spec)).totals.output == (1, 1, 10)
+
+
+def test_the_up_sampling_kinds_stay_as_they_are() -> None:
+    spec = """\
+input: [8, 8, 3]
+layers:
+  - convtranspose: {filters: 4, kernel: 3, stride: 2, padding: 1, output_padding: 1}
+  - upsample: {scale: 2, mode: bilinear}
+  - crop: {sides: [2, 2, 2, 2]}
+  - adaptiveavgpool: {size: 4}
+  - globalavgpool
+"""
+    # no dense layer after them: nothing to slide, each kept as it is, the adaptive pool too
+    code, out, err = run("convert", "-", "--to", "conv", input=spec)
+    assert (code, err) == (0, "")
+    assert [layer.kind for layer in load(out).layers] == [
+        "convtranspose", "upsample", "crop", "adaptiveavgpool", "globalavgpool",
+    ]  # fmt: skip
+    code, back, err = run("convert", "-", "--to", "dense", input=out)
+    assert (code, err) == (0, "")
+    assert [unplaced(layer) for layer in load(back).layers] == [unplaced(layer) for layer in load(spec).layers]
+
+
+def unplaced(layer: Any) -> Any:
+    """A layer record without where its file wrote it."""
+    return layer._replace(loc=None, option_locs={})
+
+
+def test_the_up_sampling_kinds_before_a_classifier_convert_with_it() -> None:
+    spec = """\
+input: [8, 8, 3]
+layers:
+  - convtranspose: {filters: 4, kernel: 3, stride: 2, padding: same}
+  - upsample: {scale: 2}
+  - crop: {sides: [1, 1, 1, 1]}
+  - maxpool: {size: 2}
+  - flatten
+  - dense: {units: 5}
+"""
+    code, out, err = run("convert", "-", "--to", "conv", input=spec)
+    assert (code, err) == (0, "")
+    converted_spec = load(out)
+    assert [layer.kind for layer in converted_spec.layers] == ["convtranspose", "upsample", "crop", "maxpool", "conv"]
+    before, after = analyse(load(spec)).totals, analyse(converted_spec).totals
+    assert (after.params, after.macs, after.output) == (before.params, before.macs, before.output)
+    # on a larger input the classifier slides: 2 more input pixels, 8 more after the up-sampling, 4 after the pool
+    wider = analyse(converted_spec._replace(input=converted_spec.input._replace(h=10, w=10)))
+    assert wider.totals.output == (5, 5, 5)
 
 
 @pytest.mark.parametrize(
@@ -192,7 +321,7 @@ def test_every_spec_without_global_pooling_converts_and_keeps_its_totals(tmp_pat
         try:
             result = to_conv(spec, report)
         except CannotConvert as exc:
-            assert "pools whatever map" in str(exc) or "inside a block" in str(exc), (path, exc)
+            assert "whatever map it is given" in str(exc) or "inside a block" in str(exc), (path, exc)
             continue
         again = analyse(result.spec)
         assert (again.totals.params, again.totals.macs, again.totals.output) == (

@@ -28,6 +28,7 @@ SPECS = ROOT / "specs"
 LENET = str(SPECS / "lenet5.yaml")
 RESNET18 = str(SPECS / "resnet18.yaml")
 INCEPTION = str(SPECS / "googlenet_inception3a.yaml")
+UNET = str(SPECS / "unet.yaml")
 SVG = "{http://www.w3.org/2000/svg}"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -71,9 +72,12 @@ def summary_rows(spec: str, *options: str) -> Iterator[dict[str, Any]]:
     yield from rows(json.loads(result.stdout)["layers"])
 
 
-def expected_rf(row: dict[str, Any]) -> str:
+def expected_rf(row: dict[str, Any], uneven: bool = False) -> str:
+    """The RF label of a summary row; `uneven` (outputs that see windows of different sizes) is not in the JSON."""
     rh, rw = row["receptive_field"]
-    return f"RF {rh:,}" + ("" if rh == rw else f"x{rw:,}") + ("*" if row["covers_input"] else "")
+    return (
+        f"RF {rh:,}" + ("" if rh == rw else f"x{rw:,}") + ("~" if uneven else "") + ("*" if row["covers_input"] else "")
+    )
 
 
 @pytest.mark.parametrize(
@@ -87,11 +91,13 @@ def expected_rf(row: dict[str, Any]) -> str:
         pytest.param(str(SPECS / "vgg16.yaml"), None, id="vgg16-repeats"),
         pytest.param(str(SPECS / "mobilenet_v2.yaml"), None, id="mobilenet_v2"),
         pytest.param(str(SPECS / "lecture-same.yaml"), None, id="lecture-same"),
+        pytest.param(UNET, None, id="unet-with"),
     ],
 )
 def test_one_labelled_box_per_summary_row_with_its_numbers(spec: str, depth: int | None) -> None:
     options = [] if depth is None else ["--depth", str(depth)]
     rows = list(summary_rows(spec, *options))
+    uneven = {row.path: row.uneven for row in walk(report_of(spec, depth).layers)}
     groups = row_groups(picture(spec, depth))
     assert sorted(str(g.get("data-path")) for g in groups) == sorted(row["path"] for row in rows)
     assert len({g.get("data-path") for g in groups}) == len(groups) == len(rows)
@@ -103,7 +109,7 @@ def test_one_labelled_box_per_summary_row_with_its_numbers(spec: str, depth: int
         assert group.get("data-output") == size
         assert group.get("data-rf") == "x".join(dict.fromkeys(str(r) for r in row["receptive_field"]))
         assert texts(group, "size") == [size]
-        assert texts(group, "rf") == [expected_rf(row)]
+        assert texts(group, "rf") == [expected_rf(row, uneven[row["path"]])]
         name = " ".join(texts(group, "name"))
         assert name.startswith(row["kind"])
         assert row["name"] is None or row["name"] in name
@@ -197,6 +203,170 @@ def test_a_concat_is_parallel_lanes_meeting_at_a_concat_node() -> None:
     assert heights == sorted(set(heights))  # four lanes, one under the other, in the spec's order
     assert all({flow_y(g) for g in lane} == {flow_y(lane[0])} for lane in lanes)
     assert all(left(g) < node_x for lane in lanes for g in lane)
+
+
+# -- names read: merges `with` earlier outputs, layers `from` one ---------------------------------------------
+
+
+def skip_lines(root: ET.Element) -> list[ET.Element]:
+    return [path for path in root.iter(f"{SVG}path") if path.get("class") == "skip"]
+
+
+def corners(line: ET.Element) -> tuple[float, float, float, float, float]:
+    """A skip line's `M x0,y0 V height H x1 V y1`: where it leaves, how high it runs, where it arrives."""
+    match = re.fullmatch(r"M([-\d.]+),([-\d.]+) V([-\d.]+) H([-\d.]+) V([-\d.]+)", line.get("d", ""))
+    assert match, line.get("d")
+    x0, y0, height, x1, y1 = map(float, match.groups())
+    return x0, y0, height, x1, y1
+
+
+def box_top(group: ET.Element) -> float:
+    """The highest point of a row's drawing: a box's receding top face, a node's top."""
+    ys = [float(rect.get("y", "0")) for rect in group.iter(f"{SVG}rect")]
+    ys += [float(c.get("cy", "0")) - float(c.get("r", "0")) for c in group.iter(f"{SVG}circle")]
+    for polygon in group.iter(f"{SVG}polygon"):
+        ys += [float(point.split(",")[1]) for point in polygon.get("points", "").split()]
+    return min(ys)
+
+
+def test_u_nets_four_skips_run_from_each_encoder_over_the_boxes_to_its_concat() -> None:
+    root = picture(UNET)
+    groups = {g.get("data-path"): g for g in row_groups(root)}
+    lines = skip_lines(root)
+    assert [(line.get("data-name"), line.get("data-from"), line.get("data-to")) for line in lines] == [
+        ("enc4", "11", "16"),
+        ("enc3", "8", "20"),
+        ("enc2", "5", "24"),
+        ("enc1", "2", "28"),
+    ]
+    heights = []
+    for line in lines:
+        x0, y0, height, x1, y1 = corners(line)
+        source, reader = groups[line.get("data-from")], groups[line.get("data-to")]
+        (node,) = reader.iter(f"{SVG}rect")  # the concat node
+        assert left(source) < x0 < x1 == float(node.get("x", "0")) + float(node.get("width", "0")) / 2
+        assert y0 == pytest.approx(box_top(source), abs=0.1) and y1 == float(node.get("y", "0"))
+        between = [g for g in groups.values() if x0 <= left(g) <= x1]
+        assert 0 < height < min(box_top(g) for g in between)  # over every box it passes, inside the picture
+        heights.append(height)
+    assert heights == sorted(heights, reverse=True)  # nested: the longer the line, the higher it runs
+    concat = groups["16"]
+    assert concat.get("class") == "layer concat"
+    assert [t.text for t in concat.iter(f"{SVG}text") if t.get("class") is None] == ["concat"]
+    assert texts(concat, "with") == ["with enc4 (crop centre)"]
+    assert (texts(concat, "size"), texts(concat, "rf")) == (["56 x 56 x 1024"], ["RF 140"])
+
+
+def test_u_net_draws_through_the_command(tmp_path: Path) -> None:
+    out = tmp_path / "unet.svg"
+    assert run(UNET, "-o", str(out)) == (0, "", "")
+    root = ET.fromstring(out.read_bytes())  # well-formed
+    assert len(row_groups(root)) == 31 and len(skip_lines(root)) == 4
+    assert root.find(f"{SVG}defs/{SVG}marker[@id='skip-arrow']") is not None
+
+
+FROM_AND_WITH = """\
+input: [32, 32, 3]
+layers:
+  - conv: {filters: 8, kernel: 3, padding: same, name: stem}
+  - maxpool: {size: 2, name: half}
+  - conv: {filters: 8, kernel: 3, padding: same, from: stem, name: side}
+  - conv: {filters: 8, kernel: 1, from: side}
+  - add: {with: [stem]}
+  - conv: {filters: 16, kernel: 1, from: half}
+  - upsample: {scale: 2}
+  - concat: {with: [side, input]}
+  - multiply:
+      branches:
+        - []
+        - - globalavgpool
+          - dense: {units: 27, activation: sigmoid}
+"""
+
+
+def arrow_ends(root: ET.Element) -> set[tuple[float, float]]:
+    """Where the arrows along the flow line end: (x, y) of every straight `M x,y H x` edge."""
+    found = set()
+    for path in root.iter(f"{SVG}path"):
+        if match := re.fullmatch(r"M[-\d.]+,([-\d.]+) H([-\d.]+)", path.get("d", "")):
+            found.add((float(match.group(2)), float(match.group(1))))
+    return found
+
+
+def test_a_layer_from_an_earlier_output_is_fed_by_a_skip_line_not_by_its_neighbour(tmp_path: Path) -> None:
+    path = tmp_path / "net.yaml"
+    path.write_text(FROM_AND_WITH)
+    root = picture(str(path))
+    groups = {g.get("data-path"): g for g in row_groups(root)}
+    assert [(line.get("data-name"), line.get("data-from"), line.get("data-to")) for line in skip_lines(root)] == [
+        ("stem", "1", "3"),  # `from: stem` past the maxpool
+        ("stem", "1", "5"),  # the add's `with`; its current tensor, layer 4, comes from the left
+        ("half", "2", "6"),
+        ("side", "3", "8"),
+        ("input", "input", "8"),  # the network's input, by its name
+    ]  # layer 4 reads `side`, its left neighbour: an arrow, as any other layer
+    ends = arrow_ends(root)
+    fed = {path: (left(g), flow_y(g)) in ends for path, g in groups.items() if path in ("2", "3", "4", "6", "7")}
+    assert fed == {"2": True, "3": False, "4": True, "6": False, "7": True}
+    assert "from stem" in (groups["3"].findtext(f"{SVG}title") or "")
+    into_concat = [corners(line)[3] for line in skip_lines(root) if line.get("data-to") == "8"]
+    assert into_concat[1] - into_concat[0] == pytest.approx(6)  # side by side into the node's top
+
+
+def test_merges_of_branches_meet_at_their_own_sign(tmp_path: Path) -> None:
+    path = tmp_path / "net.yaml"
+    path.write_text(FROM_AND_WITH)
+    groups = {g.get("data-path"): g for g in row_groups(picture(str(path)))}
+    signs = {
+        key: (groups[key].get("class"), [t.text for t in groups[key].iter(f"{SVG}text") if t.get("class") is None])
+        for key in ("5", "8", "9")
+    }
+    assert signs == {
+        "5": ("layer add", ["+"]),
+        "8": ("layer concat", ["concat"]),
+        "9": ("layer multiply", ["\N{MULTIPLICATION SIGN}"]),
+    }
+    assert [g.get("data-path") for g in groups.values() if str(g.get("data-path")).startswith("9.")] == [
+        "9.b2.1",
+        "9.b2.2",
+    ]
+    folded = {g.get("data-path"): g.get("class") for g in row_groups(picture(str(path), depth=0))}
+    assert folded["5"] == folded["9"] == "layer volume"
+
+
+def test_each_repetition_reads_its_own_outputs(tmp_path: Path) -> None:
+    path = tmp_path / "net.yaml"
+    path.write_text(
+        "input: [8, 8, 4]\nlayers:\n  - conv: {filters: 4, kernel: 1}\n  - repeat:\n      times: 2\n"
+        "      layers:\n        - conv: {filters: 4, kernel: 3, padding: same, name: x}\n"
+        "        - relu\n        - add: {with: [x]}\n"
+    )
+    lines = skip_lines(picture(str(path)))
+    assert [(line.get("data-from"), line.get("data-to")) for line in lines] == [("2.1", "2.3"), ("2.4", "2.6")]
+
+
+def test_a_block_from_an_earlier_output_takes_it_where_its_rows_start(tmp_path: Path) -> None:
+    path = tmp_path / "net.yaml"
+    path.write_text(
+        "input: [8, 8, 4]\nlayers:\n  - conv: {filters: 4, kernel: 1, name: a}\n  - conv: {filters: 4, kernel: 1}\n"
+        "  - concat:\n      from: a\n      branches:\n        - - conv: {filters: 2, kernel: 1}\n        - []\n"
+        "  - repeat: {times: 2, from: a, layers: [{conv: {filters: 4, kernel: 1}}]}\n"
+    )
+    root = picture(str(path))
+    groups = {g.get("data-path"): g for g in row_groups(root)}
+    into = {line.get("data-to"): corners(line) for line in skip_lines(root)}
+    assert sorted(str(to) for to in into) == ["3", "4"]
+    *_, x, y = into["3"]  # down into the fork where the branches part, on the flow line
+    assert x < left(groups["3.b1.1"]) and y == pytest.approx(flow_y(groups["3"]), abs=0.1)
+    *_, x, y = into["4"]  # into the first row of the repeat's frame
+    first = groups["4.1"]
+    assert left(first) < x < left(groups["4.2"]) and y == pytest.approx(box_top(first), abs=0.1)
+    assert (left(first), flow_y(first)) not in arrow_ends(root)
+
+
+def test_a_picture_without_names_read_has_no_skip_lines() -> None:
+    svg = draw_svg(report_of(RESNET18))
+    assert "skip" not in svg
 
 
 def test_the_same_report_gives_the_same_bytes() -> None:

@@ -20,6 +20,7 @@ from cnncalc.diagnostics import SpecError
 from cnncalc.engine import analyse
 from cnncalc.loader import load_file
 from cnncalc.pipeline import analyse_file, examples
+from cnncalc.report import SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
@@ -164,7 +165,7 @@ def test_examples_as_json() -> None:
     result = CliRunner().invoke(examples_command, ["--format", "json"])
     assert (result.exit_code, result.stderr) == (0, "")
     listed = json.loads(result.stdout)
-    assert listed == {"schema_version": 1, "examples": [expected(name) for name in examples()]}
+    assert listed == {"schema_version": SCHEMA_VERSION, "examples": [expected(name) for name in examples()]}
 
 
 def test_the_wheel_ships_the_examples_and_the_schema(tmp_path: Path) -> None:

@@ -452,3 +452,276 @@ def test_zeropad_explain_adds_up() -> None:
         "  - zeropad: {padding: 1}\n  - maxpool: {size: 2}\n"
     )
     assert check_summary(spec) > 0
+
+
+# ---- the up-sampling kinds: transposed convs, upsample, crop, adaptive pools -------------------------------
+
+# a field's windows repeat every period outputs, the product of what each layer multiplies it by: kept below
+# cnncalc's bound (4,096), so that every generated network has its field computed
+PERIODS = 4096
+
+
+@st.composite
+def transposed_convs(draw: st.DrawFn, shape: Volume) -> tuple[dict[str, Any], Volume, tuple[int, int]]:
+    """A transposed conv that fits the volume, its output, and per axis what it multiplies a period by (s)."""
+    h, w, c = shape
+    kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    spans = [d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True)]
+    form = draw(st.sampled_from(["valid", "same", "int", "sides"]))
+    if form == "same" and any(span < s for span, s in zip(spans, stride, strict=True)):
+        form = "valid"  # `same` cuts k - s from the output
+    sides: tuple[int, ...] = (0, 0, 0, 0)
+    if form == "int":
+        sides = (draw(st.integers(0, 2)),) * 4
+    elif form == "sides":
+        sides = tuple(draw(st.integers(0, 2)) for _ in range(4))
+    elif form == "same":
+        cuts = [span - s for span, s in zip(spans, stride, strict=True)]
+        sides = (cuts[0] // 2, cuts[0] - cuts[0] // 2, cuts[1] // 2, cuts[1] - cuts[1] // 2)
+    extra = [0, 0]
+    if form != "same":
+        extra = [draw(st.integers(0, max(s, d) - 1)) for s, d in zip(stride, dilation, strict=True)]
+    out = []
+    for axis, size in enumerate((h, w)):
+        spread = (size - 1) * stride[axis] + spans[axis] + extra[axis]
+        out.append(spread - sides[2 * axis] - sides[2 * axis + 1])
+    if min(out) < 1:  # the cut leaves nothing: no cut at all
+        form, sides = "valid", (0, 0, 0, 0)
+        out = [(size - 1) * s + span + e for size, s, span, e in zip((h, w), stride, spans, extra, strict=True)]
+    groups = draw(st.sampled_from([g for g in (1, 2) if c % g == 0]))
+    filters = groups * draw(st.integers(1, 3))
+    options: dict[str, Any] = {"filters": filters, "kernel": list(kernel), "stride": list(stride)}
+    options["dilation"] = list(dilation)
+    if form != "valid":
+        options["padding"] = {"same": "same", "int": sides[0], "sides": list(sides)}[form]
+    if extra != [0, 0]:
+        options["output_padding"] = extra
+    if groups > 1:
+        options["groups"] = groups
+    if draw(st.booleans()):
+        options["bias"] = False
+    return {"convtranspose": options}, (out[0], out[1], filters), stride
+
+
+@st.composite
+def resamplings(draw: st.DrawFn, shape: Volume) -> tuple[dict[str, Any], Volume, tuple[int, int]]:
+    """An upsample, a crop or an adaptive pool that fits the volume, its output, and per axis what it multiplies a
+    period by (at most)."""
+    h, w, c = shape
+    kind = draw(st.sampled_from(["upsample", "crop", "adaptiveavgpool", "adaptivemaxpool"]))
+    if kind == "crop":
+        size = [draw(st.integers(1, h)), draw(st.integers(1, w))]
+        form = draw(st.sampled_from(["centred", "offset", "sides"]))
+        if form == "sides":
+            top, left = draw(st.integers(0, h - size[0])), draw(st.integers(0, w - size[1]))
+            sides = [top, h - size[0] - top, left, w - size[1] - left]
+            return {"crop": {"sides": sides}}, (size[0], size[1], c), (1, 1)
+        options: dict[str, Any] = {"size": size}
+        if form == "offset":
+            options["offset"] = [draw(st.integers(0, h - size[0])), draw(st.integers(0, w - size[1]))]
+        return {"crop": options}, (size[0], size[1], c), (1, 1)
+    if kind != "upsample":
+        size = [draw(st.integers(1, 8)), draw(st.integers(1, 8))]
+        return {kind: {"size": size}}, (size[0], size[1], c), (size[0], size[1])
+    mode = draw(st.sampled_from(["nearest", "bilinear"]))
+    options = {"mode": mode}
+    if mode == "bilinear" and draw(st.booleans()):
+        options["align_corners"] = True
+    if draw(st.booleans()):
+        scale = [draw(st.integers(1, 3)), draw(st.integers(1, 3))]
+        options["scale"] = scale
+        out = [h * scale[0], w * scale[1]]
+    else:
+        out = [draw(st.integers(1, 16)), draw(st.integers(1, 16))]
+        options["size"] = out
+    return {"upsample": options}, (out[0], out[1], c), (2 * out[0], 2 * out[1])
+
+
+@st.composite
+def upsampling_networks(draw: st.DrawFn) -> str:
+    """A spec's YAML text: the up-sampling kinds among convs and relus on a random volume, perhaps after a flatten
+    (a generator's noise vector), perhaps before a classifier."""
+    shape: Volume = (draw(st.integers(1, 12)), draw(st.integers(1, 12)), draw(st.integers(1, 4)))
+    lines = ["name: generated", f"input: [{shape[0]}, {shape[1]}, {shape[2]}]", "layers:"]
+    if draw(st.booleans()):
+        lines.append("  - flatten")
+        shape = (1, 1, shape[0] * shape[1] * shape[2])
+    periods = [1, 1]
+    choices = ["convtranspose", "convtranspose", "resampling", "resampling", "conv", "relu"]
+    for index in range(draw(st.integers(1, 4))):
+        # the first layer is one of the up-sampling kinds; later ones may be others, or layers without formulas
+        choice = draw(st.sampled_from(choices[: 4 if index == 0 else 6]))
+        if choice == "relu":
+            lines.append("  - relu")
+            continue
+        if choice == "conv":
+            layer, shape = draw(convs(shape))
+            grows = (stride(layer, 0), stride(layer, 1))
+        elif choice == "convtranspose" or max(shape[:2]) > 48:
+            layer, shape, grows = draw(transposed_convs(shape)) if max(shape[:2]) <= 48 else draw(resamplings(shape))
+        else:
+            layer, shape, grows = draw(resamplings(shape))
+        if any(period * grow > PERIODS for period, grow in zip(periods, grows, strict=True)):
+            break
+        periods = [period * grow for period, grow in zip(periods, grows, strict=True)]
+        lines.append(f"  - {to_yaml(layer)}")
+    if draw(st.booleans()):
+        lines += ["  - globalavgpool", f"  - {to_yaml({'dense': {'units': draw(st.integers(1, 4))}})}"]
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=EXAMPLES)
+@given(upsampling_networks())
+def test_summary_explain_adds_up_on_generated_upsampling_networks(spec: str) -> None:
+    note(spec)
+    assert check_summary(spec) > 0
+
+
+@settings(max_examples=EXAMPLES)
+@given(
+    shape=st.tuples(sides, sides, st.integers(1, 8)),
+    kernel=st.tuples(st.integers(1, 5), st.integers(1, 5)),
+    stride=st.tuples(st.integers(1, 4), st.integers(1, 4)),
+    dilation=st.integers(1, 3),
+    padding=st.one_of(st.sampled_from(["same", "valid"]), st.integers(0, 2)),
+    group_and_filters=st.tuples(st.sampled_from([1, 2, 4]), st.integers(1, 4)),
+    bias=st.booleans(),
+)
+def test_convtranspose_explain_adds_up(
+    shape: tuple[int, int, int],
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    dilation: int,
+    padding: str | int,
+    group_and_filters: tuple[int, int],
+    bias: bool,
+) -> None:
+    groups, times = group_and_filters
+    h, w, c = shape
+    c = c * groups
+    spans = [dilation * (k - 1) + 1 for k in kernel]
+    spreads = [(size - 1) * s + span for size, s, span in zip((h, w), stride, spans, strict=True)]
+    if padding == "same" and any(span < s for span, s in zip(spans, stride, strict=True)):
+        padding = "valid"  # `same` cuts k - s from the output
+    if isinstance(padding, int) and min(spreads) <= 2 * padding:
+        padding = "valid"  # a cut that leaves nothing
+    args = ["convtranspose", f"{h}x{w}x{c}", "-k", str(groups * times), "-f", f"{kernel[0]}x{kernel[1]}"]
+    args += ["-s", f"{stride[0]}x{stride[1]}", "-p", str(padding), "-d", str(dilation), "-g", str(groups)]
+    args.append("--bias" if bias else "--no-bias")
+    note(" ".join(args))
+    lines, row = query(args)
+    assert check_explanation(lines, row, []) > 0
+    assert row["output"][0] == spreads[0] - sum(row["padding"][:2])
+    assert row["params"] == c * (kernel[0] * kernel[1] * times) + (groups * times if bias else 0)
+
+
+@settings(max_examples=EXAMPLES)
+@given(
+    shape=st.tuples(st.integers(1, 30), st.integers(1, 30), st.integers(1, 8)),
+    resize=st.one_of(
+        st.tuples(st.just("--scale"), st.integers(1, 4), st.integers(1, 4)),
+        st.tuples(st.just("--size"), st.integers(1, 40), st.integers(1, 40)),
+    ),
+    mode=st.sampled_from(["nearest", "bilinear", "aligned"]),
+)
+def test_upsample_explain_adds_up(shape: tuple[int, int, int], resize: tuple[str, int, int], mode: str) -> None:
+    h, w, c = shape
+    option, first, second = resize
+    interpolation = "nearest" if mode == "nearest" else "bilinear"
+    args = ["upsample", f"{h}x{w}x{c}", option, f"{first}x{second}", "--mode", interpolation]
+    if mode == "aligned":
+        args.append("--align-corners")
+    note(" ".join(args))
+    lines, row = query(args)
+    assert check_explanation(lines, row, []) > 0
+
+
+UPSAMPLING = """\
+input: [7, 7, 16]
+layers:
+  - convtranspose: {filters: 8, kernel: 3, stride: 2, padding: same, groups: 2}
+  - upsample: {size: [20, 14], mode: bilinear}
+  - crop: {size: [15, 10]}
+  - crop: {sides: [1, 2, 0, 3]}
+  - adaptiveavgpool: {size: [5, 7]}
+  - adaptivemaxpool: {size: 1}
+"""
+
+
+def test_the_upsampling_kinds_explain_their_numbers() -> None:
+    assert check_summary(UPSAMPLING) > 0
+    code, out, err = run(["summary", "-", "--explain", "--format", "json"], UPSAMPLING)
+    assert code == 0, err
+    explained = [row["explain"] for row in json.loads(out)["layers"]]
+    assert explained[0][:5] == [
+        "SAME: h' = w' = h s = 7*2 = 14; padding = d (k - 1) + 1 - s = 1*(3 - 1) + 1 - 2 = 1: 0 before, 1 after",
+        "h' = w' = (h - 1) s - (p_before + p_after) + d (k - 1) + output_padding + 1 = "
+        "(7 - 1)*2 - (0 + 1) + 1*(3 - 1) + 0 + 1 = 14",
+        "output = h' x w' x K = 14 x 14 x 8: one channel per filter",
+        "params = K * (kh*kw*c/g) + K = 8 * (3*3*16/2) + 8 = 584",
+        "MACs = h*w*c * (K/g)*kh*kw = 7*7*16 * (8/2)*3*3 = 28,224: each input value meets every weight of its filters",
+    ]
+    # output 0 reads input -1 (padding) and 0; output 1 input 0 alone: each a period of 2, half a pixel on
+    assert explained[0][5].startswith("r = 2: the widest window, carried output by output")
+    assert "j = 1/2: the windows repeat every 2 outputs, 1 input pixel on (0: -1 to 0, 1: 0 to 0)" in explained[0][5]
+    assert explained[1][1:3] == [
+        "bilinear (height): output o = 10 reads the inputs around x = (o + 1/2) h / H - 1/2 = (10 + 1/2)*14/20 - 1/2 "
+        "= 6.85: inputs 6 and 7, weighted 0.15 and 0.85",
+        "bilinear (width): output o = 7 reads the inputs around x = (o + 1/2) w / W - 1/2 = (7 + 1/2)*14/14 - 1/2 "
+        "= 7: input 7",
+    ]
+    assert explained[2][:2] == [
+        "top = floor((h - h') / 2) = floor((20 - 15) / 2) = 2; bottom = h - h' - top = 20 - 15 - 2 = 3",
+        "left = floor((w - w') / 2) = floor((14 - 10) / 2) = 2; right = w - w' - left = 14 - 10 - 2 = 2",
+    ]
+    assert explained[3][:2] == ["h' = h - top - bottom = 15 - 1 - 2 = 12", "w' = w - left - right = 10 - 0 - 3 = 7"]
+    assert explained[4][1:3] == [
+        "height: windows [floor(i h / n), ceil((i + 1) h / n)), window 1: start = floor(1*12/5) = 2; "
+        "end = ceil(2*12/5) = 5; size = 5 - 2 = 3: windows 3, 3, 4, 3, 3 wide, the same again every 5 outputs",
+        "width: windows [floor(i w / n), ceil((i + 1) w / n)), window 1: start = floor(1*7/7) = 1; "
+        "end = ceil(2*7/7) = 2; size = 2 - 1 = 1: every window 1 wide: the identity",
+    ]
+    assert explained[5][1] == (
+        "height: windows [floor(i h / n), ceil((i + 1) h / n)), window 0: start = floor(0*5/1) = 0; "
+        "end = ceil(1*5/1) = 5; size = 5 - 0 = 5: one window, the whole map"
+    )
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        # a generator from a noise vector: the transposed conv reads every position the flatten folded
+        pytest.param(
+            "input: [4, 4, 3]\nlayers:\n  - flatten\n  - convtranspose: {filters: 4, kernel: 4}\n", id="flatten"
+        ),
+        # a stride-1 transposed conv is a conv: r += (k - 1) j
+        pytest.param(
+            "input: [6, 6, 2]\nlayers:\n  - convtranspose: {filters: 2, kernel: 3, dilation: 2}\n", id="stride-1"
+        ),
+        # an adaptive pool whose windows all match: r and j as for a pool of that window
+        pytest.param("input: [8, 8, 2]\nlayers:\n  - adaptiveavgpool: {size: 4}\n", id="adaptive-even"),
+        pytest.param("input: [8, 8, 2]\nlayers:\n  - upsample: {size: 4}\n", id="nearest-down"),
+        pytest.param("input: [8, 8, 2]\nlayers:\n  - upsample: {scale: [1, 2]}\n  - relu\n", id="one-axis"),
+    ],
+)
+def test_the_fields_of_the_upsampling_kinds_add_up(spec: str) -> None:
+    assert check_summary(spec) > 0
+
+
+def test_a_stride_1_transposed_conv_grows_its_field_as_a_conv() -> None:
+    spec = (
+        "input: [6, 6, 2]\nlayers:\n  - conv: {filters: 2, kernel: 3, stride: 2}\n"
+        "  - convtranspose: {filters: 2, kernel: 3}\n"
+    )
+    code, out, err = run(["summary", "-", "--explain", "--format", "json"], spec)
+    assert code == 0, err
+    assert json.loads(out)["layers"][1]["explain"][-1] == "r = 3 + (3 - 1) * 2 = 7; j = 2 * 1 = 2"
+    spec = "input: [8, 8, 2]\nlayers:\n  - adaptivemaxpool: {size: 2}\n"
+    code, out, err = run(["summary", "-", "--explain", "--format", "json"], spec)
+    assert code == 0, err
+    assert json.loads(out)["layers"][0]["explain"][-1] == (
+        "r = 1 + (4 - 1) * 1 = 4; j = 1 * 4 = 4: each output reads 4 of its input's positions, the next output 4 "
+        "further on"
+    )

@@ -27,7 +27,7 @@ from cnncalc.engine import analyse
 from cnncalc.kinds import KINDS
 from cnncalc.loader import load, load_file
 from cnncalc.report import LayerResult, Report, walk
-from cnncalc.spec import Activation, Concat, Location, Repeat, Residual, Spec, Volume
+from cnncalc.spec import Activation, ConvTranspose, Location, Merge, Repeat, Residual, Spec, Volume
 from cnncalc.values import apply
 
 if TYPE_CHECKING:
@@ -39,7 +39,8 @@ SPECS = sorted((ROOT / "specs").glob("*.yaml"))
 LENET = str(ROOT / "specs" / "lenet5.yaml")
 
 # every kind, option and block, and tensors that change form: a flatten inside blocks, paths that meet as a vector
-# and a 1 x 1 map, a conv and a pool after a flatten, batchnorm on a vector, dense on a 1 x 1 map
+# and a 1 x 1 map (a multiply broadcasting both over a map), a conv and a pool after a flatten, batchnorm on a
+# vector, dense on a 1 x 1 map
 EVERY_KIND = """\
 name: every kind
 input: [9, 8, 3]
@@ -50,6 +51,25 @@ layers:
   - maxpool: {size: 3, stride: 2, padding: [1, 0, 0, 1], ceil: true}
   - avgpool: {size: 2, stride: 1, padding: same}
   - zeropad: {padding: [1, 0, 2, 1]}
+  - convtranspose: {filters: 8, kernel: [3, 4], stride: 2, padding: same, bias: false, activation: relu}
+  - convtranspose: {filters: 8, kernel: 3, stride: [2, 1], padding: [0, 2, 1, 0], groups: 4,
+                    output_padding: [1, 0], dilation: [1, 2]}
+  - adaptivemaxpool: {size: [5, 7]}
+  - upsample: {scale: [2, 1]}
+  - upsample: {size: [11, 9], mode: bilinear, align_corners: true}
+  - crop: {size: [9, 8]}
+  - crop: {size: 6, offset: [1, 2]}
+  - crop: {sides: [0, 1, 1, 0]}
+  - adaptiveavgpool: {size: [4, 3]}
+  - add:
+      branches:
+        - []
+        - [{conv: {filters: 8, kernel: 1}}]
+  - multiply:
+      branches:
+        - [relu]
+        - [globalmaxpool]
+        - [flatten, {dense: {units: 1}}]
   - repeat:
       times: 2
       layers:
@@ -178,6 +198,42 @@ def test_every_spec_exports_as_a_module_importing_torch_only(path: Path) -> None
         pytest.param("[4, 4, 1]", "avgpool: {size: 2, padding: [0, 1, 0, 1], ceil: true}",
                      ["nn.ZeroPad2d((0, 1, 0, 1))", "nn.AvgPool2d(2, ceil_mode=True, count_include_pad=True)",
                       "nn.ZeroPad2d((0, -1, 0, -1))"], id="ceil-window-in-trailing-padding"),
+        # a transposed conv's `same` cuts k - s = 2 from its h s + 2 outputs: 1 on each side, PyTorch's own padding
+        pytest.param("[8, 8, 4]", "convtranspose: {filters: 2, kernel: 4, stride: 2, padding: same}",
+                     ["nn.ConvTranspose2d(4, 2, kernel_size=4, stride=2, padding=1)"], id="convtranspose-same-even"),
+        # k - s = 1: the odd one after, cropped from the bottom and the right
+        pytest.param("[8, 8, 4]", "convtranspose: {filters: 2, kernel: 3, stride: 2, padding: same}",
+                     ["nn.ConvTranspose2d(4, 2, kernel_size=3, stride=2)", "nn.ZeroPad2d((0, -1, 0, -1))"],
+                     id="convtranspose-same-odd"),
+        # PyTorch's order of the options; the smaller cut on both sides of an axis, the rest cropped
+        pytest.param("[5, 5, 4]", "convtranspose: {filters: 4, kernel: [3, 2], stride: 2, padding: [1, 2, 0, 1], "
+                     "output_padding: [1, 0], groups: 2, bias: false, dilation: [1, 2], activation: relu}",
+                     ["nn.ConvTranspose2d(4, 4, kernel_size=(3, 2), stride=2, padding=(1, 0), output_padding=(1, 0), "
+                      "groups=2, bias=False, dilation=(1, 2))", "nn.ZeroPad2d((0, -1, 0, -1))", "nn.ReLU()"],
+                     id="convtranspose-four-sides"),
+        pytest.param("[5, 5, 4]", "convtranspose: {filters: 4, kernel: 3, padding: [1, 1, 2, 2]}",
+                     ["nn.ConvTranspose2d(4, 4, kernel_size=3, padding=(1, 2))"], id="convtranspose-per-axis"),
+        # at a whole factor, nearest-exact picks floor(o / s) as nearest means to, without its float32 slips
+        pytest.param("[4, 4, 2]", "upsample: {scale: 2}", ['nn.Upsample(scale_factor=2, mode="nearest-exact")'],
+                     id="upsample-scale"),
+        pytest.param("[4, 5, 2]", "upsample: {size: [8, 15]}",
+                     ['nn.Upsample(scale_factor=(2, 3), mode="nearest-exact")'], id="upsample-whole-size"),
+        pytest.param("[4, 5, 2]", "upsample: {size: [7, 15]}", ['nn.Upsample(size=(7, 15), mode="nearest")'],
+                     id="upsample-size-nearest"),
+        pytest.param("[4, 4, 2]", "upsample: {scale: [2, 3], mode: bilinear}",
+                     ['nn.Upsample(scale_factor=(2, 3), mode="bilinear", align_corners=False)'],
+                     id="upsample-bilinear"),
+        pytest.param("[4, 4, 2]", "upsample: {size: [7, 9], mode: bilinear, align_corners: true}",
+                     ['nn.Upsample(size=(7, 9), mode="bilinear", align_corners=True)'], id="upsample-size"),
+        # (top, bottom, left, right) cut in cnncalc, negative (left, right, top, bottom) padding in PyTorch; centred,
+        # floor(cut / 2) before: height 3 as 1 and 2, width 4 as 2 and 2
+        pytest.param("[7, 8, 2]", "crop: {size: [4, 4]}", ["nn.ZeroPad2d((-2, -2, -1, -2))"], id="crop-centred"),
+        pytest.param("[7, 8, 2]", "crop: {size: [4, 5], offset: [0, 3]}", ["nn.ZeroPad2d((-3, 0, 0, -3))"],
+                     id="crop-offset"),
+        pytest.param("[7, 8, 2]", "crop: {sides: [1, 0, 2, 1]}", ["nn.ZeroPad2d((-2, -1, -1, 0))"], id="crop-sides"),
+        pytest.param("[7, 7, 8]", "adaptiveavgpool: {size: [3, 2]}", ["nn.AdaptiveAvgPool2d((3, 2))"],
+                     id="adaptiveavgpool"),
+        pytest.param("[7, 7, 8]", "adaptivemaxpool: {size: 4}", ["nn.AdaptiveMaxPool2d(4)"], id="adaptivemaxpool"),
         pytest.param("[7, 7, 8]", "globalavgpool", ["nn.AdaptiveAvgPool2d(1)"], id="globalavgpool"),
         pytest.param("[7, 7, 8]", "globalmaxpool", ["nn.AdaptiveMaxPool2d(1)"], id="globalmaxpool"),
         pytest.param("[5, 5, 16]", "flatten", ["nn.Flatten()"], id="flatten"),
@@ -218,6 +274,7 @@ def module_lines(text: str) -> list[str]:
         ("lecture 6x6 padded", "Lecture6x6Padded"),
         pytest.param("3a block", "Net3aBlock", id="starts-with-a-digit"),
         pytest.param("Concat", "ConcatNetwork", id="the-block-class"),
+        pytest.param("graph", "GraphNetwork", id="the-graph-class"),
         pytest.param("", "Network", id="empty"),
         pytest.param(None, "Network", id="no-name"),
     ],
@@ -337,7 +394,7 @@ def rows_and_modules(rows: Sequence[LayerResult], modules: Sequence[nn.Module]) 
             yield from rows_and_modules(row.layers, list(module.get_submodule("layers").children()))
             if row.shortcut:
                 yield from rows_and_modules(row.shortcut, list(module.get_submodule("shortcut").children()))
-        elif isinstance(row.layer, Concat):
+        elif isinstance(row.layer, Merge) and row.layer.branches:
             for branch, path in zip(row.branches, module.get_submodule("branches").children(), strict=True):
                 if branch:
                     yield from rows_and_modules(branch, list(path.children()))
@@ -483,6 +540,291 @@ def test_an_asymmetric_conv_computes_what_cnncalc_computes() -> None:
     filter = tuple(tuple(Fraction(v) for v in row) for row in kernel)
     expected = apply("conv", matrix, stride=2, padding="same", filter=filter).output
     assert got == [[float(v) for v in row] for row in expected]
+
+
+@pytest.mark.parametrize(
+    ("input", "layer"),
+    [
+        pytest.param((5, 6), "convtranspose: {filters: 2, kernel: 3, stride: 2, padding: same}", id="same-odd"),
+        pytest.param((4, 5), "convtranspose: {filters: 2, kernel: [3, 4], stride: [2, 3], padding: [2, 0, 1, 3], "
+                     "output_padding: [1, 2]}", id="four-sides-output-padding"),
+        pytest.param((4, 4), "convtranspose: {filters: 4, kernel: 2, stride: 1, padding: [0, 1, 1, 0], dilation: 2, "
+                     "groups: 2}", id="dilation-groups"),
+    ],
+)  # fmt: skip
+def test_a_transposed_conv_computes_what_cnncalc_computes(input: tuple[int, int], layer: str) -> None:
+    # cnncalc cuts top, bottom, left and right from the whole output, output_padding at its end: the exported
+    # ConvTranspose2d and its crop give that, value for value
+    pytest.importorskip("torch")
+    import torch
+    import torch.nn.functional as F
+
+    h, w = input
+    text, report = exported(one_layer(f"[{h}, {w}, 2]", layer))
+    namespace: dict[str, Any] = {"__name__": "exported"}
+    exec(compile(text, "<export>", "exec"), namespace)
+    model = namespace["build"]().double()
+    (conv,) = [m for m in model.modules() if isinstance(m, torch.nn.ConvTranspose2d)]
+    row = report.layers[0]
+    spec = row.layer
+    assert isinstance(spec, ConvTranspose) and row.padding is not None
+    image = torch.randn(1, 2, h, w, dtype=torch.float64, generator=torch.Generator().manual_seed(h * w))
+    with torch.no_grad():
+        got = model(image)
+        whole = F.conv_transpose2d(
+            image, conv.weight, conv.bias, spec.stride, 0, spec.output_padding, spec.groups, spec.dilation
+        )
+    top, bottom, left, right = row.padding
+    expected = whole[:, :, top : whole.shape[2] - bottom, left : whole.shape[3] - right]
+    assert volume(got) == row.output
+    assert torch.equal(got, expected)
+
+
+@pytest.mark.parametrize("scale", [2, 3, 41, 47])
+def test_nearest_up_sampling_picks_what_cnncalc_picks(scale: int) -> None:
+    # floor(o / s): PyTorch's own nearest, in float32, picks o / s - 1 at o = 41 for a factor of 41
+    pytest.importorskip("torch")
+    import torch
+
+    text, report = exported(one_layer("[2, 3, 1]", f"upsample: {{scale: {scale}}}"))
+    namespace: dict[str, Any] = {"__name__": "exported"}
+    exec(compile(text, "<export>", "exec"), namespace)
+    image = torch.arange(6.0).reshape(1, 1, 2, 3)
+    rows, columns = torch.arange(2 * scale) // scale, torch.arange(3 * scale) // scale
+    assert volume(got := namespace["build"]()(image)) == report.totals.output
+    assert torch.equal(got, image[:, :, rows][:, :, :, columns])
+
+
+def test_a_crop_keeps_what_cnncalc_keeps() -> None:
+    pytest.importorskip("torch")
+    import torch
+
+    text, _ = exported(one_layer("[7, 8, 1]", "crop: {size: [4, 5], offset: [2, 1]}"))
+    namespace: dict[str, Any] = {"__name__": "exported"}
+    exec(compile(text, "<export>", "exec"), namespace)
+    image = torch.arange(56.0).reshape(1, 1, 7, 8)
+    assert torch.equal(namespace["build"]()(image), image[:, :, 2:6, 1:6])
+
+
+# -- named skips: `from`, `with`, and merges of either form --------------------------------------------
+
+# U-Net's way down and up in small, an FCN-style skip: a crop `like` an output, of a `from: input`, then added
+SKIPS = """\
+name: skips
+input: [12, 12, 3]
+layers:
+  - conv: {filters: 4, kernel: 3, activation: relu, name: down}
+  - maxpool: {size: 2}
+  - conv: {filters: 8, kernel: 3}
+  - convtranspose: {filters: 4, kernel: 2, stride: 2}
+  - concat: {with: [down], crop: centre}
+  - conv: {filters: 3, kernel: 1, name: scored}
+  - crop: {like: scored, from: input}
+  - add: {with: [scored]}
+"""
+
+# squeeze and excitation: a 1 x 1 x c gate made from a named layer (by convs, or by dense layers as a vector)
+# multiplies a map broadcast
+GATES = """\
+name: gates
+input: [8, 8, 6]
+layers:
+  - conv: {filters: 8, kernel: 3, padding: same, activation: relu, name: features}
+  - conv: {filters: 8, kernel: 1, name: body}
+  - globalavgpool: {from: features}
+  - conv: {filters: 2, kernel: 1, activation: relu}
+  - conv: {filters: 8, kernel: 1, activation: sigmoid}
+  - multiply: {with: [body], name: excited}
+  - globalmaxpool
+  - dense: {units: 8, activation: sigmoid}
+  - multiply: {with: [excited]}
+"""
+
+# branches added and multiplied: a 1 x 1 x c map and a vector of 1 broadcast over a map
+BRANCHES = """\
+name: branches
+input: [6, 6, 4]
+layers:
+  - add:
+      branches:
+        - []
+        - [{conv: {filters: 4, kernel: 3, padding: 1}}]
+        - [{conv: {filters: 4, kernel: 1}}, relu]
+  - multiply:
+      branches:
+        - [{conv: {filters: 4, kernel: 1}}]
+        - [globalavgpool, {conv: {filters: 4, kernel: 1, activation: sigmoid}}]
+        - [globalmaxpool, flatten, {dense: {units: 1}}]
+"""
+
+# names inside blocks: a repeat's rows reading their own repetition's outputs, one from outside and the input
+# (a Graph in a Graph); a residual read from a name and reading its own; vectors joined where a map is wanted
+NESTED = """\
+name: nested
+input: [6, 6, 4]
+layers:
+  - conv: {filters: 4, kernel: 1, name: a}
+  - repeat:
+      times: 3
+      layers:
+        - conv: {filters: 4, kernel: 3, padding: 1, name: b}
+        - relu
+        - add: {with: [b, a]}
+        - concat: {with: [input]}
+        - conv: {filters: 4, kernel: 1}
+  - residual:
+      from: a
+      layers:
+        - conv: {filters: 4, kernel: 1, name: c}
+        - multiply: {with: [c]}
+        - conv: {filters: 4, kernel: 1, from: c}
+  - concat:
+      branches:
+        - [{conv: {filters: 2, kernel: 1, name: d}}, {add: {with: [d]}}]
+        - []
+  - globalavgpool
+  - residual:
+      layers: [{flatten: {name: v}}, {dense: {units: 6}}, {add: {with: [v]}}]
+"""
+
+
+def test_unet_exports_as_a_graph_of_its_skips() -> None:
+    text, _ = exported_file(ROOT / "specs" / "unet.yaml")
+    assert "class UNet(Graph):" in text
+    assert 'joins={"16": ("11",), "20": ("8",), "24": ("5",), "28": ("2",)},' in text
+    assert text.count('Join("concat", centre=True),') == 4
+    assert "# with enc4 (layer 11), each cut to this h x w around its centre" in text
+    # the classes it uses, and no others
+    defined = {node.name for node in ast.walk(ast.parse(text)) if isinstance(node, ast.ClassDef)}
+    assert defined == {"Join", "Graph", "UNet"}
+
+
+def test_unet_runs_in_pytorch_with_its_papers_numbers() -> None:
+    pytest.importorskip("torch")
+    import torch
+
+    text, report = exported_file(ROOT / "specs" / "unet.yaml")
+    assert report.totals.trainable_params == 31_030_658
+    outputs = run(text, report, meta=True)  # 31M weights and 55 G MACs: shapes by PyTorch's rules on the meta device
+    assert outputs == {row.path: row.output for row in walk(report.layers)}
+    namespace: dict[str, Any] = {"__name__": "exported"}
+    exec(compile(text, "<export>", "exec"), namespace)
+    with torch.device("meta"):
+        model = namespace["build"]()
+        output = model(torch.randn(1, 1, 572, 572))
+    assert tuple(output.shape) == (1, 2, 388, 388)
+    assert sum(p.numel() for p in model.parameters()) == 31_030_658
+
+
+@pytest.mark.parametrize("text", [SKIPS, GATES, BRANCHES, NESTED], ids=["skips", "gates", "branches", "nested"])
+def test_named_skips_and_merges_run_in_pytorch_with_cnncalcs_numbers(text: str) -> None:
+    pytest.importorskip("torch")
+    module, report = exported(text)
+    outputs = run(module, report)
+    assert outputs == {row.path: row.output for row in walk(report.layers)}
+
+
+def test_only_the_merge_classes_used_are_defined() -> None:
+    def defined(text: str) -> set[str]:
+        return {node.name for node in ast.walk(ast.parse(exported(text)[0])) if isinstance(node, ast.ClassDef)}
+
+    assert defined(SKIPS) == {"Join", "Graph", "Skips"}
+    assert defined(BRANCHES) == {"Add", "Multiply", "Branches"}
+    assert defined(NESTED) == {"Residual", "Concat", "Join", "Graph", "Nested"}
+    assert defined(Path(LENET).read_text()) == {"LeNet5"}
+
+
+def graphs(text: str) -> dict[str, dict[str, Any]]:
+    """The keywords of every Graph the text builds, by their prefix: the network's own under ""."""
+    found = {}
+    for call in ast.walk(ast.parse(text)):
+        if isinstance(call, ast.Call) and ast.unparse(call.func) in ("Graph", "super().__init__") and call.keywords:
+            keywords = {keyword.arg: ast.literal_eval(keyword.value) for keyword in call.keywords if keyword.arg}
+            found[keywords.get("prefix", "")] = keywords
+    return found
+
+
+def test_a_list_that_reads_names_is_a_graph() -> None:
+    text, _ = exported(NESTED)
+    # each repetition's rows read their own b, the outer a and the input; the residual reads a, its rows their c;
+    # the concat's first branch its d; the last residual's vectors are joined as the 1 x 1 map the shortcut gives
+    assert graphs(text) == {
+        "": {"sources": {"3": "1"}},
+        "2.": {
+            "prefix": "2.",
+            "joins": {
+                "2.3": ("2.1", "1"),
+                "2.4": ("input",),
+                "2.8": ("2.6", "1"),
+                "2.9": ("input",),
+                "2.13": ("2.11", "1"),
+                "2.14": ("input",),
+            },
+        },
+        "3.": {"prefix": "3.", "sources": {"3.3": "3.1"}, "joins": {"3.2": ("3.1",)}},
+        "4.b1.": {"prefix": "4.b1.", "joins": {"4.b1.2": ("4.b1.1",)}},
+        "6.": {"prefix": "6.", "joins": {"6.3": ("6.1",)}},
+    }
+    assert "class Nested(Graph):" in text
+    assert 'Join("add", as_map=True),' in text
+
+
+def test_merges_compute_what_cnncalc_computes() -> None:
+    # no parameters, so the values follow from the input: a crop, the larger outputs cut around their centres and
+    # stacked; the input read again, multiplied by a gate broadcast, and added
+    pytest.importorskip("torch")
+    import torch
+
+    spec = """\
+input: [5, 5, 2]
+layers:
+  - zeropad: {padding: 1, name: padded}
+  - crop: {size: [4, 4], offset: [0, 0]}
+  - concat: {with: [padded, input], crop: centre}
+  - globalmaxpool: {from: input, name: gate}
+  - relu: {from: input}
+  - multiply: {with: [gate]}
+  - add: {with: [input]}
+"""
+    text, report = exported(spec)
+    namespace: dict[str, Any] = {"__name__": "exported"}
+    exec(compile(text, "<export>", "exec"), namespace)
+    model = namespace["build"]()
+    image = torch.randn(1, 2, 5, 5, generator=torch.Generator().manual_seed(5))
+    padded = torch.nn.functional.pad(image, (1, 1, 1, 1))
+    stacked = torch.cat([padded[:, :, :4, :4], padded[:, :, 1:5, 1:5], image[:, :, :4, :4]], dim=1)
+    hooked: dict[str, torch.Tensor] = {}
+    model[2].register_forward_hook(lambda _module, _input, output: hooked.setdefault("3", output))
+    with torch.no_grad():
+        got = model(image)
+    assert report.layers[2].output == Volume(4, 4, 6) and torch.equal(hooked["3"], stacked)
+    gate = image.amax(dim=(2, 3), keepdim=True)
+    assert torch.equal(got, image.relu() * gate + image)
+
+
+def test_a_name_read_into_a_residual_or_a_branch_is_refused_where_it_is_read() -> None:
+    spec = """\
+input: [6, 6, 4]
+layers:
+  - conv: {filters: 4, kernel: 1, name: a}
+  - residual:
+      layers:
+        - conv: {filters: 4, kernel: 1, from: a}
+        - repeat: {times: 2, layers: [{add: {with: [a]}}]}
+  - concat:
+      branches:
+        - [relu, {add: {with: [input]}}]
+        - []
+"""
+    with pytest.raises(SpecError) as failed:
+        exported(spec)
+    why = "from outside the {} block this layer is in: export passes earlier outputs into a repeat's layers, not into a"
+    refused = "cannot export exactly: reads"
+    assert [d.format("net.yaml") for d in failed.value.diagnostics] == [
+        f"net.yaml:6:47: error: layer 2.1 (conv): {refused} 'a' {why.format('residual')} residual's or a merge's",
+        f"net.yaml:7:52: error: layer 2.2.1 (add): {refused} 'a' {why.format('residual')} residual's or a merge's",
+        f"net.yaml:10:31: error: layer 3.b1.2 (add): {refused} 'input' {why.format('concat')} residual's or a merge's",
+    ]
 
 
 def test_the_module_runs_as_a_script(capsys: pytest.CaptureFixture[str]) -> None:

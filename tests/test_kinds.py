@@ -67,7 +67,7 @@ def test_kinds_that_share_a_record_are_each_a_kind_of_their_own() -> None:
     # a new pool reusing Pool is missing from every table until each says what it does with it
     assert {"maxpool", "avgpool"} <= set(LEAVES) and not set(LEAVES) & set(BLOCKS)
     assert set(LEAVES) | set(BLOCKS) == set(KINDS)
-    assert set(BLOCKS) == {"repeat", "residual", "concat"}
+    assert set(BLOCKS) == {"repeat", "residual", "add", "concat", "multiply"}
 
 
 def test_every_value_an_option_takes_is_read_and_described() -> None:
@@ -85,8 +85,8 @@ def test_every_kind_and_option_has_its_sentence() -> None:
 def test_an_option_is_a_field_of_its_record() -> None:
     for name, kind in KINDS.items():
         fields = set(kind.record._fields)
-        assert {option.name for option in kind.options} <= fields, name
-        assert {"kind", "name", "loc", "option_locs"} <= fields, name
+        assert {kind.field(option.name) for option in kind.options} <= fields, name
+        assert {"kind", "name", "source", "loc", "option_locs"} <= fields, name
 
 
 # -- one walker ------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from cnncalc.engine import analyse
+from cnncalc.fields import Ratio
 from cnncalc.loader import load, load_file
 from cnncalc.report import LayerResult, Report, walk
 from cnncalc.spec import Volume
@@ -33,7 +34,7 @@ def row(result: Report, key: str) -> LayerResult:
     return found
 
 
-def field(found: LayerResult) -> tuple[int, int, int]:
+def field(found: LayerResult) -> tuple[int, int | Ratio, int]:
     """Receptive field, jump and effective padding, the same along both axes (the networks are square)."""
     height, width = zip(found.receptive_field, found.jump, found.effective_padding, strict=True)
     assert height == width

@@ -292,6 +292,124 @@ SINGLE_LAYERS = [
     pytest.param((5, 5, 2), "zeropad: {padding: 1}", (7, 7, 2), id="zeropad"),
     pytest.param((5, 6, 2), "zeropad: {padding: [2, 0]}", (9, 6, 2), id="zeropad-pair"),
     pytest.param((5, 6, 2), "zeropad: {padding: [0, 1, 2, 3]}", (6, 11, 2), id="zeropad-four-sides"),
+    # transposed conv: (h - 1) s - (top + bottom) + d (k - 1) + output_padding + 1; params c (fh fw K / groups) + K
+    # DCGAN's up-sampling step: (4 - 1) 2 - 2 + 3 + 1 = 8, 8 (4 * 4 * 4) + 4 parameters
+    pytest.param((4, 4, 8), "convtranspose: {filters: 4, kernel: 4, stride: 2, padding: 1}", (8, 8, 4), id="ct-dcgan"),
+    # DCGAN's first layer, from the noise: (1 - 1) 1 + 3 + 1
+    pytest.param((1, 1, 100), "convtranspose: {filters: 64, kernel: 4, bias: false}", (4, 4, 64), id="ct-from-1x1"),
+    pytest.param((6, 6, 3), "convtranspose: {filters: 2, kernel: 3}", (8, 8, 2), id="ct-stride-1"),
+    # (5 - 1) 2 - 2 + 2 + 1 + 1 = 10, the size a stride-2 conv with padding 1 took to 5
+    pytest.param(
+        (5, 5, 3),
+        "convtranspose: {filters: 2, kernel: 3, stride: 2, padding: 1, output_padding: 1}",
+        (10, 10, 2),
+        id="ct-output-padding",
+    ),
+    # (5 - 1) 3 + 2 + 1 + [2, 0] = [17, 15]
+    pytest.param(
+        (5, 5, 1),
+        "convtranspose: {filters: 1, kernel: 3, stride: 3, output_padding: [2, 0]}",
+        (17, 15, 1),
+        id="ct-output-padding-pair",
+    ),
+    # (6 - 1) + 2 (3 - 1) + 1 = 10
+    pytest.param((6, 6, 2), "convtranspose: {filters: 2, kernel: 3, dilation: 2}", (10, 10, 2), id="ct-dilation"),
+    # at stride 1, output_padding below the dilation: 5 + 4 + 1 + 1 = 11
+    pytest.param(
+        (6, 6, 2),
+        "convtranspose: {filters: 2, kernel: 3, dilation: 2, output_padding: 1}",
+        (11, 11, 2),
+        id="ct-dilation-output-padding",
+    ),
+    # (5 - 1) 2 + 3 (3 - 1) + 1 = 15; (5 - 1) 2 + 1 (3 - 1) + 1 = 11
+    pytest.param(
+        (5, 5, 2),
+        "convtranspose: {filters: 2, kernel: 3, stride: 2, dilation: [3, 1]}",
+        (15, 11, 2),
+        id="ct-dilation-stride",
+    ),
+    # each of the 4 input channels spreads a 3 x 3 x (6 / 2) filter: 4 * 9 * 3 + 6 = 114 parameters
+    pytest.param((6, 6, 4), "convtranspose: {filters: 6, kernel: 3, groups: 2}", (8, 8, 6), id="ct-groups"),
+    pytest.param(
+        (5, 5, 4), "convtranspose: {filters: 4, kernel: 2, stride: 2, groups: 4}", (10, 10, 4), id="ct-depthwise"
+    ),
+    # the stride past the kernel leaves gaps: (5 - 1) 3 + 1 + 1 = 14; (5 - 1) 2 + 1 = 9
+    pytest.param(
+        (5, 5, 1), "convtranspose: {filters: 1, kernel: 2, stride: 3}", (14, 14, 1), id="ct-stride-past-kernel"
+    ),
+    pytest.param((5, 5, 1), "convtranspose: {filters: 1, kernel: 1, stride: 2}", (9, 9, 1), id="ct-kernel-1-stride-2"),
+    # four sides cut from (4 - 1) 2 + 4 = 10: 10 - 1 - 0, 10 - 2 - 1
+    pytest.param(
+        (4, 4, 2),
+        "convtranspose: {filters: 3, kernel: 4, stride: 2, padding: [1, 0, 2, 1]}",
+        (9, 7, 3),
+        id="ct-four-sided-padding",
+    ),
+    # (6 - 1) 1 + 3 - 2 = 6 high, (6 - 1) 2 + 5 - 4 = 11 wide
+    pytest.param(
+        (6, 6, 2),
+        "convtranspose: {filters: 3, kernel: [3, 5], stride: [1, 2], padding: [1, 2]}",
+        (6, 11, 3),
+        id="ct-non-square",
+    ),
+    # Keras's same: out h s, the k - s cut split with the odd pixel after
+    # 4 - 2 = 2: 1 before, 1 after
+    pytest.param(
+        (5, 5, 3), "convtranspose: {filters: 2, kernel: 4, stride: 2, padding: same}", (10, 10, 2), id="ct-same"
+    ),
+    # 3 - 2 = 1: 0 before, 1 after
+    pytest.param(
+        (5, 5, 3), "convtranspose: {filters: 2, kernel: 3, stride: 2, padding: same}", (10, 10, 2), id="ct-same-odd-cut"
+    ),
+    pytest.param((6, 6, 3), "convtranspose: {filters: 2, kernel: 5, padding: same}", (6, 6, 2), id="ct-same-stride-1"),
+    # 2 (3 - 1) + 1 - 2 = 3: 1 before, 2 after
+    pytest.param(
+        (4, 4, 1),
+        "convtranspose: {filters: 1, kernel: 3, stride: 2, dilation: 2, padding: same}",
+        (8, 8, 1),
+        id="ct-same-dilation",
+    ),
+    # 2 - 2 = 0: nothing cut
+    pytest.param(
+        (4, 4, 1), "convtranspose: {filters: 1, kernel: 2, stride: 2, padding: same}", (8, 8, 1), id="ct-same-k-is-s"
+    ),
+    pytest.param(
+        (4, 4, 3),
+        "convtranspose: {filters: 2, kernel: 4, stride: 2, padding: 1, bias: false, activation: tanh}",
+        (8, 8, 2),
+        id="ct-bias-false-tanh",
+    ),
+    # upsample: h scale, or `size`; no parameters
+    pytest.param((4, 4, 3), "upsample: {scale: 2}", (8, 8, 3), id="upsample-nearest-2"),
+    pytest.param((4, 5, 3), "upsample: {scale: [2, 3]}", (8, 15, 3), id="upsample-nearest-pair"),
+    pytest.param((4, 4, 3), "upsample: {scale: 2, mode: bilinear}", (8, 8, 3), id="upsample-bilinear-2"),
+    pytest.param(
+        (4, 4, 3), "upsample: {scale: 3, mode: bilinear, align_corners: true}", (12, 12, 3), id="upsample-bilinear-ac"
+    ),
+    # sizes that are no multiple of the input's
+    pytest.param((4, 6, 2), "upsample: {size: [7, 10]}", (7, 10, 2), id="upsample-nearest-size"),
+    pytest.param((4, 5, 2), "upsample: {size: [9, 7], mode: bilinear}", (9, 7, 2), id="upsample-bilinear-size"),
+    pytest.param(
+        (4, 5, 2),
+        "upsample: {size: [9, 7], mode: bilinear, align_corners: true}",
+        (9, 7, 2),
+        id="upsample-bilinear-size-ac",
+    ),
+    # a size below the input's: it shrinks the map
+    pytest.param((8, 8, 2), "upsample: {size: 5, mode: bilinear}", (5, 5, 2), id="upsample-down"),
+    # crop: the size kept, at an offset; centred floor(cut / 2) from the top; or cut by sides
+    pytest.param((10, 10, 3), "crop: {size: [6, 8], offset: [1, 2]}", (6, 8, 3), id="crop-offset"),
+    pytest.param((10, 10, 3), "crop: {size: 4, offset: 0}", (4, 4, 3), id="crop-offset-0"),
+    pytest.param((10, 9, 3), "crop: {size: 7}", (7, 7, 3), id="crop-centred"),
+    pytest.param((10, 10, 3), "crop: {sides: 1}", (8, 8, 3), id="crop-sides"),
+    pytest.param((10, 10, 3), "crop: {sides: [1, 2]}", (8, 6, 3), id="crop-sides-pair"),
+    pytest.param((10, 10, 3), "crop: {sides: [0, 1, 2, 3]}", (9, 5, 3), id="crop-four-sides"),
+    # adaptive pools: size x size windows from floor(i h / n) to ceil((i + 1) h / n), however n and h divide
+    pytest.param((10, 10, 4), "adaptiveavgpool: {size: 3}", (3, 3, 4), id="adaptiveavgpool-not-dividing"),
+    pytest.param((7, 9, 4), "adaptivemaxpool: {size: [5, 4]}", (5, 4, 4), id="adaptivemaxpool-not-dividing"),
+    pytest.param((12, 12, 4), "adaptiveavgpool: {size: 6}", (6, 6, 4), id="adaptiveavgpool-dividing"),
+    pytest.param((3, 3, 2), "adaptivemaxpool: {size: 5}", (5, 5, 2), id="adaptive-larger-than-input"),
+    pytest.param((7, 7, 8), "adaptiveavgpool: {size: 1}", (1, 1, 8), id="adaptive-to-1x1"),
     # global pools, flatten, dense, and the layers that keep the volume
     pytest.param((7, 7, 512), "globalavgpool", (1, 1, 512), id="globalavgpool"),
     pytest.param((3, 5, 8), "globalmaxpool", (1, 1, 8), id="globalmaxpool-non-square"),
@@ -442,6 +560,54 @@ REFUSED = [
         "groups",
         id="groups-more-than-channels",
     ),
+    pytest.param(
+        (8, 8, 6),
+        "convtranspose: {filters: 8, kernel: 3, groups: 4}",
+        "in_channels must be divisible by groups",
+        "groups",
+        id="ct-groups-not-dividing-input-channels",
+    ),
+    # nn.ConvTranspose2d's own refusal (the lazy one's check is the reference's: see torch_reference.Refuse)
+    pytest.param(
+        (8, 8, 4),
+        "convtranspose: {filters: 6, kernel: 3, groups: 4}",
+        "out_channels must be divisible by groups",
+        "groups",
+        id="ct-groups-not-dividing-filters",
+    ),
+    pytest.param(
+        (4, 4, 1),
+        "convtranspose: {filters: 1, kernel: 3, stride: 2, output_padding: 2}",
+        "output padding must be smaller than either stride or dilation",
+        "shape",
+        id="ct-output-padding-not-below-stride",
+    ),
+    pytest.param(
+        (4, 4, 1),
+        "convtranspose: {filters: 1, kernel: 3, dilation: 2, output_padding: [1, 2]}",
+        "output padding must be smaller than either stride or dilation",
+        "shape",
+        id="ct-output-padding-not-below-dilation",
+    ),
+    # (1 - 1) 1 + 1 - 2 = -1; PyTorch's message depends on the batch (oneDNN's at 2)
+    pytest.param(
+        (1, 1, 1),
+        "convtranspose: {filters: 1, kernel: 1, padding: 1}",
+        "Output size is too small|could not construct a memory descriptor",
+        "shape",
+        id="ct-padding-cuts-everything",
+    ),
+    pytest.param(
+        (4, 4, 1), "upsample: {scale: 2, size: 8}", "only one of size or scale_factor", "shape", id="upsample-both"
+    ),
+    pytest.param((4, 4, 1), "upsample", "either size or scale_factor", "shape", id="upsample-neither"),
+    pytest.param(
+        (4, 4, 1),
+        "upsample: {scale: 2, align_corners: true}",
+        "align_corners option can only be set with the interpolating modes",
+        "align-corners",
+        id="upsample-nearest-align-corners",
+    ),
 ]
 
 
@@ -463,3 +629,118 @@ def test_ceil_with_one_sided_pool_padding_is_not_built() -> None:
     spec = load(spec_text((6, 6, 1), "maxpool: {size: 2, padding: [1, 0, 0, 0], ceil: true}"))
     with pytest.raises(torch_reference.Unsupported, match="ceil"):
         torch_reference.build(spec)
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        # Keras pads the outputs then, to keep h s: no PyTorch module does
+        pytest.param("convtranspose: {filters: 1, kernel: 1, stride: 2, padding: same}", id="kernel-below-stride"),
+        pytest.param("convtranspose: {filters: 1, kernel: 2, stride: 3, dilation: 1, padding: same}", id="k-2-s-3"),
+        # Keras's rule with output_padding is another: (h - 1) s + k - 2 floor(k / 2) + output_padding
+        pytest.param(
+            "convtranspose: {filters: 1, kernel: 3, stride: 2, padding: same, output_padding: 1}", id="output-padding"
+        ),
+    ],
+)
+def test_transposed_same_that_pytorch_cannot_build_cnncalc_refuses(layer: str) -> None:
+    spec = load(spec_text((4, 4, 1), layer))
+    with pytest.raises(torch_reference.Unsupported):
+        torch_reference.build(spec)
+    with pytest.raises(SpecError) as raised:
+        analyse(spec)
+    assert "shape" in [d.code for d in raised.value.diagnostics]
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        pytest.param("crop: {size: 5}", id="larger-than-the-map"),
+        pytest.param("crop: {size: 2, offset: [3, 0]}", id="past-the-map"),
+        pytest.param("crop: {sides: [2, 2, 0, 0]}", id="sides-cut-everything"),
+        pytest.param("crop: {sides: 1, size: 2}", id="sides-and-size"),
+        pytest.param("crop: {offset: 1}", id="no-size"),
+        pytest.param("crop", id="nothing"),
+    ],
+)
+def test_a_crop_that_keeps_nothing_of_the_map_is_refused(layer: str) -> None:
+    # PyTorch has no crop layer: the reference's slicing refuses what cannot be sliced, and so must cnncalc
+    spec = load(spec_text((4, 4, 1), layer))
+    with pytest.raises(RuntimeError):
+        torch_reference.forward(torch_reference.build(spec), spec.input)
+    with pytest.raises(SpecError) as raised:
+        analyse(spec)
+    assert "shape" in [d.code for d in raised.value.diagnostics]
+
+
+def test_dcgan_generator_matches_pytorch() -> None:
+    """The DCGAN generator of PyTorch's tutorial: 100 noise channels to a 64 x 64 x 3 image, 3,576,704 parameters:
+    100 512 16 + 512 256 16 + 256 128 16 + 128 64 16 + 64 3 16 weights, 2 (512 + 256 + 128 + 64) for batchnorm."""
+    layers = ["convtranspose: {filters: 512, kernel: 4, bias: false}", "batchnorm", "relu"]
+    for filters in (256, 128, 64):
+        layers += [f"convtranspose: {{filters: {filters}, kernel: 4, stride: 2, padding: 1, bias: false}}"]
+        layers += ["batchnorm", "relu"]
+    layers += ["convtranspose: {filters: 3, kernel: 4, stride: 2, padding: 1, bias: false, activation: tanh}"]
+    spec = load(spec_text((1, 1, 100), *layers))
+    report = analyse(spec)
+    run = torch_reference.run(spec)
+    assert [run.outputs[at] for at in run.top_level] == [row.output for row in report.layers]
+    assert report.totals.output == Volume(64, 64, 3)
+    assert sum(run.trainable[at] for at in run.top_level) == report.totals.trainable_params == 3_576_704
+    assert sum(run.macs[at] for at in run.top_level) == report.totals.macs
+
+
+def test_a_unet_style_decoder_matches_pytorch() -> None:
+    """Up-sampling by every means, a skip's crop and adaptive pools: every row as PyTorch runs it."""
+    spec = load(
+        spec_text(
+            (13, 11, 8),
+            "convtranspose: {filters: 8, kernel: 2, stride: 2}",
+            "conv: {filters: 8, kernel: 3}",
+            "upsample: {scale: 2, mode: bilinear}",
+            "crop: {size: [40, 30]}",
+            # (40 - 1) 2 + 3 - 1 + 1 = 80 high, (30 - 1) 2 + 3 - 1 + 1 = 60 wide
+            "convtranspose: {filters: 4, kernel: 3, stride: 2, padding: [1, 0, 0, 1], output_padding: 1, groups: 4}",
+            "upsample: {size: [100, 75]}",
+            "crop: {sides: [1, 3, 3, 0]}",
+            "adaptivemaxpool: {size: [12, 9]}",
+            "adaptiveavgpool: {size: [5, 4]}",
+        )
+    )
+    report = analyse(spec)
+    run = torch_reference.run(spec)
+    for row in report.layers:
+        at = row.path
+        assert (row.output, row.trainable_params, row.macs) == (run.outputs[at], run.trainable[at], run.macs[at]), at
+        if row.padding is not None:
+            assert row.padding == run.padding[at], at
+
+
+def test_a_transposed_conv_whose_groups_do_not_divide_its_filters_is_refused_as_pytorch_builds_it() -> None:
+    # nn.ConvTranspose2d(2, 3, 1, groups=2) raises; nn.LazyConvTranspose2d(3, 1, groups=2) without a bias runs and
+    # gives 2 channels: the reference refuses it as the module built with its input channels does
+    with pytest.raises(ValueError, match="out_channels must be divisible by groups"):
+        nn.ConvTranspose2d(2, 3, 1, groups=2)
+    spec = load(spec_text((1, 1, 2), "convtranspose: {filters: 3, kernel: 1, groups: 2, bias: false}"))
+    with pytest.raises(torch_reference.Refused, match="out_channels must be divisible by groups"):
+        torch_reference.run(spec)
+    with pytest.raises(SpecError) as raised:
+        analyse(spec)
+    assert "groups" in [d.code for d in raised.value.diagnostics]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=SpecError,
+    reason="cnncalc refuses the whole network, shapes and parameters too, where a row's windows repeat only after "
+    "more than MAX_PERIOD (4,096) outputs: here 100 (101 - 1 over 50 - 1, aligned corners) times 47",
+)
+def test_a_network_whose_windows_repeat_only_after_many_outputs_is_computed_as_pytorch_runs_it() -> None:
+    spec = load(
+        spec_text(
+            (50, 50, 1), "upsample: {size: 101, mode: bilinear, align_corners: true}", "adaptiveavgpool: {size: 47}"
+        )
+    )
+    run = torch_reference.run(spec)
+    assert run.outputs["2"] == Volume(47, 47, 1)
+    assert analyse(spec).totals.output == run.outputs["2"]

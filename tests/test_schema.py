@@ -105,6 +105,7 @@ def test_defaults_are_the_records_defaults_as_a_spec_writes_them() -> None:
     conv = generate()["$defs"]["layer"]["anyOf"][1]["properties"]["conv"]["properties"]
     assert {key: option.get("default") for key, option in conv.items()} == {
         "name": None,
+        "from": None,
         "filters": None,  # required: no default
         "kernel": None,
         "stride": [1, 1],

@@ -6,6 +6,11 @@ Weights and linear layers are lazy: PyTorch infers every `in_channels` and `in_f
 Blocks are modules too: a repeat is its layers built afresh for each repetition, a residual adds its two paths, a
 concat stacks its branches' channels; a concat of mismatched shapes fails in PyTorch itself, an add of them here
 (PyTorch's `+` would broadcast).
+
+The decoder layers: a transposed conv is PyTorch's own where it cuts alike on both sides of an axis, else (four
+sides, or Keras's `same`, whose odd pixel is cut after) a ConvTranspose2d with no padding followed by a slice
+(`Cut`); an upsample is nn.Upsample; an adaptive pool PyTorch's own. PyTorch has no crop layer: `Crop` slices, the
+kept part centred as TensorFlow centres it (floor(cut / 2) before) where no offset is given.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import torch
 from torch import nn
@@ -22,18 +27,22 @@ from torch.nn import functional
 from cnncalc.loader import load_file
 from cnncalc.spec import (
     Activation,
+    AdaptivePool,
     BatchNorm,
-    Concat,
     Conv,
+    ConvTranspose,
+    Crop,
     Dense,
     Dropout,
     Flatten,
     GlobalPool,
     Layer,
+    Merge,
     Pool,
     Repeat,
     Residual,
     Spec,
+    Upsample,
     Volume,
     ZeroPad,
 )
@@ -74,6 +83,90 @@ class SamePad(nn.Module):
         return f"kernel={self.kernel}, stride={self.stride}, dilation={self.dilation}, value={self.value}"
 
 
+class Refuse(nn.Module):
+    """A layer PyTorch refuses to build, as a module that refuses to run: `run` then says at which row."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__()
+        self.error = error
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        raise self.error
+
+
+class Cut(nn.Module):
+    """Rows and columns cut from a map's sides: a transposed conv's padding where PyTorch's (alike on both sides of
+    an axis) cannot express it, and a crop. Like PyTorch's own layers, it refuses to leave nothing."""
+
+    def __init__(self, sides: Sides) -> None:
+        super().__init__()
+        self.sides = sides
+        self.applied: Sides | None = sides
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        top, bottom, left, right = self.sides
+        height, width = x.shape[-2:]
+        if top + bottom >= height or left + right >= width:
+            raise RuntimeError(f"cutting {self.sides} (top, bottom, left, right) leaves nothing of {height} x {width}")
+        return x[..., top : height - bottom, left : width - right]
+
+    def extra_repr(self) -> str:
+        return f"sides={self.sides}"
+
+
+class TransposedSame(Cut):
+    """Keras's `same` for a transposed conv, after a ConvTranspose2d with no padding: the output is h s. Its
+    (h - 1) s + d (k - 1) + 1 outputs are cut to h s as TensorFlow's conv2d_transpose cuts them, the padding of the
+    conv it is the gradient of (SAME from h s to h: (k - s) in all, the odd pixel after)."""
+
+    def __init__(self, kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int]) -> None:
+        cuts = []
+        for k, s, d in zip(kernel, stride, dilation, strict=True):
+            total = d * (k - 1) + 1 - s
+            if total < 0:
+                # Keras pads with zeros then (the output is still h s); PyTorch has no module for that
+                raise Unsupported(f"`same` with a dilated kernel {d * (k - 1) + 1} narrower than its stride {s}")
+            cuts += [total // 2, total - total // 2]
+        super().__init__((cuts[0], cuts[1], cuts[2], cuts[3]))
+
+
+class Crop2d(Cut):
+    """A crop to `size` at `offset` (top, left), centred where no offset is given, or by `sides`: the rule how
+    much to cut is worked out from the input it is given."""
+
+    def __init__(self, layer: Crop) -> None:
+        super().__init__((0, 0, 0, 0))
+        self.layer = layer
+        self.applied = None
+
+    def forward(self, x: torch.Tensor, env: Env | None = None) -> torch.Tensor:
+        layer = self.layer
+        if layer.like is not None:  # the size of an earlier output, by name
+            if layer.size is not None or layer.sides is not None:
+                raise RuntimeError("a crop like another takes no size or sides")
+            like = (env or {})[layer.like]
+            layer = layer._replace(size=(like.shape[-2], like.shape[-1]), like=None)
+        if layer.sides is not None and (layer.size is not None or layer.offset is not None):
+            raise RuntimeError("a crop by sides takes no size or offset")
+        if layer.sides is not None:
+            self.sides = layer.sides
+        elif layer.size is None:
+            raise RuntimeError("a crop needs a size or sides")
+        else:
+            cuts = []
+            for axis, size in enumerate(x.shape[-2:]):
+                kept = layer.size[axis]
+                if kept > size:
+                    raise RuntimeError(f"cannot keep {kept} of {size}")
+                before = (size - kept) // 2 if layer.offset is None else layer.offset[axis]
+                if before + kept > size:
+                    raise RuntimeError(f"cannot keep {kept} from {before} of {size}")
+                cuts += [before, size - kept - before]
+            self.sides = (cuts[0], cuts[1], cuts[2], cuts[3])
+        self.applied = self.sides
+        return super().forward(x)
+
+
 class ToVector(nn.Module):
     """A vector of n as cnncalc writes it, the volume 1 x 1 x n: (N, n, 1, 1)."""
 
@@ -102,30 +195,103 @@ def activation(name: str) -> nn.Module:
 class Add(nn.Module):
     """A residual block: `layers(x) + shortcut(x)`, then its activation; an empty shortcut is the identity."""
 
-    def __init__(self, layers: nn.Sequential, shortcut: nn.Sequential, after: nn.Module | None) -> None:
+    def __init__(self, layers: nn.Module, shortcut: nn.Module, after: nn.Module | None) -> None:
         super().__init__()
         self.layers, self.shortcut = layers, shortcut
         self.after = after if after is not None else nn.Identity()
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # an empty nn.Sequential returns its input: the identity shortcut
-        main, shortcut = self.layers(x), self.shortcut(x)
+    def forward(self, x: torch.Tensor, env: Env | None = None) -> torch.Tensor:
+        # an empty chain returns its input: the identity shortcut
+        main, shortcut = call(self.layers, x, env or {}), call(self.shortcut, x, env or {})
         if main.shape != shortcut.shape:
             # `+` would broadcast a 1 x 1 map or a single channel over the other path: a residual adds equals only
             raise RuntimeError(f"cannot add: the layers give {tuple(main.shape)}, the shortcut {tuple(shortcut.shape)}")
         return self.after(main + shortcut)  # type: ignore[no-any-return]
 
 
-class ChannelConcat(nn.Module):
-    """A concat block: every branch applied to the same input, the outputs stacked along the channels."""
+Env = dict[str, torch.Tensor]
 
-    def __init__(self, branches: Iterable[nn.Sequential]) -> None:
+
+def spec_layer(module: nn.Module) -> Any:
+    """The spec layer a row's module was built for; None for a module that is no row's."""
+    return module.__dict__.get("spec_layer")
+
+
+def call(module: nn.Module, x: torch.Tensor, env: Env) -> torch.Tensor:
+    """A row's module on `x`; the modules that read earlier outputs by name get the names seen so far."""
+    if isinstance(module, (Chain, Add, ChannelConcat, Join, Crop2d)):
+        return module(x, env)  # type: ignore[no-any-return]
+    return module(x)  # type: ignore[no-any-return]
+
+
+class Chain(nn.Module):
+    """A list of rows applied in order, each to the previous row's output or (`from`) to an earlier one by name; a
+    named row's output kept for the rows after it, and for the blocks among them."""
+
+    def __init__(self, modules: Sequence[nn.Module]) -> None:
+        super().__init__()
+        self.rows = nn.ModuleList(modules)
+
+    def forward(self, x: torch.Tensor, env: Env | None = None) -> torch.Tensor:
+        seen = dict(env or {})
+        for module in self.rows:
+            layer = spec_layer(module)  # none for a repetition of a repeat's rows
+            if layer is not None and layer.source is not None:
+                x = seen[layer.source]
+            x = call(module, x, seen)
+            if layer is not None and layer.name is not None:
+                seen[layer.name] = x
+        return x
+
+
+def _joined(kind: str, tensors: Sequence[torch.Tensor]) -> torch.Tensor:
+    if kind == "concat":
+        # (N, C, H, W): channels are dimension 1; torch.cat refuses tensors whose h or w differ
+        return torch.cat(list(tensors), dim=1)
+    first = tensors[0]
+    for other in tensors[1:]:
+        if kind == "add":
+            if other.shape != first.shape:  # `+` would broadcast: an add joins equals only
+                raise RuntimeError(f"cannot add {tuple(first.shape)} and {tuple(other.shape)}")
+            first = first + other
+        else:  # torch broadcasts (N, C, H, W) axis by axis, as numpy does
+            first = first * other
+    return first
+
+
+class ChannelConcat(nn.Module):
+    """A merge block: every branch applied to the same input, the outputs joined (stacked along the channels,
+    added or multiplied)."""
+
+    def __init__(self, branches: Iterable[nn.Module], kind: str = "concat") -> None:
         super().__init__()
         self.branches = nn.ModuleList(branches)
+        self.kind = kind
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # (N, C, H, W): channels are dimension 1; torch.cat refuses branches whose h or w differ
-        return torch.cat([branch(x) for branch in self.branches], dim=1)
+    def forward(self, x: torch.Tensor, env: Env | None = None) -> torch.Tensor:
+        return _joined(self.kind, [call(branch, x, env or {}) for branch in self.branches])
+
+
+class Join(nn.Module):
+    """A merge of named outputs (`with`): the current tensor, then each named one, cut around its centre to the
+    current tensor's height and width where `centre`."""
+
+    def __init__(self, kind: str, names: Sequence[str], centre: bool) -> None:
+        super().__init__()
+        self.kind, self.names, self.centre = kind, tuple(names), centre
+
+    def forward(self, x: torch.Tensor, env: Env) -> torch.Tensor:
+        others = [env[name] for name in self.names]
+        if self.centre:
+            h, w = x.shape[-2:]
+            cut = []
+            for other in others:
+                dh, dw = other.shape[-2] - h, other.shape[-1] - w
+                if dh < 0 or dw < 0:
+                    raise RuntimeError(f"cannot cut {tuple(other.shape)} to {h} x {w}")
+                cut.append(other[:, :, dh // 2 : dh // 2 + h, dw // 2 : dw // 2 + w])
+            others = cut
+        return _joined(self.kind, [x, *others])
 
 
 def _padding(
@@ -154,26 +320,27 @@ def layer_module(layer: object, path: str = "", paths: dict[str, nn.Module] | No
     repetitions), "3.s1" (the shortcut's first layer), "3.b2.1" (the first layer of the second branch).
     """
     if isinstance(layer, Repeat):
-        instances = [
-            module
+        # each repetition reads its own names
+        repetitions = [
+            Chain(_modules(layer.layers, f"{path}.", paths, first=repetition * len(layer.layers) + 1))
             for repetition in range(layer.times)
-            for module in _modules(layer.layers, f"{path}.", paths, first=repetition * len(layer.layers) + 1)
         ]
-        return _record(nn.Sequential(*instances), path, paths)
+        return _record(Chain(repetitions), layer, path, paths)
     if isinstance(layer, Residual):
         after = activation(layer.activation) if layer.activation else None
-        main = nn.Sequential(*_modules(layer.layers, f"{path}.", paths))
-        shortcut = nn.Sequential(*_modules(layer.shortcut, f"{path}.s", paths))
-        return _record(Add(main, shortcut, after), path, paths)
-    if isinstance(layer, Concat):
-        branches = [
-            nn.Sequential(*_modules(branch, f"{path}.b{k}.", paths)) for k, branch in enumerate(layer.branches, 1)
-        ]
-        return _record(ChannelConcat(branches), path, paths)
-    return _record(_leaf_module(layer), path, paths)
+        main = Chain(_modules(layer.layers, f"{path}.", paths))
+        shortcut = Chain(_modules(layer.shortcut, f"{path}.s", paths))
+        return _record(Add(main, shortcut, after), layer, path, paths)
+    if isinstance(layer, Merge):
+        if layer.merged:
+            return _record(Join(layer.kind, layer.merged, layer.crop == "centre"), layer, path, paths)
+        branches = [Chain(_modules(branch, f"{path}.b{k}.", paths)) for k, branch in enumerate(layer.branches, 1)]
+        return _record(ChannelConcat(branches, layer.kind), layer, path, paths)
+    return _record(_leaf_module(layer), layer, path, paths)
 
 
-def _record(module: nn.Module, path: str, paths: dict[str, nn.Module] | None) -> nn.Module:
+def _record(module: nn.Module, layer: object, path: str, paths: dict[str, nn.Module] | None) -> nn.Module:
+    module.__dict__["spec_layer"] = layer  # what `Chain` reads (see `spec_layer`): the row's `from` and `name`
     if paths is not None:
         paths[path] = module
     return module
@@ -198,6 +365,17 @@ def _leaf_module(layer: object) -> nn.Module:
             bias=layer.bias,
         )
         return nn.Sequential(*pad, conv, *([activation(layer.activation)] if layer.activation else []))
+    if isinstance(layer, ConvTranspose):
+        return nn.Sequential(*_transposed(layer), *([activation(layer.activation)] if layer.activation else []))
+    if isinstance(layer, Upsample):
+        # PyTorch takes align_corners with the interpolating modes only, and refuses it with nearest
+        align = layer.align_corners if layer.mode == "bilinear" or layer.align_corners else None
+        scale = None if layer.scale is None else (float(layer.scale[0]), float(layer.scale[1]))
+        return nn.Upsample(size=layer.size, scale_factor=scale, mode=layer.mode, align_corners=align)
+    if isinstance(layer, Crop):
+        return Crop2d(layer)
+    if isinstance(layer, AdaptivePool):
+        return nn.AdaptiveMaxPool2d(layer.size) if layer.kind == "adaptivemaxpool" else nn.AdaptiveAvgPool2d(layer.size)
     if isinstance(layer, Pool):
         is_max = layer.kind == "maxpool"
         # max pooling never picks a padded value: pad with -inf, as PyTorch's own padding does
@@ -228,6 +406,43 @@ def _leaf_module(layer: object) -> nn.Module:
     raise Unsupported(f"no PyTorch module for layer kind {getattr(layer, 'kind', layer)!r}")
 
 
+def _transposed(layer: ConvTranspose) -> list[nn.Module]:
+    """A ConvTranspose2d, its padding PyTorch's own where it cuts alike on both sides of each axis; else none,
+    and a Cut after it. Where PyTorch's own padding leaves no output, ConvTranspose2d refuses or returns an empty
+    map depending on the backend it picks (the batch size, the kernel): a Cut of nothing after it refuses always."""
+    padding = layer.padding
+    cut: list[nn.Module] = [Cut((0, 0, 0, 0))]
+    if padding == "same":
+        if layer.output_padding != (0, 0):
+            # Keras's rule is then another: (h - 1) s + k - 2 floor(k / 2) + output_padding
+            raise Unsupported("`same` with output_padding: the output is h s, or Keras's other rule")
+        cut, native = [TransposedSame(layer.kernel, layer.stride, layer.dilation)], (0, 0)
+    elif padding == "valid":
+        native = (0, 0)
+    else:
+        assert not isinstance(padding, str)
+        top, bottom, left, right = padding
+        if top == bottom and left == right:
+            native = (top, left)
+        else:
+            cut, native = [Cut((top, bottom, left, right))], (0, 0)
+    if layer.filters % layer.groups:
+        # nn.ConvTranspose2d refuses this when built; the lazy one, built without its input channels, does not, and
+        # without a bias runs, giving (filters // groups) groups of outputs
+        return [Refuse(ValueError("out_channels must be divisible by groups"))]
+    conv = nn.LazyConvTranspose2d(
+        layer.filters,
+        layer.kernel,
+        stride=layer.stride,
+        padding=native,
+        output_padding=layer.output_padding,
+        groups=layer.groups,
+        bias=layer.bias,
+        dilation=layer.dilation,  # type: ignore[arg-type]  # a pair, as for every conv; the stub says int
+    )
+    return [conv, *cut]
+
+
 def build(spec: Spec, paths: dict[str, nn.Module] | None = None) -> list[nn.Module]:
     """One module per top-level layer of `spec`, in evaluation mode (batchnorm uses its running statistics).
 
@@ -244,12 +459,19 @@ def volume(x: torch.Tensor) -> Volume:
 
 
 def forward(modules: Sequence[nn.Module], input: Volume, batch: int = 2) -> list[Volume]:
-    """Run a random batch through the modules one at a time; every layer's output volume, in order."""
+    """Run a random batch through the modules one at a time, each reading the previous output or an earlier one by
+    name (`input`: the network's input); every layer's output volume, in order."""
     x = torch.randn(batch, input.c, input.h, input.w)
+    seen: Env = {"input": x}
     outputs = []
     with torch.no_grad():
         for module in modules:
-            x = module(x)
+            layer = spec_layer(module)
+            if layer.source is not None:
+                x = seen[layer.source]
+            x = call(module, x, seen)
+            if layer.name is not None:
+                seen[layer.name] = x
             outputs.append(volume(x))
     return outputs
 
@@ -269,7 +491,8 @@ def running_stats(module: nn.Module) -> int:
 
 
 def applied_padding(module: nn.Module) -> Sides:
-    """The padding a conv or pool module applied on its last forward, all parts together: top, bottom, left, right."""
+    """The padding a conv or pool module applied on its last forward, all parts together: top, bottom, left, right;
+    for a transposed conv, what it cut from its output (PyTorch's `padding`)."""
     sides = [0, 0, 0, 0]
     for part in module.modules():
         if isinstance(part, SamePad):
@@ -278,7 +501,10 @@ def applied_padding(module: nn.Module) -> Sides:
         elif isinstance(part, nn.ConstantPad2d):
             left, right, top, bottom = part.padding
             found = (top, bottom, left, right)
-        elif isinstance(part, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
+        elif isinstance(part, Cut):  # a transposed conv's cut that PyTorch's padding cannot express
+            assert part.applied is not None, "a crop has not seen an input yet"
+            found = part.applied
+        elif isinstance(part, (nn.Conv2d, nn.ConvTranspose2d, nn.MaxPool2d, nn.AvgPool2d)):
             padding = part.padding
             assert isinstance(padding, tuple), "build() gives every conv and pool a (height, width) padding"
             ph, pw = padding
@@ -289,8 +515,8 @@ def applied_padding(module: nn.Module) -> Sides:
     return sides[0], sides[1], sides[2], sides[3]
 
 
-# the modules whose padding a row records: the windowed layers', and zeropad's own
-WINDOWED = (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d, nn.ZeroPad2d)
+# the modules whose padding a row records: the windowed layers', and zeropad's own; a transposed conv's cut
+WINDOWED = (nn.Conv2d, nn.ConvTranspose2d, nn.MaxPool2d, nn.AvgPool2d, nn.ZeroPad2d)
 
 
 class Run(NamedTuple):
@@ -336,7 +562,7 @@ def run(spec: Spec) -> Run:
         module.register_forward_hook(catch)
     macs: dict[nn.Module, int] = {}
     for module in {part for path_module in paths.values() for part in path_module.modules()}:
-        if isinstance(module, (nn.Conv2d, nn.Linear)):
+        if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
             module.register_forward_hook(functools.partial(_count_macs, macs))
     try:
         forward(modules, spec.input, batch=1)
@@ -354,11 +580,18 @@ def run(spec: Spec) -> Run:
     )
 
 
-def _count_macs(macs: dict[nn.Module, int], module: nn.Module, _input: object, output: torch.Tensor) -> None:
-    """A conv's or linear layer's multiply-accumulates, from its real weights: a MAC per weight per output position."""
+def _count_macs(
+    macs: dict[nn.Module, int], module: nn.Module, input: tuple[torch.Tensor, ...], output: torch.Tensor
+) -> None:
+    """A conv's or linear layer's multiply-accumulates, from its real weights: a MAC per weight per output position;
+    a transposed conv's, a MAC per weight per input position (each input pixel spreads its filter), as fvcore counts."""
     weight = module.weight
     assert isinstance(weight, torch.Tensor)
-    positions = output[0, 0].numel() if isinstance(module, nn.Conv2d) else 1  # batch 1: one sample
+    positions = 1  # batch 1: one sample
+    if isinstance(module, nn.Conv2d):
+        positions = output[0, 0].numel()
+    elif isinstance(module, nn.ConvTranspose2d):
+        positions = input[0][0, 0].numel()
     macs[module] = weight.numel() * positions
 
 

@@ -14,7 +14,7 @@ from ..engine import analyse
 from ..explain import explain, fc_view
 from ..formulas import ceil_div, conv_output, effective_kernel, padding_for
 from ..render import render_query
-from ..spec import Conv, Dense, Flatten, Layer, Pair, Pool, Sides, Spec, Volume
+from ..spec import UPSAMPLE_MODES, Conv, ConvTranspose, Dense, Flatten, Layer, Pair, Pool, Sides, Spec, Upsample, Volume
 
 
 def _show(layer: Layer, volume: Volume, explained: bool, output_format: str, flattened: bool = False) -> None:
@@ -76,6 +76,79 @@ def conv(
         groups=groups,
         bias=bias,
     )
+    _show(layer, volume, explain, output_format)
+
+
+@click.command(cls=Command, epilog="Example: cnncalc convtranspose 28x28x64 -k 32 -f 2 -s 2 --explain")
+@click.argument("volume", type=VolumeType(), metavar="HxWxC")
+@click.option("-k", "--filters", type=Size(), required=True, help="K, the number of filters.")
+@click.option("-f", "--kernel", type=PairType(), required=True, help="f, the filter size: 3, or 3x5.")
+@click.option("-s", "--stride", type=PairType(), default="1", show_default=True, help="s: 2, or 2x1.")
+@click.option(
+    "-p", "--padding", type=PaddingType(), default="valid", show_default=True,
+    help="Cut from the output, as PyTorch's padding: 1, 1x0, ...; valid is 0; same gives h s, as Keras's.",
+)  # fmt: skip
+@click.option(
+    "--output-padding",
+    type=PairType(message="{clipped}: write one integer >= 0, or two as HxW", minimum=0),
+    default="0",
+    show_default=True,
+    help="Added after the last output: below the stride or the dilation.",
+)
+@click.option("-d", "--dilation", type=PairType(), default="1", show_default=True)
+@click.option("-g", "--groups", type=Size(), default=1, show_default=True)
+@click.option("--bias/--no-bias", default=True, show_default=True)
+@EXPLAIN
+@FORMAT
+def convtranspose(
+    volume: Volume,
+    filters: int,
+    kernel: Pair,
+    stride: Pair,
+    padding: str | Sides,
+    output_padding: Pair,
+    dilation: Pair,
+    groups: int,
+    bias: bool,
+    explain: bool,
+    output_format: str,
+) -> None:
+    """A transposed convolution on a volume: its output, the cut applied, parameters, MACs and receptive field."""
+    layer = ConvTranspose(
+        kind="convtranspose",
+        filters=filters,
+        kernel=kernel,
+        stride=stride,
+        padding=padding,
+        output_padding=output_padding,
+        dilation=dilation,
+        groups=groups,
+        bias=bias,
+    )
+    _show(layer, volume, explain, output_format)
+
+
+@click.command(cls=Command, epilog="Example: cnncalc upsample 7x7x512 --scale 2")
+@click.argument("volume", type=VolumeType(), metavar="HxWxC")
+@click.option("--scale", type=PairType(), help="The factor: 2, or 2x3.")
+@click.option("--size", type=PairType(), help="Instead of --scale, the output's height and width: 14, or 14x20.")
+@click.option("--mode", type=click.Choice(UPSAMPLE_MODES), default="nearest", show_default=True)
+@click.option("--align-corners", is_flag=True, help="Bilinear only: output o reads input o (h - 1) / (H - 1).")
+@EXPLAIN
+@FORMAT
+def upsample(
+    volume: Volume,
+    scale: Pair | None,
+    size: Pair | None,
+    mode: str,
+    align_corners: bool,
+    explain: bool,
+    output_format: str,
+) -> None:
+    """Up-sampling of a volume, by a factor or to a size: its output, and which input pixels each output reads."""
+    if (scale is None) == (size is None):
+        raise click.UsageError("give --scale or --size, one of them")
+    layer = Upsample(kind="upsample", scale=scale, size=size, mode=mode, align_corners=align_corners)
     _show(layer, volume, explain, output_format)
 
 
