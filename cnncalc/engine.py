@@ -9,7 +9,7 @@ over the tree that applies them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from . import graph
 from .diagnostics import Diagnostic, SpecError, error, in_file_order, warning
@@ -19,7 +19,7 @@ from .formulas import ShapeError
 from .kinds import ByKind, is_block
 from .record import Record
 from .report import LayerResult, Report, Totals
-from .spec import Crop, Layer, Location, Merge, Repeat, Residual, Spec, Volume
+from .spec import Crop, Layer, Location, Merge, Repeat, Residual, Sides, Spec, Volume
 from .steps import STEPS, Step
 
 if TYPE_CHECKING:
@@ -141,23 +141,40 @@ class _Analysis:
         return problem
 
     def result(
-        self, number: int, path: str, depth: int, layer: Layer, before: State, after: State, **more: Any
+        self,
+        number: int,
+        path: str,
+        depth: int,
+        layer: Layer,
+        before: State,
+        after: State,
+        costs: tuple[int, int, int],
+        padding: Sides | None = None,
+        met: _Met | None = None,
     ) -> LayerResult:
+        """A row: a leaf's (its `padding`) or a block's (its rows, `met`), with its trainable and non-trainable
+        parameters and its MACs (`costs`), and the field of its output. Built field by field, in LayerResult's
+        order: a row is made for every layer instance computed."""
         h, w = after.fields
+        rh, rw = h.r, w.r
+        folded = met is not None and self.keep_depth is not None and depth + 1 > self.keep_depth
         return LayerResult(
             number,
             path,
             depth,
             layer,
             after.volume,
-            receptive_field=(h.r, w.r),
-            jump=(h.j, w.j),
-            effective_padding=(h.p, w.p),
-            fields=after.fields,
-            covers_input=(h.r >= self.input.h, w.r >= self.input.w),
-            input=before.volume,
-            field_in=before.fields,
-            **more,
+            *costs,
+            (rh, rw),
+            (h.j, w.j),
+            (h.p, w.p),
+            padding,
+            (rh >= self.input.h, rw >= self.input.w),
+            *((met.layers, met.shortcut, met.branches) if met is not None else ((), (), ())),
+            folded,
+            before.volume,
+            before.fields,
+            after.fields,
         )
 
     def leaf(
@@ -186,40 +203,20 @@ class _Analysis:
         out = step.output
         self.counted(out, problem)
         after = State(out, fields, flattened)
-        result = self.result(
-            number,
-            path,
-            depth,
-            layer,
-            state,
-            after,
-            trainable_params=step.trainable,
-            non_trainable_params=step.non_trainable,
-            macs=step.macs,
-            padding=step.padding,
-        )
-        return result, after
+        costs = (step.trainable, step.non_trainable, step.macs)
+        return self.result(number, path, depth, layer, state, after, costs, step.padding), after
 
     def block(
         self, layer: Layer, state: State, number: int, path: str, depth: int, note: str
     ) -> tuple[LayerResult, State]:
         problem = self.reporter(layer, path, note)
         met = MEETINGS.of(layer)(self, layer, state, path, depth, note, problem)
-        return self.result(
-            number,
-            path,
-            depth,
-            layer,
-            state,
-            met.state,
-            trainable_params=sum(run.trainable for run in met.runs),
-            non_trainable_params=sum(run.non_trainable for run in met.runs),
-            macs=sum(run.macs for run in met.runs),
-            layers=met.layers,
-            shortcut=met.shortcut,
-            branches=met.branches,
-            folded=self.keep_depth is not None and depth + 1 > self.keep_depth,
-        ), met.state
+        costs = (
+            sum(run.trainable for run in met.runs),
+            sum(run.non_trainable for run in met.runs),
+            sum(run.macs for run in met.runs),
+        )
+        return self.result(number, path, depth, layer, state, met.state, costs, met=met), met.state
 
     def repeat(self, layer: Repeat, state: State, path: str, depth: int, note: str) -> Run:
         """Apply a repeat's layers `times` times in a row; folded (rows not kept), the repetitions that will do as the

@@ -163,6 +163,9 @@ class Field(Record):
         """Where the windows are centred, doubled, as a fraction (numerator, denominator): output o's window is
         centred at `(lo(o) + hi(o)) / 2`, which less `o j` is the same for every o of an even field; over a period,
         its average. None where some output sees nothing."""
+        if self.period == 1:
+            lo, hi = self.lo[0], self.hi[0]
+            return None if lo is None or hi is None else (lo + hi, 1)
         if any(lo is None for lo in self.lo):
             return None
         total = sum(lo + hi for lo, hi in zip(self.lo, self.hi, strict=True))  # type: ignore[operator,misc]
@@ -214,6 +217,9 @@ class Field(Record):
         lo0, hi0 = self.lo[0], self.hi[0]
         if self.period == 1 and lo0 is not None and hi0 is not None:  # every output alike: the reads' ends say it
             j = self.shift
+            if taps.period == 1 and taps.reads[0]:  # a conv or a pool: still alike (Araujo et al.'s recurrence)
+                first, count = taps.first[0], taps.reads[0]
+                return Field(1, taps.shift * j, (lo0 + first * j,), (hi0 + (first + (count - 1) * taps.step[0]) * j,))
             return _shortest(
                 Field(
                     taps.period,
@@ -234,20 +240,24 @@ class Field(Record):
         shift = taps.shift * turns // self.period * self.shift
         lows: list[int | None] = []
         highs: list[int | None] = []
+        own_lo, own_hi, own_period, own_shift = self.lo, self.hi, self.period, self.shift
         for o in range(period):
             first, step, count = taps.at(o)
             lo = hi = None
             # a later read in the same phase of this field sees as far on, or further: the first and the last
-            # `period` reads hold the smallest start and the largest end
-            reach = min(count, self.period)
+            # `period` reads hold the smallest start and the largest end (`self.at`, written out: this loop is
+            # the engine's inmost)
+            reach = min(count, own_period)
             for t in range(reach):
-                window = self.at(first + t * step)
-                if window is not None and (lo is None or window[0] < lo):
-                    lo = window[0]
+                turn, phase = divmod(first + t * step, own_period)
+                start = own_lo[phase]
+                if start is not None and (lo is None or start + turn * own_shift < lo):
+                    lo = start + turn * own_shift
             for t in range(count - reach, count):
-                window = self.at(first + t * step)
-                if window is not None and (hi is None or window[1] > hi):
-                    hi = window[1]
+                turn, phase = divmod(first + t * step, own_period)
+                end = own_hi[phase]
+                if end is not None and (hi is None or end + turn * own_shift > hi):
+                    hi = end + turn * own_shift
             lows.append(lo)
             highs.append(hi)
         return _shortest(Field(period, shift, tuple(lows), tuple(highs)))
@@ -357,6 +367,12 @@ def _offset(centre: tuple[int, int], reference: tuple[int, int]) -> str:
 def _union(fields: Sequence[Field]) -> Field:
     """Output by output, the hull of the windows of every path: over a period that is a whole number of each
     path's where their jumps agree; else the steepest path's, a period of outputs from the first."""
+    if all(field.period == 1 and field.lo[0] is not None for field in fields):
+        shifts = {field.shift for field in fields}
+        if len(shifts) == 1:  # every path even, and in step: the largest window
+            lo = min(field.lo[0] for field in fields)  # type: ignore[type-var]
+            hi = max(field.hi[0] for field in fields)  # type: ignore[type-var]
+            return Field(1, shifts.pop(), (lo,), (hi,))
     steepest = max(fields, key=lambda field: field.shift / field.period)
     if all(field.shift * steepest.period == steepest.shift * field.period for field in fields):
         period = steepest.period

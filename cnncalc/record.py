@@ -40,6 +40,7 @@ else:
                 _field_defaults=defaults,
                 _index={field: index for index, field in enumerate(fields)},
                 _template=[defaults.get(field, _REQUIRED) for field in fields],
+                _required=len(fields) - len(defaults),
             )
             namespace.update((field, property(itemgetter(index))) for index, field in enumerate(fields))
             return super().__new__(mcls, name, bases, namespace)
@@ -52,6 +53,7 @@ else:
         _field_defaults: ClassVar[dict[str, Any]] = {}
         _index: ClassVar[dict[str, int]] = {}  # field -> position
         _template: ClassVar[list[Any]] = []  # each field's default, or _REQUIRED
+        _required: ClassVar[int] = 0  # how many fields have no default: the first ones
 
         def __new__(cls, *args: Any, **kwargs: Any) -> Record:
             if kwargs or len(args) != len(cls._fields):
@@ -61,18 +63,21 @@ else:
         @classmethod
         def _bind(cls, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
             """The values of every field, from arguments as a call would pass them, with the defaults."""
-            if len(args) > len(cls._fields):
-                raise TypeError(f"{cls.__name__}() takes {len(cls._fields)} arguments but {len(args)} were given")
-            values = [*args, *cls._template[len(args) :]]
+            given = len(args)
+            if given > len(cls._fields):
+                raise TypeError(f"{cls.__name__}() takes {len(cls._fields)} arguments but {given} were given")
+            values = [*args, *cls._template[given:]]
+            index = cls._index
             for keyword, value in kwargs.items():
-                index = cls._index.get(keyword, -1)
-                if index < len(args):
-                    problem = "multiple values for" if index >= 0 else "an unexpected keyword"
+                position = index.get(keyword, -1)
+                if position < given:
+                    problem = "multiple values for" if position >= 0 else "an unexpected keyword"
                     raise TypeError(f"{cls.__name__}() got {problem} argument {keyword!r}")
-                values[index] = value
-            for field, value in zip(cls._fields, values, strict=True):
-                if value is _REQUIRED:  # by identity: a value's own == may say anything
-                    raise TypeError(f"{cls.__name__}() missing required argument: {field!r}")
+                values[position] = value
+            # the fields without a default come first: only those after the positional arguments may be missing
+            for position in range(given, cls._required):
+                if values[position] is _REQUIRED:  # by identity: a value's own == may say anything
+                    raise TypeError(f"{cls.__name__}() missing required argument: {cls._fields[position]!r}")
             return tuple(values)
 
         @classmethod

@@ -181,3 +181,4 @@ def test_the_wheel_ships_the_examples_and_the_schema(tmp_path: Path) -> None:
     shipped = set(zipfile.ZipFile(wheel).namelist())
     assert {f"cnncalc/specs/{path.name}" for path in SPECS.glob("*.yaml")} <= shipped
     assert "cnncalc/spec.schema.json" in shipped
+    assert "cnncalc/report.schema.json" in shipped

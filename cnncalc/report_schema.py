@@ -1,0 +1,178 @@
+"""The JSON Schema (draft 2020-12) of `cnncalc summary --format json`'s documents, generated beside the report.
+
+The block keys a row may hold (a repeat's `times`, its `layers`, a residual's `shortcut`, a merge's `branches`) come
+from `kinds.KINDS`, the dtypes from `report.DTYPE_BYTES` and the version from `report.SCHEMA_VERSION`, so a new kind
+or key appears here by itself; `tests/test_report_schema.py` checks every shipped spec's document against it, every
+object closed to keys it does not name.
+"""
+
+from __future__ import annotations
+
+import json
+
+from .kinds import KINDS
+from .pipeline import Sliding
+from .report import DTYPE_BYTES, SCHEMA_VERSION
+from .schema import DRAFT, Fragment, MissingSchema, ref
+
+NATURAL: Fragment = {"type": "integer", "minimum": 0}
+POSITIVE: Fragment = {"type": "integer", "minimum": 1}
+TEXT: Fragment = {"type": "string"}
+
+
+def pair(item: Fragment, text: str) -> Fragment:
+    return {"description": text, "type": "array", "items": item, "minItems": 2, "maxItems": 2}
+
+
+def closed(properties: dict[str, Fragment], text: str, optional: tuple[str, ...] = ()) -> Fragment:
+    """An object with exactly these keys (less the `optional` ones, which may be left out)."""
+    return {
+        "description": text,
+        "type": "object",
+        "properties": properties,
+        "required": [key for key in properties if key not in optional],
+        "additionalProperties": False,
+    }
+
+
+DEFINITIONS: dict[str, Fragment] = {
+    "count": {"description": "An exact count: JSON integers may pass 2**53; read them as such.", **NATURAL},
+    "volume": {
+        "description": "[h, w, c], channels last.",
+        "type": "array",
+        "items": POSITIVE,
+        "minItems": 3,
+        "maxItems": 3,
+    },
+    "jump": {
+        "description": "How far the windows move from one output to the next, in input pixels: an integer, or after "
+        'up-sampling a fraction in lowest terms written as a string, "1/16" (new in schema_version 2).',
+        "anyOf": [POSITIVE, {"type": "string", "pattern": "^[1-9][0-9]*/[1-9][0-9]*$"}],
+    },
+    "diagnostic": closed(
+        {
+            "severity": {"enum": ["error", "warning", "note"]},
+            "code": {"description": "Stable across versions: match on it, not on the message.", **TEXT},
+            "message": TEXT,
+            "layer": {"description": "The row's path, or null for the whole spec.", "type": ["string", "null"]},
+            "kind": {"type": ["string", "null"]},
+            "line": {"description": "1-based, in the spec; null where there is no place.", "type": ["integer", "null"]},
+            "column": {"type": ["integer", "null"]},
+        },
+        "A warning or a note, located in the spec.",
+    ),
+}
+
+
+def layer_schema() -> Fragment:
+    """A row: a layer's numbers, and a block's own rows unless `--depth` folded them."""
+    properties: dict[str, Fragment] = {
+        "index": {"description": "1-based, among the row's siblings.", **POSITIVE},
+        "path": {
+            "description": '"3"; "3.2" inside block 3, "3.s1" in its shortcut, "3.b2.1" in its second branch.',
+            **TEXT,
+        },
+        "kind": {"enum": list(KINDS)},
+        "name": {"type": ["string", "null"]},
+        "config": {"description": "Its resolved options in one short phrase, as the table shows them.", **TEXT},
+        "output": ref("volume"),
+        "params": ref("count"),
+        "trainable_params": ref("count"),
+        "non_trainable_params": ref("count"),
+        "macs": ref("count"),
+        "flops": ref("count"),
+        "receptive_field": pair(NATURAL, "[rh, rw]: the widest window any output sees, first pixel to last."),
+        "jump": pair(ref("jump"), "[jh, jw]"),
+        "effective_padding": pair(
+            {"type": "integer"}, "[ph, pw]: minus the first input pixel of the first output's window."
+        ),
+        "padding": {
+            "description": "[top, bottom, left, right]: the zeros a windowed layer adds; null for other layers.",
+            "anyOf": [{"type": "array", "items": NATURAL, "minItems": 4, "maxItems": 4}, {"type": "null"}],
+        },
+        "covers_input": {"description": "Whether the field is at least as large as the input.", "type": "boolean"},
+        "explain": {
+            "description": "With --explain: the formulas, with this row's numbers.",
+            "type": "array",
+            "items": TEXT,
+        },
+        "dense_equivalent_params": {
+            "description": "A conv's parameters as a dense layer would have them.",
+            **ref("count"),
+        },
+        "connections": {"description": "A conv's input-output connections.", **ref("count")},
+    }
+    optional = ["explain", "dense_equivalent_params", "connections"]
+    for kind in KINDS.values():
+        if kind.repeated_by:
+            properties[kind.repeated_by] = {"description": f"A {kind.name}'s count.", **POSITIVE}
+            optional.append(kind.repeated_by)
+        for option in kind.lists:
+            rows = {"type": "array", "items": ref("layer")}
+            if option.value == "branches":
+                rows = {"type": "array", "items": rows}
+            properties.setdefault(option.name, {"description": "The block's own rows (absent where folded).", **rows})
+            optional.append(option.name)
+    return closed(properties, "A row of the table: a layer, or a block and its own rows.", tuple(optional))
+
+
+def generate() -> Fragment:
+    """The schema of a summary's JSON document."""
+    totals = {
+        "params": ref("count"),
+        "trainable_params": ref("count"),
+        "non_trainable_params": ref("count"),
+        "macs": ref("count"),
+        "flops": ref("count"),
+        "output": ref("volume"),
+        "receptive_field": pair(NATURAL, "[rh, rw]"),
+        "jump": pair(ref("jump"), "[jh, jw]"),
+    }
+    memory = {
+        "batch": POSITIVE,
+        "dtype": {"enum": list(DTYPE_BYTES)},
+        "param_bytes": ref("count"),
+        "activation_bytes": ref("count"),
+    }
+    sliding = {
+        "positions": pair(POSITIVE, "How many positions the classifier is applied at, down and across."),
+        "window": pair(POSITIVE, "The receptive field of each position."),
+        "step": pair(POSITIVE, "The jump between positions."),
+        "offset": pair({"type": "integer"}, "Where the first window starts: minus the effective padding."),
+        "crop": ref("volume"),
+        "macs_one_pass": ref("count"),
+        "macs_per_crop": ref("count"),
+        "macs_all_crops": ref("count"),
+    }
+    if list(sliding) != list(Sliding._fields):
+        raise MissingSchema("`sliding` has keys with no schema: add them to generate() in cnncalc/report_schema.py")
+    properties: dict[str, Fragment] = {
+        "schema_version": {
+            "description": "2: a jump may be a fraction (version 1 had integers only).",
+            "const": SCHEMA_VERSION,
+        },
+        "name": {"type": ["string", "null"]},
+        "input": ref("volume"),
+        "layers": {"type": "array", "items": ref("layer")},
+        "totals": closed(totals, "The whole network's counts, and its last output's field."),
+        "memory": closed(memory, "Bytes of parameters, and of activations for the batch."),
+        "warnings": {"type": "array", "items": ref("diagnostic")},
+        "kept_depth": {
+            "description": "Null: every row is here; N: blocks nested deeper than N are folded into their rows.",
+            "type": ["integer", "null"],
+        },
+        "notes": {"type": "array", "items": ref("diagnostic")},
+        "sliding": closed(sliding, "With --input larger than a classifier's own: the classifier at every position."),
+    }
+    definitions = {**DEFINITIONS, "layer": layer_schema()}
+    return {
+        "$schema": DRAFT,
+        "title": f"cnncalc summary --format json (schema_version {SCHEMA_VERSION})",
+        **closed(properties, "A network's rows, totals and memory, every count an exact integer.", ("sliding",)),
+        "$defs": definitions,
+    }
+
+
+def schema_text() -> str:
+    """The schema as `cnncalc schema report` prints it and cnncalc/report.schema.json holds it."""
+    return json.dumps(generate(), indent=2) + "\n"
