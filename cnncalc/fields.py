@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from math import gcd
+from operator import sub
 
 from .exact import halves
 from .formulas import AXES, ShapeError
@@ -134,6 +135,9 @@ class Field(Record):
         if self.period == 1:
             lo, hi = self.lo[0], self.hi[0]
             return 0 if lo is None or hi is None else hi - lo + 1
+        if None not in self.lo:
+            widest: int = max(map(sub, self.hi, self.lo))
+            return widest + 1
         return max((hi - lo + 1 for lo, hi in zip(self.lo, self.hi, strict=True) if lo is not None and hi is not None),
                    default=0)  # fmt: skip
 
@@ -192,8 +196,8 @@ class Field(Record):
         lo, hi = self.lo[0], self.hi[0]
         if self.period == 1 and lo is not None and hi is not None:
             return max(hi - lo + 1, self.shift, abs(lo), abs(hi))
-        values = [abs(v) for v in (*self.lo, *self.hi) if v is not None]
-        return max(self.r, self.shift, *values)
+        values = [v for v in (*self.lo, *self.hi) if v is not None]
+        return max(self.r, self.shift, max(values, default=0), -min(values, default=0))
 
     def at(self, o: int) -> tuple[int, int] | None:
         """The window of output `o`."""
@@ -238,6 +242,8 @@ class Field(Record):
         if period > MAX_PERIOD:
             raise PeriodError(period)
         shift = taps.shift * turns // self.period * self.shift
+        if taps.period == 1 and taps.reads[0] and None not in self.lo:
+            return _shortest(self._slid(taps, period, shift))
         lows: list[int | None] = []
         highs: list[int | None] = []
         own_lo, own_hi, own_period, own_shift = self.lo, self.hi, self.period, self.shift
@@ -261,6 +267,20 @@ class Field(Record):
             lows.append(lo)
             highs.append(hi)
         return _shortest(Field(period, shift, tuple(lows), tuple(highs)))
+
+    def _slid(self, taps: Taps, period: int, shift: int) -> Field:
+        """`through` a conv or a pool (one phase of taps) where every output sees a window: each output's window
+        is the hull over `reads` input positions `step` apart, the windows of every position read written out
+        once (a conv after up-sampling, the decoders' commonest layer)."""
+        first, step, count, stride = taps.first[0], taps.step[0], taps.reads[0], taps.shift
+        own_lo, own_hi, own_period, own_shift = self.lo, self.hi, self.period, self.shift
+        positions = range(first, first + (period - 1) * stride + (count - 1) * step + 1)
+        starts = [own_lo[x % own_period] + x // own_period * own_shift for x in positions]  # type: ignore[operator]
+        ends = [own_hi[x % own_period] + x // own_period * own_shift for x in positions]  # type: ignore[operator]
+        width = (count - 1) * step + 1
+        lows = tuple(min(starts[o * stride : o * stride + width : step]) for o in range(period))
+        highs = tuple(max(ends[o * stride : o * stride + width : step]) for o in range(period))
+        return Field(period, shift, lows, highs)
 
 
 def _bounded(period: int) -> int:

@@ -73,7 +73,15 @@ class Kind(Record):
     @property
     def lists(self) -> tuple[Option, ...]:
         """The options that hold layers: a block has some, a leaf none."""
-        return tuple(option for option in self.options if option.value in LISTS)
+        known = _HELD.get(self.name)
+        if known is not None and known[0] is self:  # asked for every layer of every walk: kept, for this very kind
+            return known[1]
+        held = tuple(option for option in self.options if option.value in LISTS)
+        _HELD[self.name] = (self, held)
+        return held
+
+
+_HELD: dict[str, tuple[Kind, tuple[Option, ...]]] = {}  # per kind's name: the kind, and its `lists`
 
 
 # the values options take, each read by the loader's parser of that name and described by the schema's definition
