@@ -64,12 +64,16 @@ WIDTH = 88  # the exported code's lines, as ruff and black format them by defaul
 # the module for each activation kind; softmax over dim 1, the channels of (N, C, H, W) and the features of (N, n)
 ACTIVATION_MODULES = {
     "relu": "nn.ReLU()",
+    "relu6": "nn.ReLU6()",
     "leakyrelu": "nn.LeakyReLU()",
     "elu": "nn.ELU()",
     "gelu": "nn.GELU()",
     "silu": "nn.SiLU()",
+    "mish": "nn.Mish()",
+    "hardswish": "nn.Hardswish()",
     "tanh": "nn.Tanh()",
     "sigmoid": "nn.Sigmoid()",
+    "hardsigmoid": "nn.Hardsigmoid()",
     "softmax": "nn.Softmax(dim=1)",
 }
 

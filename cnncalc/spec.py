@@ -39,7 +39,20 @@ Padding = str | Sides
 # where each option's value was written; empty for records built in code
 _NONE: Mapping[str, Location] = MappingProxyType({})
 
-ACTIVATIONS = ("relu", "leakyrelu", "elu", "gelu", "silu", "tanh", "sigmoid", "softmax")
+ACTIVATIONS = (
+    "relu",
+    "relu6",
+    "leakyrelu",
+    "elu",
+    "gelu",
+    "silu",
+    "mish",
+    "hardswish",
+    "tanh",
+    "sigmoid",
+    "hardsigmoid",
+    "softmax",
+)
 
 
 class Conv(Record):

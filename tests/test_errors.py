@@ -155,8 +155,8 @@ NAMES = [
                  "layer 1 (flatten): unknown option 'start_dim'; flatten takes: none besides name",
                  id="option-on-flatten"),
     pytest.param(HEAD + "  - conv: {filters: 8, kernel: 3, activation: Relu}\n", 3, 47,
-                 "layer 1 (conv): activation must be one of relu, leakyrelu, elu, gelu, silu, tanh, sigmoid, softmax"
-                 " or none, got the string 'Relu' (did you mean 'relu'?)",
+                 "layer 1 (conv): activation must be one of relu, relu6, leakyrelu, elu, gelu, silu, mish, hardswish, "
+                 "tanh, sigmoid, hardsigmoid, softmax or none, got the string 'Relu' (did you mean 'relu'?)",
                  id="activation-in-capitals"),
     pytest.param(HEAD + "  - conv: {filters: 8, kernel: 3}\n    stride: 2\n", 3, 5,
                  "layer 1: a layer has exactly one kind, got 2 keys: conv, stride (indent the options under `conv:`)",

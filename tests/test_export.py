@@ -79,7 +79,8 @@ layers:
   - concat:
       branches:
         - []
-        - [{conv: {filters: 2, kernel: 3, padding: 1}}, leakyrelu, elu, gelu, silu, tanh, sigmoid, softmax]
+        - [{conv: {filters: 2, kernel: 3, padding: 1}}, relu6, leakyrelu, elu, gelu, silu, mish, hardswish,
+           tanh, sigmoid, hardsigmoid, softmax]
   - globalavgpool
   - concat:
       branches:

@@ -255,7 +255,7 @@ INVALID = [
                  id="padding-negative"),
     pytest.param(HEAD + "  - conv: {filters: 8, kernel: 3, bias: 1}\n", "bias must be true or false",
                  id="bias-an-integer"),
-    pytest.param(HEAD + "  - conv: {filters: 8, kernel: 3, activation: relu6}\n", "activation must be one of",
+    pytest.param(HEAD + "  - conv: {filters: 8, kernel: 3, activation: swish}\n", "activation must be one of",
                  id="unknown-activation"),
     pytest.param(HEAD + "  - dropout: {rate: 1}\n", "rate must be a number with 0 <= rate < 1", id="rate-one"),
     pytest.param(HEAD + "  - repeat: {layers: [relu]}\n", "repeat needs `times`", id="repeat-without-times"),

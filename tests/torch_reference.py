@@ -176,12 +176,16 @@ class ToVector(nn.Module):
 
 _ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "relu": nn.ReLU,
+    "relu6": nn.ReLU6,
     "leakyrelu": nn.LeakyReLU,
     "elu": nn.ELU,
     "gelu": nn.GELU,
     "silu": nn.SiLU,
+    "mish": nn.Mish,
+    "hardswish": nn.Hardswish,
     "tanh": nn.Tanh,
     "sigmoid": nn.Sigmoid,
+    "hardsigmoid": nn.Hardsigmoid,
     # over the channels, the axis cnncalc's volumes put last
     "softmax": lambda: nn.Softmax(dim=1),
 }
