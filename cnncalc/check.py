@@ -24,11 +24,14 @@ from .spec import (
     Dense,
     Expectation,
     Layer,
+    LayerNorm,
     Merge,
     Padding,
     Pair,
     Pool,
+    PReLU,
     Repeat,
+    Scale,
     Sides,
     Spec,
     Upsample,
@@ -171,8 +174,8 @@ def _dense_weights(layer: Dense, given: Volume) -> int:
     return layer.units * given.h * given.w * given.c
 
 
-@WEIGHTS.register("batchnorm")
-def _per_channel(layer: BatchNorm, given: Volume) -> int:
+@WEIGHTS.register("batchnorm", "layernorm", "scale", "prelu")
+def _per_channel(layer: BatchNorm | LayerNorm | Scale | PReLU, given: Volume) -> int:
     # never the first to be too large: its output, h w c elements, is looked at before
     return given.c
 
@@ -189,7 +192,9 @@ def _per_channel(layer: BatchNorm, given: Volume) -> int:
     "upsample",
     "crop",
     "dropout",
+    "droppath",
     *ACTIVATIONS,
+    "channelshuffle",
     "repeat",
     "residual",
     "add",
@@ -206,6 +211,7 @@ def _no_weights(layer: Layer, given: Volume) -> int:
 _NO_WINDOW = (
     "dense",
     "batchnorm",
+    "layernorm",
     "flatten",
     "globalavgpool",
     "globalmaxpool",
@@ -213,6 +219,7 @@ _NO_WINDOW = (
     "crop",
     "dropout",
     *ACTIVATIONS,
+    "prelu",
     "repeat",
     "residual",
     "add",
@@ -221,10 +228,23 @@ _NO_WINDOW = (
 )
 
 
-@PYTORCH_RULES.register(*_NO_WINDOW)
+# and the kinds with no window that Keras has no layer of its own for: its applications write them as custom layers
+_NO_KERAS_LAYER = {
+    "scale": "Keras: no layer of its own: keras.applications.convnext writes a LayerScale layer",
+    "droppath": "Keras: no layer of its own: keras.applications.convnext writes a StochasticDepth layer",
+    "channelshuffle": "Keras: no layer of its own: a Reshape to (h, w, g, c / g), a Permute and a Reshape back",
+}
+
+
+@PYTORCH_RULES.register(*_NO_WINDOW, *_NO_KERAS_LAYER)
 @KERAS_RULES.register(*_NO_WINDOW)
 def _as_written(layer: Layer) -> Iterator[tuple[str, str]]:
     return iter(())
+
+
+@KERAS_RULES.register(*_NO_KERAS_LAYER)
+def _keras_has_no_layer(layer: Layer) -> Iterator[tuple[str, str]]:
+    yield "", _NO_KERAS_LAYER[layer.kind]
 
 
 def _asymmetric(padding: Padding) -> bool:
@@ -497,7 +517,7 @@ def _pools_in_windows(layer: AdaptivePool) -> bool:
     return layer.size != (1, 1)
 
 
-@SLIDES.register(*_NO_WINDOW, "upsample")
+@SLIDES.register(*_NO_WINDOW, *_NO_KERAS_LAYER, "upsample")
 def _sees_no_window(layer: Layer) -> bool:
     return False
 

@@ -9,14 +9,17 @@ from .kinds import ByKind
 from .spec import (
     ACTIVATIONS,
     AdaptivePool,
+    ChannelShuffle,
     Conv,
     ConvTranspose,
     Crop,
     Dense,
     Dropout,
+    DropPath,
     Layer,
     Merge,
     Pool,
+    PReLU,
     Repeat,
     Residual,
     Sides,
@@ -124,12 +127,22 @@ def _zeropad(layer: ZeroPad, padding: Sides | None) -> list[str]:
     return [padding_text("sides", layer.padding)]
 
 
-@CONFIG.register("dropout")
-def _dropout(layer: Dropout, padding: Sides | None) -> list[str]:
+@CONFIG.register("dropout", "droppath")
+def _dropout(layer: Dropout | DropPath, padding: Sides | None) -> list[str]:
     return [f"rate {layer.rate:g}"]
 
 
-@CONFIG.register("globalavgpool", "globalmaxpool", "flatten", "batchnorm", *ACTIVATIONS)
+@CONFIG.register("prelu")
+def _prelu(layer: PReLU, padding: Sides | None) -> list[str]:
+    return ["per channel" if layer.per_channel else ""]
+
+
+@CONFIG.register("channelshuffle")
+def _channelshuffle(layer: ChannelShuffle, padding: Sides | None) -> list[str]:
+    return [f"{layer.groups} groups"]
+
+
+@CONFIG.register("globalavgpool", "globalmaxpool", "flatten", "batchnorm", "layernorm", "scale", *ACTIVATIONS)
 def _nothing_to_set(layer: Layer, padding: Sides | None) -> list[str]:
     return []
 

@@ -23,6 +23,7 @@ from .spec import (
     Flatten,
     GlobalPool,
     Layer,
+    PReLU,
     Spec,
     Upsample,
 )
@@ -120,13 +121,22 @@ def _flatten_into_conv(out: _Writing, layer: Flatten, row: LayerResult) -> None:
     out.flattened = row
 
 
-@TO_CONV.register(*ACTIVATIONS, "dropout")
+@TO_CONV.register(*ACTIVATIONS, "dropout", "droppath")
 def _elementwise(out: _Writing, layer: Layer, row: LayerResult) -> None:
-    # it acts on each value alone, and so stands as well before a conv as after a flatten
+    # it acts on each value alone (a drop path on each sample whole), and so stands as well before a conv as after
+    # a flatten
     out.layers.append(layer)
 
 
-@TO_CONV.register("conv", "convtranspose", "maxpool", "avgpool", "zeropad", "batchnorm")
+@TO_CONV.register("prelu")
+def _prelu_to_conv(out: _Writing, layer: PReLU, row: LayerResult) -> None:
+    # one slope for every value acts on each alone; a slope per channel of the flat vector has no place on a map
+    (_kept if layer.per_channel else _elementwise)(out, layer, row)
+
+
+@TO_CONV.register(
+    "conv", "convtranspose", "maxpool", "avgpool", "zeropad", "batchnorm", "layernorm", "scale", "channelshuffle"
+)
 def _kept(out: _Writing, layer: Layer, row: LayerResult) -> None:
     if out.flattened is not None:
         raise CannotConvert(
@@ -244,8 +254,13 @@ def _conv_as_dense(out: _Writing, layer: Conv, row: LayerResult) -> None:
     "flatten",
     "dense",
     "batchnorm",
+    "layernorm",
+    "scale",
     "dropout",
+    "droppath",
     *ACTIVATIONS,
+    "prelu",
+    "channelshuffle",
 )
 def _as_it_is(out: _Writing, layer: Layer, row: LayerResult) -> None:
     out.layers.append(layer)

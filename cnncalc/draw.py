@@ -81,11 +81,14 @@ for kinds, colours in (
     ),
     (("dense",), ("#93c47d", "#bcdcaf", "#6aa84f")),
     (("flatten",), ("#b4a7d6", "#d5cdea", "#8e7cc3")),
-    (("batchnorm",), ("#d0d0d0", "#e8e8e8", "#ababab")),
+    (("batchnorm", "layernorm", "scale"), ("#d0d0d0", "#e8e8e8", "#ababab")),
     (("zeropad",), ("#a2c4c9", "#d0e0e3", "#76a5af")),
     (("upsample",), ("#8fd3c4", "#c5eae2", "#5bb5a2")),  # resizing the map: zeropad's hues, towards green
     (("crop",), ("#b3bfd1", "#d9e0ea", "#8795ab")),  # and towards grey-blue
-    ((*ACTIVATIONS, "dropout"), ("#ffe599", "#fff2c4", "#f1c232")),  # the volume unchanged
+    (
+        (*ACTIVATIONS, "prelu", "dropout", "droppath", "channelshuffle"),
+        ("#ffe599", "#fff2c4", "#f1c232"),
+    ),  # the volume unchanged
     (("repeat", "residual", "add", "concat", "multiply"), ("#d5a6bd", "#ead1dc", "#c27ba0")),
 ):
     COLOURS.register(*kinds)(colours)

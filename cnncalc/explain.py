@@ -19,19 +19,24 @@ from .spec import (
     Activation,
     AdaptivePool,
     BatchNorm,
+    ChannelShuffle,
     Conv,
     ConvTranspose,
     Crop,
     Dense,
     Dropout,
+    DropPath,
     Flatten,
     GlobalPool,
     Layer,
+    LayerNorm,
     Merge,
     Pair,
     Pool,
+    PReLU,
     Repeat,
     Residual,
+    Scale,
     Upsample,
     ZeroPad,
 )
@@ -93,6 +98,35 @@ def _batchnorm(layer: BatchNorm, result: LayerResult) -> list[str]:
     c = result.input.c
     return [
         f"params = 2*{c} trainable (gamma, beta) + 2*{c} non-trainable (moving mean and variance) = {result.params:,}"
+    ]
+
+
+@EXPLAIN.register("layernorm")
+def _layernorm(layer: LayerNorm, result: LayerResult) -> list[str]:
+    c = result.input.c
+    return [
+        f"params = 2*{c} (a scale and a shift per channel) = {result.params:,}: the mean and variance are taken "
+        f"over the {c:,} channels at each position as it runs, none kept"
+    ]
+
+
+@EXPLAIN.register("scale")
+def _scale(layer: Scale, result: LayerResult) -> list[str]:
+    return [f"params = c = {result.params:,}: one learned factor per channel"]
+
+
+@EXPLAIN.register("prelu")
+def _prelu(layer: PReLU, result: LayerResult) -> list[str]:
+    if layer.per_channel:
+        return [f"params = c = {result.params:,}: a learned slope below zero per channel"]
+    return ["params = 1: one learned slope below zero for the whole map"]
+
+
+@EXPLAIN.register("channelshuffle")
+def _channelshuffle(layer: ChannelShuffle, result: LayerResult) -> list[str]:
+    g, c = layer.groups, result.input.c
+    return [
+        f"channels read as {g} groups of {c // g} and interleaved: channel g*{c // g} + i goes to i*{g} + g; params = 0"
     ]
 
 
@@ -307,8 +341,8 @@ def _adaptive_windows(size: int, out: int, axis: str, letter: str) -> str:
     )
 
 
-@EXPLAIN.register("dropout", *ACTIVATIONS)
-def _no_formula(layer: Dropout | Activation, result: LayerResult) -> list[str]:
+@EXPLAIN.register("dropout", "droppath", *ACTIVATIONS)
+def _no_formula(layer: Dropout | DropPath | Activation, result: LayerResult) -> list[str]:
     return []
 
 
@@ -374,11 +408,16 @@ def _transposed_window(layer: ConvTranspose) -> tuple[Pair, Pair, Pair]:
     "adaptivemaxpool",
     "dense",
     "batchnorm",
+    "layernorm",
+    "scale",
     "flatten",
     "globalavgpool",
     "globalmaxpool",
     "dropout",
+    "droppath",
     *ACTIVATIONS,
+    "prelu",
+    "channelshuffle",
     "repeat",
     "residual",
     "add",

@@ -38,19 +38,24 @@ from .spec import (
     Activation,
     AdaptivePool,
     BatchNorm,
+    ChannelShuffle,
     Conv,
     ConvTranspose,
     Crop,
     Dense,
     Dropout,
+    DropPath,
     Flatten,
     GlobalPool,
     Layer,
+    LayerNorm,
     Merge,
     Pair,
     Pool,
+    PReLU,
     Repeat,
     Residual,
+    Scale,
     Sides,
     Spec,
     Upsample,
@@ -79,6 +84,44 @@ ACTIVATION_MODULES = {
 
 # a tensor's form: "map" is (N, C, H, W); "vector" is (N, n), what nn.Flatten and nn.Linear give
 MAP, VECTOR = "map", "vector"
+
+# the leaf kinds PyTorch has no module of its own for: each a class of its own
+_LEAF_CLASSES = {
+    "layernorm": '''
+class ChannelNorm(nn.LayerNorm):
+    """LayerNorm over the channels at each position of an (N, C, H, W) map (ConvNeXt's LayerNorm2d)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+''',
+    "scale": '''
+class Scale(nn.Module):
+    """A learned factor per channel (ConvNeXt's layer scale), of an (N, C, H, W) map or an (N, C) vector."""
+
+    def __init__(self, channels: int, vector: bool = False, initial: float = 1e-6) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.full((channels,) if vector else (channels, 1, 1), initial))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.weight
+''',
+    "droppath": '''
+class DropPath(nn.Module):
+    """Stochastic depth: while training, each sample's whole tensor dropped with probability `rate` and the rest
+    scaled by 1 / (1 - rate); the identity at inference."""
+
+    def __init__(self, rate: float) -> None:
+        super().__init__()
+        self.rate = rate
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.rate == 0:
+            return x
+        keep = 1 - self.rate
+        mask = x.new_empty((x.shape[0],) + (1,) * (x.dim() - 1)).bernoulli_(keep)
+        return x * mask / keep
+''',
+}
 
 _RESIDUAL_CLASS = '''
 class Residual(nn.Module):
@@ -367,6 +410,7 @@ def to_pytorch(spec: Spec, report: Report, source: str | None = None) -> str:
         used.setdefault(row.kind, []).append(row)
     # each class once, by the order the block kinds are declared in
     texts = [text for kind in BLOCKS if kind in used for text in CLASSES[kind](used[kind])]
+    texts = [*(text for kind, text in _LEAF_CLASSES.items() if kind in used), *texts]
     classes = list(dict.fromkeys([*texts, *([_GRAPH_CLASS] if writer.graphs else [])]))
     network_class = [
         f"class {network}({'Graph' if top else 'nn.Sequential'}):",
@@ -599,6 +643,7 @@ FORMS = ByKind("export.FORMS")
 
 
 @FORMS.register(
+    "channelshuffle",
     "conv",
     "convtranspose",
     "maxpool",
@@ -620,7 +665,7 @@ def _a_vector(row: LayerResult, form: str, links: _Links) -> str:
     return VECTOR
 
 
-@FORMS.register("batchnorm", "dropout", *ACTIVATIONS)
+@FORMS.register("batchnorm", "layernorm", "scale", "dropout", "droppath", *ACTIVATIONS, "prelu")
 def _as_given(row: LayerResult, form: str, links: _Links) -> str:
     return form
 
@@ -647,6 +692,7 @@ TAKES = ByKind("export.TAKES", covers="leaves")
 
 
 @TAKES.register(
+    "channelshuffle",
     "conv",
     "convtranspose",
     "maxpool",
@@ -668,7 +714,7 @@ def _takes_a_vector() -> str | None:
     return VECTOR
 
 
-@TAKES.register("flatten", "batchnorm", "dropout", *ACTIVATIONS)
+@TAKES.register("flatten", "batchnorm", "layernorm", "scale", "dropout", "droppath", *ACTIVATIONS, "prelu")
 def _takes_either() -> str | None:
     return None
 
@@ -834,6 +880,36 @@ def _batchnorm(writer: _Writer, row: LayerResult, layer: BatchNorm, form: str, n
     if form == VECTOR:
         return [_Node(f"nn.BatchNorm1d({given.h * given.w * given.c})")]
     return [_Node(f"nn.BatchNorm2d({given.c})")]
+
+
+@MODULES.register("layernorm")
+def _layernorm(writer: _Writer, row: LayerResult, layer: LayerNorm, form: str, notes: list[str]) -> list[_Node]:
+    if form == VECTOR:
+        return [_Node(f"nn.LayerNorm({row.input.c})")]
+    return [_Node(f"ChannelNorm({row.input.c})")]
+
+
+@MODULES.register("scale")
+def _scale(writer: _Writer, row: LayerResult, layer: Scale, form: str, notes: list[str]) -> list[_Node]:
+    return [_Node(f"Scale({row.input.c}, vector=True)" if form == VECTOR else f"Scale({row.input.c})")]
+
+
+@MODULES.register("prelu")
+def _prelu(writer: _Writer, row: LayerResult, layer: PReLU, form: str, notes: list[str]) -> list[_Node]:
+    # PyTorch's slopes are along dimension 1: the channels of a map, the values of a vector
+    return [_Node(f"nn.PReLU({row.input.c})" if layer.per_channel else "nn.PReLU()")]
+
+
+@MODULES.register("droppath")
+def _droppath(writer: _Writer, row: LayerResult, layer: DropPath, form: str, notes: list[str]) -> list[_Node]:
+    return [_Node(f"DropPath({float(layer.rate)!r})")]
+
+
+@MODULES.register("channelshuffle")
+def _channelshuffle(
+    writer: _Writer, row: LayerResult, layer: ChannelShuffle, form: str, notes: list[str]
+) -> list[_Node]:
+    return [_Node(f"nn.ChannelShuffle({layer.groups})")]
 
 
 @MODULES.register("zeropad")

@@ -202,7 +202,9 @@ def _steps_by_one(layer: Conv | ConvTranspose | Pool) -> bool:
     return layer.stride == (1, 1)
 
 
-@GROWS_EVENLY.register("zeropad", "batchnorm", "dropout", *ACTIVATIONS)
+@GROWS_EVENLY.register(
+    "zeropad", "batchnorm", "layernorm", "scale", "dropout", "droppath", *ACTIVATIONS, "prelu", "channelshuffle"
+)
 def _keeps_the_map(layer: Layer) -> bool:
     return True
 

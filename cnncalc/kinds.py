@@ -18,18 +18,23 @@ from .spec import (
     Activation,
     AdaptivePool,
     BatchNorm,
+    ChannelShuffle,
     Conv,
     ConvTranspose,
     Crop,
     Dense,
     Dropout,
+    DropPath,
     Flatten,
     GlobalPool,
     Layer,
+    LayerNorm,
     Merge,
     Pool,
+    PReLU,
     Repeat,
     Residual,
+    Scale,
     Upsample,
     ZeroPad,
 )
@@ -249,14 +254,40 @@ KINDS: dict[str, Kind] = {
         ),
         Kind("batchnorm", BatchNorm, (), "Batch normalisation: 2c trainable and 2c non-trainable parameters."),
         Kind(
+            "layernorm",
+            LayerNorm,
+            (),
+            "Normalisation over the channels at each position (ConvNeXt's LayerNorm2d): 2c trainable parameters, "
+            "no statistics kept.",
+        ),
+        Kind("scale", Scale, (), "A learned factor per channel (ConvNeXt's layer scale): c parameters."),
+        Kind(
             "dropout",
             Dropout,
             (Option("rate", "rate", doc="The fraction of values dropped while training: 0 <= rate < 1."),),
             "No shape change, no parameters.",
         ),
+        Kind(
+            "droppath",
+            DropPath,
+            (Option("rate", "rate", doc="The probability a sample's whole tensor is dropped: 0 <= rate < 1."),),
+            "Stochastic depth: the identity at inference; no shape change, no parameters.",
+        ),
         *(
             Kind(name, Activation, (), f"The {name} activation: no shape change, no parameters.")
             for name in ACTIVATIONS
+        ),
+        Kind(
+            "prelu",
+            PReLU,
+            (Option("per_channel", "boolean", doc="One learned slope per channel, not one for the whole map."),),
+            "A leaky ReLU whose slope below zero is learned: 1 parameter, or c per channel.",
+        ),
+        Kind(
+            "channelshuffle",
+            ChannelShuffle,
+            (Option("groups", "positive_integer", True, "The groups the channels are in: must divide them."),),
+            "The channels of g groups interleaved (ShuffleNet's channel shuffle): no parameters.",
         ),
         Kind(
             "repeat",

@@ -129,6 +129,61 @@ class ZeroPad(Record):
     option_locs: Mapping[str, Location] = _NONE
 
 
+class PReLU(Record):
+    """A leaky ReLU whose slope below zero is learned: one slope for the map, or (`per_channel`) one per channel."""
+
+    kind: str  # "prelu"
+    per_channel: bool = False
+    name: str | None = None
+    source: str | None = None  # `from`: the earlier output it reads, by name, instead of the previous row's
+    loc: Location | None = None
+    option_locs: Mapping[str, Location] = _NONE
+
+
+class LayerNorm(Record):
+    """Normalisation over the channels at each position (a channels-last LayerNorm): a scale and a shift per
+    channel are learned, no statistics kept."""
+
+    kind: str  # "layernorm"
+    name: str | None = None
+    source: str | None = None  # `from`: the earlier output it reads, by name, instead of the previous row's
+    loc: Location | None = None
+    option_locs: Mapping[str, Location] = _NONE
+
+
+class Scale(Record):
+    """A learned factor per channel (ConvNeXt's layer scale)."""
+
+    kind: str  # "scale"
+    name: str | None = None
+    source: str | None = None  # `from`: the earlier output it reads, by name, instead of the previous row's
+    loc: Location | None = None
+    option_locs: Mapping[str, Location] = _NONE
+
+
+class DropPath(Record):
+    """Stochastic depth: while training, a sample's whole tensor dropped with probability `rate`; the identity at
+    inference."""
+
+    kind: str  # "droppath"
+    rate: float = 0.0
+    name: str | None = None
+    source: str | None = None  # `from`: the earlier output it reads, by name, instead of the previous row's
+    loc: Location | None = None
+    option_locs: Mapping[str, Location] = _NONE
+
+
+class ChannelShuffle(Record):
+    """The channels, in `groups` groups, interleaved: channel g (c / groups) + i goes to i groups + g."""
+
+    kind: str  # "channelshuffle"
+    groups: int
+    name: str | None = None
+    source: str | None = None  # `from`: the earlier output it reads, by name, instead of the previous row's
+    loc: Location | None = None
+    option_locs: Mapping[str, Location] = _NONE
+
+
 class ConvTranspose(Record):
     """A transposed convolution ("deconvolution"): each input pixel spreads a k x k filter over the output, s apart."""
 
@@ -260,8 +315,13 @@ Layer = (
     | Flatten
     | Dense
     | BatchNorm
+    | LayerNorm
+    | Scale
     | Dropout
+    | DropPath
     | Activation
+    | PReLU
+    | ChannelShuffle
     | ZeroPad
     | Upsample
     | Crop

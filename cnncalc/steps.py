@@ -23,15 +23,20 @@ from .spec import (
     Activation,
     AdaptivePool,
     BatchNorm,
+    ChannelShuffle,
     Conv,
     ConvTranspose,
     Crop,
     Dense,
     Dropout,
+    DropPath,
     Flatten,
     GlobalPool,
+    LayerNorm,
     Pair,
     Pool,
+    PReLU,
+    Scale,
     Sides,
     Upsample,
     Volume,
@@ -166,8 +171,31 @@ def _batchnorm(layer: BatchNorm, volume: Volume, problem: Problem) -> Step:
     return Step(volume, 2 * volume.c, 2 * volume.c)
 
 
-@STEPS.register("dropout", *ACTIVATIONS)
-def _elementwise(layer: Dropout | Activation, volume: Volume, problem: Problem) -> Step:
+@STEPS.register("layernorm")
+def _layernorm(layer: LayerNorm, volume: Volume, problem: Problem) -> Step:
+    # a scale and a shift per channel; its statistics are each position's own, computed as it runs
+    return Step(volume, 2 * volume.c)
+
+
+@STEPS.register("scale")
+def _scale(layer: Scale, volume: Volume, problem: Problem) -> Step:
+    return Step(volume, volume.c)
+
+
+@STEPS.register("prelu")
+def _prelu(layer: PReLU, volume: Volume, problem: Problem) -> Step:
+    return Step(volume, volume.c if layer.per_channel else 1)
+
+
+@STEPS.register("channelshuffle")
+def _channelshuffle(layer: ChannelShuffle, volume: Volume, problem: Problem) -> Step:
+    if volume.c % layer.groups:
+        problem("groups", f"groups {layer.groups} must divide the input channels ({volume.c})", option="groups")
+    return Step(volume)
+
+
+@STEPS.register("dropout", "droppath", *ACTIVATIONS)
+def _elementwise(layer: Dropout | DropPath | Activation, volume: Volume, problem: Problem) -> Step:
     return Step(volume)
 
 

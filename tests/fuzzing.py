@@ -58,19 +58,24 @@ from cnncalc.spec import (
     Activation,
     AdaptivePool,
     BatchNorm,
+    ChannelShuffle,
     Conv,
     ConvTranspose,
     Crop,
     Dense,
     Dropout,
+    DropPath,
     Expectation,
     Flatten,
     GlobalPool,
     Layer,
+    LayerNorm,
     Merge,
     Pool,
+    PReLU,
     Repeat,
     Residual,
+    Scale,
     Spec,
     Upsample,
     Volume,
@@ -533,8 +538,13 @@ OPTIONS: dict[str, set[str]] = {
     "dense": {"units", "bias", "activation"},
     "zeropad": {"padding"},
     "batchnorm": set(),
+    "layernorm": set(),
+    "scale": set(),
     "dropout": {"rate"},
+    "droppath": {"rate"},
     **{name: set() for name in ACTIVATIONS},
+    "prelu": {"per_channel"},
+    "channelshuffle": {"groups"},
     "repeat": {"times", "layers"},
     "residual": {"layers", "shortcut", "activation"},
     **{name: {"branches", "with", "crop"} for name in ("add", "concat", "multiply")},
@@ -542,7 +552,7 @@ OPTIONS: dict[str, set[str]] = {
 REQUIRED = {"conv": {"filters", "kernel"}, "maxpool": {"size"}, "avgpool": {"size"}, "dense": {"units"}}
 # an upsample needs `scale` or `size`, a crop `size` or `sides`: the shapes' to say, not the loader's
 REQUIRED |= {"convtranspose": {"filters", "kernel"}, "adaptiveavgpool": {"size"}, "adaptivemaxpool": {"size"}}
-REQUIRED |= {"zeropad": {"padding"}}
+REQUIRED |= {"zeropad": {"padding"}, "channelshuffle": {"groups"}}
 # a merge needs `branches` or `with`: the engine's to say, not the loader's
 REQUIRED |= {"repeat": {"times", "layers"}, "residual": {"layers"}}
 
@@ -672,8 +682,18 @@ class _Reading:
             return ZeroPad("zeropad", padding, name)
         if kind == "batchnorm":
             return BatchNorm("batchnorm", name)
+        if kind == "layernorm":
+            return LayerNorm("layernorm", name)
+        if kind == "scale":
+            return Scale("scale", name)
         if kind == "dropout":
             return Dropout("dropout", _rate(given.get("rate", 0.5)), name)
+        if kind == "droppath":
+            return DropPath("droppath", _rate(given.get("rate", 0)), name)
+        if kind == "prelu":
+            return PReLU("prelu", _boolean(given.get("per_channel", False)), name)
+        if kind == "channelshuffle":
+            return ChannelShuffle("channelshuffle", _size(given["groups"]), name)
         if kind == "repeat":
             return Repeat("repeat", _size(given["times"]), self.layers(given["layers"]), name)
         if kind == "residual":

@@ -333,13 +333,22 @@ def dense_layer(draw: st.DrawFn) -> L:
 
 @st.composite
 def shape_keeping_layer(draw: st.DrawFn) -> L:
-    """A layer that keeps the volume: batchnorm, dropout, an activation."""
-    choice = draw(st.sampled_from(["batchnorm", "dropout", "activation"]))
-    if choice == "dropout":
-        return L("dropout", {"rate": draw(st.sampled_from(["0.1", "0.5", "0", "0.25"]))})
+    """A layer that keeps the volume: a norm, a scale, dropout, drop path, an activation, a PReLU, a channel
+    shuffle (whose groups may not divide the channels: then both refuse)."""
+    choice = draw(
+        st.sampled_from(
+            ["batchnorm", "layernorm", "scale", "dropout", "droppath", "activation", "prelu", "channelshuffle"]
+        )
+    )
+    if choice in ("dropout", "droppath"):
+        return L(choice, {"rate": draw(st.sampled_from(["0.1", "0.5", "0", "0.25"]))})
     if choice == "activation":
         return draw(st.sampled_from(ACTIVATIONS).flatmap(leaf))
-    return draw(leaf("batchnorm"))
+    if choice == "prelu" and draw(st.booleans()):
+        return L("prelu", {"per_channel": draw(st.sampled_from(["true", "false"]))})
+    if choice == "channelshuffle":
+        return L("channelshuffle", {"groups": str(draw(st.sampled_from([1, 2, 3, 4, 8])))})
+    return draw(leaf(choice))
 
 
 volumes = st.builds(Volume, st.integers(1, 40), st.integers(1, 40), st.integers(1, 12))

@@ -250,3 +250,31 @@ def test_zeropad_adds_its_rows_and_moves_the_field() -> None:
     assert (pad.receptive_field, pad.jump, pad.effective_padding) == ((1, 1), (1, 1), (1, 0))
     assert (conv.output, conv.receptive_field, conv.effective_padding) == (Volume(9, 7, 4), (3, 3), (1, 0))
     assert conv.params == 4 * (3 * 3 * 3 + 1)
+
+
+def test_convnext_s_block_norms_and_scales_per_channel() -> None:
+    # ConvNeXt-T's first block at 56 x 56 x 96: a 7x7 depthwise conv, LayerNorm (2c), the inverted bottleneck as
+    # 1x1 convs, layer scale (c), stochastic depth (nothing): 4,800 + 192 + 37,248 + 36,960 + 96 = 79,296
+    spec = load(
+        "input: [56, 56, 96]\nlayers:\n"
+        "  - conv: {filters: 96, kernel: 7, padding: 3, groups: 96}\n"
+        "  - layernorm\n"
+        "  - conv: {filters: 384, kernel: 1, activation: gelu}\n"
+        "  - conv: {filters: 96, kernel: 1}\n"
+        "  - scale\n"
+        "  - droppath: {rate: 0.1}\n"
+    )
+    report = analyse(spec)
+    assert [row.params for row in report.layers] == [4_800, 192, 37_248, 36_960, 96, 0]
+    assert report.totals.trainable_params == 79_296
+    assert report.totals.non_trainable_params == 0  # a layernorm keeps no statistics
+    assert report.layers[-1].receptive_field == (7, 7)  # none of them reads a neighbour
+
+
+def test_a_prelu_learns_one_slope_or_one_per_channel_and_a_shuffle_nothing() -> None:
+    spec = load(
+        "input: [8, 8, 6]\nlayers:\n  - prelu\n  - prelu: {per_channel: true}\n  - channelshuffle: {groups: 3}\n"
+    )
+    shared, per_channel, shuffle = analyse(spec).layers
+    assert (shared.params, per_channel.params, shuffle.params) == (1, 6, 0)
+    assert shuffle.output == Volume(8, 8, 6)

@@ -48,6 +48,11 @@ layers:
   - conv: {filters: 4, kernel: [3, 2], stride: [2, 1], padding: same, bias: false, activation: leakyrelu}
   - conv: {filters: 8, kernel: 3, dilation: 2, groups: 4, padding: [1, 2, 0, 1], activation: elu}
   - batchnorm
+  - layernorm
+  - prelu: {per_channel: true}
+  - scale
+  - droppath: {rate: 0.1}
+  - channelshuffle: {groups: 2}
   - maxpool: {size: 3, stride: 2, padding: [1, 0, 0, 1], ceil: true}
   - avgpool: {size: 2, stride: 1, padding: same}
   - zeropad: {padding: [1, 0, 2, 1]}
@@ -88,6 +93,9 @@ layers:
         - [flatten, {dense: {units: 4}}]
   - flatten
   - batchnorm
+  - layernorm
+  - scale
+  - prelu
   - dropout: {rate: 0.25}
   - residual:
       layers: [{dense: {units: 14, activation: sigmoid}}]

@@ -129,6 +129,45 @@ def test_network_with_batchnorm_matches_pytorch() -> None:
     assert report.totals.non_trainable_params == 2 * (8 + 16 + 12)
 
 
+def test_layer_norms_scales_slopes_and_shuffles_match_pytorch() -> None:
+    text = spec_text(
+        (9, 7, 6),
+        "conv: {filters: 12, kernel: 3, padding: 1, activation: hardswish}",
+        "layernorm",
+        "prelu",
+        "prelu: {per_channel: true}",
+        "scale",
+        "droppath: {rate: 0.2}",
+        "channelshuffle: {groups: 3}",
+        "relu6",
+        "mish",
+        "hardsigmoid",
+        "flatten",
+        "layernorm",
+        "scale",
+        "prelu: {per_channel: true}",
+        "dense: {units: 4}",
+    )
+    spec = load(text)
+    report = analyse(spec)
+    modules = torch_reference.build(spec)
+    assert torch_reference.forward(modules, spec.input) == [layer.output for layer in report.layers]
+    trainable = [torch_reference.trainable_params(m) for m in modules]
+    assert trainable == [r.trainable_params for r in report.layers]
+    # a layernorm learns a scale and a shift per channel, and keeps no statistics; a PReLU one slope, or c
+    assert trainable[1:5] == [2 * 12, 1, 12, 12]
+    assert trainable[11:14] == [2 * 9 * 7 * 12, 9 * 7 * 12, 9 * 7 * 12]
+    assert report.totals.non_trainable_params == 0
+
+
+def test_a_channel_shuffle_whose_groups_do_not_divide_the_channels_is_refused_by_both() -> None:
+    spec = load(spec_text((4, 4, 8), "channelshuffle: {groups: 3}"))
+    with pytest.raises(RuntimeError, match="divisible by groups"):
+        torch_reference.forward(torch_reference.build(spec), spec.input)
+    with pytest.raises(SpecError, match=r"groups 3 must divide the input channels \(8\)"):
+        analyse(spec)
+
+
 # -- one layer at a time -----------------------------------------------------------------------------
 
 SINGLE_LAYERS = [

@@ -29,18 +29,23 @@ from cnncalc.spec import (
     Activation,
     AdaptivePool,
     BatchNorm,
+    ChannelShuffle,
     Conv,
     ConvTranspose,
     Crop,
     Dense,
     Dropout,
+    DropPath,
     Flatten,
     GlobalPool,
     Layer,
+    LayerNorm,
     Merge,
     Pool,
+    PReLU,
     Repeat,
     Residual,
+    Scale,
     Spec,
     Upsample,
     Volume,
@@ -194,6 +199,43 @@ _ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
 def activation(name: str) -> nn.Module:
     """The element-wise function `name` (one of cnncalc's ACTIVATIONS)."""
     return _ACTIVATIONS[name]()
+
+
+class PerChannel(nn.Module):
+    """A module made for the channels of the first input it sees (as PyTorch's lazy modules are, where a module
+    has no lazy form): `make(c)`."""
+
+    def __init__(self, make: Callable[[int], nn.Module]) -> None:
+        super().__init__()
+        self.make = make
+        self.module: nn.Module | None = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.module is None:
+            self.module = self.make(x.shape[1])
+        return self.module(x)  # type: ignore[no-any-return]
+
+
+class ChannelsLast(nn.Module):
+    """A module over the last dimension (nn.LayerNorm) applied to the channels of an (N, C, H, W) map."""
+
+    def __init__(self, module: nn.Module) -> None:
+        super().__init__()
+        self.module = module
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.module(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)  # type: ignore[no-any-return]
+
+
+class ChannelFactor(nn.Module):
+    """A learned factor per channel of an (N, C, H, W) map."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(channels, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.weight
 
 
 class Add(nn.Module):
@@ -403,8 +445,19 @@ def _leaf_module(layer: object) -> nn.Module:
         return nn.Sequential(nn.ZeroPad2d((left, right, top, bottom)))
     if isinstance(layer, BatchNorm):
         return nn.LazyBatchNorm2d()
+    if isinstance(layer, LayerNorm):
+        return PerChannel(lambda c: ChannelsLast(nn.LayerNorm(c)))
+    if isinstance(layer, Scale):
+        return PerChannel(ChannelFactor)
+    if isinstance(layer, PReLU):
+        # PyTorch's slopes go along dimension 1, the channels
+        return PerChannel(lambda c: nn.PReLU(c if layer.per_channel else 1))
+    if isinstance(layer, ChannelShuffle):
+        return nn.ChannelShuffle(layer.groups)
     if isinstance(layer, Dropout):
         return nn.Dropout(layer.rate)
+    if isinstance(layer, DropPath):
+        return nn.Identity()  # torchvision's StochasticDepth at inference
     if isinstance(layer, Activation):
         return activation(layer.kind)
     raise Unsupported(f"no PyTorch module for layer kind {getattr(layer, 'kind', layer)!r}")
