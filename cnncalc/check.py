@@ -23,6 +23,8 @@ from .spec import (
     ConvTranspose,
     Dense,
     Expectation,
+    GroupNorm,
+    InstanceNorm,
     Layer,
     LayerNorm,
     Merge,
@@ -34,6 +36,7 @@ from .spec import (
     Scale,
     Sides,
     Spec,
+    SqueezeExcite,
     Upsample,
     Volume,
 )
@@ -169,13 +172,18 @@ def _convtranspose_weights(layer: ConvTranspose, given: Volume) -> int:
     return given.c * (layer.filters // layer.groups) * layer.kernel[0] * layer.kernel[1]
 
 
+@WEIGHTS.register("squeeze_excite")
+def _squeeze_excite_weights(layer: SqueezeExcite, given: Volume) -> int:
+    return layer.squeeze * given.c
+
+
 @WEIGHTS.register("dense")
 def _dense_weights(layer: Dense, given: Volume) -> int:
     return layer.units * given.h * given.w * given.c
 
 
-@WEIGHTS.register("batchnorm", "layernorm", "scale", "prelu")
-def _per_channel(layer: BatchNorm | LayerNorm | Scale | PReLU, given: Volume) -> int:
+@WEIGHTS.register("batchnorm", "layernorm", "groupnorm", "instancenorm", "scale", "prelu")
+def _per_channel(layer: BatchNorm | LayerNorm | GroupNorm | InstanceNorm | Scale | PReLU, given: Volume) -> int:
     # never the first to be too large: its output, h w c elements, is looked at before
     return given.c
 
@@ -212,6 +220,8 @@ _NO_WINDOW = (
     "dense",
     "batchnorm",
     "layernorm",
+    "groupnorm",
+    "instancenorm",
     "flatten",
     "globalavgpool",
     "globalmaxpool",
@@ -233,6 +243,8 @@ _NO_KERAS_LAYER = {
     "scale": "Keras: no layer of its own: keras.applications.convnext writes a LayerScale layer",
     "droppath": "Keras: no layer of its own: keras.applications.convnext writes a StochasticDepth layer",
     "channelshuffle": "Keras: no layer of its own: a Reshape to (h, w, g, c / g), a Permute and a Reshape back",
+    "squeeze_excite": "Keras: no layer of its own: GlobalAveragePooling2D(keepdims=True), two 1x1 Conv2D and a "
+    "Multiply",
 }
 
 

@@ -16,6 +16,8 @@ from .spec import (
     Dense,
     Dropout,
     DropPath,
+    GroupNorm,
+    InstanceNorm,
     Layer,
     Merge,
     Pool,
@@ -23,6 +25,7 @@ from .spec import (
     Repeat,
     Residual,
     Sides,
+    SqueezeExcite,
     Upsample,
     ZeroPad,
 )
@@ -137,9 +140,19 @@ def _prelu(layer: PReLU, padding: Sides | None) -> list[str]:
     return ["per channel" if layer.per_channel else ""]
 
 
-@CONFIG.register("channelshuffle")
-def _channelshuffle(layer: ChannelShuffle, padding: Sides | None) -> list[str]:
+@CONFIG.register("channelshuffle", "groupnorm")
+def _groups(layer: ChannelShuffle | GroupNorm, padding: Sides | None) -> list[str]:
     return [f"{layer.groups} groups"]
+
+
+@CONFIG.register("instancenorm")
+def _instancenorm(layer: InstanceNorm, padding: Sides | None) -> list[str]:
+    return ["affine" if layer.affine else ""]
+
+
+@CONFIG.register("squeeze_excite")
+def _squeeze_excite(layer: SqueezeExcite, padding: Sides | None) -> list[str]:
+    return [f"squeeze {layer.squeeze}", layer.activation or "", layer.gate]
 
 
 @CONFIG.register("globalavgpool", "globalmaxpool", "flatten", "batchnorm", "layernorm", "scale", *ACTIVATIONS)

@@ -128,6 +128,15 @@ def _elementwise(out: _Writing, layer: Layer, row: LayerResult) -> None:
     out.layers.append(layer)
 
 
+@TO_CONV.register("groupnorm", "instancenorm", "squeeze_excite")
+def _statistics_kept(out: _Writing, layer: Layer, row: LayerResult) -> None:
+    _kept(out, layer, row)
+    out.notes.append(
+        f"{_label(row)}: kept: its statistics are the whole map's, so on a larger input the converted network's "
+        "answers are not each window's own"
+    )
+
+
 @TO_CONV.register("prelu")
 def _prelu_to_conv(out: _Writing, layer: PReLU, row: LayerResult) -> None:
     # one slope for every value acts on each alone; a slope per channel of the flat vector has no place on a map
@@ -135,7 +144,15 @@ def _prelu_to_conv(out: _Writing, layer: PReLU, row: LayerResult) -> None:
 
 
 @TO_CONV.register(
-    "conv", "convtranspose", "maxpool", "avgpool", "zeropad", "batchnorm", "layernorm", "scale", "channelshuffle"
+    "conv",
+    "convtranspose",
+    "maxpool",
+    "avgpool",
+    "zeropad",
+    "batchnorm",
+    "layernorm",
+    "scale",
+    "channelshuffle",
 )
 def _kept(out: _Writing, layer: Layer, row: LayerResult) -> None:
     if out.flattened is not None:
@@ -255,6 +272,9 @@ def _conv_as_dense(out: _Writing, layer: Conv, row: LayerResult) -> None:
     "dense",
     "batchnorm",
     "layernorm",
+    "groupnorm",
+    "instancenorm",
+    "squeeze_excite",
     "scale",
     "dropout",
     "droppath",

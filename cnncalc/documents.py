@@ -15,6 +15,8 @@ from .render import (
     FC_HEADERS,
     FC_NUMERIC,
     FULL_FIELD_NOTE,
+    LOCAL_HEADER,
+    LOCAL_NOTE,
     NUMERIC_HEADERS,
     TABLE_HEADERS,
     UNEVEN_NOTE,
@@ -22,6 +24,8 @@ from .render import (
     fc_footer,
     fc_row,
     footer,
+    has_local,
+    local_text,
     printable,
     table_row,
 )
@@ -61,6 +65,8 @@ def layer_dict(result: LayerResult, explained: Explained | None = None) -> dict[
         "receptive_field": list(result.receptive_field),
         "jump": jumps(result.jump),
         "effective_padding": list(result.effective_padding),
+        "local_receptive_field": list(result.local_receptive_field),
+        "local_effective_padding": list(result.local_effective_padding),
         "padding": list(result.padding) if result.padding is not None else None,
         "covers_input": all(result.covers_input),
     }
@@ -245,10 +251,15 @@ def render_markdown(
         (FC_HEADERS, FC_NUMERIC, fc_row) if view == "fc" else (TABLE_HEADERS, NUMERIC_HEADERS, table_row)
     )
     title = printable(heading or report.name or filename)
+    local = view != "fc" and has_local(walk(report.layers))
+    if local:
+        headers, numeric = (*headers, LOCAL_HEADER), numeric | {LOCAL_HEADER}
     lines = [f"**{title}**: input {report.input}", "", row(headers)]
     lines.append(row(tuple("---:" if h in numeric else "---" for h in headers)))
     # Markdown drops leading spaces in a cell: nested rows are indented with a visible mark
-    lines += [row(make_row(r, indent="· ")) for r in walk(report.layers)]
+    for r in walk(report.layers):
+        cells = make_row(r, indent="· ")
+        lines.append(row((*cells, local_text(r)) if local else cells))
     lines.append("")
     lines += [f"- {line}" for line in footer(report, mem, batch, dtype)]
     if view == "fc":
@@ -257,6 +268,8 @@ def render_markdown(
     lines.append(f"- {FULL_FIELD_NOTE}")
     if any(r.uneven for r in walk(report.layers)):
         lines.append(f"- {UNEVEN_NOTE}")
+    if local:
+        lines.append(f"- {LOCAL_NOTE}")
     lines += [f"- {d.format(filename)}" for d in report.warnings]
     return "\n".join(lines) + "\n"
 
@@ -282,6 +295,8 @@ def rf_dict(report: Report) -> dict[str, Any]:
                 "receptive_field": list(row.receptive_field),
                 "jump": jumps(row.jump),
                 "effective_padding": list(row.effective_padding),
+                "local_receptive_field": list(row.local_receptive_field),
+                "local_effective_padding": list(row.local_effective_padding),
                 "first_field": [span_dict(span) for span in first_field(row, report.input)],
             }
             for row in walk(report.layers)

@@ -81,7 +81,8 @@ for kinds, colours in (
     ),
     (("dense",), ("#93c47d", "#bcdcaf", "#6aa84f")),
     (("flatten",), ("#b4a7d6", "#d5cdea", "#8e7cc3")),
-    (("batchnorm", "layernorm", "scale"), ("#d0d0d0", "#e8e8e8", "#ababab")),
+    (("batchnorm", "layernorm", "groupnorm", "instancenorm", "scale"), ("#d0d0d0", "#e8e8e8", "#ababab")),
+    (("squeeze_excite",), ("#f6b26b", "#fce5cd", "#e69138")),  # a gate from a global pool: the pools' hues
     (("zeropad",), ("#a2c4c9", "#d0e0e3", "#76a5af")),
     (("upsample",), ("#8fd3c4", "#c5eae2", "#5bb5a2")),  # resizing the map: zeropad's hues, towards green
     (("crop",), ("#b3bfd1", "#d9e0ea", "#8795ab")),  # and towards grey-blue

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from . import graph
 from .diagnostics import Diagnostic, SpecError, error, in_file_order, warning
-from .fields import MAX_FIELD, Field, Fields, PeriodError, Taps, merge
+from .fields import MAX_FIELD, Field, Fields, PeriodError, Taps, Window, hull, merge, union, with_whole
 from .folding import Repetition, Run, State, grows_evenly
 from .formulas import ShapeError
 from .kinds import ByKind, is_block
@@ -52,7 +52,7 @@ def analyse(spec: Spec, depth: int | None = None) -> Report:
         raise SpecError(analysis.found("error")) from None
     if analysis.errors:
         raise SpecError(analysis.found("error"))
-    h, w = run.state.fields
+    h, w = _shown(run.state)
     totals = Totals(
         trainable_params=run.trainable,
         non_trainable_params=run.non_trainable,
@@ -155,7 +155,7 @@ class _Analysis:
         """A row: a leaf's (its `padding`) or a block's (its rows, `met`), with its trainable and non-trainable
         parameters and its MACs (`costs`), and the field of its output. Built field by field, in LayerResult's
         order: a row is made for every layer instance computed."""
-        h, w = after.fields
+        h, w = shown = _shown(after)
         rh, rw = h.r, w.r
         folded = met is not None and self.keep_depth is not None and depth + 1 > self.keep_depth
         return LayerResult(
@@ -173,21 +173,27 @@ class _Analysis:
             *((met.layers, met.shortcut, met.branches) if met is not None else ((), (), ())),
             folded,
             before.volume,
-            before.fields,
-            after.fields,
+            _shown(before),
+            shown,
+            None if after.whole == (None, None) else after.fields,
+            after.whole,
         )
 
     def leaf(
         self, layer: Layer, state: State, number: int, path: str, depth: int, note: str
     ) -> tuple[LayerResult, State]:
         problem = self.reporter(layer, path, note)
-        volume, fields, flattened = state
+        volume, fields, flattened, whole = state
         try:
             step = STEPS.of(layer)(self.sized(layer, problem), volume, problem)
         except ShapeError as exc:
             problem("shape", str(exc), option=exc.option)
             raise _Stop from None
         try:
+            if step.statistics:
+                # the whole map's, as one position of it sees them: after a flatten, of every position it folded
+                h, w = flattened or (fields[0].whole(volume.h), fields[1].whole(volume.w))
+                whole = (hull(whole[0], h.at(0)), hull(whole[1], w.at(0)))
             fields, flattened = _seen_through(step, volume, fields, flattened)
         except PeriodError as exc:
             problem("period", str(exc))
@@ -202,7 +208,7 @@ class _Analysis:
         self.peak = max(self.peak, peak)
         out = step.output
         self.counted(out, problem)
-        after = State(out, fields, flattened)
+        after = State(out, fields, flattened, whole)
         costs = (step.trainable, step.non_trainable, step.macs)
         return self.result(number, path, depth, layer, state, after, costs, step.padding), after
 
@@ -289,17 +295,40 @@ class _Analysis:
         self.elements += elements
 
     def meet(
-        self, runs: Sequence[Run], names: Sequence[str], volume: Volume, problem: Problem, align: bool = True
+        self,
+        runs: Sequence[Run],
+        names: Sequence[str],
+        volume: Volume,
+        problem: Problem,
+        gates: Sequence[tuple[bool, bool]] | None = None,
     ) -> State:
-        """Paths meeting in a new tensor (an add, a concat): its field, and a warning where they do not line up
-        (`align`: where they should; an operand broadcast over the map need not)."""
+        """Paths meeting in a new tensor (an add, a concat): its field, and a warning where they do not line up.
+
+        `gates` marks, per path and axis, an operand broadcast along it (its one position read by every output, as
+        a squeeze-and-excitation gate is): its window is set aside from the local field and brought to every
+        output with the whole map's statistics; gates need not line up.
+        """
+        whole: list[Window | None] = [None, None]
+        for run in runs:
+            whole = [hull(whole[axis], run.state.whole[axis]) for axis in range(2)]
         try:
-            fields, mismatches = merge([run.state.fields for run in runs], names)
+            if gates is None:
+                fields, mismatches = merge([run.state.fields for run in runs], names)
+            else:
+                mismatches = []
+                united = []
+                for axis in range(2):
+                    for run, gated in zip(runs, gates, strict=True):
+                        if gated[axis]:
+                            whole[axis] = hull(whole[axis], run.state.fields[axis].at(0))
+                    kept = [run.state.fields[axis] for run, gated in zip(runs, gates, strict=True) if not gated[axis]]
+                    united.append(union(kept))
+                fields = (united[0], united[1])
         except PeriodError as exc:
             problem("period", str(exc))
             raise _Stop from None
         # a 1 x 1 map has a single output: there is nothing to line up
-        if align and mismatches and (volume.h, volume.w) != (1, 1):
+        if mismatches and (volume.h, volume.w) != (1, 1):
             problem(
                 "rf-misaligned",
                 f"the receptive fields where the paths meet do not line up ({'; '.join(mismatches)}); "
@@ -309,7 +338,7 @@ class _Analysis:
         self.counted(volume, problem)
         # a flatten still waiting for a layer to mix its positions, on any path, waits on
         flattened = next((run.state.flattened for run in runs if run.state.flattened), None)
-        return State(volume, fields, flattened)
+        return State(volume, fields, flattened, (whole[0], whole[1]))
 
 
 def _seen_through(step: Step, volume: Volume, fields: Fields, flattened: Fields | None) -> tuple[Fields, Fields | None]:
@@ -325,6 +354,13 @@ def _seen_through(step: Step, volume: Volume, fields: Fields, flattened: Fields 
         taps_h, taps_w = step.windows
         fields = (fields[0].through(taps_h), fields[1].through(taps_w))
     return fields, flattened
+
+
+def _shown(state: State) -> Fields:
+    """The fields a row reports: each output's own window, with what the statistics of a whole map bring to it."""
+    if state.whole == (None, None):
+        return state.fields
+    return with_whole(state.fields[0], state.whole[0]), with_whole(state.fields[1], state.whole[1])
 
 
 class _Met(Record):
@@ -393,9 +429,9 @@ def _merged(
         labels = ["the current tensor", *(repr(name) for name in layer.merged)]
     volumes = [run.state.volume for run in runs]
     volume, broadcast = _joined(layer, volumes, labels, problem)
-    if broadcast:  # an operand of size 1 on an axis: every output reads its one position there
-        runs = tuple(run._replace(state=run.state._replace(fields=_held(run.state, volume))) for run in runs)
-    met = analysis.meet(runs, labels, volume, problem, align=not broadcast)
+    # an operand of size 1 along an axis the output is longer on: every output reads its one position there
+    gates = [(v.h < volume.h, v.w < volume.w) for v in volumes] if broadcast else None
+    met = analysis.meet(runs, labels, volume, problem, gates)
     return _Met(runs, met, branches=tuple(run.results for run in runs) if layer.branches else ())
 
 
@@ -417,18 +453,7 @@ def _centred(found: State, like: Volume, name: str, problem: Problem) -> State:
         found.fields[0].through(Taps.sliding(1, 1, -cuts[0])),
         found.fields[1].through(Taps.sliding(1, 1, -cuts[1])),
     )
-    return State(Volume(like.h, like.w, found.volume.c), fields, found.flattened)
-
-
-def _held(state: State, volume: Volume) -> Fields:
-    """The fields of an operand broadcast to `volume`: along an axis where it has one position, every output reads
-    that one."""
-    fields = list(state.fields)
-    for axis in range(2):
-        window = fields[axis].at(0)
-        if state.volume[axis] == 1 and volume[axis] > 1 and window is not None:
-            fields[axis] = Field(1, 0, (window[0],), (window[1],))
-    return fields[0], fields[1]
+    return State(Volume(like.h, like.w, found.volume.c), fields, found.flattened, found.whole)
 
 
 _JOINS = {"add": "add", "concat": "concatenate", "multiply": "multiply"}

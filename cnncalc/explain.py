@@ -28,6 +28,8 @@ from .spec import (
     DropPath,
     Flatten,
     GlobalPool,
+    GroupNorm,
+    InstanceNorm,
     Layer,
     LayerNorm,
     Merge,
@@ -37,6 +39,7 @@ from .spec import (
     Repeat,
     Residual,
     Scale,
+    SqueezeExcite,
     Upsample,
     ZeroPad,
 )
@@ -108,6 +111,42 @@ def _layernorm(layer: LayerNorm, result: LayerResult) -> list[str]:
         f"params = 2*{c} (a scale and a shift per channel) = {result.params:,}: the mean and variance are taken "
         f"over the {c:,} channels at each position as it runs, none kept"
     ]
+
+
+@EXPLAIN.register("groupnorm")
+def _groupnorm(layer: GroupNorm, result: LayerResult) -> list[str]:
+    c = result.input.c
+    return [
+        f"params = 2*{c} (a scale and a shift per channel) = {result.params:,}: each of the {layer.groups} groups of "
+        f"{c // layer.groups} channels normalised by its mean and variance over the whole map, as it runs",
+        *_STATISTICS,
+    ]
+
+
+@EXPLAIN.register("instancenorm")
+def _instancenorm(layer: InstanceNorm, result: LayerResult) -> list[str]:
+    c = result.input.c
+    params = f"2*{c} (a scale and a shift per channel) = {result.params:,}" if layer.affine else "0 (not affine)"
+    return [f"params = {params}: each channel normalised by its mean and variance over the whole map", *_STATISTICS]
+
+
+@EXPLAIN.register("squeeze_excite")
+def _squeeze_excite(layer: SqueezeExcite, result: LayerResult) -> list[str]:
+    c, s = result.input.c, layer.squeeze
+    between = f", {layer.activation}" if layer.activation else ""
+    return [
+        f"gate = {layer.gate}(conv 1x1 {s} -> {c}{between}(conv 1x1 {c} -> {s}(globalavgpool(x)))): 1 x 1 x {c}, "
+        f"times the map: output {result.output}",
+        f"params = 2*{c}*{s} + {s} + {c} = {result.params:,}: the two 1x1 convs' weights and biases",
+        f"MACs = 2*{c}*{s} = {result.macs:,}: the two 1x1 convs on the 1 x 1 x {c} average",
+        *_STATISTICS,
+    ]
+
+
+_STATISTICS = [
+    "the whole map's statistics reach every output: its receptive field is the whole input; the local field "
+    "holds them constant"
+]
 
 
 @EXPLAIN.register("scale")
@@ -409,6 +448,9 @@ def _transposed_window(layer: ConvTranspose) -> tuple[Pair, Pair, Pair]:
     "dense",
     "batchnorm",
     "layernorm",
+    "groupnorm",
+    "instancenorm",
+    "squeeze_excite",
     "scale",
     "flatten",
     "globalavgpool",

@@ -47,6 +47,8 @@ from .spec import (
     DropPath,
     Flatten,
     GlobalPool,
+    GroupNorm,
+    InstanceNorm,
     Layer,
     LayerNorm,
     Merge,
@@ -58,6 +60,7 @@ from .spec import (
     Scale,
     Sides,
     Spec,
+    SqueezeExcite,
     Upsample,
     Volume,
     ZeroPad,
@@ -104,6 +107,21 @@ class Scale(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x * self.weight
+''',
+    "squeeze_excite": '''
+class SqueezeExcitation(nn.Module):
+    """The map times a gate per channel made from its global average (torchvision's SqueezeExcitation)."""
+
+    def __init__(self, channels: int, squeeze: int, activation: nn.Module, gate: nn.Module) -> None:
+        super().__init__()
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc1 = nn.Conv2d(channels, squeeze, 1)
+        self.fc2 = nn.Conv2d(squeeze, channels, 1)
+        self.activation = activation
+        self.scale_activation = gate
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.scale_activation(self.fc2(self.activation(self.fc1(self.avgpool(x)))))
 ''',
     "droppath": '''
 class DropPath(nn.Module):
@@ -644,6 +662,8 @@ FORMS = ByKind("export.FORMS")
 
 @FORMS.register(
     "channelshuffle",
+    "instancenorm",
+    "squeeze_excite",
     "conv",
     "convtranspose",
     "maxpool",
@@ -665,7 +685,7 @@ def _a_vector(row: LayerResult, form: str, links: _Links) -> str:
     return VECTOR
 
 
-@FORMS.register("batchnorm", "layernorm", "scale", "dropout", "droppath", *ACTIVATIONS, "prelu")
+@FORMS.register("batchnorm", "layernorm", "groupnorm", "scale", "dropout", "droppath", *ACTIVATIONS, "prelu")
 def _as_given(row: LayerResult, form: str, links: _Links) -> str:
     return form
 
@@ -693,6 +713,8 @@ TAKES = ByKind("export.TAKES", covers="leaves")
 
 @TAKES.register(
     "channelshuffle",
+    "instancenorm",
+    "squeeze_excite",
     "conv",
     "convtranspose",
     "maxpool",
@@ -714,7 +736,7 @@ def _takes_a_vector() -> str | None:
     return VECTOR
 
 
-@TAKES.register("flatten", "batchnorm", "layernorm", "scale", "dropout", "droppath", *ACTIVATIONS, "prelu")
+@TAKES.register("flatten", "batchnorm", "layernorm", "groupnorm", "scale", "dropout", "droppath", *ACTIVATIONS, "prelu")
 def _takes_either() -> str | None:
     return None
 
@@ -887,6 +909,25 @@ def _layernorm(writer: _Writer, row: LayerResult, layer: LayerNorm, form: str, n
     if form == VECTOR:
         return [_Node(f"nn.LayerNorm({row.input.c})")]
     return [_Node(f"ChannelNorm({row.input.c})")]
+
+
+@MODULES.register("groupnorm")
+def _groupnorm(writer: _Writer, row: LayerResult, layer: GroupNorm, form: str, notes: list[str]) -> list[_Node]:
+    return [_Node(f"nn.GroupNorm({layer.groups}, {row.input.c})")]
+
+
+@MODULES.register("instancenorm")
+def _instancenorm(writer: _Writer, row: LayerResult, layer: InstanceNorm, form: str, notes: list[str]) -> list[_Node]:
+    return [_Node(f"nn.InstanceNorm2d({row.input.c}{', affine=True' if layer.affine else ''})")]
+
+
+@MODULES.register("squeeze_excite")
+def _squeeze_excite(
+    writer: _Writer, row: LayerResult, layer: SqueezeExcite, form: str, notes: list[str]
+) -> list[_Node]:
+    between = writer.activation(row, layer.activation) if layer.activation else _Node("nn.Identity()")
+    gate = writer.activation(row, layer.gate, option="gate")
+    return [_Node(f"SqueezeExcitation({row.input.c}, {layer.squeeze}, {between.head}, {gate.head})")]
 
 
 @MODULES.register("scale")

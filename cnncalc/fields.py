@@ -339,6 +339,30 @@ def _prime_factors(number: int) -> list[int]:
 
 
 Fields = tuple[Field, Field]
+Window = tuple[int, int]  # the first and the last input pixel
+
+
+def hull(window: Window | None, other: Window | None) -> Window | None:
+    """The smallest window holding both (either may be None: no window)."""
+    if window is None or other is None:
+        return window or other
+    return min(window[0], other[0]), max(window[1], other[1])
+
+
+def with_whole(field: Field, window: Window | None) -> Field:
+    """What each output sees when the statistics of a whole map bring `window` to it: its own window and that one,
+    over one period of outputs from the first."""
+    if window is None:
+        return field
+    low, high = window
+    return Field(
+        field.period,
+        field.shift,
+        tuple(low if lo is None else min(lo, low) for lo in field.lo),
+        tuple(high if hi is None else max(hi, high) for hi in field.hi),
+    )
+
+
 Jumps = tuple[int | Ratio, int | Ratio]
 
 
@@ -367,7 +391,7 @@ def merge(paths: Sequence[Fields], names: Sequence[str]) -> tuple[Fields, list[s
             )
             which = "first outputs'" if all(field.even for field in fields) else "outputs'"
             mismatches.append(f"{axis_name}: the {which} fields are centred apart: {found} from {names[0]}")
-        merged.append(_union(fields))
+        merged.append(union(fields))
     if len(mismatches) == 2 and mismatches[0].split(": ", 1)[1] == mismatches[1].split(": ", 1)[1]:
         mismatches = ["height and width: " + mismatches[0].split(": ", 1)[1]]
     return (merged[0], merged[1]), mismatches
@@ -384,7 +408,7 @@ def _offset(centre: tuple[int, int], reference: tuple[int, int]) -> str:
     return f"{'+' if numerator > 0 else '-'}{abs(numerator)}/{denominator}"
 
 
-def _union(fields: Sequence[Field]) -> Field:
+def union(fields: Sequence[Field]) -> Field:
     """Output by output, the hull of the windows of every path: over a period that is a whole number of each
     path's where their jumps agree; else the steepest path's, a period of outputs from the first."""
     if all(field.period == 1 and field.lo[0] is not None for field in fields):

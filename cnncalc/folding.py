@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from itertools import pairwise
 from typing import Any
 
-from .fields import MAX_FIELD, Field, Fields
+from .fields import MAX_FIELD, Field, Fields, Window
 from .kinds import ByKind, children
 from .record import Record
 from .report import LayerResult
@@ -27,6 +27,9 @@ class State(Record):
     fields: Fields
     # after a flatten, the fields a layer mixing the channels will have: each channel is one input position
     flattened: Fields | None = None
+    # per axis, the input pixels that statistics of a whole map (a group or instance norm's, a gate's) bring to every
+    # output, first and last; `fields` set them aside: they are the local field
+    whole: tuple[Window | None, Window | None] = (None, None)
 
 
 class Run(Record):
@@ -87,6 +90,7 @@ class Repetition(Record):
             and self.after.volume == last.after.volume
             and self.before.flattened is None
             and self.after.flattened is None
+            and self.before.whole == self.after.whole == (None, None)
             and _jumps(self.before) is not None
             and _jumps(self.before) == _jumps(self.after) == _jumps(last.before)
             and self.growth() == last.growth()
@@ -141,6 +145,7 @@ class Repetition(Record):
             and all(
                 repetition.before.flattened is None
                 and repetition.after.flattened is None
+                and repetition.before.whole == repetition.after.whole == (None, None)
                 and _jumps(repetition.before) is not None
                 and _jumps(repetition.before) == _jumps(repetition.after) == _jumps(self.after)
                 and repetition.stretch() == self.stretch()
@@ -209,7 +214,9 @@ def _keeps_the_map(layer: Layer) -> bool:
     return True
 
 
-@GROWS_EVENLY.register("dense", "flatten", "globalavgpool", "globalmaxpool")
+@GROWS_EVENLY.register(
+    "dense", "flatten", "globalavgpool", "globalmaxpool", "groupnorm", "instancenorm", "squeeze_excite"
+)
 def _sees_the_whole_map(layer: Layer) -> bool:
     return False
 

@@ -27,6 +27,8 @@ from .spec import (
     DropPath,
     Flatten,
     GlobalPool,
+    GroupNorm,
+    InstanceNorm,
     Layer,
     LayerNorm,
     Merge,
@@ -35,6 +37,7 @@ from .spec import (
     Repeat,
     Residual,
     Scale,
+    SqueezeExcite,
     Upsample,
     ZeroPad,
 )
@@ -102,6 +105,7 @@ VALUES = (
     "rate",
     "upsample_mode",
     "crop_mode",
+    "gate",
     "names",
     "text",
 )
@@ -260,7 +264,39 @@ KINDS: dict[str, Kind] = {
             "Normalisation over the channels at each position (ConvNeXt's LayerNorm2d): 2c trainable parameters, "
             "no statistics kept.",
         ),
+        Kind(
+            "groupnorm",
+            GroupNorm,
+            (
+                Option(
+                    "groups",
+                    "positive_integer",
+                    True,
+                    "The groups of channels, each normalised over the whole map: must divide the channels.",
+                ),
+            ),
+            "Group normalisation: 2c trainable parameters; its statistics are the whole map's, so every output "
+            "depends on every input.",
+        ),
+        Kind(
+            "instancenorm",
+            InstanceNorm,
+            (Option("affine", "boolean", doc="Whether a scale and a shift per channel are learned."),),
+            "Each channel normalised over the whole map: 0 parameters, or 2c with `affine`; every output depends on "
+            "every input.",
+        ),
         Kind("scale", Scale, (), "A learned factor per channel (ConvNeXt's layer scale): c parameters."),
+        Kind(
+            "squeeze_excite",
+            SqueezeExcite,
+            (
+                Option("squeeze", "positive_integer", True, "The bottleneck's channels."),
+                Option("activation", "activation", doc="Between the two 1 x 1 convs: an activation kind, or none."),
+                Option("gate", "gate", doc="`sigmoid` or `hardsigmoid`: makes the gate of values from 0 to 1."),
+            ),
+            "Squeeze-and-excitation: the map times a gate per channel, made from its global average by 1 x 1 convs "
+            "to `squeeze` channels and back (with bias): params 2 c squeeze + squeeze + c, MACs 2 c squeeze.",
+        ),
         Kind(
             "dropout",
             Dropout,

@@ -11,7 +11,7 @@ import yaml
 from .counts import parse_count
 from .diagnostics import shown
 from .kinds import MAX_INT
-from .spec import ACTIVATIONS, CROP_MODES, UPSAMPLE_MODES, Volume
+from .spec import ACTIVATIONS, CROP_MODES, GATES, UPSAMPLE_MODES, Volume
 from .yamlvalues import STR_TAG, Bad, clip, describe, scalar, wrong
 
 
@@ -125,6 +125,14 @@ def upsample_mode(node: yaml.Node) -> str:
     return str(value)
 
 
+def gate(node: yaml.Node) -> str:
+    what = f"one of {', '.join(GATES)}"
+    value = scalar(node, what)
+    if value not in GATES:
+        raise Bad(f"must be {what}, got {describe(node)}{suggest(str(value), GATES)}", node)
+    return str(value)
+
+
 def crop_mode(node: yaml.Node) -> str:
     what = f"one of {', '.join(CROP_MODES)}"
     value = scalar(node, what)
@@ -184,6 +192,7 @@ PARSERS: dict[str, Callable[[yaml.Node], Any]] = {
     "rate": rate,
     "upsample_mode": upsample_mode,
     "crop_mode": crop_mode,
+    "gate": gate,
     "names": names,
     "text": text,
     "count": count,

@@ -8,6 +8,7 @@ Renderers take a report and return text; only the CLI prints.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from .config import axes
@@ -72,6 +73,22 @@ def footer(report: Report, mem: Memory, batch: int, dtype: str) -> list[str]:
         f"memory, {dtype}: params {human_bytes(mem.param_bytes)}, "
         f"activations {human_bytes(mem.activation_bytes)} (batch {batch}: input and every layer output)",
     ]
+
+
+LOCAL_HEADER = "local RF"
+LOCAL_NOTE = (
+    "local RF: the receptive field with the statistics of whole maps held constant (a group or instance norm's, "
+    "a squeeze-and-excitation gate's): theirs reach every output from every pixel"
+)
+
+
+def has_local(results: Iterable[LayerResult]) -> bool:
+    """Whether statistics of a whole map reach some row: its tables then show the local field beside RF."""
+    return any(result.local is not None for result in results)
+
+
+def local_text(result: LayerResult) -> str:
+    return axes(result.local_receptive_field)
 
 
 def table_row(result: LayerResult, indent: str = "  ") -> tuple[str, ...]:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 
 from .config import phrase
 from .diagnostics import Diagnostic
-from .fields import Field, Fields, Jumps, Span, first_span
+from .fields import Field, Fields, Jumps, Span, Window, first_span
 from .kinds import KINDS, repetitions
 from .record import Record
 from .spec import Conv, Layer, Pair, Sides, Volume
@@ -43,6 +43,10 @@ class LayerResult(Record):
     input: Volume = Volume(1, 1, 1)
     field_in: Fields = (Field(), Field())
     fields: Fields = (Field(), Field())  # the field of its output, window by window
+    # where statistics of a whole map (a group norm's, a gate's) reach its outputs, its field with them set aside
+    # (None where they reach none), and per axis the input pixels they bring to every output, first and last
+    local: Fields | None = None
+    whole: tuple[Window | None, Window | None] = (None, None)
 
     @property
     def kind(self) -> str:
@@ -66,6 +70,17 @@ class LayerResult(Record):
     def is_block(self) -> bool:
         """Whether it holds rows of its own (a repeat, a residual, a concat), folded or not."""
         return bool(KINDS[self.kind].lists)
+
+    @property
+    def local_receptive_field(self) -> Pair:
+        """The receptive field with the statistics of whole maps held constant (a gate, a group norm's mean)."""
+        h, w = self.local or self.fields
+        return h.r, w.r
+
+    @property
+    def local_effective_padding(self) -> Pair:
+        h, w = self.local or self.fields
+        return h.p, w.p
 
     @property
     def uneven(self) -> bool:

@@ -86,6 +86,12 @@ def layer_schema() -> Fragment:
         "effective_padding": pair(
             {"type": "integer"}, "[ph, pw]: minus the first input pixel of the first output's window."
         ),
+        "local_receptive_field": pair(
+            NATURAL,
+            "[rh, rw] with the statistics of whole maps held constant (a group or instance norm's, a gate's); "
+            "receptive_field where there are none.",
+        ),
+        "local_effective_padding": pair({"type": "integer"}, "[ph, pw] of the local field."),
         "padding": {
             "description": "[top, bottom, left, right]: the zeros a windowed layer adds; null for other layers.",
             "anyOf": [{"type": "array", "items": NATURAL, "minItems": 4, "maxItems": 4}, {"type": "null"}],

@@ -17,7 +17,7 @@ from typing import Any
 from . import loader, options
 from .counts import COUNT_PATTERN
 from .kinds import COMMON, KINDS, MAX_INT
-from .spec import ACTIVATIONS, CROP_MODES, UPSAMPLE_MODES
+from .spec import ACTIVATIONS, CROP_MODES, GATES, UPSAMPLE_MODES
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 Fragment = dict[str, Any]
@@ -87,6 +87,7 @@ DEFINITIONS: dict[str, Fragment] = {
     "rate": {"description": "A number with 0 <= rate < 1.", "type": "number", "minimum": 0, "exclusiveMaximum": 1},
     "upsample_mode": {"description": "How up-sampling fills the map.", "enum": list(UPSAMPLE_MODES)},
     "crop_mode": {"description": "How the larger inputs of a merge are cut.", "enum": list(CROP_MODES)},
+    "gate": {"description": "The function that makes a gate of values between 0 and 1.", "enum": list(GATES)},
     "names": {
         "description": "A layer's name, or a list of them.",
         "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}],

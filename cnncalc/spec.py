@@ -151,6 +151,45 @@ class LayerNorm(Record):
     option_locs: Mapping[str, Location] = _NONE
 
 
+class GroupNorm(Record):
+    """Normalisation over each group of channels, the whole map at once: a scale and a shift per channel learned."""
+
+    kind: str  # "groupnorm"
+    groups: int
+    name: str | None = None
+    source: str | None = None  # `from`: the earlier output it reads, by name, instead of the previous row's
+    loc: Location | None = None
+    option_locs: Mapping[str, Location] = _NONE
+
+
+class InstanceNorm(Record):
+    """Normalisation of each channel over the whole map; `affine`: a scale and a shift per channel learned."""
+
+    kind: str  # "instancenorm"
+    affine: bool = False
+    name: str | None = None
+    source: str | None = None  # `from`: the earlier output it reads, by name, instead of the previous row's
+    loc: Location | None = None
+    option_locs: Mapping[str, Location] = _NONE
+
+
+GATES = ("sigmoid", "hardsigmoid")
+
+
+class SqueezeExcite(Record):
+    """A gate per channel from the whole map (Hu et al.'s squeeze-and-excitation): the map multiplied by
+    `gate(conv(activation(conv(globalavgpool(x)))))`, the 1 x 1 convs to `squeeze` channels and back, with bias."""
+
+    kind: str  # "squeeze_excite"
+    squeeze: int
+    activation: str | None = "relu"
+    gate: str = "sigmoid"
+    name: str | None = None
+    source: str | None = None  # `from`: the earlier output it reads, by name, instead of the previous row's
+    loc: Location | None = None
+    option_locs: Mapping[str, Location] = _NONE
+
+
 class Scale(Record):
     """A learned factor per channel (ConvNeXt's layer scale)."""
 
@@ -316,6 +355,9 @@ Layer = (
     | Dense
     | BatchNorm
     | LayerNorm
+    | GroupNorm
+    | InstanceNorm
+    | SqueezeExcite
     | Scale
     | Dropout
     | DropPath

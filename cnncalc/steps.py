@@ -32,12 +32,15 @@ from .spec import (
     DropPath,
     Flatten,
     GlobalPool,
+    GroupNorm,
+    InstanceNorm,
     LayerNorm,
     Pair,
     Pool,
     PReLU,
     Scale,
     Sides,
+    SqueezeExcite,
     Upsample,
     Volume,
     ZeroPad,
@@ -65,6 +68,9 @@ class Step(Record):
     whole_map: bool = False
     flattens: bool = False
     reads_flattened: bool = False
+    # statistics of the whole map (a group or instance norm, a squeeze-and-excitation gate) reach every output from
+    # every position; its local field sets them aside
+    statistics: bool = False
 
 
 # each leaf kind's rule
@@ -175,6 +181,38 @@ def _batchnorm(layer: BatchNorm, volume: Volume, problem: Problem) -> Step:
 def _layernorm(layer: LayerNorm, volume: Volume, problem: Problem) -> Step:
     # a scale and a shift per channel; its statistics are each position's own, computed as it runs
     return Step(volume, 2 * volume.c)
+
+
+@STEPS.register("groupnorm")
+def _groupnorm(layer: GroupNorm, volume: Volume, problem: Problem) -> Step:
+    if volume.c % layer.groups:
+        problem("groups", f"groups {layer.groups} must divide the input channels ({volume.c})", option="groups")
+    elif volume.c // layer.groups * volume.h * volume.w == 1:
+        problem(
+            "groupnorm-one",
+            f"needs more than one value per group: {layer.groups} groups of one channel on a 1 x 1 map would each "
+            "be normalised over its one value (PyTorch refuses it for a single sample)",
+            option="groups",
+        )
+    return Step(volume, 2 * volume.c, statistics=True)
+
+
+@STEPS.register("instancenorm")
+def _instancenorm(layer: InstanceNorm, volume: Volume, problem: Problem) -> Step:
+    if (volume.h, volume.w) == (1, 1):
+        problem(
+            "instancenorm-1x1",
+            "needs more than one position: on a 1 x 1 map each channel would be normalised over its one value "
+            "(PyTorch refuses it)",
+        )
+    return Step(volume, 2 * volume.c if layer.affine else 0, statistics=True)
+
+
+@STEPS.register("squeeze_excite")
+def _squeeze_excite(layer: SqueezeExcite, volume: Volume, problem: Problem) -> Step:
+    c, s = volume.c, layer.squeeze
+    # the 1 x 1 convs c -> s and s -> c, with bias, on the 1 x 1 x c global average: a MAC per weight
+    return Step(volume, 2 * c * s + s + c, 0, 2 * c * s, statistics=True)
 
 
 @STEPS.register("scale")

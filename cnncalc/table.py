@@ -13,12 +13,16 @@ from .render import (
     FC_HEADERS,
     FC_NUMERIC,
     FULL_FIELD_NOTE,
+    LOCAL_HEADER,
+    LOCAL_NOTE,
     NUMERIC_HEADERS,
     TABLE_HEADERS,
     UNEVEN_NOTE,
     fc_footer,
     fc_row,
     footer,
+    has_local,
+    local_text,
     printable,
     rf_row,
     table_row,
@@ -48,8 +52,12 @@ def render_table(
     default its name, else its file's)."""
     title = Text(f"{printable(heading or report.name or filename)}: input {report.input}", style="bold")
     shown, hidden = _shown(report)
+    local = has_local(shown)
     if view == "fc":
         table, needed = grid(title, FC_HEADERS, [fc_row(r) for r in shown], FC_NUMERIC, width)
+    elif local:
+        rows = [(*table_row(r), local_text(r)) for r in shown]
+        table, needed = grid(title, (*TABLE_HEADERS, LOCAL_HEADER), rows, NUMERIC_HEADERS | {LOCAL_HEADER}, width)
     else:
         table, needed = grid(title, TABLE_HEADERS, [table_row(r) for r in shown], NUMERIC_HEADERS, width)
     parts: list[Table | Text] = [table, Text("")]
@@ -62,6 +70,8 @@ def render_table(
     parts.append(Text(FULL_FIELD_NOTE, style="dim"))
     if any(row.uneven for row in walk(report.layers)):
         parts.append(Text(UNEVEN_NOTE, style="dim"))
+    if local and view != "fc":
+        parts.append(Text(LOCAL_NOTE, style="dim"))
     for warning in report.warnings:
         parts.append(Text(warning.format(filename), style="yellow"))
     return Group(*parts), needed
@@ -73,7 +83,12 @@ def render_rf_table(
     """The receptive field's growth, layer by layer, and where the first output's field lies in the input."""
     title = Text(f"{printable(heading or report.name or filename)}: receptive field on {report.input}", style="bold")
     shown, hidden = _shown(report, "--format json")
-    table, needed = grid(title, RF_HEADERS, [rf_row(result, report.input) for result in shown], _RF_NUMERIC, width)
+    rows = [rf_row(result, report.input) for result in shown]
+    if local := has_local(shown):
+        rows = [(*row, local_text(result)) for row, result in zip(rows, shown, strict=True)]
+        table, needed = grid(title, (*RF_HEADERS, LOCAL_HEADER), rows, _RF_NUMERIC | {LOCAL_HEADER}, width)
+    else:
+        table, needed = grid(title, RF_HEADERS, rows, _RF_NUMERIC, width)
     note = (
         "r, jump, P in input pixels; the first output sees input pixels -P to -P + r - 1; padding lies outside 0..h-1"
     )
@@ -85,6 +100,8 @@ def render_rf_table(
             "are alike"
         )
         notes.append(Text(uneven, style="dim"))
+    if local:
+        notes.append(Text(LOCAL_NOTE, style="dim"))
     return Group(table, Text(""), *([Text(hidden)] if hidden else []), *notes), needed
 
 

@@ -335,11 +335,20 @@ def dense_layer(draw: st.DrawFn) -> L:
 def shape_keeping_layer(draw: st.DrawFn) -> L:
     """A layer that keeps the volume: a norm, a scale, dropout, drop path, an activation, a PReLU, a channel
     shuffle (whose groups may not divide the channels: then both refuse)."""
-    choice = draw(
-        st.sampled_from(
-            ["batchnorm", "layernorm", "scale", "dropout", "droppath", "activation", "prelu", "channelshuffle"]
-        )
-    )
+    norms = ["batchnorm", "layernorm", "groupnorm", "instancenorm", "scale"]
+    others = ["dropout", "droppath", "activation", "prelu", "channelshuffle", "squeeze_excite"]
+    choice = draw(st.sampled_from([*norms, *others]))
+    if choice == "groupnorm":
+        return L("groupnorm", {"groups": str(draw(st.sampled_from([1, 2, 3, 4])))})
+    if choice == "instancenorm" and draw(st.booleans()):
+        return L("instancenorm", {"affine": draw(st.sampled_from(["true", "false"]))})
+    if choice == "squeeze_excite":
+        options = {"squeeze": str(draw(st.integers(1, 6)))}
+        if draw(st.booleans()):
+            options["activation"] = draw(activation_text)
+        if draw(st.booleans()):
+            options["gate"] = draw(st.sampled_from(["sigmoid", "hardsigmoid"]))
+        return L("squeeze_excite", options)
     if choice in ("dropout", "droppath"):
         return L(choice, {"rate": draw(st.sampled_from(["0.1", "0.5", "0", "0.25"]))})
     if choice == "activation":

@@ -278,3 +278,42 @@ def test_a_prelu_learns_one_slope_or_one_per_channel_and_a_shuffle_nothing() -> 
     shared, per_channel, shuffle = analyse(spec).layers
     assert (shared.params, per_channel.params, shuffle.params) == (1, 6, 0)
     assert shuffle.output == Volume(8, 8, 6)
+
+
+def test_squeeze_excite_is_the_multiply_of_its_gate_branch() -> None:
+    # MobileNetV3's first gated block at 56 x 56 x 72: squeeze 24, hardsigmoid; 2*72*24 + 24 + 72 = 3,552
+    head = "input: [56, 56, 72]\nlayers:\n  - conv: {filters: 72, kernel: 3, padding: 1, groups: 72, name: dw}\n"
+    short = load(head + "  - squeeze_excite: {squeeze: 24, gate: hardsigmoid}\n  - conv: {filters: 40, kernel: 1}\n")
+    written_out = load(
+        head + "  - globalavgpool\n  - conv: {filters: 24, kernel: 1, activation: relu}\n"
+        "  - conv: {filters: 72, kernel: 1, activation: hardsigmoid}\n  - multiply: {with: [dw]}\n"
+        "  - conv: {filters: 40, kernel: 1}\n"
+    )
+    gated, after = analyse(short).layers[1:]
+    full = analyse(written_out)
+    assert (gated.params, gated.macs) == (3_552, 2 * 72 * 24)
+    assert (full.totals.trainable_params, full.totals.macs) == (analyse(short).totals.trainable_params,
+                                                                analyse(short).totals.macs)  # fmt: skip
+    for ours, theirs in ((gated, full.layers[4]), (after, full.layers[5])):
+        assert ours.receptive_field == theirs.receptive_field
+        assert ours.local_receptive_field == theirs.local_receptive_field
+        assert ours.effective_padding == theirs.effective_padding
+    # the gate averages the whole map: every output sees all of it (and the padding the 3x3 conv reads);
+    # held constant, the block sees what the depthwise conv does
+    assert gated.receptive_field == (58, 58) and all(gated.covers_input)
+    assert gated.local_receptive_field == (3, 3)
+    assert gated.whole == ((-1, 56), (-1, 56))
+
+
+def test_a_group_norm_brings_the_whole_map_and_a_layer_norm_does_not() -> None:
+    spec = load(
+        "input: [10, 10, 8]\nlayers:\n  - conv: {filters: 8, kernel: 3}\n  - layernorm\n"
+        "  - groupnorm: {groups: 2}\n  - conv: {filters: 8, kernel: 3}\n"
+    )
+    _, layer_norm, group_norm, after = analyse(spec).layers
+    assert layer_norm.receptive_field == layer_norm.local_receptive_field == (3, 3)
+    assert layer_norm.local is None
+    # the 8 x 8 map's statistics: input pixels 0 to 9
+    assert (group_norm.receptive_field, group_norm.local_receptive_field) == ((10, 10), (3, 3))
+    assert group_norm.params == 16 and group_norm.non_trainable_params == 0
+    assert (after.receptive_field, after.local_receptive_field, after.jump) == ((10, 10), (5, 5), (1, 1))

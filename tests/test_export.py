@@ -49,6 +49,10 @@ layers:
   - conv: {filters: 8, kernel: 3, dilation: 2, groups: 4, padding: [1, 2, 0, 1], activation: elu}
   - batchnorm
   - layernorm
+  - groupnorm: {groups: 4}
+  - instancenorm: {affine: true}
+  - squeeze_excite: {squeeze: 3, activation: silu, gate: hardsigmoid}
+  - squeeze_excite: {squeeze: 2, activation: none}
   - prelu: {per_channel: true}
   - scale
   - droppath: {rate: 0.1}

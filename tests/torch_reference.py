@@ -38,6 +38,8 @@ from cnncalc.spec import (
     DropPath,
     Flatten,
     GlobalPool,
+    GroupNorm,
+    InstanceNorm,
     Layer,
     LayerNorm,
     Merge,
@@ -47,6 +49,7 @@ from cnncalc.spec import (
     Residual,
     Scale,
     Spec,
+    SqueezeExcite,
     Upsample,
     Volume,
     ZeroPad,
@@ -214,6 +217,20 @@ class PerChannel(nn.Module):
         if self.module is None:
             self.module = self.make(x.shape[1])
         return self.module(x)  # type: ignore[no-any-return]
+
+
+class SqueezeExcitation(nn.Module):
+    """x times gate(conv(activation(conv(mean of x over the map)))), the convs 1 x 1 with bias, as torchvision's."""
+
+    def __init__(self, channels: int, squeeze: int, between: str | None, gate: str) -> None:
+        super().__init__()
+        self.fc1, self.fc2 = nn.Conv2d(channels, squeeze, 1), nn.Conv2d(squeeze, channels, 1)
+        self.between = activation(between) if between else nn.Identity()
+        self.gate = activation(gate)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        mean = x.mean(dim=(2, 3), keepdim=True)
+        return x * self.gate(self.fc2(self.between(self.fc1(mean))))  # type: ignore[no-any-return]
 
 
 class ChannelsLast(nn.Module):
@@ -447,6 +464,12 @@ def _leaf_module(layer: object) -> nn.Module:
         return nn.LazyBatchNorm2d()
     if isinstance(layer, LayerNorm):
         return PerChannel(lambda c: ChannelsLast(nn.LayerNorm(c)))
+    if isinstance(layer, GroupNorm):
+        return PerChannel(lambda c: nn.GroupNorm(layer.groups, c))
+    if isinstance(layer, InstanceNorm):
+        return PerChannel(lambda c: nn.InstanceNorm2d(c, affine=layer.affine))
+    if isinstance(layer, SqueezeExcite):
+        return PerChannel(lambda c: SqueezeExcitation(c, layer.squeeze, layer.activation, layer.gate))
     if isinstance(layer, Scale):
         return PerChannel(ChannelFactor)
     if isinstance(layer, PReLU):
@@ -618,13 +641,19 @@ def run(spec: Spec) -> Run:
         module.register_forward_pre_hook(enter)
         module.register_forward_hook(catch)
     macs: dict[nn.Module, int] = {}
-    for module in {part for path_module in paths.values() for part in path_module.modules()}:
+
+    def count(module: nn.Module, input: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
         if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
-            module.register_forward_hook(functools.partial(_count_macs, macs))
+            _count_macs(macs, module, input, output)
+
+    # every module's, those made as the first input arrives (a squeeze-and-excitation's convs) too
+    counting = nn.modules.module.register_module_forward_hook(count)
     try:
         forward(modules, spec.input, batch=1)
     except (RuntimeError, ValueError) as exc:
         raise Refused(entered[-1], exc) from exc
+    finally:
+        counting.remove()
     # a conv's or pool's own module holds the nn.Conv2d or pool itself; a block's holds only other rows' modules
     windowed = {path for path, module in paths.items() if any(isinstance(m, WINDOWED) for m in module.children())}
     return Run(
