@@ -174,4 +174,5 @@ def _residual(layer: Residual, padding: Sides | None) -> list[str]:
 def _merge(layer: Merge, padding: Sides | None) -> list[str]:
     if layer.merged:
         return [f"with {', '.join(layer.merged)}", "crop centre" if layer.crop else ""]
-    return [f"{len(layer.branches)} branches"]
+    split = f"split {','.join(map(str, layer.split))}" if layer.split else ""
+    return [f"{len(layer.branches)} branches", split]

@@ -417,8 +417,8 @@ def _merged(
         if layer.crop is not None:
             problem("merge-form", "`crop` goes with `with`: branches are cut by their own layers", option="crop")
         runs = tuple(
-            analysis.sequence(branch, state, f"{path}.b{k}.", depth + 1, note=note)
-            for k, branch in enumerate(layer.branches, start=1)
+            analysis.sequence(branch, given, f"{path}.b{k}.", depth + 1, note=note)
+            for k, (branch, given) in enumerate(zip(layer.branches, _split(layer, state, problem), strict=True), 1)
         )
         labels = [f"branch {k}" for k in range(1, len(runs) + 1)]
     else:
@@ -433,6 +433,26 @@ def _merged(
     gates = [(v.h < volume.h, v.w < volume.w) for v in volumes] if broadcast else None
     met = analysis.meet(runs, labels, volume, problem, gates)
     return _Met(runs, met, branches=tuple(run.results for run in runs) if layer.branches else ())
+
+
+def _split(layer: Merge, state: State, problem: Problem) -> list[State]:
+    """What each branch reads: the block's input, or (a concat's `split`) its slice of the channels."""
+    if layer.split is None:
+        return [state] * len(layer.branches)
+    if layer.merged or layer.kind != "concat":
+        problem("merge-form", "`split` goes with a concat's `branches`", option="split")
+        raise _Stop
+    volume = state.volume
+    if len(layer.split) != len(layer.branches) or sum(layer.split) != volume.c:
+        counts = " + ".join(map(str, layer.split))
+        problem(
+            "concat-split",
+            f"split needs one count per branch ({len(layer.branches)}) adding up to the input's {volume.c} channels, "
+            f"got {len(layer.split)}: {counts} = {sum(layer.split)}",
+            option="split",
+        )
+        raise _Stop
+    return [state._replace(volume=Volume(volume.h, volume.w, c)) for c in layer.split]
 
 
 def _centred(found: State, like: Volume, name: str, problem: Problem) -> State:

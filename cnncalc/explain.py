@@ -400,7 +400,11 @@ def _concat(layer: Merge, result: LayerResult) -> list[str]:
     if layer.merged:
         return [_joined(layer, result, "stacked along the channels")]
     channels = " + ".join(str(c) for c in _branch_channels(result))
-    return [f"output channels = {channels} = {result.output.c}" if channels else f"output = {result.output}"]
+    lines = [f"output channels = {channels} = {result.output.c}" if channels else f"output = {result.output}"]
+    if layer.split:
+        slices = " + ".join(map(str, layer.split))
+        lines.insert(0, f"split: the {result.input.c} input channels = {slices}, branch by branch, each its slice")
+    return lines
 
 
 @EXPLAIN.register("add", "multiply")
@@ -496,7 +500,9 @@ def fc_view(result: LayerResult) -> list[str]:
 def _branch_channels(result: LayerResult) -> list[int]:
     if result.folded:
         return []
-    return [branch[-1].output.c if branch else result.input.c for branch in result.branches]
+    layer = result.layer
+    given = layer.split if isinstance(layer, Merge) and layer.split else [result.input.c] * len(result.branches)
+    return [branch[-1].output.c if branch else c for branch, c in zip(result.branches, given, strict=True)]
 
 
 def _window_sizes(result: LayerResult) -> list[str]:

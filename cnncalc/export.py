@@ -174,6 +174,23 @@ class Concat(nn.Module):
 '''
 
 
+_SPLIT_CONCAT_CLASS = '''
+class Concat(nn.Module):
+    """A concat block: each branch on the same input, or (`split`) on its own slice of the channels, the outputs
+    stacked on the channels."""
+
+    def __init__(self, *branches: nn.Module, split: list[int] | None = None) -> None:
+        super().__init__()
+        self.branches = nn.ModuleList(branches)
+        self.split = split
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # dim 1: the channels of (N, C, H, W), the features of (N, n)
+        inputs = torch.split(x, self.split, dim=1) if self.split else [x] * len(self.branches)
+        return torch.cat([branch(part) for branch, part in zip(self.branches, inputs)], dim=1)
+'''
+
+
 _ADD_CLASS = '''
 class Add(nn.Module):
     """An add block: each branch on the same input, the outputs added."""
@@ -1046,12 +1063,16 @@ def _merged(writer: _Writer, row: LayerResult, layer: Merge, form: str, out: str
         if out != _where_merged(row, form, writer.links):  # vectors joined where a map is wanted
             options.append("as_map=True")
         return _module("Join", *options)
+    given = row.input
+    inputs = [given._replace(c=c) for c in layer.split] if layer.split else [given] * len(row.branches)
+    split = [_Arg(_Node(f"[{', '.join(map(str, layer.split))}]"), keyword="split")] if layer.split else []
     return _call(
         _MERGE_CLASSES[layer.kind][0],
         *(
-            _Arg(writer.branch(branch, row.input, form, out), (f"branch {k}",))
-            for k, branch in enumerate(row.branches, start=1)
+            _Arg(writer.branch(branch, volume, form, out), (f"branch {k}",))
+            for k, (branch, volume) in enumerate(zip(row.branches, inputs, strict=True), start=1)
         ),
+        *split,
     )
 
 
@@ -1073,7 +1094,10 @@ def _residual_class(rows: Sequence[LayerResult]) -> list[str]:
 @CLASSES.register("add", "concat", "multiply")
 def _merge_classes(rows: Sequence[LayerResult]) -> list[str]:
     forms = {bool(row.branches) for row in rows}
-    return [_MERGE_CLASSES[rows[0].kind][1]] * (True in forms) + [_JOIN_CLASS] * (False in forms)
+    branched = _MERGE_CLASSES[rows[0].kind][1]
+    if any(getattr(row.layer, "split", None) for row in rows):
+        branched = _SPLIT_CONCAT_CLASS
+    return [branched] * (True in forms) + [_JOIN_CLASS] * (False in forms)
 
 
 def _padding_notes(row: LayerResult, padding: object, stride: Pair, front: str | None) -> list[str]:

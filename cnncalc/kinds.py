@@ -106,6 +106,7 @@ VALUES = (
     "upsample_mode",
     "crop_mode",
     "gate",
+    "counts",
     "names",
     "text",
 )
@@ -365,17 +366,27 @@ KINDS: dict[str, Kind] = {
                         doc="With `with`: `centre` cuts every larger input to the current tensor's h x w around its "
                         "centre (floor(cut / 2) before), as U-Net's skips are cut.",
                     ),
+                    *more,
                 ),
                 doc,
             )
-            for name, doc in (
-                ("add", "Tensors added: their shapes must be equal."),
+            for name, doc, more in (
+                ("add", "Tensors added: their shapes must be equal.", ()),
                 (
                     "concat",
-                    "Tensors stacked along the channels: h and w must agree. Branches applied to the same input, "
-                    "or the current tensor and earlier outputs by name.",
+                    "Tensors stacked along the channels: h and w must agree. Branches applied to the same input (or "
+                    "each to its slice of the channels, with `split`), or the current tensor and earlier outputs by "
+                    "name.",
+                    (
+                        Option(
+                            "split",
+                            "counts",
+                            doc="With `branches`: the channels each branch reads, in order, one count per branch "
+                            "summing to the input's (ShuffleNet's channel split).",
+                        ),
+                    ),
                 ),
-                ("multiply", "Tensors multiplied, each axis equal or 1 in either (broadcast, as numpy does)."),
+                ("multiply", "Tensors multiplied, each axis equal or 1 in either (broadcast, as numpy does).", ()),
             )
         ),
     )

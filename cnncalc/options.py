@@ -141,6 +141,13 @@ def crop_mode(node: yaml.Node) -> str:
     return str(value)
 
 
+def counts(node: yaml.Node) -> tuple[int, ...]:
+    """A list of positive integers: a concat's channel split."""
+    if not isinstance(node, yaml.SequenceNode) or not node.value:
+        raise Bad(f"must be a list of channel counts such as [58, 58], got {describe(node)}", node)
+    return tuple(integer(item) for item in node.value)
+
+
 def names(node: yaml.Node) -> tuple[str, ...]:
     """A name, or a list of names: the earlier layers a merge joins."""
     items = node.value if isinstance(node, yaml.SequenceNode) else [node]
@@ -193,6 +200,7 @@ PARSERS: dict[str, Callable[[yaml.Node], Any]] = {
     "upsample_mode": upsample_mode,
     "crop_mode": crop_mode,
     "gate": gate,
+    "counts": counts,
     "names": names,
     "text": text,
     "count": count,

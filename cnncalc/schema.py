@@ -88,6 +88,12 @@ DEFINITIONS: dict[str, Fragment] = {
     "upsample_mode": {"description": "How up-sampling fills the map.", "enum": list(UPSAMPLE_MODES)},
     "crop_mode": {"description": "How the larger inputs of a merge are cut.", "enum": list(CROP_MODES)},
     "gate": {"description": "The function that makes a gate of values between 0 and 1.", "enum": list(GATES)},
+    "counts": {
+        "description": "A list of channel counts, each a positive integer.",
+        "type": "array",
+        "items": ref("positive_integer"),
+        "minItems": 1,
+    },
     "names": {
         "description": "A layer's name, or a list of them.",
         "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}],

@@ -338,6 +338,7 @@ class Merge(Record):
     branches: tuple[tuple[Layer, ...], ...] = ()
     merged: tuple[str, ...] = ()
     crop: str | None = None  # "centre": every larger input cut to the current tensor's h x w around its centre
+    split: tuple[int, ...] | None = None  # a concat's: branch i reads the i-th slice of the channels, this wide
     name: str | None = None
     source: str | None = None  # `from`: the earlier output it reads, by name, instead of the previous row's
     loc: Location | None = None

@@ -547,7 +547,8 @@ OPTIONS: dict[str, set[str]] = {
     "channelshuffle": {"groups"},
     "repeat": {"times", "layers"},
     "residual": {"layers", "shortcut", "activation"},
-    **{name: {"branches", "with", "crop"} for name in ("add", "concat", "multiply")},
+    **{name: {"branches", "with", "crop"} for name in ("add", "multiply")},
+    "concat": {"branches", "with", "crop", "split"},
 }
 REQUIRED = {"conv": {"filters", "kernel"}, "maxpool": {"size"}, "avgpool": {"size"}, "dense": {"units"}}
 # an upsample needs `scale` or `size`, a crop `size` or `sides`: the shapes' to say, not the loader's
@@ -716,11 +717,15 @@ class _Reading:
             crop = given.get("crop")
             if crop is not None and crop != "centre":
                 raise Invalid(f"no crop mode: {crop!r}")
+            split = given.get("split")
+            if split is not None and (not isinstance(split, list) or not split):
+                raise Invalid(f"no split: {split!r}")
             return Merge(
                 kind,
                 tuple(self.layers(branch, empty_ok=True) for branch in branches),
                 names,
                 crop,
+                None if split is None else tuple(_size(count) for count in split),
                 name=name,
             )
         return Activation(kind, name)

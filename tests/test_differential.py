@@ -715,10 +715,12 @@ def residual_block(draw: st.DrawFn, shape: Shape, depth: int) -> tuple[L, Shape]
 @st.composite
 def concat_block(draw: st.DrawFn, shape: Shape, depth: int) -> tuple[L, Shape]:
     """Branches that keep height and width (an inception block), or that all halve them; the identity `[]` among
-    them now and then."""
+    them now and then; now and then each branch on its slice of the channels (`split`, ShuffleNet's), the slices
+    adding up to the channels, or now and then not."""
     c, side, vector = shape
     branches: list[list[L]] = []
     total = 0
+    keeps: list[bool] = []  # per branch, whether its output has its input's channels
     stride = 2 if not vector and side > 4 and draw(st.integers(0, 3)) == 0 else 1
     for _ in range(draw(st.integers(2, 4))):
         kind = draw(st.sampled_from(["identity", "conv", "conv", "pool", "free"]))
@@ -742,8 +744,19 @@ def concat_block(draw: st.DrawFn, shape: Shape, depth: int) -> tuple[L, Shape]:
                 branch.append(draw(keeping_conv(filters, filters)))
             channels = filters
         branches.append(branch)
+        keeps.append(kind in ("identity", "pool") and (kind == "pool" or stride == 1) and not vector)
         total += channels
-    return L("concat", {"branches": branches}), Shape(total, max(1, -(-side // stride)), vector)
+    options: dict[str, Any] = {"branches": branches}
+    if c >= len(branches) and draw(st.integers(0, 3)) == 0:
+        cuts = sorted(draw(st.lists(st.integers(1, c - 1), min_size=len(branches) - 1, max_size=len(branches) - 1,
+                                    unique=True))) if len(branches) <= c else []  # fmt: skip
+        split = [b - a for a, b in zip([0, *cuts], [*cuts, c], strict=True)]
+        if draw(st.integers(0, 5)) == 0:
+            split[-1] += draw(st.sampled_from([-1, 1] if split[-1] > 1 else [1]))  # not adding up: both refuse
+        options["split"] = f"[{', '.join(map(str, split))}]"
+        # a branch that keeps its channels gives its slice
+        total += sum(part - c for part, keep in zip(split, keeps, strict=True) if keep)
+    return L("concat", options), Shape(total, max(1, -(-side // stride)), vector)
 
 
 @st.composite

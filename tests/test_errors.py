@@ -413,6 +413,11 @@ SHAPES = [
     pytest.param("input: [32, 32, 4]\nlayers:\n  - conv: {filters: 6, kernel: 3, groups: 4}\n", 3, 43,
                  "layer 1 (conv): groups 4 must divide both the input channels (4) and the filters (6)",
                  id="groups-filters"),
+    pytest.param(HEAD + "  - concat: {split: [1, 1], branches: [[], []]}\n", 3, 21,
+                 "layer 1 (concat): split needs one count per branch (2) adding up to the input's 3 channels, got 2: "
+                 "1 + 1 = 2", id="split-short"),
+    pytest.param(HEAD + "  - add: {split: [1, 2], branches: [[], []]}\n", 3, 11,
+                 "layer 1 (add): unknown option 'split'", id="split-on-add"),
     pytest.param(HEAD + "  - channelshuffle: {groups: 2}\n", 3, 30,
                  "layer 1 (channelshuffle): groups 2 must divide the input channels (3)", id="shuffle-groups"),
     pytest.param(HEAD + "  - droppath: {rate: 1}\n", 3, 22, "layer 1 (droppath): rate must be", id="droppath-rate-1"),

@@ -57,6 +57,11 @@ layers:
   - scale
   - droppath: {rate: 0.1}
   - channelshuffle: {groups: 2}
+  - concat:
+      split: [3, 5]
+      branches:
+        - []
+        - [{conv: {filters: 5, kernel: 3, padding: 1, groups: 5}}]
   - maxpool: {size: 3, stride: 2, padding: [1, 0, 0, 1], ceil: true}
   - avgpool: {size: 2, stride: 1, padding: same}
   - zeropad: {padding: [1, 0, 2, 1]}

@@ -326,13 +326,19 @@ class ChannelConcat(nn.Module):
     """A merge block: every branch applied to the same input, the outputs joined (stacked along the channels,
     added or multiplied)."""
 
-    def __init__(self, branches: Iterable[nn.Module], kind: str = "concat") -> None:
+    def __init__(self, branches: Iterable[nn.Module], kind: str = "concat", split: Sequence[int] | None = None) -> None:
         super().__init__()
         self.branches = nn.ModuleList(branches)
         self.kind = kind
+        self.split = split
 
     def forward(self, x: torch.Tensor, env: Env | None = None) -> torch.Tensor:
-        return _joined(self.kind, [call(branch, x, env or {}) for branch in self.branches])
+        # a split concat: branch i on its slice of the channels, which must add up to them all
+        inputs = torch.split(x, list(self.split), dim=1) if self.split else [x] * len(self.branches)
+        if len(inputs) != len(self.branches):
+            raise RuntimeError(f"{len(inputs)} slices of the channels for {len(self.branches)} branches")
+        parts = [call(branch, part, env or {}) for branch, part in zip(self.branches, inputs, strict=True)]
+        return _joined(self.kind, parts)
 
 
 class Join(nn.Module):
@@ -398,7 +404,7 @@ def layer_module(layer: object, path: str = "", paths: dict[str, nn.Module] | No
         if layer.merged:
             return _record(Join(layer.kind, layer.merged, layer.crop == "centre"), layer, path, paths)
         branches = [Chain(_modules(branch, f"{path}.b{k}.", paths)) for k, branch in enumerate(layer.branches, 1)]
-        return _record(ChannelConcat(branches, layer.kind), layer, path, paths)
+        return _record(ChannelConcat(branches, layer.kind, layer.split), layer, path, paths)
     return _record(_leaf_module(layer), layer, path, paths)
 
 
