@@ -47,7 +47,7 @@ from .config import axes
 from .graph import INPUT as NETWORK_INPUT
 from .kinds import KINDS, ByKind
 from .record import Record
-from .render import field_text, layer_label
+from .render import field_text, layer_label, printable
 from .report import LayerResult, Report
 from .spec import (
     ACTIVATIONS,
@@ -70,7 +70,18 @@ NAME_CHARS = 16  # a longer `kind name` is written on two lines
 SKIP_GAP = 14  # between a skip line and what it passes over, and between two skip lines
 SKIP_SPREAD = 6  # between the skip lines that come down into one node
 
+
 # per kind: the front face, the top (lit) and the side (shaded)
+def _xml(text: str) -> str:
+    """Text for an SVG element: XML's reserved characters escaped, and a spec's control characters written out
+    (`\\x08`), which XML 1.0 does not allow at all."""
+    return escape(printable(text))
+
+
+def _attribute(text: str) -> str:
+    return quoteattr(printable(text))
+
+
 COLOURS = ByKind("draw.COLOURS")
 for kinds, colours in (
     (("conv",), ("#6fa8dc", "#a9cbea", "#3d85c6")),
@@ -117,7 +128,7 @@ def _n(value: float) -> str:
 
 def _attrs(**values: str) -> str:
     """Attributes in the order given, `data_path` written `data-path`, every value escaped."""
-    return "".join(f" {key.replace('_', '-')}={quoteattr(value)}" for key, value in values.items())
+    return "".join(f" {key.replace('_', '-')}={_attribute(value)}" for key, value in values.items())
 
 
 def _text_width(lines: Sequence[str]) -> float:
@@ -198,7 +209,7 @@ def _row_group(result: LayerResult, role: str) -> str:
         data_jump=axes(result.jump, "x").replace(",", ""),
         data_params=str(result.params),
     )
-    return f"<g{attrs}><title>{escape(tooltip)}</title>"
+    return f"<g{attrs}><title>{_xml(tooltip)}</title>"
 
 
 def _labels(lines: Sequence[tuple[str, str]], cx: float, top: float) -> list[str]:
@@ -208,7 +219,7 @@ def _labels(lines: Sequence[tuple[str, str]], cx: float, top: float) -> list[str
         weight = ' font-weight="bold"' if role == "name" else ""
         texts.append(
             f'<text class="{role}" x="{_n(cx)}" y="{_n(top + number * LINE - 3)}" text-anchor="middle"'
-            f' fill="{INK}"{weight}>{escape(text)}</text>'
+            f' fill="{INK}"{weight}>{_xml(text)}</text>'
         )
     return texts
 
@@ -471,10 +482,10 @@ class _Frame(_Item):
             + f'<rect x="{_n(x)}" y="{_n(top)}" width="{_n(self.width)}" height="{_n(self.up + self.down)}" rx="6"'
             ' fill="#f5f8fc" stroke="#8a9bb3" stroke-width="1" stroke-dasharray="5 3"/>'
             f'<text class="name" x="{_n(left)}" y="{_n(first)}" fill="{INK}" font-weight="bold">'
-            f"{escape(self.header[0])}</text>"
-            f'<text class="size" x="{_n(left)}" y="{_n(second)}" fill="{INK}">{escape(self.size_text)}</text>'
+            f"{_xml(self.header[0])}</text>"
+            f'<text class="size" x="{_n(left)}" y="{_n(second)}" fill="{INK}">{_xml(self.size_text)}</text>'
             f'<text class="rf" x="{_n(left + (len(self.size_text) + 2) * CHAR)}" y="{_n(second)}" fill="{INK}">'
-            f"{escape(self.rf_text)}</text>"
+            f"{_xml(self.rf_text)}</text>"
             "</g>"
         )
         ends = self.inner.draw(canvas, left, y)
@@ -599,7 +610,7 @@ def _skip_line(skip: _Skip, corners: tuple[float, float, float, float, float]) -
     attrs = _attrs(**{"class": "skip"}, data_name=skip.name, data_from=skip.source, data_to=skip.reader)
     return (
         f'<path{attrs} d="M{_n(sx)},{_n(sy)} V{_n(height)} H{_n(tx)} V{_n(ty)}" fill="none" stroke="{SKIP}"'
-        f' stroke-width="1.2" marker-end="url(#skip-arrow)"><title>{escape(f"{skip.reader} {skip.option} {skip.name}")}'
+        f' stroke-width="1.2" marker-end="url(#skip-arrow)"><title>{_xml(f"{skip.reader} {skip.option} {skip.name}")}'
         "</title></path>"
     )
 
@@ -640,19 +651,19 @@ def draw_svg(report: Report, title: str | None = None) -> str:
     lines = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         f'<svg xmlns="http://www.w3.org/2000/svg" {size} font-family="{FONT}" font-size="{FONT_SIZE}">',
-        f"<title>{escape(heading)}</title>",
+        f"<title>{_xml(heading)}</title>",
         '<defs><marker id="arrow" viewBox="0 0 8 8" refX="8" refY="4" markerWidth="7" markerHeight="7"'
         f' orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="{EDGE}"/></marker>{skip_arrow}</defs>',
         '<rect width="100%" height="100%" fill="#ffffff"/>',
         f'<text class="title" x="{MARGIN}" y="{MARGIN + LINE}" font-size="14" font-weight="bold" fill="{INK}">'
-        f"{escape(heading)}</text>",
-        f'<text class="subtitle" x="{MARGIN}" y="{MARGIN + 2 * LINE + 2}" fill="{NOTE}">{escape(subtitle)}</text>',
+        f"{_xml(heading)}</text>",
+        f'<text class="subtitle" x="{MARGIN}" y="{MARGIN + 2 * LINE + 2}" fill="{NOTE}">{_xml(subtitle)}</text>',
         *canvas.backs,
         *canvas.edges,
         *skip_lines,
         *canvas.nodes,
-        f'<text class="note" x="{MARGIN}" y="{_n(height - MARGIN - LINE)}" fill="{NOTE}">{escape(note)}</text>',
-        f'<text class="note" x="{MARGIN}" y="{_n(height - MARGIN)}" fill="{NOTE}">{escape(note2)}</text>',
+        f'<text class="note" x="{MARGIN}" y="{_n(height - MARGIN - LINE)}" fill="{NOTE}">{_xml(note)}</text>',
+        f'<text class="note" x="{MARGIN}" y="{_n(height - MARGIN)}" fill="{NOTE}">{_xml(note2)}</text>',
         "</svg>",
     ]
     return "\n".join(lines) + "\n"

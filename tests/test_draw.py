@@ -569,3 +569,15 @@ def test_rf_plot_goes_with_the_table_format() -> None:
     code, out, err = run_cli("rf", LENET, "--plot", "--format", "json")
     assert (code, out) == (2, "")
     assert "--plot draws a chart" in err
+
+
+def test_control_characters_in_names_are_written_out_as_xml_allows(tmp_path: Path) -> None:
+    # XML 1.0 has no way to write a backspace: a name holding one is shown as the table shows it, `\x08`
+    spec = tmp_path / "bell.yaml"
+    spec.write_text('name: "ring\\b"\ninput: [8, 8, 3]\nlayers:\n  - conv: {filters: 4, kernel: 3, name: "a\\x1b"}\n')
+    out = tmp_path / "bell.svg"
+    done = CliRunner().invoke(cli, ["draw", str(spec), "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    root = ET.parse(out).getroot()
+    texts = [text for text in root.itertext()]
+    assert "ring\\x08" in texts and any("a\\x1b" in text for text in texts)
