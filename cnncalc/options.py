@@ -117,28 +117,17 @@ def rate(node: yaml.Node) -> float:
     return float(value)
 
 
-def upsample_mode(node: yaml.Node) -> str:
-    what = f"one of {', '.join(UPSAMPLE_MODES)}"
-    value = scalar(node, what)
-    if value not in UPSAMPLE_MODES:
-        raise Bad(f"must be {what}, got {describe(node)}{suggest(str(value), UPSAMPLE_MODES)}", node)
-    return str(value)
+def one_of(values: tuple[str, ...]) -> Callable[[yaml.Node], str]:
+    """The parser of a value that is one of a few words (an upsample's mode, a merge's crop, a gate)."""
+    what = f"one of {', '.join(values)}"
 
+    def parse(node: yaml.Node) -> str:
+        value = scalar(node, what)
+        if value not in values:
+            raise Bad(f"must be {what}, got {describe(node)}{suggest(str(value), values)}", node)
+        return str(value)
 
-def gate(node: yaml.Node) -> str:
-    what = f"one of {', '.join(GATES)}"
-    value = scalar(node, what)
-    if value not in GATES:
-        raise Bad(f"must be {what}, got {describe(node)}{suggest(str(value), GATES)}", node)
-    return str(value)
-
-
-def crop_mode(node: yaml.Node) -> str:
-    what = f"one of {', '.join(CROP_MODES)}"
-    value = scalar(node, what)
-    if value not in CROP_MODES:
-        raise Bad(f"must be {what}, got {describe(node)}{suggest(str(value), CROP_MODES)}", node)
-    return str(value)
+    return parse
 
 
 def counts(node: yaml.Node) -> tuple[int, ...]:
@@ -197,9 +186,9 @@ PARSERS: dict[str, Callable[[yaml.Node], Any]] = {
     "boolean": boolean,
     "activation": activation,
     "rate": rate,
-    "upsample_mode": upsample_mode,
-    "crop_mode": crop_mode,
-    "gate": gate,
+    "upsample_mode": one_of(UPSAMPLE_MODES),
+    "crop_mode": one_of(CROP_MODES),
+    "gate": one_of(GATES),
     "counts": counts,
     "names": names,
     "text": text,
