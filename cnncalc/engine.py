@@ -242,7 +242,14 @@ class _Analysis:
             where = f"repetition {repetition + 1} of {layer.times}: " if layer.times > 1 else ""
             logged, elements, peak = len(self.log), self.elements, self.peak
             self.peak = 0
-            run = self.sequence(layer.layers, state, f"{path}.", depth + 1, first, note + where)
+            # folded, a repetition's rows are not kept: it starts from no statistics, so that what its own bring
+            # is known, and then meets those before it
+            start = state._replace(whole=(None, None)) if folded else state
+            run = self.sequence(layer.layers, start, f"{path}.", depth + 1, first, note + where)
+            own = run.state.whole
+            if folded:
+                met = (hull(state.whole[0], own[0]), hull(state.whole[1], own[1]))
+                run = run._replace(state=run.state._replace(whole=met))
             this_peak, self.peak = self.peak, max(peak, self.peak)
             results.extend(run.results)
             trainable += run.trainable
@@ -252,10 +259,10 @@ class _Analysis:
             if not folded:
                 state = run.state
                 continue
-            this = Repetition.of(state, run, self.log[logged:], self.elements - elements, this_peak)
+            this = Repetition.of(state, run, self.log[logged:], self.elements - elements, this_peak, own)
             left = layer.times - repetition
             if this.steady_after(done[-1] if done else None):
-                ahead = this.steady(left)
+                ahead = this.steady(left, done[-1])
             else:
                 ahead = this.widening(done, left) if even else None
             if ahead is None:

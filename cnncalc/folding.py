@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from itertools import pairwise
 from typing import Any
 
-from .fields import MAX_FIELD, Field, Fields, Window
+from .fields import MAX_FIELD, Field, Fields, Window, hull
 from .kinds import ByKind, children
 from .record import Record
 from .report import LayerResult
@@ -60,13 +60,23 @@ class Repetition(Record):
     elements: int
     costs: tuple[int, int, int]  # trainable, non-trainable parameters, MACs
     peak: int  # the largest field size, jump or padding any of its layers reached
+    # per axis, the input pixels the statistics of whole maps among its layers brought (a norm's, a gate's)
+    own: tuple[Window | None, Window | None] = (None, None)
 
     @staticmethod
-    def of(before: State, run: Run, reported: list[tuple[Any, int]], elements: int, peak: int) -> Repetition:
+    def of(
+        before: State,
+        run: Run,
+        reported: list[tuple[Any, int]],
+        elements: int,
+        peak: int,
+        own: tuple[Window | None, Window | None] = (None, None),
+    ) -> Repetition:
         seen: dict[Any, int] = {}
         for key, count in reported:
             seen[key] = seen.get(key, 0) + count
-        return Repetition(before, run.state, seen, elements, (run.trainable, run.non_trainable, run.macs), peak)
+        costs = (run.trainable, run.non_trainable, run.macs)
+        return Repetition(before, run.state, seen, elements, costs, peak, own)
 
     def growth(self) -> tuple[tuple[int, int], ...]:
         """Per axis, how much it adds to the receptive field and to the effective padding."""
@@ -90,7 +100,7 @@ class Repetition(Record):
             and self.after.volume == last.after.volume
             and self.before.flattened is None
             and self.after.flattened is None
-            and self.before.whole == self.after.whole == (None, None)
+            and [window is None for window in self.own] == [window is None for window in last.own]
             and _jumps(self.before) is not None
             and _jumps(self.before) == _jumps(self.after) == _jumps(last.before)
             and self.growth() == last.growth()
@@ -103,20 +113,32 @@ class Repetition(Record):
         """The largest field value the last of `times` more repetitions like this one reaches (at most)."""
         return self.peak + times * max(0, *(change for axis in self.growth() for change in axis))
 
-    def after_more(self, times: int) -> State | None:
-        """The state after `times` more repetitions like this one; None where a field could pass MAX_FIELD on the
-        way (computed one by one, they stop with an error at the layer that passes it)."""
+    def after_more(self, times: int, last: Repetition | None = None) -> State | None:
+        """The state after `times` more repetitions like this one (and `last`, the one before it, where statistics
+        of whole maps are taken); None where a field could pass MAX_FIELD on the way (computed one by one, they
+        stop with an error at the layer that passes it)."""
         if self.peak_after(times) > MAX_FIELD:
             return None
         fields = tuple(
             Field.affine(out.r + r * times, out.shift, out.p + p * times)
             for out, (r, p) in zip(self.after.fields, self.growth(), strict=True)
         )
-        return State(self.after.volume, (fields[0], fields[1]))
+        whole = list(self.after.whole)
+        for axis, (own, before) in enumerate(zip(self.own, last.own if last else (None, None), strict=True)):
+            if own is None or before is None or times < 1:
+                continue
+            # each repetition's statistics see windows moved alike from the last's: the first and the last of those
+            # still to come reach furthest
+            low, high = own[0] - before[0], own[1] - before[1]
+            final = (own[0] + low * times, own[1] + high * times)
+            if max(abs(final[0]), abs(final[1])) > MAX_FIELD:
+                return None
+            whole[axis] = hull(hull(whole[axis], (own[0] + low, own[1] + high)), final)
+        return State(self.after.volume, (fields[0], fields[1]), None, (whole[0], whole[1]))
 
-    def steady(self, times: int) -> Ahead | None:
+    def steady(self, times: int, last: Repetition | None = None) -> Ahead | None:
         """`times` more repetitions, each the same as this one (see `steady_after`); None as for `after_more`."""
-        state = self.after_more(times)
+        state = self.after_more(times, last)
         if state is None:
             return None
         costs = (self.costs[0] * times, self.costs[1] * times, self.costs[2] * times)
@@ -145,7 +167,7 @@ class Repetition(Record):
             and all(
                 repetition.before.flattened is None
                 and repetition.after.flattened is None
-                and repetition.before.whole == repetition.after.whole == (None, None)
+                and repetition.own == (None, None)
                 and _jumps(repetition.before) is not None
                 and _jumps(repetition.before) == _jumps(repetition.after) == _jumps(self.after)
                 and repetition.stretch() == self.stretch()

@@ -41,6 +41,11 @@ BODIES = {
     "growing-concat": "[{concat: {branches: [[], [{conv: {filters: 1, kernel: 1}}]]}}]",
     "halving": "[{maxpool: {size: 2, ceil: true}}]",
     "global-then-dense": "[globalavgpool, flatten, {dense: {units: 4}}]",
+    # statistics of the whole map in every repetition: what each brings moves on with the field
+    "squeeze-excite": "[{conv: {filters: 4, kernel: 3, padding: 1}}, {squeeze_excite: {squeeze: 2}}]",
+    "group-norm": "[{conv: {filters: 4, kernel: 3, padding: [2, 0, 0, 2]}}, {groupnorm: {groups: 2}}]",
+    # the windows move right while the statistics of the first repetitions reach further left
+    "moving-gate": "[{crop: {sides: [2, 0, 2, 0]}}, {zeropad: {padding: [0, 2, 0, 2]}}, instancenorm]",
 }
 
 
@@ -88,6 +93,9 @@ def numbers(row: LayerResult) -> tuple[object, ...]:
         row.covers_input,
         row.input,
         row.field_in,
+        row.local_receptive_field,
+        row.local_effective_padding,
+        row.whole,
     )
 
 
@@ -375,6 +383,8 @@ EVEN_LAYERS = [
     "{concat: {branches: [[{conv: {filters: 2, kernel: 1, padding: 1}}], [{conv: {filters: 2, kernel: 3, padding:"
     " 2}}]]}}",
     "{repeat: {times: 2, layers: [{conv: {filters: 4, kernel: 1, padding: [0, 1, 1, 0]}}]}}",
+    "{squeeze_excite: {squeeze: 1}}",
+    "{groupnorm: {groups: 4}}",
 ]
 
 
