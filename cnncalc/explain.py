@@ -126,8 +126,12 @@ def _groupnorm(layer: GroupNorm, result: LayerResult) -> list[str]:
 @EXPLAIN.register("instancenorm")
 def _instancenorm(layer: InstanceNorm, result: LayerResult) -> list[str]:
     c = result.input.c
-    params = f"2*{c} (a scale and a shift per channel) = {result.params:,}" if layer.affine else "0 (not affine)"
-    return [f"params = {params}: each channel normalised by its mean and variance over the whole map", *_STATISTICS]
+    learned = "a scale and a shift per channel learned" if layer.affine else "nothing learned (not affine)"
+    params = f"2*{c} = {result.params:,}" if layer.affine else "0"
+    return [
+        f"params = {params}: each channel normalised by its mean and variance over the whole map, {learned}",
+        *_STATISTICS,
+    ]
 
 
 @EXPLAIN.register("squeeze_excite")
@@ -144,8 +148,8 @@ def _squeeze_excite(layer: SqueezeExcite, result: LayerResult) -> list[str]:
 
 
 _STATISTICS = [
-    "the whole map's statistics reach every output: its receptive field is the whole input; the local field "
-    "holds them constant"
+    "the whole map's statistics reach every output: its receptive field holds every input pixel the map sees; the "
+    "local field holds them constant"
 ]
 
 
@@ -403,7 +407,7 @@ def _concat(layer: Merge, result: LayerResult) -> list[str]:
     lines = [f"output channels = {channels} = {result.output.c}" if channels else f"output = {result.output}"]
     if layer.split:
         slices = " + ".join(map(str, layer.split))
-        lines.insert(0, f"split: the {result.input.c} input channels = {slices}, branch by branch, each its slice")
+        lines.insert(0, f"input channels = {slices} = {result.input.c}: a slice for each branch, in order")
     return lines
 
 
@@ -584,6 +588,10 @@ def _field(result: LayerResult) -> list[str]:
                 lines.append(_uneven(field, suffix))
         elif r != field_in.r or (j != field_in.j and result.kind not in BLOCKS):
             lines.append(_widened(field_in, field, suffix, result.kind in BLOCKS))
+    if result.local is not None:
+        local = " x ".join(dict.fromkeys(str(r) for r in result.local_receptive_field))
+        padding = " x ".join(dict.fromkeys(str(p) for p in result.local_effective_padding))
+        lines.append(f"local field, the statistics of whole maps held constant: r = {local}, P = {padding}")
     return lines
 
 

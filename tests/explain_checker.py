@@ -258,6 +258,18 @@ BATCHNORM = re.compile(
     r"params = 2\*(\d+) trainable \(gamma, beta\) \+ 2\*(\d+) non-trainable \(moving mean and variance\) = ([\d,]+)"
 )
 FLATTEN = re.compile(r"flatten: ([\d, x]+) -> ([\d, x]+)")
+SHUFFLE = re.compile(
+    r"channels read as (\d+) groups of (\d+) and interleaved: channel g\*(\d+) \+ i goes to i\*(\d+) \+ g; params = 0"
+)
+GATE = re.compile(
+    r"gate = (sigmoid|hardsigmoid)\(conv 1x1 (\d+) -> (\d+)(, [a-z0-9]+)?\(conv 1x1 (\d+) -> (\d+)"
+    r"\(globalavgpool\(x\)\)\)\): 1 x 1 x (\d+), times the map: output ([\d, x]+)"
+)
+STATISTICS = (
+    "the whole map's statistics reach every output: its receptive field holds every input pixel the map sees; the "
+    "local field holds them constant"
+)
+LOCAL = re.compile(r"local field, the statistics of whole maps held constant: r = ([\d x]+), P = ([-\d x]+)")
 
 
 def check_prose(line: str, row: Record, children: list[Record]) -> Checked | None:
@@ -315,6 +327,26 @@ def check_prose(line: str, row: Record, children: list[Record]) -> Checked | Non
         elif match[6].startswith("stacked"):
             assert joined[:2] == current[:2] and joined[2] > current[2], line
         return Checked(0, 2)
+    if match := SHUFFLE.fullmatch(line):
+        groups, per_group = int(match[1]), int(match[2])
+        assert groups * per_group == out[2] and (int(match[3]), int(match[4])) == (per_group, groups), line
+        assert row["params"] == 0
+        return Checked(1, 2)
+    if match := GATE.fullmatch(line):
+        squeeze, channels = int(match[2]), int(match[3])
+        assert (int(match[5]), int(match[6])) == (channels, squeeze) and int(match[7]) == channels == out[2], line
+        assert volume(match[8]) == out and row["params"] == 2 * channels * squeeze + squeeze + channels
+        return Checked(0, 3)
+    if line == STATISTICS:
+        fields, local = row["receptive_field"], row["local_receptive_field"]
+        assert all(r >= rl for r, rl in zip(fields, local, strict=True)), row["path"]
+        return Checked(0, 1)
+    if match := LOCAL.fullmatch(line):
+        # one number where both axes agree
+        fields = [int(n) for n in match[1].split(" x ")] * (3 - len(match[1].split(" x ")))
+        paddings = [int(n) for n in match[2].split(" x ")] * (3 - len(match[2].split(" x ")))
+        assert (fields[:2], paddings[:2]) == (row["local_receptive_field"], row["local_effective_padding"]), line
+        return Checked(0, 2)
     if match := FLATTEN.fullmatch(line):
         before, after = volume(match[1]), volume(match[2])
         assert after == (1, 1, math.prod(before)) and before == tuple(row["input"])
@@ -367,7 +399,7 @@ def explanations(text: str) -> dict[str, list[str]]:
         if line.startswith("    "):
             lines.append(line[4:])
         else:
-            match = re.fullmatch(r"(\S+) [a-z]+( .*)?:", line)
+            match = re.fullmatch(r"(\S+) [a-z_]+( .*)?:", line)
             assert match is not None, f"not a row's heading: {line!r}"
             lines = explained.setdefault(match[1], [])
             assert not lines, f"row {match[1]} explained twice"
