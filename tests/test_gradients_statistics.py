@@ -39,7 +39,7 @@ class Layer(nn.Module):
     def forward(self, x: torch.Tensor, held: bool) -> torch.Tensor:
         if self.kind == "conv":
             return self.conv(x)  # type: ignore[no-any-return]
-        if self.kind == "squeeze_excite":
+        if self.kind in ("squeeze_excite", "gate"):
             # a gate from the map's average; the 1 x 1 conv stands for both of the block's convs
             gate = torch.sigmoid(self.conv(x.mean(dim=(2, 3), keepdim=True)))
             return x * (gate.detach() if held else gate)
@@ -56,6 +56,9 @@ SPEC_LINES = {
     "groupnorm": "groupnorm: {{groups: 1}}",
     "instancenorm": "instancenorm",
     "squeeze_excite": "squeeze_excite: {{squeeze: 2, activation: none}}",
+    # the same gate written out: a broadcast multiply
+    "gate": "dropout: {{rate: 0, name: x{index}}}\n  - globalavgpool\n"
+    "  - conv: {{filters: 2, kernel: 1, activation: sigmoid}}\n  - multiply: {{with: [x{index}]}}",
 }
 
 
@@ -65,7 +68,7 @@ def stacks(draw: st.DrawFn) -> tuple[int, list[dict[str, int | str]]]:
     size = draw(st.integers(6, 14))
     layers: list[dict[str, int | str]] = []
     for _ in range(draw(st.integers(2, 5))):
-        kind = draw(st.sampled_from(["conv", "conv", "groupnorm", "instancenorm", "squeeze_excite"]))
+        kind = draw(st.sampled_from(["conv", "conv", "groupnorm", "instancenorm", "squeeze_excite", "gate"]))
         kernel = draw(st.integers(1, 3))
         # no padding: every output reads only pixels that are there, which the statistics of their maps reach
         layers.append({"kind": kind, "kernel": kernel, "stride": draw(st.integers(1, 2)), "padding": 0})
@@ -113,7 +116,8 @@ def test_statistics_reach_every_output_and_the_local_field_is_the_gradient_with_
 ) -> None:
     size, layers = drawn
     text = f"input: [{size}, {size}, 2]\nlayers:\n" + "".join(
-        "  - " + SPEC_LINES[str(layer["kind"])].format(**layer) + "\n" for layer in layers
+        "  - " + SPEC_LINES[str(layer["kind"])].format(index=index, **layer) + "\n"
+        for index, layer in enumerate(layers)
     )
     try:
         report = analyse(load(text))
