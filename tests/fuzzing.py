@@ -68,6 +68,8 @@ from cnncalc.spec import (
     Expectation,
     Flatten,
     GlobalPool,
+    GroupNorm,
+    InstanceNorm,
     Layer,
     LayerNorm,
     Merge,
@@ -77,6 +79,7 @@ from cnncalc.spec import (
     Residual,
     Scale,
     Spec,
+    SqueezeExcite,
     Upsample,
     Volume,
     ZeroPad,
@@ -539,6 +542,9 @@ OPTIONS: dict[str, set[str]] = {
     "zeropad": {"padding"},
     "batchnorm": set(),
     "layernorm": set(),
+    "groupnorm": {"groups"},
+    "instancenorm": {"affine"},
+    "squeeze_excite": {"squeeze", "activation", "gate"},
     "scale": set(),
     "dropout": {"rate"},
     "droppath": {"rate"},
@@ -553,7 +559,8 @@ OPTIONS: dict[str, set[str]] = {
 REQUIRED = {"conv": {"filters", "kernel"}, "maxpool": {"size"}, "avgpool": {"size"}, "dense": {"units"}}
 # an upsample needs `scale` or `size`, a crop `size` or `sides`: the shapes' to say, not the loader's
 REQUIRED |= {"convtranspose": {"filters", "kernel"}, "adaptiveavgpool": {"size"}, "adaptivemaxpool": {"size"}}
-REQUIRED |= {"zeropad": {"padding"}, "channelshuffle": {"groups"}}
+REQUIRED |= {"zeropad": {"padding"}, "channelshuffle": {"groups"}, "groupnorm": {"groups"}}
+REQUIRED |= {"squeeze_excite": {"squeeze"}}
 # a merge needs `branches` or `with`: the engine's to say, not the loader's
 REQUIRED |= {"repeat": {"times", "layers"}, "residual": {"layers"}}
 
@@ -685,6 +692,16 @@ class _Reading:
             return BatchNorm("batchnorm", name)
         if kind == "layernorm":
             return LayerNorm("layernorm", name)
+        if kind == "groupnorm":
+            return GroupNorm("groupnorm", _size(given["groups"]), name)
+        if kind == "instancenorm":
+            return InstanceNorm("instancenorm", _boolean(given.get("affine", False)), name)
+        if kind == "squeeze_excite":
+            gate = given.get("gate", "sigmoid")
+            if gate not in ("sigmoid", "hardsigmoid"):
+                raise Invalid(f"no gate: {gate!r}")
+            between = _activation(given["activation"]) if "activation" in given else "relu"
+            return SqueezeExcite("squeeze_excite", _size(given["squeeze"]), between, gate, name)
         if kind == "scale":
             return Scale("scale", name)
         if kind == "dropout":
