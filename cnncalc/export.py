@@ -673,11 +673,8 @@ def _held(row: LayerResult) -> Iterator[LayerResult]:
 
 # -- per kind: the form of the tensor it leaves, and the form a leaf takes ------------------------------
 
-# the form of the tensor a row leaves, from a tensor of `form`
-FORMS = ByKind("export.FORMS")
-
-
-@FORMS.register(
+# the leaf kinds whose modules take an (N, C, H, W) map and give one
+_MAP_KINDS = (
     "channelshuffle",
     "instancenorm",
     "squeeze_excite",
@@ -693,6 +690,12 @@ FORMS = ByKind("export.FORMS")
     "upsample",
     "crop",
 )
+
+# the form of the tensor a row leaves, from a tensor of `form`
+FORMS = ByKind("export.FORMS")
+
+
+@FORMS.register(*_MAP_KINDS)
 def _a_map(row: LayerResult, form: str, links: _Links) -> str:
     return MAP
 
@@ -728,22 +731,7 @@ def _where_merged(row: LayerResult, form: str, links: _Links) -> str:
 TAKES = ByKind("export.TAKES", covers="leaves")
 
 
-@TAKES.register(
-    "channelshuffle",
-    "instancenorm",
-    "squeeze_excite",
-    "conv",
-    "convtranspose",
-    "maxpool",
-    "avgpool",
-    "adaptiveavgpool",
-    "adaptivemaxpool",
-    "globalavgpool",
-    "globalmaxpool",
-    "zeropad",
-    "upsample",
-    "crop",
-)
+@TAKES.register(*_MAP_KINDS)
 def _takes_a_map() -> str | None:
     return MAP
 
