@@ -6,6 +6,7 @@ from __future__ import annotations
 from .config import axes
 from .render import field_text, layer_label
 from .report import Report, walk
+from .spec import AXIS_NAMES
 
 Segment = tuple[str, str | None]  # a piece of a line and its style (a rich style name), or None
 EIGHTHS = " ▏▎▍▌▋▊▉"
@@ -33,15 +34,18 @@ def rf_chart(report: Report, filename: str, width: int | None = None) -> tuple[l
     bars `DEFAULT_BAR` cells wide. Bars follow the height axis; the numbers give both axes where they differ.
     """
     rows = list(walk(report.layers))
-    scale = report.input.h
+    axis = 1 if report.input.rank == 3 else 0  # the height, or the length of a 1-D input
+    name = AXIS_NAMES[report.input.rank][axis]
+    letter = name[0]
+    scale = report.input[axis]
     paths = [row.path for row in rows]
     labels = [layer_label(row) for row in rows]
     fields = [field_text(row) for row in rows]
-    sizes = [axes((row.output.h, row.output.w)) for row in rows]
+    sizes = [axes(row.output.spatial) for row in rows]
     path_w = max(len(text) for text in ["#", *paths])
     label_w = max(len(text) for text in ["layer", *labels])
     r_w = max(len(text) for text in ["r", *fields])
-    h_w = max(len(text) for text in ["h", *sizes])
+    h_w = max(len(text) for text in [letter, *sizes])
 
     def fixed(label_width: int) -> int:
         # the columns and the single spaces around them, less the two bars
@@ -58,27 +62,27 @@ def rf_chart(report: Report, filename: str, width: int | None = None) -> tuple[l
     def cut(text: str) -> str:
         return text if len(text) <= label_w else text[: label_w - 1] + "…"
 
-    title = f"{report.name or filename}: receptive field r and map height h after each layer"
+    title = f"{report.name or filename}: receptive field r and map {name} {letter} after each layer"
     lines: list[list[Segment]] = [[(title, "bold")]]
     r_title = "receptive field" if cells >= len("receptive field") else "field"
     h_title = "map size" if cells >= len("map size") else "size"
-    header = f"{'#':<{path_w}} {'layer':<{label_w}}  {'r':>{r_w}} {r_title:<{cells}}  {'h':>{h_w}} {h_title}"
+    header = f"{'#':<{path_w}} {'layer':<{label_w}}  {'r':>{r_w}} {r_title:<{cells}}  {letter:>{h_w}} {h_title}"
     lines.append([(header.rstrip(), "bold")])
     for row, path, label, field, size in zip(rows, paths, labels, fields, sizes, strict=True):
         lines.append(
             [
                 (f"{path:<{path_w}} {cut(label):<{label_w}}  {field:>{r_w}} ", None),
-                (bar(row.receptive_field[0], scale, cells), BAR_STYLE["r"]),
+                (bar(row.receptive_field[axis], scale, cells), BAR_STYLE["r"]),
                 (f"  {size:>{h_w}} ", None),
-                (bar(row.output.h, scale, cells).rstrip(), BAR_STYLE["h"]),
+                (bar(row.output[axis], scale, cells).rstrip(), BAR_STYLE["h"]),
             ]
         )
     lines.append([("", None)])
     lines.append(
         [
             (
-                f"bars: the height axis, a full bar = the input's {scale:,} pixels; r in input pixels "
-                "(*: as large as the input), h in positions of the map",
+                f"bars: the {name} axis, a full bar = the input's {scale:,} pixels; r in input pixels "
+                f"(*: as large as the input), {letter} in positions of the map",
                 "dim",
             )
         ]

@@ -6,6 +6,7 @@ notes only inform).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 from .config import axes
@@ -17,6 +18,7 @@ from .record import Record
 from .report import LayerResult, Report, walk
 from .spec import (
     ACTIVATIONS,
+    AXIS_LETTERS,
     AdaptivePool,
     BatchNorm,
     Conv,
@@ -29,7 +31,7 @@ from .spec import (
     LayerNorm,
     Merge,
     Padding,
-    Pair,
+    PerAxis,
     Pool,
     PReLU,
     Repeat,
@@ -39,13 +41,14 @@ from .spec import (
     SqueezeExcite,
     Upsample,
     Volume,
+    every_axis,
 )
 
 # the volumes a merge joins, each with what to call it: the current tensor or a branch, and the outputs it names
 Operands = Sequence[tuple[str, Volume]]
-# what a framework says of a merge, given its row and operands (None where the rows are folded away): as
-# (the severity, the option at fault, the reason)
-JoinRule = Callable[[Merge, LayerResult | None, Operands | None], Iterator[tuple[str, str, str]]]
+# what a framework says of a merge, given its row and operands (None where the rows are folded away) and the
+# spec's rank: as (the severity, the option at fault, the reason)
+JoinRule = Callable[[Merge, LayerResult | None, Operands | None, int], Iterator[tuple[str, str, str]]]
 
 
 class Target(Record):
@@ -57,7 +60,8 @@ class Target(Record):
     joins: JoinRule
 
 
-# each framework's rule per kind: why it cannot build a layer as written, as (the option at fault, the reason)
+# each framework's rule per kind, given the layer and the spec's rank (1, 2 or 3 spatial axes): why it cannot
+# build the layer as written, as (the option at fault, the reason)
 PYTORCH_RULES = ByKind("check.PYTORCH_RULES")
 KERAS_RULES = ByKind("check.KERAS_RULES")
 
@@ -107,9 +111,18 @@ def _unmet(expectation: Expectation, spec: Spec, report: Report) -> Diagnostic |
         share = "here" if expectation.loc is None else f"in layer {at_fault.path} ({at_fault.kind})"
         message = f"{key}: at most {value:,} {unit}, found {actual:,}, {largest:,} of them {share}"
     else:  # receptive_field: at least this, at the last layer
-        if all(r >= v for r, v in zip(totals.receptive_field, value, strict=True)):
+        found = totals.receptive_field
+        wanted = value * len(found) if len(value) == 1 else value
+        if len(wanted) != len(found):
+            axis_count = "1 axis" if len(found) == 1 else f"{len(found)} axes"
+            message = (
+                f"receptive_field: {'x'.join(map(str, value))} gives {len(value)} sizes, the input has {axis_count}: "
+                f"give one size, or {len(found)}"
+            )
+        elif all(r >= v for r, v in zip(found, wanted, strict=True)):
             return None
-        message = f"receptive_field: at least {axes(value, ' x ')}, found {axes(totals.receptive_field, ' x ')}"
+        else:
+            message = f"receptive_field: at least {axes(wanted, ' x ')}, found {axes(found, ' x ')}"
     loc = expectation.loc or at_fault.layer.loc or spec.input_loc
     return error(
         "expect", message, loc, None if expectation.loc else at_fault.path, None if expectation.loc else at_fault.kind
@@ -120,8 +133,9 @@ def _unbuildable(spec: Spec, report: Report, target: str) -> Iterator[Diagnostic
     if target not in TARGETS:
         raise ValueError(f"unknown check target {target!r}: use one of {', '.join(TARGETS)}")
     framework, rules, joins = TARGETS[target]
+    rank = spec.input.rank
     for path, layer in layer_tree(spec.layers):
-        for option, reason in rules.of(layer)(layer):
+        for option, reason in rules.of(layer)(layer, rank):
             loc = layer.option_locs.get(option, layer.loc)
             yield error(f"target-{target}", reason, loc, path, layer.kind)
     yield from _merges(spec, report, target, joins)
@@ -137,7 +151,7 @@ MAX_ELEMENTS = 2**63 - 1  # a tensor's element count is an int64 in PyTorch and 
 
 def too_large_input(volume: Volume) -> str | None:
     """Why a framework cannot hold the input `volume` (see `too_large`); else None."""
-    elements = volume.h * volume.w * volume.c
+    elements = volume.elements
     if elements > MAX_ELEMENTS:
         return f"the input of {elements:,} elements is more than a tensor holds ({MAX_ELEMENTS:,})"
     return None
@@ -148,7 +162,7 @@ def too_large(row: LayerResult) -> str | None:
 
     Sizes of at most 2**31 - 1 each can still multiply past it: a flatten of 2,147,483,647 cubed, a dense on that.
     """
-    elements = row.output.h * row.output.w * row.output.c
+    elements = row.output.elements
     if elements > MAX_ELEMENTS:
         return f"its output of {elements:,} elements is more than a tensor holds ({MAX_ELEMENTS:,})"
     weights = WEIGHTS.of(row.layer)(row.layer, row.input)
@@ -163,13 +177,13 @@ WEIGHTS = ByKind("check.WEIGHTS")
 
 @WEIGHTS.register("conv")
 def _conv_weights(layer: Conv, given: Volume) -> int:
-    return layer.filters * layer.kernel[0] * layer.kernel[1] * (given.c // layer.groups)
+    return layer.filters * math.prod(layer.kernel) * (given.c // layer.groups)
 
 
 @WEIGHTS.register("convtranspose")
 def _convtranspose_weights(layer: ConvTranspose, given: Volume) -> int:
-    # (c, K / groups, fh, fw) in PyTorch
-    return given.c * (layer.filters // layer.groups) * layer.kernel[0] * layer.kernel[1]
+    # (c, K / groups, *kernel) in PyTorch
+    return given.c * (layer.filters // layer.groups) * math.prod(layer.kernel)
 
 
 @WEIGHTS.register("squeeze_excite")
@@ -179,12 +193,12 @@ def _squeeze_excite_weights(layer: SqueezeExcite, given: Volume) -> int:
 
 @WEIGHTS.register("dense")
 def _dense_weights(layer: Dense, given: Volume) -> int:
-    return layer.units * given.h * given.w * given.c
+    return layer.units * given.elements
 
 
 @WEIGHTS.register("batchnorm", "layernorm", "groupnorm", "instancenorm", "scale", "prelu")
 def _per_channel(layer: BatchNorm | LayerNorm | GroupNorm | InstanceNorm | Scale | PReLU, given: Volume) -> int:
-    # never the first to be too large: its output, h w c elements, is looked at before
+    # never the first to be too large: its output, of every element of its input, is looked at before
     return given.c
 
 
@@ -239,74 +253,90 @@ _NO_WINDOW = (
 
 
 # and the kinds with no window that Keras has no layer of its own for: its applications write them as custom layers
+# (filled in per rank: `axes` the spatial axes' letters, `rank` the layer names' digit, `ones` a 1 x ... x 1 kernel)
 _NO_KERAS_LAYER = {
     "scale": "Keras: no layer of its own: keras.applications.convnext writes a LayerScale layer",
     "droppath": "Keras: no layer of its own: keras.applications.convnext writes a StochasticDepth layer",
-    "channelshuffle": "Keras: no layer of its own: a Reshape to (h, w, g, c / g), a Permute and a Reshape back",
-    "squeeze_excite": "Keras: no layer of its own: GlobalAveragePooling2D(keepdims=True), two 1x1 Conv2D and a "
-    "Multiply",
+    "channelshuffle": "Keras: no layer of its own: a Reshape to ({axes}, g, c / g), a Permute and a Reshape back",
+    "squeeze_excite": "Keras: no layer of its own: GlobalAveragePooling{rank}D(keepdims=True), two {ones} Conv{rank}D "
+    "and a Multiply",
 }
 
 
 @PYTORCH_RULES.register(*_NO_WINDOW, *_NO_KERAS_LAYER)
 @KERAS_RULES.register(*_NO_WINDOW)
-def _as_written(layer: Layer) -> Iterator[tuple[str, str]]:
+def _as_written(layer: Layer, rank: int) -> Iterator[tuple[str, str]]:
     return iter(())
 
 
 @KERAS_RULES.register(*_NO_KERAS_LAYER)
-def _keras_has_no_layer(layer: Layer) -> Iterator[tuple[str, str]]:
-    yield "", _NO_KERAS_LAYER[layer.kind]
+def _keras_has_no_layer(layer: Layer, rank: int) -> Iterator[tuple[str, str]]:
+    ones = "x".join("1" * rank) if rank > 1 else "kernel-1"
+    yield "", _NO_KERAS_LAYER[layer.kind].format(axes=", ".join(AXIS_LETTERS[rank]), rank=rank, ones=ones)
 
 
 def _asymmetric(padding: Padding) -> bool:
-    return isinstance(padding, tuple) and (padding[0] != padding[1] or padding[2] != padding[3])
+    """Explicit padding that differs on the two sides of an axis."""
+    return isinstance(padding, tuple) and any(padding[i] != padding[i + 1] for i in range(0, len(padding), 2))
+
+
+def _all_ones(values: PerAxis) -> bool:
+    return all(value == 1 for value in values)
+
+
+def _per_axis(values: Sequence[int]) -> str:
+    """A value per axis as an argument: `1` where every axis agrees, else `(1, 2)`."""
+    return str(values[0]) if len(set(values)) == 1 else f"({', '.join(map(str, values))})"
 
 
 # -- PyTorch ---------------------------------------------------------------------------------------------------
 
-_PYTORCH_POOLS = {"maxpool": "MaxPool2d", "avgpool": "AvgPool2d"}
+_PYTORCH_POOLS = {"maxpool": "MaxPool", "avgpool": "AvgPool"}
 
 
 @PYTORCH_RULES.register("conv")
-def _pytorch_conv(layer: Conv) -> Iterator[tuple[str, str]]:
-    if layer.padding == "same" and layer.stride != (1, 1):
-        yield "padding", "PyTorch: Conv2d takes padding='same' only at stride 1; pad with nn.ZeroPad2d in front"
+def _pytorch_conv(layer: Conv, rank: int) -> Iterator[tuple[str, str]]:
+    conv, pad = f"Conv{rank}d", f"nn.ZeroPad{rank}d"
+    if layer.padding == "same" and not _all_ones(layer.stride):
+        yield "padding", f"PyTorch: {conv} takes padding='same' only at stride 1; pad with {pad} in front"
     if _asymmetric(layer.padding):
-        yield "padding", "PyTorch: Conv2d pads both sides of an axis alike; put nn.ZeroPad2d in front"
+        yield "padding", f"PyTorch: {conv} pads both sides of an axis alike; put {pad} in front"
 
 
 @PYTORCH_RULES.register("maxpool", "avgpool")
-def _pytorch_pool(layer: Pool) -> Iterator[tuple[str, str]]:
-    name = _PYTORCH_POOLS[layer.kind]
+def _pytorch_pool(layer: Pool, rank: int) -> Iterator[tuple[str, str]]:
+    name = f"{_PYTORCH_POOLS[layer.kind]}{rank}d"
     if layer.padding == "same":
         yield "padding", f"PyTorch: {name} has no padding='same'; give the padding explicitly"
     elif _asymmetric(layer.padding):
         yield "padding", f"PyTorch: {name} pads both sides of an axis alike"
 
 
-_CROP_AFTER = "give the smaller side as padding and crop the rest with a negative nn.ZeroPad2d after"
+_CROP_AFTER = "give the smaller side as padding and crop the rest with a negative nn.ZeroPad{rank}d after"
+# the sides a cut lists, in its order
+_SIDE_NAMES = {1: "before, after", 2: "top, bottom, left, right", 3: "front, back, top, bottom, left, right"}
 
 
 @PYTORCH_RULES.register("convtranspose")
-def _pytorch_convtranspose(layer: ConvTranspose) -> Iterator[tuple[str, str]]:
+def _pytorch_convtranspose(layer: ConvTranspose, rank: int) -> Iterator[tuple[str, str]]:
+    name, crop_after = f"ConvTranspose{rank}d", _CROP_AFTER.format(rank=rank)
     if layer.padding == "same":
         cut = _transposed_same_cut(layer)
         if cut is None:
             return  # a kernel narrower than the stride: cnncalc refuses `same` itself
         if _asymmetric(cut):
-            sides = "({}, {}, {}, {}) top, bottom, left, right".format(*cut)
-            yield "padding", f"PyTorch: ConvTranspose2d has no padding='same', here a cut of {sides}; {_CROP_AFTER}"
+            sides = f"({', '.join(map(str, cut))}) {_SIDE_NAMES[rank]}"
+            yield "padding", f"PyTorch: {name} has no padding='same', here a cut of {sides}; {crop_after}"
         else:
-            same = cut[0] if cut[0] == cut[2] else f"({cut[0]}, {cut[2]})"
-            yield "padding", f"PyTorch: ConvTranspose2d has no padding='same'; here padding={same} cuts the same"
+            yield "padding", f"PyTorch: {name} has no padding='same'; here padding={_per_axis(cut[::2])} cuts the same"
     elif _asymmetric(layer.padding):
-        yield "padding", f"PyTorch: ConvTranspose2d cuts both sides of an axis alike; {_CROP_AFTER}"
+        yield "padding", f"PyTorch: {name} cuts both sides of an axis alike; {crop_after}"
 
 
 @PYTORCH_RULES.register("upsample", "adaptiveavgpool", "adaptivemaxpool")
-def _pytorch_builds(layer: Layer) -> Iterator[tuple[str, str]]:
-    # nn.Upsample and the adaptive pools take every option cnncalc does
+def _pytorch_builds(layer: Layer, rank: int) -> Iterator[tuple[str, str]]:
+    # nn.Upsample (`bilinear` is its mode 'linear' in 1-D, 'trilinear' in 3-D) and the adaptive pools of every rank
+    # take every option cnncalc does
     return iter(())
 
 
@@ -316,47 +346,58 @@ def _transposed_same_cut(layer: ConvTranspose) -> Sides | None:
     per_axis = list(zip(layer.kernel, layer.stride, layer.dilation, strict=True))
     if any(effective_kernel(k, d) < s for k, s, d in per_axis):
         return None
-    (top, bottom), (left, right) = (transposed_same_padding(k, s, d) for k, s, d in per_axis)
-    return top, bottom, left, right
+    return tuple(side for k, s, d in per_axis for side in transposed_same_padding(k, s, d))
 
 
 # -- Keras -----------------------------------------------------------------------------------------------------
 
-_KERAS_POOLS = {"maxpool": "MaxPooling2D", "avgpool": "AveragePooling2D"}
+_KERAS_POOLS = {"maxpool": "MaxPooling", "avgpool": "AveragePooling"}
 
 
 @KERAS_RULES.register("conv")
-def _keras_conv(layer: Conv) -> Iterator[tuple[str, str]]:
-    yield from _keras_padding("Conv2D", layer.padding, layer.stride, layer.kernel, layer.dilation)
-    if layer.stride != (1, 1) and layer.dilation != (1, 1):
-        yield "dilation", "Keras: Conv2D refuses strides above 1 together with a dilation_rate above 1"
+def _keras_conv(layer: Conv, rank: int) -> Iterator[tuple[str, str]]:
+    name = f"Conv{rank}D"
+    if rank != 1 or layer.padding != _causal_padding(layer):  # else Conv1D's padding='causal'
+        yield from _keras_padding(name, rank, layer.padding, layer.stride, layer.kernel, layer.dilation)
+    if not _all_ones(layer.stride) and not _all_ones(layer.dilation):
+        yield "dilation", f"Keras: {name} refuses strides above 1 together with a dilation_rate above 1"
+
+
+def _causal_padding(layer: Conv) -> Sides:
+    """Keras's `causal` for a 1-D conv: d (k - 1) zeros before, none after, at any stride."""
+    return (layer.dilation[0] * (layer.kernel[0] - 1), 0)
 
 
 @KERAS_RULES.register("maxpool", "avgpool")
-def _keras_pool(layer: Pool) -> Iterator[tuple[str, str]]:
-    yield from _keras_padding(_KERAS_POOLS[layer.kind], layer.padding, layer.stride, layer.size, (1, 1))
+def _keras_pool(layer: Pool, rank: int) -> Iterator[tuple[str, str]]:
+    name = f"{_KERAS_POOLS[layer.kind]}{rank}D"
+    yield from _keras_padding(name, rank, layer.padding, layer.stride, layer.size, (1,) * rank)
     if layer.ceil:
         yield "ceil", "Keras: pooling has no ceil mode"
 
 
 @KERAS_RULES.register("convtranspose")
-def _keras_convtranspose(layer: ConvTranspose) -> Iterator[tuple[str, str]]:
+def _keras_convtranspose(layer: ConvTranspose, rank: int) -> Iterator[tuple[str, str]]:
+    name = f"Conv{rank}DTranspose"
     if isinstance(layer.padding, tuple) and any(layer.padding):
-        if layer.output_padding == (0, 0) and layer.padding == _transposed_same_cut(layer):
+        if not any(layer.output_padding) and layer.padding == _transposed_same_cut(layer):
             hint = "here padding: same gives the same cut"
         else:
-            hint = "give padding 'valid' and put Cropping2D after"
-        yield "padding", f"Keras: Conv2DTranspose takes only padding 'valid' or 'same'; {hint}"
+            hint = f"give padding 'valid' and put Cropping{rank}D after"
+        yield "padding", f"Keras: {name} takes only padding 'valid' or 'same'; {hint}"
     if any(extra >= s for extra, s in zip(layer.output_padding, layer.stride, strict=True)):
-        yield "output_padding", "Keras: Conv2DTranspose takes output_padding below the stride only"
-    if layer.stride != (1, 1) and layer.dilation != (1, 1):
-        yield "dilation", "Keras: Conv2DTranspose refuses strides above 1 together with a dilation_rate above 1"
+        yield "output_padding", f"Keras: {name} takes output_padding below the stride only"
+    if not _all_ones(layer.stride) and not _all_ones(layer.dilation):
+        yield "dilation", f"Keras: {name} refuses strides above 1 together with a dilation_rate above 1"
     if layer.groups != 1:
-        yield "groups", "Keras: Conv2DTranspose has no groups"
+        yield "groups", f"Keras: {name} has no groups"
 
 
 @KERAS_RULES.register("upsample")
-def _keras_upsample(layer: Upsample) -> Iterator[tuple[str, str]]:
+def _keras_upsample(layer: Upsample, rank: int) -> Iterator[tuple[str, str]]:
+    if rank != 2:
+        yield from _keras_upsample_not_2d(layer, rank)
+        return
     if layer.size is not None:
         if layer.mode == "nearest":
             other = "Resizing's 'nearest' picks floor((o + 1/2) h / H), not floor(o h / H)"
@@ -370,33 +411,58 @@ def _keras_upsample(layer: Upsample) -> Iterator[tuple[str, str]]:
         yield "align_corners", "Keras: UpSampling2D and Resizing have no align_corners: they sample half-pixel centres"
 
 
+def _keras_upsample_not_2d(layer: Upsample, rank: int) -> Iterator[tuple[str, str]]:
+    """UpSampling1D and UpSampling3D repeat each value by integer factors, and Resizing takes images alone."""
+    name = f"UpSampling{rank}D"
+    if layer.size is not None:
+        factors = every_axis(tuple(f"{letter.upper()} / {letter}" for letter in AXIS_LETTERS[rank]))
+        what, whole = ("an integer factor", "that is") if rank == 1 else ("integer factors", "each is")
+        yield "size", f"Keras: {name} takes {what}, not a `size`: give it {factors} where {whole} whole"
+    if layer.mode == "bilinear":
+        mode = "linear" if rank == 1 else "trilinear"
+        yield (
+            "mode",
+            f"Keras: {name} only repeats values: it has no {mode} interpolation, and Resizing takes images only",
+        )
+
+
+# how fixed windows give an adaptive pool to n, where they do
+_FIXED_WINDOWS = {
+    1: "l / n gives it where n divides l, and where the map is already n long",
+    2: "h / n gives it where n divides h, and where the map is already n x n",
+    3: "(d / n1, h / n2, w / n3) gives it where each n divides its axis, and where the map is already n1 x n2 x n3",
+}
+
+
 @KERAS_RULES.register("adaptiveavgpool", "adaptivemaxpool")
-def _keras_adaptive_pool(layer: AdaptivePool) -> Iterator[tuple[str, str]]:
-    if layer.size == (1, 1):
-        return  # a global pool: GlobalAveragePooling2D or GlobalMaxPooling2D with keepdims=True
-    pool = "AveragePooling2D" if layer.kind == "adaptiveavgpool" else "MaxPooling2D"
+def _keras_adaptive_pool(layer: AdaptivePool, rank: int) -> Iterator[tuple[str, str]]:
+    if _all_ones(layer.size):
+        return  # a global pool: GlobalAveragePooling1D/2D/3D or GlobalMaxPooling1D/2D/3D with keepdims=True
+    pool = f"{'AveragePooling' if layer.kind == 'adaptiveavgpool' else 'MaxPooling'}{rank}D"
     yield (
         "size",
-        f"Keras: no adaptive pooling; {pool} with pool_size = strides = h / n gives it where n divides h, and where "
-        "the map is already n x n it is the identity: leave it out",
+        f"Keras: no adaptive pooling; {pool} with pool_size = strides = {_FIXED_WINDOWS[rank]} it is the identity: "
+        "leave it out",
     )
 
 
 def _keras_padding(
-    name: str, padding: Padding, stride: Pair, window: Pair, dilation: Pair
+    name: str, rank: int, padding: Padding, stride: PerAxis, window: PerAxis, dilation: PerAxis
 ) -> Iterator[tuple[str, str]]:
     if isinstance(padding, tuple) and any(padding):
-        hint = _keras_padding_hint(padding, stride, window, dilation)
-        yield "padding", f"Keras: {name} takes only padding 'valid' or 'same'; {hint}"
+        # Conv1D alone takes 'causal' too
+        modes = "'valid', 'same' or 'causal'" if name == "Conv1D" else "'valid' or 'same'"
+        hint = _keras_padding_hint(padding, stride, window, dilation, rank)
+        yield "padding", f"Keras: {name} takes only padding {modes}; {hint}"
 
 
-def _keras_padding_hint(padding: Sides, stride: Pair, window: Pair, dilation: Pair) -> str:
+def _keras_padding_hint(padding: Sides, stride: PerAxis, window: PerAxis, dilation: PerAxis, rank: int) -> str:
     """At stride 1, SAME pads k - 1 in all, the odd one after, whatever the input: say when that is what is written."""
     # whatever the input: so an input of 1 finds the same split as any other
     same = tuple(side for f, d in zip(window, dilation, strict=True) for side in same_padding(1, f, 1, d))
-    if stride == (1, 1) and padding == same:
+    if _all_ones(stride) and padding == same:
         return "here padding: same gives the same zeros"
-    return "put ZeroPadding2D in front"
+    return f"put ZeroPadding{rank}D in front"
 
 
 # -- merges ----------------------------------------------------------------------------------------------------
@@ -404,22 +470,27 @@ def _keras_padding_hint(padding: Sides, stride: Pair, window: Pair, dilation: Pa
 _KERAS_MERGES = {"add": "Add", "concat": "Concatenate", "multiply": "Multiply"}
 
 
-def _pytorch_joins(layer: Merge, row: LayerResult | None, operands: Operands | None) -> Iterator[tuple[str, str, str]]:
+def _pytorch_joins(
+    layer: Merge, row: LayerResult | None, operands: Operands | None, rank: int
+) -> Iterator[tuple[str, str, str]]:
     # torch.add, torch.cat and torch.mul in forward(), slicing the cut inputs there: PyTorch joins as written
     return iter(())
 
 
-def _keras_joins(layer: Merge, row: LayerResult | None, operands: Operands | None) -> Iterator[tuple[str, str, str]]:
+def _keras_joins(
+    layer: Merge, row: LayerResult | None, operands: Operands | None, rank: int
+) -> Iterator[tuple[str, str, str]]:
     merge = _KERAS_MERGES[layer.kind]
+    cropping = f"Cropping{rank}D"
     if layer.merged and layer.crop is not None:
         if row is None or operands is None:
-            yield "error", "crop", f"Keras: {merge} does not crop: cut each larger input with Cropping2D in front"
+            yield "error", "crop", f"Keras: {merge} does not crop: cut each larger input with {cropping} in front"
         else:
             kept = row.input
             cuts = [
-                f"{label} ({volume.h} x {volume.w}) with Cropping2D({_cropping(volume, kept)})"
+                f"{label} ({' x '.join(map(str, volume.spatial))}) with {cropping}({_cropping(volume, kept)})"
                 for label, volume in operands[1:]
-                if (volume.h, volume.w) != (kept.h, kept.w)
+                if volume.spatial != kept.spatial
             ]
             if cuts:
                 yield "error", "crop", f"Keras: {merge} does not crop: cut {', '.join(cuts)} in front"
@@ -436,11 +507,13 @@ def _keras_joins(layer: Merge, row: LayerResult | None, operands: Operands | Non
 
 
 def _cropping(volume: Volume, kept: Volume) -> str:
-    """Keras's Cropping2D argument that cuts `volume` to `kept`'s h x w around its centre, floor(cut / 2) before."""
-    (top, bottom), (left, right) = ((cut // 2, cut - cut // 2) for cut in (volume.h - kept.h, volume.w - kept.w))
-    if (top, left) != (bottom, right):
-        return f"(({top}, {bottom}), ({left}, {right}))"
-    return str(top) if top == left else f"({top}, {left})"
+    """Keras's Cropping1D/2D/3D argument that cuts `volume` to `kept`'s spatial sizes around its centre,
+    floor(cut / 2) before: one number, one per axis, or (before, after) per axis."""
+    sides = [(cut // 2, cut - cut // 2) for cut in (v - k for v, k in zip(volume.spatial, kept.spatial, strict=True))]
+    if any(before != after for before, after in sides):
+        pairs = [f"({before}, {after})" for before, after in sides]
+        return pairs[0] if len(pairs) == 1 else f"({', '.join(pairs)})"
+    return _per_axis([before for before, _ in sides])
 
 
 TARGETS: dict[str, Target] = {
@@ -454,18 +527,19 @@ def _merges(spec: Spec, report: Report, target: str, joins: JoinRule) -> Iterato
     layer alone. Said once per place and message, however many repetitions repeat it."""
     said = set()
     kept = set()
+    rank = spec.input.rank
     for row, seen in named_rows(report.layers):
         if not isinstance(row.layer, Merge):
             continue
         kept.add(row.path)
-        for severity, option, reason in joins(row.layer, row, _operands(row, seen, report.input)):
+        for severity, option, reason in joins(row.layer, row, _operands(row, seen, report.input), rank):
             loc = row.layer.option_locs.get(option, row.layer.loc)
             if (loc, reason) not in said:
                 said.add((loc, reason))
                 yield Diagnostic(severity, f"target-{target}", reason, loc, row.path, row.kind)
     for path, layer in layer_tree(spec.layers):
         if isinstance(layer, Merge) and path not in kept:
-            for severity, option, reason in joins(layer, None, None):
+            for severity, option, reason in joins(layer, None, None, rank):
                 yield Diagnostic(
                     severity, f"target-{target}", reason, layer.option_locs.get(option, layer.loc), path, layer.kind
                 )
@@ -525,8 +599,8 @@ def _slides(layer: Layer) -> bool:
 
 @SLIDES.register("adaptiveavgpool", "adaptivemaxpool")
 def _pools_in_windows(layer: AdaptivePool) -> bool:
-    # to 1 x 1, a global pool: its field is always the whole input
-    return layer.size != (1, 1)
+    # to 1 x ... x 1, a global pool: its field is always the whole input
+    return not _all_ones(layer.size)
 
 
 @SLIDES.register(*_NO_WINDOW, *_NO_KERAS_LAYER, "upsample")
@@ -548,7 +622,7 @@ def _whole_input_note(report: Report) -> Diagnostic | None:
     if first is None:
         return None
     field = axes(first.receptive_field, " x ")
-    size = f"{report.input.h} x {report.input.w}"
+    size = " x ".join(map(str, report.input.spatial))
     message = f"the receptive field ({field} pixels) is as large as the {size} input from here on"
     if first.folded:
         message = f"the receptive field grows as large as the {size} input within this block ({field} pixels after it)"

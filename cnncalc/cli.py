@@ -25,22 +25,26 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERNAL = 0, 1, 2, 3
 MAX_SIZE = MAX_INT  # as in a spec: the frameworks' int32 sizes
 # compiled at first use (re keeps it): most runs are given no volume
-_VOLUME = r"\s*([0-9]+)\s*[x, ]\s*([0-9]+)\s*[x, ]\s*([0-9]+)\s*"
+_VOLUME = r"[0-9]+(?:\s*[x, ]\s*[0-9]+){1,3}"  # L x C, H x W x C or D x H x W x C
 _SIZES = r"[0-9]+(?:\s*[x,]\s*[0-9]+)*"  # `3`, `3x5`, `1,1,2,2`: a layer's sizes
 
 
 class VolumeType(click.ParamType):  # type: ignore[type-arg]
-    """A volume written `32x32x3`, `32,32,3` or `32 32 3`."""
+    """A volume written `32x32x3`, `32,32,3` or `32 32 3`; `16000x1` in 1-D, `16x112x112x3` in 3-D."""
 
     name = "HxWxC"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Volume:
         if isinstance(value, Volume):
             return value
-        match = re.fullmatch(_VOLUME, str(value), re.IGNORECASE | re.ASCII)
-        if not match:
-            self.fail(f"{clipped(value)} is not a volume: write it as HxWxC, e.g. 224x224x3", param, ctx)
-        sizes = [size_of(size) for size in match.groups()]
+        text = str(value).strip()
+        if not re.fullmatch(_VOLUME, text, re.IGNORECASE | re.ASCII):
+            self.fail(
+                f"{clipped(value)} is not a volume: write it as HxWxC, e.g. 224x224x3 (LxC in 1-D, DxHxWxC in 3-D)",
+                param,
+                ctx,
+            )
+        sizes = [size_of(size) for size in re.split(r"\s*[x, ]\s*", text, flags=re.IGNORECASE | re.ASCII)]
         if not all(1 <= size <= MAX_SIZE for size in sizes):
             self.fail(f"{clipped(value)}: every size must be between 1 and {MAX_SIZE:,}", param, ctx)
         return Volume(*sizes)
@@ -86,7 +90,8 @@ def sizes_in(text: str) -> list[int]:
 
 
 class PairType(click.ParamType):  # type: ignore[type-arg]
-    """A size for both axes, `3`, or one per axis, `3x5` (height x width), each from 1 to MAX_SIZE.
+    """A size for both axes, `3`, or one per axis, `3x5` (height x width), each from 1 to MAX_SIZE; with `per_axis`,
+    up to three (`3x3x3`), given back as written, for the command to read at its volume's rank (`at_rank`).
 
     A command words its refusal in `message`, where `{clipped}` is the value as `clipped` quotes it and
     `{value!r}` the value whole; `blanks` are the characters trimmed from the value's ends (None: any white space).
@@ -98,16 +103,19 @@ class PairType(click.ParamType):  # type: ignore[type-arg]
         message: str = "{clipped}: write one positive integer, or two as HxW",
         blanks: str | None = None,
         minimum: int = 1,
+        per_axis: bool = False,
     ) -> None:
         self.name, self.message, self.blanks, self.minimum = name, message, blanks, minimum
+        self.per_axis = per_axis
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[int, int]:
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[int, ...]:
         if isinstance(value, tuple):
             return value
         sizes = sizes_in(str(value).strip(self.blanks))
-        if len(sizes) not in (1, 2) or not all(self.minimum <= size <= MAX_SIZE for size in sizes):
+        counts = (1, 2, 3) if self.per_axis else (1, 2)
+        if len(sizes) not in counts or not all(self.minimum <= size <= MAX_SIZE for size in sizes):
             self.fail(self.message.format(value=value, clipped=clipped(value)), param, ctx)
-        return sizes[0], sizes[-1]
+        return tuple(sizes) if self.per_axis else (sizes[0], sizes[-1])
 
 
 # which of the sizes written pads the top, the bottom, the left and the right: p, ph,pw or top,bottom,left,right
@@ -130,12 +138,14 @@ class PaddingType(click.ParamType):  # type: ignore[type-arg]
         message: str = "{clipped}: write same, valid, p, ph,pw or top,bottom,left,right",
         too_large: str = "{clipped}: every padding must be at most {most:,}",
         refuse: Callable[[int], str | None] | None = None,
+        per_axis: bool = False,
     ) -> None:
         self.name, self.sides, self.message, self.too_large, self.refuse = name, sides, message, too_large, refuse
+        self.per_axis = per_axis  # up to six sizes, given back as written for `at_rank`
 
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> str | int | tuple[int, int, int, int]:
+    ) -> str | int | tuple[int, ...]:
         if isinstance(value, int) and not self.sides:
             return value
         text = str(value).strip().lower()
@@ -145,7 +155,7 @@ class PaddingType(click.ParamType):  # type: ignore[type-arg]
         quoted = {"value": value, "clipped": clipped(value), "most": MAX_SIZE}
         if any(size > MAX_SIZE for size in sizes):
             self.fail(self.too_large.format(**quoted), param, ctx)
-        if len(sizes) not in (_SIDES if self.sides else (1,)):
+        if len(sizes) not in ((1, 2, 3, 4, 6) if self.per_axis else _SIDES if self.sides else (1,)):
             self.fail(self.message.format(**quoted), param, ctx)
         for size in sizes:
             why = self.refuse(size) if self.refuse else None
@@ -153,8 +163,22 @@ class PaddingType(click.ParamType):  # type: ignore[type-arg]
                 self.fail(why, param, ctx)
         if not self.sides:
             return sizes[0]
+        if self.per_axis:
+            return tuple(sizes)
         top, bottom, left, right = (sizes[index] for index in _SIDES[len(sizes)])
         return top, bottom, left, right
+
+
+def at_rank(given: tuple[int, ...], rank: int, sides: bool = False) -> tuple[int, ...] | None:
+    """Sizes written on the command line, read at a volume's rank: one for every axis, one per axis, or (`sides`)
+    two per axis, before and after; None where there are neither one, `rank`, nor (`sides`) twice as many."""
+    if len(given) == 1:
+        return given * (2 * rank if sides else rank)
+    if len(given) == rank:
+        return tuple(size for size in given for _ in range(2)) if sides else given
+    if sides and len(given) == 2 * rank:
+        return given
+    return None
 
 
 class CountType(click.ParamType):  # type: ignore[type-arg]
@@ -172,16 +196,21 @@ class CountType(click.ParamType):  # type: ignore[type-arg]
 
 
 class FieldType(click.ParamType):  # type: ignore[type-arg]
-    """A receptive field: `32`, or `32x24` for height and width."""
+    """A receptive field: `32` for every axis, or one per axis, `32x24` (height and width; 3 sizes in 3-D)."""
 
     name = "R[xR]"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[int, int]:
-        match = re.fullmatch(r"\s*([0-9]+)\s*(?:[x, ]\s*([0-9]+)\s*)?", str(value), re.IGNORECASE | re.ASCII)
-        sizes = [size_of(size) for size in match.groups(match[1])] if match else []
-        if not sizes or not all(1 <= size <= MAX_SIZE for size in sizes):
-            self.fail(f"{clipped(value)} is not a receptive field: write 32, or 32x24 for height and width", param, ctx)
-        return sizes[0], sizes[1]
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[int, ...]:
+        if isinstance(value, tuple):
+            return value
+        sizes = sizes_in(str(value).strip())
+        if not 1 <= len(sizes) <= 3 or not all(1 <= size <= MAX_SIZE for size in sizes):
+            self.fail(
+                f"{clipped(value)} is not a receptive field: write 32, or one per axis, 32x24 for height and width",
+                param,
+                ctx,
+            )
+        return tuple(sizes)
 
 
 def show_help(ctx: click.Context, param: click.Parameter, value: bool) -> None:

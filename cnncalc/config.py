@@ -35,9 +35,8 @@ def padding_text(mode: object, sides: Sides | None) -> str:
     """`same(0,1,0,1)` for an asymmetric SAME, `pad 1` for an even one, nothing where none is applied."""
     if sides is None or not any(sides):
         return "same" if mode == "same" else ""
-    top, bottom, left, right = sides
-    even = top == bottom == left == right
-    amounts = str(top) if even else f"{top},{bottom},{left},{right}"
+    even = len(set(sides)) == 1
+    amounts = str(sides[0]) if even else ",".join(map(str, sides))
     if mode == "same":
         return f"same({amounts})"
     return f"pad {amounts}" if even else f"pad({amounts})"
@@ -47,9 +46,21 @@ if TYPE_CHECKING:
     from .fields import Ratio
 
 
-def axes(pair: tuple[int | Ratio, int | Ratio], sep: str = "x") -> str:
-    """`7` where both axes agree, `7x5` where they differ; thousands separated."""
-    return f"{pair[0]:,}" if pair[0] == pair[1] else f"{pair[0]:,}{sep}{pair[1]:,}"
+def axes(values: tuple[int | Ratio, ...], sep: str = "x") -> str:
+    """`7` where every axis agrees, `7x5` where they differ; thousands separated."""
+    first = values[0]
+    if all(value == first for value in values):
+        return f"{first:,}"
+    return sep.join(f"{value:,}" for value in values)
+
+
+def sizes(values: tuple[int, ...]) -> str:
+    """A window or a size along every axis: `3x3`, `3x3x3`; `k3` in 1-D, where a lone number would read as a count."""
+    return "x".join(map(str, values)) if len(values) > 1 else f"k{values[0]}"
+
+
+def _set(values: tuple[int, ...], default: int = 1) -> bool:
+    return any(value != default for value in values)
 
 
 def phrase(layer: Layer, padding: Sides | None) -> str:
@@ -68,7 +79,7 @@ def _conv(layer: Conv, padding: Sides | None) -> list[str]:
     return [
         f"{layer.filters}",
         *_window(layer, layer.kernel, padding),
-        f"dil {axes(layer.dilation)}" if layer.dilation != (1, 1) else "",
+        f"dil {axes(layer.dilation)}" if _set(layer.dilation) else "",
         f"groups {layer.groups}" if layer.groups != 1 else "",
         *_bias_and_activation(layer),
     ]
@@ -79,9 +90,9 @@ def _pool(layer: Pool, padding: Sides | None) -> list[str]:
     return [*_window(layer, layer.size, padding), "ceil" if layer.ceil else ""]
 
 
-def _window(layer: Conv | ConvTranspose | Pool, window: tuple[int, int], padding: Sides | None) -> list[str]:
-    stride = f"/{axes(layer.stride)}" if layer.stride != (1, 1) else ""
-    return [f"{window[0]}x{window[1]}", stride, padding_text(layer.padding, padding)]
+def _window(layer: Conv | ConvTranspose | Pool, window: tuple[int, ...], padding: Sides | None) -> list[str]:
+    stride = f"/{axes(layer.stride)}" if _set(layer.stride) else ""
+    return [sizes(window), stride, padding_text(layer.padding, padding)]
 
 
 def _bias_and_activation(layer: Conv | ConvTranspose | Dense) -> list[str]:
@@ -94,8 +105,8 @@ def _convtranspose(layer: ConvTranspose, padding: Sides | None) -> list[str]:
     return [
         f"{layer.filters}",
         *_window(layer, layer.kernel, padding),
-        f"out+{axes(extra)}" if extra != (0, 0) else "",
-        f"dil {axes(layer.dilation)}" if layer.dilation != (1, 1) else "",
+        f"out+{axes(extra)}" if _set(extra, 0) else "",
+        f"dil {axes(layer.dilation)}" if _set(layer.dilation) else "",
         f"groups {layer.groups}" if layer.groups != 1 else "",
         *_bias_and_activation(layer),
     ]
@@ -103,7 +114,7 @@ def _convtranspose(layer: ConvTranspose, padding: Sides | None) -> list[str]:
 
 @CONFIG.register("upsample")
 def _upsample(layer: Upsample, padding: Sides | None) -> list[str]:
-    to = f"x{axes(layer.scale)}" if layer.scale else f"to {layer.size[0]}x{layer.size[1]}"  # type: ignore[index]
+    to = f"x{axes(layer.scale)}" if layer.scale else f"to {'x'.join(map(str, layer.size or ()))}"
     return [to, layer.mode, "align corners" if layer.align_corners else ""]
 
 
@@ -111,13 +122,13 @@ def _upsample(layer: Upsample, padding: Sides | None) -> list[str]:
 def _crop(layer: Crop, padding: Sides | None) -> list[str]:
     if layer.sides is not None:
         return [padding_text("sides", layer.sides)]
-    kept = f"{layer.size[0]}x{layer.size[1]}" if layer.size else ""
-    return [kept, f"at {layer.offset[0]},{layer.offset[1]}" if layer.offset else "centred"]
+    kept = "x".join(map(str, layer.size)) if layer.size else ""
+    return [kept, f"at {','.join(map(str, layer.offset))}" if layer.offset else "centred"]
 
 
 @CONFIG.register("adaptiveavgpool", "adaptivemaxpool")
 def _adaptive(layer: AdaptivePool, padding: Sides | None) -> list[str]:
-    return [f"to {layer.size[0]}x{layer.size[1]}"]
+    return [f"to {'x'.join(map(str, layer.size))}"]
 
 
 @CONFIG.register("dense")

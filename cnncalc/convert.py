@@ -94,18 +94,21 @@ TO_CONV = ByKind("convert.TO_CONV")
 @TO_CONV.register("dense")
 def _dense_as_conv(out: _Writing, layer: Dense, row: LayerResult) -> None:
     flattened, out.flattened = out.flattened, None
+    rank = row.input.rank
     if flattened is not None:
-        h, w, _ = flattened.input
+        kernel = flattened.input.spatial
         comment = f"was {_label(row)}, after the flatten of {flattened.input} (layer {flattened.path})"
     else:
-        h, w = 1, 1
-        comment = f"was {_label(row)}: a dense layer on a vector is a 1 x 1 conv"
+        kernel = (1,) * rank
+        comment = f"was {_label(row)}: a dense layer on a vector is a {_map(kernel)} conv"
     # it reads what the flatten read, where the flatten read an earlier layer by name
     source = layer.source or (flattened.layer.source if flattened is not None else None)
     conv = Conv(
         kind="conv",
         filters=layer.units,
-        kernel=(h, w),
+        kernel=kernel,
+        stride=(1,) * rank,
+        dilation=(1,) * rank,
         bias=layer.bias,
         activation=layer.activation,
         name=layer.name,
@@ -180,14 +183,14 @@ def _to_a_size(out: _Writing, layer: AdaptivePool | Upsample | Crop, row: LayerR
     """A layer whose output has its size whatever the input's: dropped where it leaves the spec's own map as it is
     (else it would bring a larger input down to that size too, and the converted network could not slide);
     refused before a dense layer otherwise."""
-    (h, w, _), (out_h, out_w, _) = row.input, row.output
+    size = row.input.spatial
     read = layer.name is not None and any(
         name == layer.name for _, later in layer_tree(out.given) for _, name in references(later)
     )
-    if (h, w) == (out_h, out_w) and not read and layer.source is None:
+    if size == row.output.spatial and not read and layer.source is None:
         out.notes.append(
-            f"{_label(row)}: dropped: at the spec's input it leaves its {h} x {w} map as it is, and kept it would "
-            f"bring a larger input down to {h} x {w}: the converted network could not slide"
+            f"{_label(row)}: dropped: at the spec's input it leaves its {_map(size)} map as it is, and kept it "
+            f"would bring a larger input down to {_map(size)}: the converted network could not slide"
         )
         return
     if _feeds_a_dense_layer(out, row):
@@ -195,11 +198,13 @@ def _to_a_size(out: _Writing, layer: AdaptivePool | Upsample | Crop, row: LayerR
         instead = "replace it by an avgpool or maxpool of a fixed size first"
         if layer.kind in ("upsample", "crop"):
             instead = f"give it a fixed {'scale' if layer.kind == 'upsample' else 'sides'} instead"
-        elif h % out_h == 0 and w % out_w == 0:
+        elif all(given % out == 0 for given, out in zip(size, row.output.spatial, strict=True)):
             pool = "an avgpool" if layer.kind == "adaptiveavgpool" else "a maxpool"
-            instead = f"replace it by {pool} of size [{h // out_h}, {w // out_w}], which gives the same here"
+            window = ", ".join(str(given // out) for given, out in zip(size, row.output.spatial, strict=True))
+            instead = f"replace it by {pool} of size [{window}], which gives the same here"
         raise CannotConvert(
-            f"{layer.kind} {verb} whatever map it is given to {out_h} x {out_w}, so the converted network could not "
+            f"{layer.kind} {verb} whatever map it is given to {_map(row.output.spatial)}, so the converted network "
+            "could not "
             f"slide over a larger input; {instead}",
             row,
         )
@@ -234,13 +239,13 @@ TO_DENSE = ByKind("convert.TO_DENSE")
 
 @TO_DENSE.register("conv")
 def _conv_as_dense(out: _Writing, layer: Conv, row: LayerResult) -> None:
-    h, w, _ = row.input
+    size = row.input.spatial
     why = _not_dense(layer, row)
     if why:
         out.notes.append(f"{_label(row)}: kept as a conv: {why}")
         out.layers.append(layer)
         return
-    flat = (h, w) != (1, 1)
+    flat = not row.input.is_point
     dense = Dense(
         kind="dense",
         units=layer.filters,
@@ -251,7 +256,7 @@ def _conv_as_dense(out: _Writing, layer: Conv, row: LayerResult) -> None:
     )
     if flat:
         flatten = Flatten(source=layer.source)
-        out.comments[id(flatten)] = f"for {_label(row)}: its {h} x {w} filter covered the whole {row.input} input"
+        out.comments[id(flatten)] = f"for {_label(row)}: its {_map(size)} filter covered the whole {row.input} input"
         out.layers.append(flatten)
     out.comments[id(dense)] = f"was {_label(row)}"
     out.layers.append(dense)
@@ -295,13 +300,18 @@ def _block_to_dense(out: _Writing, layer: Layer, row: LayerResult) -> None:
 
 def _not_dense(layer: Conv, row: LayerResult) -> str:
     """Why a conv is not a dense layer, or nothing where it is one."""
-    h, w, _ = row.input
-    if layer.kernel != (h, w):
-        return f"its {layer.kernel[0]} x {layer.kernel[1]} filter does not cover its {h} x {w} input"
+    size = row.input.spatial
+    if layer.kernel != size:
+        return f"its {_map(layer.kernel)} filter does not cover its {_map(size)} input"
     if row.padding and any(row.padding):
         return "it pads its input"
-    if layer.dilation != (1, 1):
+    if any(d != 1 for d in layer.dilation):
         return "it is dilated"
     if layer.groups != 1:
         return "its groups join only part of the input to each output"
     return ""
+
+
+def _map(sizes: tuple[int, ...]) -> str:
+    """`7 x 7`: a map's or a filter's size along each axis."""
+    return " x ".join(map(str, sizes))

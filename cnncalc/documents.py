@@ -30,6 +30,7 @@ from .render import (
     table_row,
 )
 from .report import SCHEMA_VERSION, LayerResult, Memory, Report, dense_view, first_field, jumps, walk
+from .spec import AXIS_LETTERS
 
 if TYPE_CHECKING:
     from .pipeline import Sliding
@@ -205,11 +206,17 @@ def _holds_rows(value: Any) -> bool:
     return isinstance(value, list) and bool(value) and isinstance(value[0], (dict, list))
 
 
-CSV_COLUMNS = (
-    "path", "depth", "block", "index", "kind", "name", "config", "out_h", "out_w", "out_c", "params",
-    "trainable_params", "non_trainable_params", "macs", "rf_h", "rf_w", "jump_h", "jump_w", "effective_padding_h",
-    "effective_padding_w",
-)  # fmt: skip
+def csv_columns(rank: int = 2) -> tuple[str, ...]:
+    """The CSV header at a rank: one column per axis for the output's sizes, r, j and P (`rf_h`, `rf_w` in 2-D)."""
+    letters = AXIS_LETTERS[rank]
+
+    def each(name: str) -> list[str]:
+        return [f"{name}_{letter}" for letter in letters]
+
+    return (
+        "path", "depth", "block", "index", "kind", "name", "config", *each("out"), "out_c", "params",
+        "trainable_params", "non_trainable_params", "macs", *each("rf"), *each("jump"), *each("effective_padding"),
+    )  # fmt: skip
 
 
 def render_csv(report: Report) -> str:
@@ -222,7 +229,7 @@ def render_csv(report: Report) -> str:
 
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(csv_columns(report.input.rank))
     for r in walk(report.layers):
         block = int(r.is_block)
         writer.writerow(

@@ -5,9 +5,12 @@ Pure: a report in, SVG text out; the standard library only, no I/O.
 The volumes are drawn as the lecture's slides draw them, left to right, the input first. Each layer's output
 is a box in oblique perspective: its front face as tall as `h` and as wide as `c` (the channels stack along
 the flow), its depth going back up and to the right as `w`, all on a log scale (log2), so that 224 and 7 both
-fit on one page. A 1 x 1 x n vector (after `flatten`, a global pool or a dense layer) stands up as a thin
-bar, its height log-scaled to n, as the slides draw the dense layers. Under every box: its kind and name,
-its size `h x w x c` and its receptive field `RF r` (`*`: as large as the input), the numbers of `summary`.
+fit on one page. A 1-D map `l x c` is such a box as tall as `l` and as thin as a map 1 wide; a 3-D map
+`d x h x w x c` is its `h x w x c` box with copies stacked behind it, each a step up and to the left, log2 d of
+them (rounded up, at most `STACK`). A vector, 1 x ... x 1 x n (after `flatten`, a global pool or a dense
+layer), stands up as a thin bar, its height log-scaled to n, as the slides draw the dense layers. Under every
+box: its kind and name, its size as `summary` writes it (`h x w x c`, `16 x 112 x 112 x 3`) and its receptive
+field `RF r` (`*`: as large as the input), the numbers of `summary`.
 
 Blocks are drawn as branches that meet again:
 
@@ -29,7 +32,8 @@ So there is one labelled element per row of the summary at the same depth: a `<g
 `layer` and one of `volume`, `add`, `concat`, `multiply` or `repeat`, with the row's numbers as data attributes
 (`data-path`, `data-kind`, `data-name`, `data-output`, `data-rf`, `data-jump`, `data-params`) and its
 labels as `<text>` elements of class `name`, `size` and `rf` (and `with` for a merge `with` earlier outputs).
-The input is a `<g class="input volume">`. A skip line is a `<path class="skip">` with `data-name` (the name
+The input is a `<g class="input volume">`. The faces of the copies stacked behind a 3-D map's box are of class
+`depth`. A skip line is a `<path class="skip">` with `data-name` (the name
 read), `data-from` (that row's path, or `input`) and `data-to` (the reading row's).
 The same report gives the same bytes: coordinates are rounded to a tenth of a pixel and nothing depends on
 the clock or on the order of a set.
@@ -71,7 +75,6 @@ SKIP_GAP = 14  # between a skip line and what it passes over, and between two sk
 SKIP_SPREAD = 6  # between the skip lines that come down into one node
 
 
-# per kind: the front face, the top (lit) and the side (shaded)
 def _xml(text: str) -> str:
     """Text for an SVG element: XML's reserved characters escaped, and a spec's control characters written out
     (`\\x08`), which XML 1.0 does not allow at all."""
@@ -82,6 +85,9 @@ def _attribute(text: str) -> str:
     return quoteattr(printable(text))
 
 
+# a box's colours: the front face, the top (lit) and the side (shaded)
+Colours = tuple[str, str, str]
+# per kind
 COLOURS = ByKind("draw.COLOURS")
 for kinds, colours in (
     (("conv",), ("#6fa8dc", "#a9cbea", "#3d85c6")),
@@ -235,30 +241,60 @@ def _log(n: int) -> float:
     return math.log2(max(n, 1))
 
 
+def _box_faces(
+    left: float, y: float, face_w: float, face_h: float, dx: float, dy: float, colours: Colours, extra: str
+) -> str:
+    """A box's top, side and front face, its front face's left edge at `left` and its middle at `y`; `extra`: more
+    attributes for each."""
+    front, lit, shade = colours
+    right, top, bottom = left + face_w, y - face_h / 2, y + face_h / 2
+    back_top = top - dy
+    return (
+        f'<polygon{extra} points="{_n(left)},{_n(top)} {_n(left + dx)},{_n(back_top)} '
+        f'{_n(right + dx)},{_n(back_top)} {_n(right)},{_n(top)}" fill="{lit}" stroke="{INK}"'
+        ' stroke-width="0.8" stroke-linejoin="round"/>'
+        f'<polygon{extra} points="{_n(right)},{_n(top)} {_n(right + dx)},{_n(back_top)} '
+        f'{_n(right + dx)},{_n(bottom - dy)} {_n(right)},{_n(bottom)}" fill="{shade}" stroke="{INK}"'
+        ' stroke-width="0.8" stroke-linejoin="round"/>'
+        f'<rect{extra} x="{_n(left)}" y="{_n(top)}" width="{_n(face_w)}" height="{_n(face_h)}"'
+        f' fill="{front}" stroke="{INK}" stroke-width="0.8"/>'
+    )
+
+
+STACK = 5  # the most copies of a 3-D map's box stacked behind it for its depth d: log2 d, rounded up
+STACK_STEP = 3.0  # from one copy to the next, up and to the left
+
+
 class _Box(_Item):
     """A volume: one layer's output, a folded block, or the input (`result` None)."""
 
     def __init__(self, volume: Volume, result: LayerResult | None) -> None:
         self.result = result
         self.entries = () if result is None else (result.path,)
-        if (volume.h, volume.w) == (1, 1):
+        if volume.is_point:
             # a vector stands up as the slides draw a dense layer: its n along the height
             self.face_w, self.face_h, depth = 8.0, 8 + 9 * _log(volume.c), 6.0
         else:
+            # a 1-D map stands as a slab, its length along the height and no depth (a width of 1); a 3-D map is
+            # its h x w x c box
+            h, w = (volume.spatial[0], 1) if volume.rank == 1 else volume.spatial[-2:]
             self.face_w = 4 + 5 * _log(volume.c)
-            self.face_h = 10 + 14 * _log(volume.h)
-            depth = (10 + 14 * _log(volume.w)) * 0.55
+            self.face_h = 10 + 14 * _log(h)
+            depth = (10 + 14 * _log(w)) * 0.55
         # the depth recedes up and to the right
         self.dx, self.dy = depth * 0.8, depth * 0.6
+        # a 3-D map's d: copies of its box stacked behind it, each a step further up and to the left
+        self.copies = min(math.ceil(_log(volume.spatial[0])), STACK) if volume.rank == 3 else 0
+        self.stack = self.copies * STACK_STEP
         if result is None:
             self.lines = [("name", "input"), ("size", str(volume))]
             self.colours = INPUT
         else:
             self.lines = _row_lines(result)
             self.colours = COLOURS[result.kind]
-        footprint = self.face_w + self.dx
+        footprint = self.stack + self.face_w + self.dx
         self.width = max(footprint, _text_width([text for _, text in self.lines])) + 2 * PAD
-        self.up = self.face_h / 2 + self.dy + 2
+        self.up = self.face_h / 2 + self.dy + 2 + self.stack
         self.align(self.face_h / 2)
 
     def align(self, drop: float) -> None:
@@ -267,32 +303,28 @@ class _Box(_Item):
 
     def draw(self, canvas: _Canvas, x: float, y: float) -> _Ends:
         cx = x + self.width / 2
-        left = cx - (self.face_w + self.dx) / 2
-        right = left + self.face_w
-        top, bottom = y - self.face_h / 2, y + self.face_h / 2
-        front, lit, shade = self.colours
-        back_top = top - self.dy
+        left = cx - (self.face_w + self.dx - self.stack) / 2
+        shape = (self.face_w, self.face_h, self.dx, self.dy, self.colours)
         parts = [
             '<g class="input volume"' + _attrs(data_output=str(self.lines[1][1])) + ">"
             if self.result is None
             else _row_group(self.result, "volume"),
-            f'<polygon points="{_n(left)},{_n(top)} {_n(left + self.dx)},{_n(back_top)} '
-            f'{_n(right + self.dx)},{_n(back_top)} {_n(right)},{_n(top)}" fill="{lit}" stroke="{INK}"'
-            ' stroke-width="0.8" stroke-linejoin="round"/>',
-            f'<polygon points="{_n(right)},{_n(top)} {_n(right + self.dx)},{_n(back_top)} '
-            f'{_n(right + self.dx)},{_n(bottom - self.dy)} {_n(right)},{_n(bottom)}" fill="{shade}" stroke="{INK}"'
-            ' stroke-width="0.8" stroke-linejoin="round"/>',
-            f'<rect x="{_n(left)}" y="{_n(top)}" width="{_n(self.face_w)}" height="{_n(self.face_h)}"'
-            f' fill="{front}" stroke="{INK}" stroke-width="0.8"/>',
+            *(
+                _box_faces(left - step * STACK_STEP, y - step * STACK_STEP, *shape, ' class="depth"')
+                for step in range(self.copies, 0, -1)
+            ),
+            _box_faces(left, y, *shape, ""),
             *_labels(self.lines, cx, y + self.drop + LABEL_GAP),
             "</g>",
         ]
         canvas.nodes.append("".join(parts))
-        # along the back edge of its top face: a skip line leaves on the right, one comes in on the left
-        back = left + self.dx
+        # along the back edge of the hindmost top face: a skip line leaves on the right, one comes in on the left
+        back, back_top = left - self.stack + self.dx, y - self.face_h / 2 - self.dy - self.stack
         leaves, arrives = (back + 0.75 * self.face_w, back_top), (back + 0.25 * self.face_w, back_top)
         canvas.ports[NETWORK_INPUT if self.result is None else self.result.path] = (leaves, arrives)
-        return _Ends(left, True, cx)
+        # the arrow in ends at the hindmost copy the flow line crosses
+        crossed = max((step for step in range(self.copies + 1) if step * STACK_STEP < self.face_h / 2), default=0)
+        return _Ends(left - crossed * STACK_STEP, True, cx)
 
 
 class _Line(_Item):
@@ -615,6 +647,15 @@ def _skip_line(skip: _Skip, corners: tuple[float, float, float, float, float]) -
     )
 
 
+# what the boxes' sizes say, per rank
+NOTES = {
+    1: "box height: l, width: c, each on a log scale, thin as a map 1 wide; a 1 x n vector stands as a bar of height n",
+    2: "box height: h, depth: w, width: c, each on a log scale; a 1 x 1 x n vector stands as a bar of height n",
+    3: "box height: h, depth: w, width: c, each on a log scale; d: log2 d boxes stacked behind (at most "
+    f"{STACK}); a 1 x 1 x 1 x n vector stands as a bar of height n",
+}
+
+
 def draw_svg(report: Report, title: str | None = None) -> str:
     """The report's volumes as an SVG picture (see the module's docstring); `title` stands in for a nameless spec."""
     flow = _Sequence([_Box(report.input, None), *(_item(row) for row in report.layers)])
@@ -624,7 +665,7 @@ def draw_svg(report: Report, title: str | None = None) -> str:
         f"input {report.input} → output {t.output} · {t.params:,} params · {t.macs:,} MACs · "
         f"receptive field {axes(t.receptive_field, ' x ')}"
     )
-    note = "box height: h, depth: w, width: c, each on a log scale; a 1 x 1 x n vector stands as a bar of height n"
+    note = NOTES[report.input.rank]
     note2 = "RF: receptive field in input pixels (*: as large as the input)"
     width = max(flow.width, _text_width([subtitle, note])) + 2 * MARGIN
     skips = _skips(report)

@@ -19,7 +19,20 @@ from .formulas import ShapeError
 from .kinds import ByKind, is_block
 from .record import Record
 from .report import LayerResult, Report, Totals
-from .spec import Crop, Layer, Location, Merge, Repeat, Residual, Sides, Spec, Volume
+from .spec import (
+    AXIS_LETTERS,
+    AXIS_NAMES,
+    Crop,
+    Layer,
+    Location,
+    Merge,
+    Repeat,
+    Residual,
+    Sides,
+    Spec,
+    Volume,
+    every_axis,
+)
 from .steps import STEPS, Step
 
 if TYPE_CHECKING:
@@ -44,7 +57,7 @@ def analyse(spec: Spec, depth: int | None = None) -> Report:
     if any(diagnostic.severity == "error" for diagnostic in skips):
         raise SpecError(in_file_order([d for d in skips if d.severity == "error"]))
     analysis = _Analysis(spec.input, depth)
-    start = State(spec.input, (Field(), Field()))
+    start = State(spec.input, (Field(),) * spec.input.rank, None, (None,) * spec.input.rank)
     analysis.scopes.append({graph.INPUT: start})
     try:
         run = analysis.sequence(spec.layers, start, "", 0)
@@ -52,14 +65,14 @@ def analyse(spec: Spec, depth: int | None = None) -> Report:
         raise SpecError(analysis.found("error")) from None
     if analysis.errors:
         raise SpecError(analysis.found("error"))
-    h, w = _shown(run.state)
+    shown = _shown(run.state)
     totals = Totals(
         trainable_params=run.trainable,
         non_trainable_params=run.non_trainable,
         macs=run.macs,
         output=run.state.volume,
-        receptive_field=(h.r, w.r),
-        jump=(h.j, w.j),
+        receptive_field=tuple(field.r for field in shown),
+        jump=tuple(field.j for field in shown),
         activation_elements=analysis.elements,
     )
     warnings = in_file_order(analysis.found("warning") + skips)
@@ -81,7 +94,7 @@ class _Analysis:
         self.log: list[tuple[tuple[str, str, Location | None, str], int]] = []
         self.watching = 0
         self.peak = 0  # the largest field size, jump or padding reached so far (see Repetition)
-        self.elements = input_volume.h * input_volume.w * input_volume.c
+        self.elements = input_volume.elements
         # the outputs each list in progress can read by name (`from`, `with`), innermost last
         self.scopes: list[dict[str, State]] = []
 
@@ -155,8 +168,8 @@ class _Analysis:
         """A row: a leaf's (its `padding`) or a block's (its rows, `met`), with its trainable and non-trainable
         parameters and its MACs (`costs`), and the field of its output. Built field by field, in LayerResult's
         order: a row is made for every layer instance computed."""
-        h, w = shown = _shown(after)
-        rh, rw = h.r, w.r
+        shown = _shown(after)
+        spans = tuple(field.r for field in shown)
         folded = met is not None and self.keep_depth is not None and depth + 1 > self.keep_depth
         return LayerResult(
             number,
@@ -165,17 +178,17 @@ class _Analysis:
             layer,
             after.volume,
             *costs,
-            (rh, rw),
-            (h.j, w.j),
-            (h.p, w.p),
+            spans,
+            tuple(field.j for field in shown),
+            tuple(field.p for field in shown),
             padding,
-            (rh >= self.input.h, rw >= self.input.w),
+            tuple(r >= size for r, size in zip(spans, self.input.spatial, strict=True)),
             *((met.layers, met.shortcut, met.branches) if met is not None else ((), (), ())),
             folded,
             before.volume,
             _shown(before),
             shown,
-            None if after.whole == (None, None) else after.fields,
+            None if not any(after.whole) else after.fields,
             after.whole,
         )
 
@@ -192,8 +205,8 @@ class _Analysis:
         try:
             if step.statistics:
                 # the whole map's, as one position of it sees them: after a flatten, of every position it folded
-                h, w = flattened or (fields[0].whole(volume.h), fields[1].whole(volume.w))
-                whole = (hull(whole[0], h.at(0)), hull(whole[1], w.at(0)))
+                seen = flattened or _whole(fields, volume)
+                whole = tuple(hull(window, field.at(0)) for window, field in zip(whole, seen, strict=True))
             fields, flattened = _seen_through(step, volume, fields, flattened)
         except PeriodError as exc:
             problem("period", str(exc))
@@ -244,11 +257,11 @@ class _Analysis:
             self.peak = 0
             # folded, a repetition's rows are not kept: it starts from no statistics, so that what its own bring
             # is known, and then meets those before it
-            start = state._replace(whole=(None, None)) if folded else state
+            start = state._replace(whole=(None,) * len(state.whole)) if folded else state
             run = self.sequence(layer.layers, start, f"{path}.", depth + 1, first, note + where)
             own = run.state.whole
             if folded:
-                met = (hull(state.whole[0], own[0]), hull(state.whole[1], own[1]))
+                met = tuple(hull(window, mine) for window, mine in zip(state.whole, own, strict=True))
                 run = run._replace(state=run.state._replace(whole=met))
             this_peak, self.peak = self.peak, max(peak, self.peak)
             results.extend(run.results)
@@ -291,11 +304,11 @@ class _Analysis:
         if layer.size is not None or layer.sides is not None:
             raise ShapeError("crop takes `like` or `size` (or `sides`), one of them", "like")
         found = self.scopes[-1][layer.like].volume
-        return layer._replace(like=None, size=(found.h, found.w))
+        return layer._replace(like=None, size=found.spatial)
 
     def counted(self, volume: Volume, problem: Problem) -> None:
         """Count a new tensor's elements; past MAX_ELEMENTS, a located error, and nothing after it is computed."""
-        elements = volume.h * volume.w * volume.c
+        elements = volume.elements
         if elements > MAX_ELEMENTS:
             problem("size", f"its output of {volume} passes 2**256 elements: no tensor holds that")
             raise _Stop
@@ -307,7 +320,7 @@ class _Analysis:
         names: Sequence[str],
         volume: Volume,
         problem: Problem,
-        gates: Sequence[tuple[bool, bool]] | None = None,
+        gates: Sequence[tuple[bool, ...]] | None = None,
     ) -> State:
         """Paths meeting in a new tensor (an add, a concat): its field, and a warning where they do not line up.
 
@@ -315,27 +328,27 @@ class _Analysis:
         a squeeze-and-excitation gate is): its window is set aside from the local field and brought to every
         output with the whole map's statistics; gates need not line up.
         """
-        whole: list[Window | None] = [None, None]
+        whole: list[Window | None] = [None] * volume.rank
         for run in runs:
-            whole = [hull(whole[axis], run.state.whole[axis]) for axis in range(2)]
+            whole = [hull(whole[axis], window) for axis, window in enumerate(run.state.whole)]
         try:
             if gates is None:
                 fields, mismatches = merge([run.state.fields for run in runs], names)
             else:
                 mismatches = []
                 united = []
-                for axis in range(2):
+                for axis in range(volume.rank):
                     for run, gated in zip(runs, gates, strict=True):
                         if gated[axis]:
                             whole[axis] = hull(whole[axis], run.state.fields[axis].at(0))
                     kept = [run.state.fields[axis] for run, gated in zip(runs, gates, strict=True) if not gated[axis]]
                     united.append(union(kept))
-                fields = (united[0], united[1])
+                fields = tuple(united)
         except PeriodError as exc:
             problem("period", str(exc))
             raise _Stop from None
         # a 1 x 1 map has a single output: there is nothing to line up
-        if mismatches and (volume.h, volume.w) != (1, 1):
+        if mismatches and not volume.is_point:
             problem(
                 "rf-misaligned",
                 f"the receptive fields where the paths meet do not line up ({'; '.join(mismatches)}); "
@@ -345,29 +358,33 @@ class _Analysis:
         self.counted(volume, problem)
         # a flatten still waiting for a layer to mix its positions, on any path, waits on
         flattened = next((run.state.flattened for run in runs if run.state.flattened), None)
-        return State(volume, fields, flattened, (whole[0], whole[1]))
+        return State(volume, fields, flattened, tuple(whole))
 
 
 def _seen_through(step: Step, volume: Volume, fields: Fields, flattened: Fields | None) -> tuple[Fields, Fields | None]:
     """The fields after a leaf layer, and those a layer mixing the channels will have after a flatten."""
     if step.flattens:
-        flattened = flattened or (fields[0].whole(volume.h), fields[1].whole(volume.w))
+        flattened = flattened or _whole(fields, volume)
     elif step.reads_flattened and flattened:
         # a layer mixing channels after a flatten sees every position the flatten folded together
         fields, flattened = flattened, None
     if step.whole_map:
-        fields = (fields[0].whole(volume.h), fields[1].whole(volume.w))
+        fields = _whole(fields, volume)
     if step.windows:
-        taps_h, taps_w = step.windows
-        fields = (fields[0].through(taps_h), fields[1].through(taps_w))
+        fields = tuple(field.through(taps) for field, taps in zip(fields, step.windows, strict=True))
     return fields, flattened
+
+
+def _whole(fields: Fields, volume: Volume) -> Fields:
+    """Per axis, the field of one output that sees every position of the map."""
+    return tuple(field.whole(size) for field, size in zip(fields, volume.spatial, strict=True))
 
 
 def _shown(state: State) -> Fields:
     """The fields a row reports: each output's own window, with what the statistics of a whole map bring to it."""
-    if state.whole == (None, None):
+    if not any(state.whole):
         return state.fields
-    return with_whole(state.fields[0], state.whole[0]), with_whole(state.fields[1], state.whole[1])
+    return tuple(with_whole(field, window) for field, window in zip(state.fields, state.whole, strict=True))
 
 
 class _Met(Record):
@@ -437,7 +454,7 @@ def _merged(
     volumes = [run.state.volume for run in runs]
     volume, broadcast = _joined(layer, volumes, labels, problem)
     # an operand of size 1 along an axis the output is longer on: every output reads its one position there
-    gates = [(v.h < volume.h, v.w < volume.w) for v in volumes] if broadcast else None
+    gates = [tuple(map(int.__lt__, v.spatial, volume.spatial)) for v in volumes] if broadcast else None
     met = analysis.meet(runs, labels, volume, problem, gates)
     return _Met(runs, met, branches=tuple(run.results for run in runs) if layer.branches else ())
 
@@ -459,13 +476,13 @@ def _split(layer: Merge, state: State, problem: Problem) -> list[State]:
             option="split",
         )
         raise _Stop
-    return [state._replace(volume=Volume(volume.h, volume.w, c)) for c in layer.split]
+    return [state._replace(volume=volume.with_channels(c)) for c in layer.split]
 
 
 def _centred(found: State, like: Volume, name: str, problem: Problem) -> State:
     """An earlier output cut to the current tensor's h x w around its centre (`crop: centre`)."""
     cuts = []
-    for axis in range(2):
+    for axis in range(like.rank):
         size, kept = found.volume[axis], like[axis]
         if size < kept:
             problem(
@@ -476,11 +493,8 @@ def _centred(found: State, like: Volume, name: str, problem: Problem) -> State:
             )
             raise _Stop
         cuts.append((size - kept) // 2)
-    fields = (
-        found.fields[0].through(Taps.sliding(1, 1, -cuts[0])),
-        found.fields[1].through(Taps.sliding(1, 1, -cuts[1])),
-    )
-    return State(Volume(like.h, like.w, found.volume.c), fields, found.flattened, found.whole)
+    fields = tuple(field.through(Taps.sliding(1, 1, -cut)) for field, cut in zip(found.fields, cuts, strict=True))
+    return State(like.with_channels(found.volume.c), fields, found.flattened, found.whole)
 
 
 _JOINS = {"add": "add", "concat": "concatenate", "multiply": "multiply"}
@@ -490,25 +504,31 @@ def _joined(layer: Merge, volumes: Sequence[Volume], labels: Sequence[str], prob
     """The merged tensor's volume, and whether an operand is broadcast; an error where the shapes do not agree."""
     first = volumes[0]
     if layer.kind == "concat":
-        agree = all((v.h, v.w) == (first.h, first.w) for v in volumes)
-        joined = Volume(first.h, first.w, sum(v.c for v in volumes))
-        rule = "height and width differ"
+        agree = all(v.spatial == first.spatial for v in volumes)
+        joined = first.with_channels(sum(v.c for v in volumes))
+        rule = f"{every_axis(AXIS_NAMES[first.rank])} differ" if first.rank > 1 else "the lengths differ"
     elif layer.kind == "add":
         agree = all(v == first for v in volumes)
         joined = first
         rule = "the shapes differ"
     else:  # multiply: as numpy broadcasts, each axis equal or 1
-        sizes = [max(v[axis] for v in volumes) for axis in range(3)]
-        agree = all(v[axis] in (1, sizes[axis]) for v in volumes for axis in range(3))
+        sizes = [max(v[axis] for v in volumes) for axis in range(len(first))]
+        agree = all(len(v) == len(first) for v in volumes) and all(
+            v[axis] in (1, sizes[axis]) for v in volumes for axis in range(len(first))
+        )
         joined = Volume(*sizes)
-        rule = "the shapes do not broadcast (each of h, w, c equal, or 1 in either)"
+        letters = ", ".join((*AXIS_LETTERS[first.rank], "c"))
+        rule = f"the shapes do not broadcast (each of {letters} equal, or 1 in either)"
     if not agree:
         shapes = ", ".join(f"{label} gives {v}" for label, v in zip(labels, volumes, strict=True))
         message = f"cannot {_JOINS[layer.kind]}: {rule}: {shapes}"
-        larger = [v for v in volumes[1:] if v.h >= first.h and v.w >= first.w and (v.h, v.w) != (first.h, first.w)]
+        larger = [
+            v for v in volumes[1:] if all(map(int.__ge__, v.spatial, first.spatial)) and v.spatial != first.spatial
+        ]
         if layer.merged and layer.crop is None and larger and layer.kind != "multiply":
-            by = ", ".join(f"{v.h - first.h} x {v.w - first.w}" for v in larger)
-            message += f" (larger by {by}): `crop: centre` cuts them to the current tensor's {first.h} x {first.w}"
+            by = ", ".join(" x ".join(map(str, map(int.__sub__, v.spatial, first.spatial))) for v in larger)
+            size = " x ".join(map(str, first.spatial))
+            message += f" (larger by {by}): `crop: centre` cuts them to the current tensor's {size}"
         problem(f"{layer.kind}-shape", message)
         return first, False
-    return joined, any((v.h, v.w) != (joined.h, joined.w) for v in volumes)
+    return joined, any(v.spatial != joined.spatial for v in volumes)

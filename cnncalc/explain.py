@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 from math import floor, gcd
+from typing import TypeVar
 
 from .exact import decimal, significant
 from .fields import Field
@@ -16,6 +17,9 @@ from .kinds import BLOCKS, ByKind
 from .report import LayerResult, dense_view
 from .spec import (
     ACTIVATIONS,
+    AXIS_LETTERS,
+    AXIS_NAMES,
+    SIDE_NAMES,
     Activation,
     AdaptivePool,
     BatchNorm,
@@ -33,14 +37,16 @@ from .spec import (
     Layer,
     LayerNorm,
     Merge,
-    Pair,
+    PerAxis,
     Pool,
     PReLU,
     Repeat,
     Residual,
     Scale,
+    Sides,
     SqueezeExcite,
     Upsample,
+    Volume,
     ZeroPad,
 )
 
@@ -52,6 +58,36 @@ def number(value: Fraction | int) -> str:
     if written is not None:
         return written
     return f"{value.numerator}/{value.denominator} (about {significant(value)})"
+
+
+_Values = TypeVar("_Values", bound=tuple[int, ...])  # one axis's numbers in a formula
+
+
+def _letters(volume: Volume) -> str:
+    """The letters of a volume's axes: `hw`; `l` in 1-D, `dhw` in 3-D."""
+    return AXIS_LETTERS[volume.rank]
+
+
+def _primes(volume: Volume, between: str) -> str:
+    """The output's sizes by letter: `h' x w'`, `h'*w'`."""
+    return between.join(f"{letter}'" for letter in _letters(volume))
+
+
+def _ones(volume: Volume) -> str:
+    """A vector's map at the volume's rank: `1 x 1`."""
+    return " x ".join("1" * volume.rank)
+
+
+def _product(sizes: tuple[int, ...]) -> str:
+    return "*".join(map(str, sizes))
+
+
+def _by_axis(volume: Volume, per_axis: list[_Values]) -> list[tuple[str, _Values]]:
+    """Each axis's letter and values, or one entry labelled `h' = w'` where every axis has the same values."""
+    letters = _letters(volume)
+    if len(per_axis) > 1 and all(values == per_axis[0] for values in per_axis):
+        return [(" = ".join(f"{letter}'" for letter in letters), per_axis[0])]
+    return [(f"{letter}'", values) for letter, values in zip(letters, per_axis, strict=True)]
 
 
 def explain(result: LayerResult) -> list[str]:
@@ -67,16 +103,15 @@ EXPLAIN = ByKind("explain.EXPLAIN")
 
 @EXPLAIN.register("conv")
 def _conv(layer: Conv, result: LayerResult) -> list[str]:
-    fh, fw = layer.kernel
     c = result.input.c
-    weights = f"{fh}*{fw}*{c}" + (f"/{layer.groups}" if layer.groups != 1 else "")
+    weights = f"{_product(layer.kernel)}*{c}" + (f"/{layer.groups}" if layer.groups != 1 else "")
     per_filter = f"({weights} + 1)" if layer.bias else weights
-    oh, ow, k = result.output
+    out, k = result.output, result.output.c
     return [
         *_window_sizes(result),
-        f"output = h' x w' x K = {result.output}: one channel per filter",
+        f"output = {_primes(out, ' x ')} x K = {result.output}: one channel per filter",
         f"params = K * {per_filter} = {k} * {per_filter} = {result.params:,}",
-        f"MACs = h'*w'*K * {weights} = {oh}*{ow}*{k} * {weights} = {result.macs:,}",
+        f"MACs = {_primes(out, '*')}*K * {weights} = {_product(out.spatial)}*{k} * {weights} = {result.macs:,}",
     ]
 
 
@@ -84,7 +119,7 @@ def _conv(layer: Conv, result: LayerResult) -> list[str]:
 def _pool(layer: Pool, result: LayerResult) -> list[str]:
     return [
         *_window_sizes(result),
-        f"output = h' x w' x c = {result.output}: pooling keeps the channels",
+        f"output = {_primes(result.output, ' x ')} x c = {result.output}: pooling keeps the channels",
         "params = 0: pooling learns nothing",
     ]
 
@@ -138,11 +173,12 @@ def _instancenorm(layer: InstanceNorm, result: LayerResult) -> list[str]:
 def _squeeze_excite(layer: SqueezeExcite, result: LayerResult) -> list[str]:
     c, s = result.input.c, layer.squeeze
     between = f", {layer.activation}" if layer.activation else ""
+    point, ones = "x".join("1" * result.input.rank), _ones(result.input)
     return [
-        f"gate = {layer.gate}(conv 1x1 {s} -> {c}{between}(conv 1x1 {c} -> {s}(globalavgpool(x)))): 1 x 1 x {c}, "
-        f"times the map: output {result.output}",
-        f"params = 2*{c}*{s} + {s} + {c} = {result.params:,}: the two 1x1 convs' weights and biases",
-        f"MACs = 2*{c}*{s} = {result.macs:,}: the two 1x1 convs on the 1 x 1 x {c} average",
+        f"gate = {layer.gate}(conv {point} {s} -> {c}{between}(conv {point} {c} -> {s}(globalavgpool(x)))): "
+        f"{ones} x {c}, times the map: output {result.output}",
+        f"params = 2*{c}*{s} + {s} + {c} = {result.params:,}: the two {point} convs' weights and biases",
+        f"MACs = 2*{c}*{s} = {result.macs:,}: the two {point} convs on the {ones} x {c} average",
         *_STATISTICS,
     ]
 
@@ -175,25 +211,29 @@ def _channelshuffle(layer: ChannelShuffle, result: LayerResult) -> list[str]:
 
 @EXPLAIN.register("flatten")
 def _flatten(layer: Flatten, result: LayerResult) -> list[str]:
-    h, w, c = result.input
-    return [f"output = 1 x 1 x ({h}*{w}*{c}) = {result.output}: a vector of {result.output.c:,}"]
+    given = result.input
+    return [f"output = {_ones(given)} x ({_product(given)}) = {result.output}: a vector of {result.output.c:,}"]
 
 
 @EXPLAIN.register("globalavgpool", "globalmaxpool")
 def _global_pool(layer: GlobalPool, result: LayerResult) -> list[str]:
-    return [f"output = 1 x 1 x {result.output.c}: one value per channel of the {result.input} input"]
+    ones = _ones(result.input)
+    return [f"output = {ones} x {result.output.c}: one value per channel of the {result.input} input"]
 
 
 @EXPLAIN.register("zeropad")
 def _zeropad(layer: ZeroPad, result: LayerResult) -> list[str]:
-    top, bottom, left, right = layer.padding
-    (h, w, _), (out_h, out_w, _) = result.input, result.output
-    sizes = [f"h' = w' = {h} + {top} + {bottom} = {out_h}"]
-    if (h, top, bottom) != (w, left, right):
-        sizes = [f"h' = {h} + {top} + {bottom} = {out_h}", f"w' = {w} + {left} + {right} = {out_w}"]
+    sides, given = layer.padding, result.input
+    per_axis: list[tuple[int, ...]] = [
+        (size, sides[2 * axis], sides[2 * axis + 1], result.output[axis]) for axis, size in enumerate(given.spatial)
+    ]
+    sizes = [
+        f"{label} = {size} + {before} + {after} = {out}"
+        for label, (size, before, after, out) in _by_axis(given, per_axis)
+    ]
     return [
         *sizes,
-        f"output = h' x w' x c = {result.output}: the map framed in zeros",
+        f"output = {_primes(given, ' x ')} x c = {result.output}: the map framed in zeros",
         "params = 0: padding learns nothing",
     ]
 
@@ -201,12 +241,12 @@ def _zeropad(layer: ZeroPad, result: LayerResult) -> list[str]:
 @EXPLAIN.register("convtranspose")
 def _convtranspose(layer: ConvTranspose, result: LayerResult) -> list[str]:
     assert result.padding is not None
-    h, w, c = result.input
+    given, c = result.input, result.input.c
     k = result.output.c
-    fh, fw = layer.kernel
     grouped = layer.groups != 1
-    weights = f"{fh}*{fw}*{c}" + (f"/{layer.groups}" if grouped else "")
-    letters = "kh*kw*c" + ("/g" if grouped else "")
+    weights = f"{_product(layer.kernel)}*{c}" + (f"/{layer.groups}" if grouped else "")
+    kernel_letters = "*".join(f"k{letter}" for letter in _letters(given)) if given.rank > 1 else "k"
+    letters = f"{kernel_letters}*c" + ("/g" if grouped else "")
     params = (
         f"params = K * ({letters}) + K = {k} * ({weights}) + {k} = {result.params:,}"
         if layer.bias
@@ -215,9 +255,10 @@ def _convtranspose(layer: ConvTranspose, result: LayerResult) -> list[str]:
     filters, filters_letters = (f"({k}/{layer.groups})", "(K/g)") if grouped else (str(k), "K")
     return [
         *_transposed_sizes(layer, result),
-        f"output = h' x w' x K = {result.output}: one channel per filter",
+        f"output = {_primes(given, ' x ')} x K = {result.output}: one channel per filter",
         params,
-        f"MACs = h*w*c * {filters_letters}*kh*kw = {h}*{w}*{c} * {filters}*{fh}*{fw} = {result.macs:,}: "
+        f"MACs = {'*'.join(_letters(given))}*c * {filters_letters}*{kernel_letters} = {_product(given)} * "
+        f"{filters}*{_product(layer.kernel)} = {result.macs:,}: "
         "each input value meets every weight of its filters",
     ]
 
@@ -236,13 +277,12 @@ def _transposed_sizes(layer: ConvTranspose, result: LayerResult) -> list[str]:
             layer.output_padding[axis],
             result.output[axis],
         )
-        for axis in range(2)
+        for axis in range(result.input.rank)
     ]
-    same_axes = per_axis[0] == per_axis[1]
     lines = []
-    axes = [("h", per_axis[0])] if same_axes else list(zip("hw", per_axis, strict=True))
-    for letter, (size, kernel, stride, dilation, before, after, extra, out) in axes:
-        label = "h' = w'" if same_axes else f"{letter}'"
+    for label, values in _by_axis(result.input, per_axis):
+        size, kernel, stride, dilation, before, after, extra, out = values
+        letter = label[0]
         if layer.padding == "same":
             cut = sum(transposed_same_padding(kernel, stride, dilation))
             lines.append(
@@ -258,26 +298,37 @@ def _transposed_sizes(layer: ConvTranspose, result: LayerResult) -> list[str]:
 
 @EXPLAIN.register("upsample")
 def _upsample(layer: Upsample, result: LayerResult) -> list[str]:
-    (h, w, _), (out_h, out_w, _) = result.input, result.output
+    given, letters = result.input, _letters(result.input)
     if layer.scale is not None:
-        sh, sw = layer.scale
-        sizes = [f"h' = w' = h * scale = {h}*{sh} = {out_h}"]
-        if (h, sh) != (w, sw):
-            sizes = [f"h' = h * sh = {h}*{sh} = {out_h}", f"w' = w * sw = {w}*{sw} = {out_w}"]
-        lines = [*sizes, f"output = h' x w' x c = {result.output}: up-sampling keeps the channels"]
+        per_axis: list[tuple[int, ...]] = [
+            (size, factor, result.output[axis])
+            for axis, (size, factor) in enumerate(zip(given.spatial, layer.scale, strict=True))
+        ]
+        sizes = [
+            f"{label} = {label[0]} * scale = {size}*{factor} = {out}" if " = " in label or given.rank == 1
+            else f"{label} = {label[0]} * s{label[0]} = {size}*{factor} = {out}"
+            for label, (size, factor, out) in _by_axis(given, per_axis)
+        ]  # fmt: skip
+        lines = [*sizes, f"output = {_primes(given, ' x ')} x c = {result.output}: up-sampling keeps the channels"]
     else:
         lines = [f"output = size x c = {result.output}: the size given, up-sampling keeps the channels"]
-    if (h, out_h) == (w, out_w):
-        lines.append(_source(layer, h, out_h, "", ("h", "H")))
+    pairs = list(zip(given.spatial, result.output.spatial, strict=True))
+    if all(pair == pairs[0] for pair in pairs):
+        letter = letters[0] if given.rank == 1 else "h"
+        lines.append(_source(layer, *pairs[0], "", (letter, letter.upper()), given.rank))
     else:
+        names = AXIS_NAMES[given.rank]
         lines += [
-            _source(layer, h, out_h, " (height)", ("h", "H")),
-            _source(layer, w, out_w, " (width)", ("w", "W")),
+            _source(layer, size, out, f" ({names[axis]})", (letters[axis], letters[axis].upper()), given.rank)
+            for axis, (size, out) in enumerate(pairs)
         ]
     return [*lines, "params = 0: up-sampling learns nothing"]
 
 
-def _source(layer: Upsample, size: int, out: int, axis: str, letters: tuple[str, str]) -> str:
+_INTERPOLATION = {1: "linear", 2: "bilinear", 3: "trilinear"}
+
+
+def _source(layer: Upsample, size: int, out: int, axis: str, letters: tuple[str, str], rank: int = 2) -> str:
     """The input pixels the middle output of an axis reads, as PyTorch's interpolation finds them."""
     small, big = letters
     o = out // 2
@@ -289,15 +340,18 @@ def _source(layer: Upsample, size: int, out: int, axis: str, letters: tuple[str,
             f"{floor(exact)}"
         )
     if layer.align_corners and out == 1:
-        return f"bilinear{axis}, corners aligned: the single output, at x = 0*({size} - 1) = 0: reads input 0"
+        return (
+            f"{_INTERPOLATION[rank]}{axis}, corners aligned: the single output, at x = 0*({size} - 1) = 0: reads "
+            "input 0"
+        )
     if layer.align_corners:
         x = Fraction(o * (size - 1), out - 1)
         source = f"x = o ({small} - 1) / ({big} - 1) = {o}*({size} - 1)/({out} - 1)"
-        mode = "bilinear, corners aligned"
+        mode = f"{_INTERPOLATION[rank]}, corners aligned"
     else:
         x = Fraction(2 * o + 1, 2) * size / out - Fraction(1, 2)
         source = f"x = (o + 1/2) {small} / {big} - 1/2 = ({o} + 1/2)*{size}/{out} - 1/2"
-        mode = "bilinear"
+        mode = _INTERPOLATION[rank]
     low = floor(x)
     high = min(low + 1, size - 1)
     if x == low or high == low:
@@ -310,11 +364,21 @@ def _source(layer: Upsample, size: int, out: int, axis: str, letters: tuple[str,
 @EXPLAIN.register("crop")
 def _crop(layer: Crop, result: LayerResult) -> list[str]:
     cuts = _crop_sides(layer, result)
-    per_axis = [(result.input[axis], result.output[axis], cuts[2 * axis], cuts[2 * axis + 1]) for axis in range(2)]
+    rank = result.input.rank
+    per_axis = [(result.input[axis], result.output[axis], cuts[2 * axis], cuts[2 * axis + 1]) for axis in range(rank)]
     # per axis: its letter, its sides' names, and what the lines call them
-    names = [("h", "top", "bottom", ("h'", "top", "bottom")), ("w", "left", "right", ("w'", "left", "right"))]
-    if per_axis[0] == per_axis[1]:
-        per_axis, names = per_axis[:1], [("h", "top", "bottom", ("h' = w'", "top = left", "bottom = right"))]
+    sides = SIDE_NAMES[rank]
+    names = [
+        (letter, first, last, (f"{letter}'", first, last))
+        for letter, (first, last) in zip(AXIS_LETTERS[rank], sides, strict=True)
+    ]
+    if rank > 1 and all(values == per_axis[0] for values in per_axis):
+        labels = (
+            " = ".join(f"{letter}'" for letter in AXIS_LETTERS[rank]),
+            " = ".join(first for first, _ in sides),
+            " = ".join(last for _, last in sides),
+        )
+        per_axis, names = per_axis[:1], [(names[0][0], names[0][1], names[0][2], labels)]
     lines = []
     for (size, out, before, after), (letter, first, last, labels) in zip(per_axis, names, strict=True):
         label, first_label, last_label = labels
@@ -334,25 +398,29 @@ def _crop(layer: Crop, result: LayerResult) -> list[str]:
     ]
 
 
-def _crop_sides(layer: Crop, result: LayerResult) -> tuple[int, int, int, int]:
+def _crop_sides(layer: Crop, result: LayerResult) -> Sides:
     """What a crop cut from each side: its sides, or the rows around the size kept (centred where no offset)."""
     if layer.sides is not None:
         return layer.sides
     cuts = []
-    for axis in range(2):
+    for axis in range(result.input.rank):
         size, kept = result.input[axis], result.output[axis]
         before = (size - kept) // 2 if layer.offset is None else layer.offset[axis]
         cuts += [before, size - kept - before]
-    return cuts[0], cuts[1], cuts[2], cuts[3]
+    return tuple(cuts)
 
 
 @EXPLAIN.register("adaptiveavgpool", "adaptivemaxpool")
 def _adaptive_pool(layer: AdaptivePool, result: LayerResult) -> list[str]:
-    (h, w, _), (out_h, out_w, _) = result.input, result.output
-    if (h, out_h) == (w, out_w):
-        windows = [_adaptive_windows(h, out_h, "", "h")]
+    given = result.input
+    pairs = list(zip(given.spatial, result.output.spatial, strict=True))
+    letters, names = _letters(given), AXIS_NAMES[given.rank]
+    if all(pair == pairs[0] for pair in pairs):
+        windows = [_adaptive_windows(*pairs[0], "", letters[0] if given.rank == 1 else "h")]
     else:
-        windows = [_adaptive_windows(h, out_h, "height: ", "h"), _adaptive_windows(w, out_w, "width: ", "w")]
+        windows = [
+            _adaptive_windows(size, out, f"{names[axis]}: ", letters[axis]) for axis, (size, out) in enumerate(pairs)
+        ]
     return [
         f"output = size x c = {result.output}: the size given, pooling keeps the channels",
         *windows,
@@ -421,8 +489,8 @@ def _elementwise_merge(layer: Merge, result: LayerResult) -> list[str]:
 
 def _joined(layer: Merge, result: LayerResult, how: str) -> str:
     named = ", ".join(repr(name) for name in layer.merged)
-    h, w, _ = result.input
-    cut = f", cut to {h} x {w} around the centre," if layer.crop else ""
+    size = " x ".join(map(str, result.input.spatial))
+    cut = f", cut to {size} around the centre," if layer.crop else ""
     return f"the current tensor ({result.input}) and {named}{cut} {how}: {result.output}"
 
 
@@ -431,17 +499,17 @@ WINDOWS = ByKind("explain.WINDOWS")
 
 
 @WINDOWS.register("conv")
-def _conv_window(layer: Conv) -> tuple[Pair, Pair, Pair]:
+def _conv_window(layer: Conv) -> tuple[PerAxis, PerAxis, PerAxis]:
     return layer.kernel, layer.dilation, layer.stride
 
 
 @WINDOWS.register("maxpool", "avgpool")
-def _pool_window(layer: Pool) -> tuple[Pair, Pair, Pair]:
-    return layer.size, (1, 1), layer.stride
+def _pool_window(layer: Pool) -> tuple[PerAxis, PerAxis, PerAxis]:
+    return layer.size, (1,) * len(layer.size), layer.stride
 
 
 @WINDOWS.register("convtranspose")
-def _transposed_window(layer: ConvTranspose) -> tuple[Pair, Pair, Pair]:
+def _transposed_window(layer: ConvTranspose) -> tuple[PerAxis, PerAxis, PerAxis]:
     # at stride 1 a conv over the map padded by d (k - 1) - p, so r += (k - 1) j; at any other stride its outputs
     # see windows of different sizes, shown as such (`_uneven`)
     return layer.kernel, layer.dilation, layer.stride
@@ -484,18 +552,20 @@ def fc_view(result: LayerResult) -> list[str]:
     layer = result.layer
     if view is None or not isinstance(layer, Conv):
         return []
-    h, w, c = result.input
-    oh, ow, k = result.output
-    fh, fw = layer.kernel
-    inputs = f"{fh}*{fw}*{c}" + (f"/{layer.groups}" if layer.groups != 1 else "")
-    dense_weights = view.dense_params - oh * ow * k
+    given, out = result.input, result.output
+    k, outputs = out.c, out.elements
+    positions = outputs // k
+    inputs = f"{_product(layer.kernel)}*{given.c}" + (f"/{layer.groups}" if layer.groups != 1 else "")
+    dense_weights = view.dense_params - outputs
     return [
-        f"as a dense layer from {result.input} to {result.output}: ({h}*{w}*{c}) * ({oh}*{ow}*{k}) = "
-        f"{dense_weights:,} weights and {oh * ow * k:,} biases",
-        f"sparsity: each of the {oh * ow * k:,} outputs sees {inputs} = {view.inputs_per_output:,} inputs, "
+        f"as a dense layer from {given} to {out}: ({_product(given)}) * ({_product(out)}) = "
+        f"{dense_weights:,} weights and {outputs:,} biases",
+        f"sparsity: each of the {outputs:,} outputs sees {inputs} = {view.inputs_per_output:,} inputs, "
         f"{view.connections:,} connections in all: {number(Fraction(dense_weights, view.connections))} times "
         "fewer than dense",
-        f"sharing: the {k} filters serve all {oh}*{ow} = {oh * ow:,} positions, so {result.trainable_params:,} "
+        f"sharing: the {k} filters serve all {_product(out.spatial) + ' = ' if out.rank > 1 else ''}{positions:,} "
+        "positions, so "
+        f"{result.trainable_params:,} "
         f"parameters make the {view.connections:,} connections: "
         f"{number(Fraction(view.connections, k * view.inputs_per_output))} times fewer weights than connections",
     ]
@@ -517,13 +587,12 @@ def _window_sizes(result: LayerResult) -> list[str]:
     ceil = isinstance(layer, Pool) and layer.ceil
     lines = []
     per_axis = []
-    for axis, name in enumerate(("h", "w")):
+    for axis in range(result.input.rank):
         size, stride, out = result.input[axis], layer.stride[axis], result.output[axis]
         before, after = result.padding[2 * axis], result.padding[2 * axis + 1]
-        per_axis.append((name, size, window[axis], dilation[axis], stride, before, after, out))
-    same_axes = per_axis[0][1:] == per_axis[1][1:]
-    for name, size, kernel, dilation_, stride, before, after, out in per_axis[:1] if same_axes else per_axis:
-        label = "h' = w'" if same_axes else f"{name}'"
+        per_axis.append((size, window[axis], dilation[axis], stride, before, after, out))
+    for label, values in _by_axis(result.input, per_axis):
+        size, kernel, dilation_, stride, before, after, out = values
         k = effective_kernel(kernel, dilation_)
         dilated = f"k = d (f - 1) + 1 = {dilation_}*({kernel} - 1) + 1 = {k}: the dilated window"
         if dilation_ != 1 and dilated not in lines:
@@ -560,15 +629,17 @@ def _field(result: LayerResult) -> list[str]:
     see windows of different sizes."""
     layer = result.layer
     lines = []
+    first_in, first = result.field_in[0], result.fields[0]
     if all(field.even for field in (*result.field_in, *result.fields)):
         alike = (
-            result.field_in[0] == result.field_in[1]
+            all(field == first_in for field in result.field_in)
             and _same_window(result)
-            and (result.fields[0].r, result.fields[0].j) == (result.fields[1].r, result.fields[1].j)
+            and all((field.r, field.j) == (first.r, first.j) for field in result.fields)
         )
     else:  # uneven fields are shown as they are
-        alike = result.fields[0] == result.fields[1]
-    axes = [("", 0)] if alike else [(" (h)", 0), (" (w)", 1)]
+        alike = all(field == first for field in result.fields)
+    letters = _letters(result.input)
+    axes = [("", 0)] if alike or len(letters) == 1 else [(f" ({letter})", axis) for axis, letter in enumerate(letters)]
     for suffix, axis in axes:
         field_in, field = result.field_in[axis], result.fields[axis]
         r, j = field.r, field.j
@@ -589,8 +660,10 @@ def _field(result: LayerResult) -> list[str]:
         elif r != field_in.r or (j != field_in.j and result.kind not in BLOCKS):
             lines.append(_widened(field_in, field, suffix, result.kind in BLOCKS))
     if result.local is not None:
-        local = " x ".join(dict.fromkeys(str(r) for r in result.local_receptive_field))
-        padding = " x ".join(dict.fromkeys(str(p) for p in result.local_effective_padding))
+        local, padding = (
+            str(values[0]) if len(set(values)) == 1 else " x ".join(map(str, values))
+            for values in (result.local_receptive_field, result.local_effective_padding)
+        )
         lines.append(f"local field, the statistics of whole maps held constant: r = {local}, P = {padding}")
     return lines
 
@@ -636,8 +709,8 @@ def _uneven(field: Field, suffix: str) -> str:
 
 def _same_window(result: LayerResult) -> bool:
     layer = result.layer
-    sliding: tuple[Pair, Pair, Pair] | None = WINDOWS[result.kind](layer)
+    sliding: tuple[PerAxis, PerAxis, PerAxis] | None = WINDOWS[result.kind](layer)
     if sliding is None:
-        return result.receptive_field[0] == result.receptive_field[1] and result.jump[0] == result.jump[1]
+        return len(set(result.receptive_field)) == 1 and len(set(result.jump)) == 1
     window, dilation, stride = sliding
-    return window[0] == window[1] and stride[0] == stride[1] and dilation[0] == dilation[1]
+    return len(set(window)) == len(set(stride)) == len(set(dilation)) == 1

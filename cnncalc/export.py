@@ -18,12 +18,16 @@ window, as cnncalc and PyTorch's default `count_include_pad=True` do). Where a t
 side of an axis than the other, ConvTranspose2d cuts the smaller on both and a negative nn.ZeroPad2d crops the rest
 after it; a crop is a negative nn.ZeroPad2d too. A layer that cannot be written exactly is refused with a located
 error, never approximated.
+
+A spec of 1-D or 3-D maps is written with the modules of its rank (nn.Conv1d, nn.MaxPool3d, nn.ZeroPad1d, ...),
+its maps (N, C, L) or (N, C, D, H, W), and its bilinear up-sampling linear or trilinear.
 """
 
 from __future__ import annotations
 
 import keyword
 import re
+import textwrap
 from collections.abc import Iterator, Sequence
 
 from . import graph
@@ -35,6 +39,8 @@ from .record import Record
 from .report import LayerResult, Report, walk
 from .spec import (
     ACTIVATIONS,
+    AXIS_LETTERS,
+    AXIS_NAMES,
     Activation,
     AdaptivePool,
     BatchNorm,
@@ -52,7 +58,7 @@ from .spec import (
     Layer,
     LayerNorm,
     Merge,
-    Pair,
+    PerAxis,
     Pool,
     PReLU,
     Repeat,
@@ -68,8 +74,9 @@ from .spec import (
 
 TARGETS = ("pytorch",)
 WIDTH = 88  # the exported code's lines, as ruff and black format them by default
+DOCSTRING_WIDTH = 112  # the exported classes' docstrings, their indent aside
 
-# the module for each activation kind; softmax over dim 1, the channels of (N, C, H, W) and the features of (N, n)
+# the module for each activation kind; softmax over dim 1, the channels of a map (N, C, ...) and the features of (N, n)
 ACTIVATION_MODULES = {
     "relu": "nn.ReLU()",
     "relu6": "nn.ReLU6()",
@@ -85,45 +92,100 @@ ACTIVATION_MODULES = {
     "softmax": "nn.Softmax(dim=1)",
 }
 
-# a tensor's form: "map" is (N, C, H, W); "vector" is (N, n), what nn.Flatten and nn.Linear give
+# a tensor's form: "map" is (N, C, H, W), (N, C, L) in 1-D, (N, C, D, H, W) in 3-D; "vector" is (N, n), what
+# nn.Flatten and nn.Linear give
 MAP, VECTOR = "map", "vector"
 
-# the leaf kinds PyTorch has no module of its own for: each a class of its own
-_LEAF_CLASSES = {
-    "layernorm": '''
+# the sides of each rank's padding and cuts, in cnncalc's order: before and after, per axis in axis order
+SIDE_NAMES = {
+    1: ("before", "after"),
+    2: ("top", "bottom", "left", "right"),
+    3: ("front", "back", "top", "bottom", "left", "right"),
+}
+# the mode of nn.Upsample that cnncalc's bilinear is at each rank
+LINEAR_MODES = {1: "linear", 2: "bilinear", 3: "trilinear"}
+# the padding after the input, by its sides' names
+_TRAILING_SIDES = {1: "trailing", 2: "bottom or right", 3: "back, bottom or right"}
+# the size of an axis as the notes write it
+_SIZE_LETTERS = {1: "l", 2: "h", 3: "h"}
+
+
+def _map_shape(rank: int) -> str:
+    """A map's PyTorch shape in letters: (N, C, H, W) in 2-D."""
+    return f"(N, C, {', '.join(AXIS_LETTERS[rank].upper())})"
+
+
+def _extent(rank: int) -> str:
+    """A map's spatial size in words: `h x w`, `d x h x w`, `length`."""
+    return AXIS_NAMES[1][0] if rank == 1 else " x ".join(AXIS_LETTERS[rank])
+
+
+def _docstring(text: str) -> str:
+    """A class's docstring, wrapped as this module's own are."""
+    lines = textwrap.wrap(f'"""{text}"""', DOCSTRING_WIDTH, break_on_hyphens=False)
+    return "\n".join(f"    {line}" for line in lines)
+
+
+def _wrapped(text: str, width: int) -> list[str]:
+    """Text in lines of at most `width` where the words allow, never broken inside brackets: `(N, c, d, h, w)`."""
+    words = re.findall(r"\S*\([^)]*\)\S*|\S+", text)
+    lines = words[:1]
+    for word in words[1:]:
+        if len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += f" {word}"
+        else:
+            lines.append(word)
+    return lines
+
+
+def _channel_norm_class(rank: int) -> str:
+    last = ", ".join(map(str, (0, *range(2, rank + 2), 1)))
+    first = ", ".join(map(str, (0, rank + 1, *range(1, rank + 1))))
+    like = "ConvNeXt's LayerNorm2d" if rank == 2 else f"ConvNeXt's LayerNorm2d in {rank}-D"
+    return f'''
 class ChannelNorm(nn.LayerNorm):
-    """LayerNorm over the channels at each position of an (N, C, H, W) map (ConvNeXt's LayerNorm2d)."""
+    """LayerNorm over the channels at each position of an {_map_shape(rank)} map ({like})."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return super().forward(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
-''',
-    "scale": '''
+        return super().forward(x.permute({last})).permute({first})
+'''
+
+
+def _scale_class(rank: int) -> str:
+    ones = ", ".join("1" * rank)
+    return f'''
 class Scale(nn.Module):
-    """A learned factor per channel (ConvNeXt's layer scale), of an (N, C, H, W) map or an (N, C) vector."""
+    """A learned factor per channel (ConvNeXt's layer scale), of an {_map_shape(rank)} map or an (N, C) vector."""
 
     def __init__(self, channels: int, vector: bool = False, initial: float = 1e-6) -> None:
         super().__init__()
-        self.weight = nn.Parameter(torch.full((channels,) if vector else (channels, 1, 1), initial))
+        self.weight = nn.Parameter(torch.full((channels,) if vector else (channels, {ones}), initial))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x * self.weight
-''',
-    "squeeze_excite": '''
+'''
+
+
+def _squeeze_excite_class(rank: int) -> str:
+    return f'''
 class SqueezeExcitation(nn.Module):
     """The map times a gate per channel made from its global average (torchvision's SqueezeExcitation)."""
 
     def __init__(self, channels: int, squeeze: int, activation: nn.Module, gate: nn.Module) -> None:
         super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.fc1 = nn.Conv2d(channels, squeeze, 1)
-        self.fc2 = nn.Conv2d(squeeze, channels, 1)
+        self.avgpool = nn.AdaptiveAvgPool{rank}d(1)
+        self.fc1 = nn.Conv{rank}d(channels, squeeze, 1)
+        self.fc2 = nn.Conv{rank}d(squeeze, channels, 1)
         self.activation = activation
         self.scale_activation = gate
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x * self.scale_activation(self.fc2(self.activation(self.fc1(self.avgpool(x)))))
-''',
-    "droppath": '''
+'''
+
+
+def _droppath_class(rank: int) -> str:
+    return '''
 class DropPath(nn.Module):
     """Stochastic depth: while training, each sample's whole tensor dropped with probability `rate` and the rest
     scaled by 1 / (1 - rate); the identity at inference."""
@@ -138,7 +200,15 @@ class DropPath(nn.Module):
         keep = 1 - self.rate
         mask = x.new_empty((x.shape[0],) + (1,) * (x.dim() - 1)).bernoulli_(keep)
         return x * mask / keep
-''',
+'''
+
+
+# the leaf kinds PyTorch has no module of its own for: each a class of its own, written for the maps' rank
+_LEAF_CLASSES = {
+    "layernorm": _channel_norm_class,
+    "scale": _scale_class,
+    "squeeze_excite": _squeeze_excite_class,
+    "droppath": _droppath_class,
 }
 
 _RESIDUAL_CLASS = '''
@@ -160,7 +230,9 @@ class Residual(nn.Module):
         return self.activation(self.layers(x) + self.shortcut(x))
 '''
 
-_CONCAT_CLASS = '''
+
+def _concat_class(rank: int) -> str:
+    return f'''
 class Concat(nn.Module):
     """A concat block: each branch on the same input, the outputs stacked on the channels."""
 
@@ -169,12 +241,13 @@ class Concat(nn.Module):
         self.branches = nn.ModuleList(branches)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # dim 1: the channels of (N, C, H, W), the features of (N, n)
+        # dim 1: the channels of {_map_shape(rank)}, the features of (N, n)
         return torch.cat([branch(x) for branch in self.branches], dim=1)
 '''
 
 
-_SPLIT_CONCAT_CLASS = '''
+def _split_concat_class(rank: int) -> str:
+    return f'''
 class Concat(nn.Module):
     """A concat block: each branch on the same input, or (`split`) on its own slice of the channels, the outputs
     stacked on the channels."""
@@ -185,13 +258,14 @@ class Concat(nn.Module):
         self.split = split
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # dim 1: the channels of (N, C, H, W), the features of (N, n)
+        # dim 1: the channels of {_map_shape(rank)}, the features of (N, n)
         inputs = torch.split(x, self.split, dim=1) if self.split else [x] * len(self.branches)
         return torch.cat([branch(part) for branch, part in zip(self.branches, inputs)], dim=1)
 '''
 
 
-_ADD_CLASS = '''
+def _add_class(rank: int) -> str:
+    return '''
 class Add(nn.Module):
     """An add block: each branch on the same input, the outputs added."""
 
@@ -206,10 +280,16 @@ class Add(nn.Module):
         return total
 '''
 
-_MULTIPLY_CLASS = '''
+
+def _multiply_class(rank: int) -> str:
+    axes = ", ".join(AXIS_LETTERS[rank])
+    doc = _docstring(
+        f"A multiply block: each branch on the same input, the outputs multiplied (broadcast: each of c, {axes} equal "
+        f"or 1, as cnncalc's {axes}, c)."
+    )
+    return f"""
 class Multiply(nn.Module):
-    """A multiply block: each branch on the same input, the outputs multiplied (broadcast: each of c, h, w equal or
-    1, as cnncalc's h, w, c)."""
+{doc}
 
     def __init__(self, *branches: nn.Module) -> None:
         super().__init__()
@@ -220,14 +300,44 @@ class Multiply(nn.Module):
         for other in others:
             product = product * other
         return product
-'''
+"""
 
-_JOIN_CLASS = '''
+
+# how Join cuts each earlier output to the input's size around its centre, at each rank
+_CENTRE_CUTS = {
+    1: """
+            length = tensors[0].shape[2]
+            for k, tensor in enumerate(tensors[1:], start=1):
+                start = (tensor.shape[2] - length) // 2
+                tensors[k] = tensor[:, :, start : start + length]""",
+    2: """
+            h, w = tensors[0].shape[2:]
+            for k, tensor in enumerate(tensors[1:], start=1):
+                top, left = (tensor.shape[2] - h) // 2, (tensor.shape[3] - w) // 2
+                tensors[k] = tensor[:, :, top : top + h, left : left + w]""",
+    3: """
+            d, h, w = tensors[0].shape[2:]
+            for k, tensor in enumerate(tensors[1:], start=1):
+                front, top = (tensor.shape[2] - d) // 2, (tensor.shape[3] - h) // 2
+                left = (tensor.shape[4] - w) // 2
+                tensors[k] = tensor[:, :, front : front + d, top : top + h, left : left + w]""",
+}
+
+
+def _join_class(rank: int) -> str:
+    dims = rank + 2
+    axes = ", ".join(AXIS_LETTERS[rank])
+    as_map = ", ".join(("N", "n", *"1" * rank))
+    expand = ", ".join((":", ":", *("None",) * rank))
+    doc = _docstring(
+        "The input joined with the earlier outputs Graph passes after it: by `kind`, added, stacked on the channels, "
+        f"or multiplied (broadcast: each of c, {axes} equal or 1). With `centre`, each earlier output is first cut to "
+        f"the input's {_extent(rank)} around its centre, floor(cut / 2) before. A vector (N, n) meets maps as the "
+        f"({as_map}) map it is; `as_map` joins vectors as such maps too."
+    )
+    return f"""
 class Join(nn.Module):
-    """The input joined with the earlier outputs Graph passes after it: by `kind`, added, stacked on the channels,
-    or multiplied (broadcast: each of c, h, w equal or 1). With `centre`, each earlier output is first cut to the
-    input's h x w around its centre, floor(cut / 2) before. A vector (N, n) meets maps as the (N, n, 1, 1) map it
-    is; `as_map` joins vectors as such maps too."""
+{doc}
 
     def __init__(self, kind: str, centre: bool = False, as_map: bool = False) -> None:
         super().__init__()
@@ -237,21 +347,18 @@ class Join(nn.Module):
 
     def forward(self, x: torch.Tensor, *joined: torch.Tensor) -> torch.Tensor:
         tensors = [x, *joined]
-        if self.as_map or any(tensor.dim() == 4 for tensor in tensors):
-            tensors = [tensor[:, :, None, None] if tensor.dim() == 2 else tensor for tensor in tensors]
-        if self.centre and tensors[0].dim() == 4:
-            h, w = tensors[0].shape[2:]
-            for k, tensor in enumerate(tensors[1:], start=1):
-                top, left = (tensor.shape[2] - h) // 2, (tensor.shape[3] - w) // 2
-                tensors[k] = tensor[:, :, top : top + h, left : left + w]
+        if self.as_map or any(tensor.dim() == {dims} for tensor in tensors):
+            tensors = [tensor[{expand}] if tensor.dim() == 2 else tensor for tensor in tensors]
+        if self.centre and tensors[0].dim() == {dims}:{_CENTRE_CUTS[rank]}
         if self.kind == "concat":
-            # dim 1: the channels of (N, C, H, W), the features of (N, n)
+            # dim 1: the channels of {_map_shape(rank)}, the features of (N, n)
             return torch.cat(tensors, dim=1)
         result, *others = tensors
         for other in others:
             result = result + other if self.kind == "add" else result * other
         return result
-'''
+"""
+
 
 _GRAPH_CLASS = '''
 class Graph(nn.Sequential):
@@ -344,8 +451,31 @@ def _module(head: str, *args: str) -> _Node:
     return _call(head, *(_Node(arg) for arg in args))
 
 
-def _size(pair: Pair) -> str:
-    return str(pair[0]) if pair[0] == pair[1] else f"({pair[0]}, {pair[1]})"
+def _size(values: PerAxis) -> str:
+    """A value per axis as PyTorch takes it: one number where they are all alike, else a tuple."""
+    return str(values[0]) if len(set(values)) == 1 else f"({', '.join(map(str, values))})"
+
+
+def _ones(values: PerAxis) -> bool:
+    return all(value == 1 for value in values)
+
+
+def _torch_sides(sides: Sides) -> Sides:
+    """cnncalc's sides (before and after, per axis in axis order) in PyTorch's padding order: the last axis first."""
+    pairs = [sides[start : start + 2] for start in range(0, len(sides), 2)]
+    return tuple(side for pair in reversed(pairs) for side in pair)
+
+
+def _pad(module: str, sides: Sides, *args: str) -> _Node:
+    """A padding module of the sides' rank, say `nn.ZeroPad2d((left, right, top, bottom))`, from cnncalc's sides."""
+    rank = len(sides) // 2
+    order = f"({', '.join(map(str, _torch_sides(sides)))})"
+    return _Node(f"nn.{module}{rank}d({', '.join((order, *args))})")
+
+
+def _sides_text(sides: Sides) -> str:
+    """Sides as a note gives them: `(1, 2, 0, 1) top, bottom, left, right`."""
+    return f"({', '.join(map(str, sides))}) {', '.join(SIDE_NAMES[len(sides) // 2])}"
 
 
 def _text(value: object) -> str:
@@ -358,10 +488,10 @@ def _docstring_text(value: object) -> str:
 
 
 def tensor_shape(volume: Volume, form: str) -> str:
-    """The PyTorch shape of a cnncalc volume: (N, c, h, w), or (N, n) as a vector."""
+    """The PyTorch shape of a cnncalc volume: (N, c, h, w) (as many sizes as it has axes), or (N, n) as a vector."""
     if form == VECTOR:
-        return f"(N, {volume.h * volume.w * volume.c})"
-    return f"(N, {volume.c}, {volume.h}, {volume.w})"
+        return f"(N, {volume.elements})"
+    return f"(N, {', '.join(map(str, (volume.c, *volume.spatial)))})"
 
 
 # the names the exported module defines or imports besides the network's class
@@ -411,15 +541,22 @@ def to_pytorch(spec: Spec, report: Report, source: str | None = None) -> str:
     network = class_name(spec.name)
     title = _docstring_text(spec.name or "A network")
     v = spec.input
+    letters = AXIS_LETTERS[v.rank]
+    given = f"so the input is {tensor_shape(v, MAP)}; after a flatten, a vector of n is (N, n)."
+    channels_first = [
+        f"PyTorch is channels first: where cnncalc writes a volume {' x '.join(letters)} x c, the tensor here is",
+        f"(N, c, {', '.join(letters)}), {given}",
+    ]
+    if len(channels_first[0]) > WIDTH:
+        channels_first = _wrapped(" ".join(channels_first), WIDTH)
     buffers = f";\nbatchnorm's running statistics add {totals.non_trainable_params:,} in buffers"
     header = [
         f'"""{title}: a PyTorch model exported by cnncalc.',
         "",
         *([f"From {_docstring_text(source)}."] if source else []),
-        f"Built for a {v.h} x {v.w} x {v.c} input: every size and padding here is worked out for it.",
+        f"Built for a {v} input: every size and padding here is worked out for it.",
         "",
-        "PyTorch is channels first: where cnncalc writes a volume h x w x c, the tensor here is",
-        f"(N, c, h, w), so the input is {tensor_shape(v, MAP)}; after a flatten, a vector of n is (N, n).",
+        *channels_first,
         "The model's children map one-to-one to the spec's layers: model[0] is layer 1, and so on",
         "inside blocks (a repeat holds every repetition's layers in turn). Each child's comment gives",
         "its path as `cnncalc summary` numbers it, its kind and name, and the output cnncalc computed.",
@@ -444,8 +581,8 @@ def to_pytorch(spec: Spec, report: Report, source: str | None = None) -> str:
     for row in walk(report.layers):
         used.setdefault(row.kind, []).append(row)
     # each class once, by the order the block kinds are declared in
-    texts = [text for kind in BLOCKS if kind in used for text in CLASSES[kind](used[kind])]
-    texts = [*(text for kind, text in _LEAF_CLASSES.items() if kind in used), *texts]
+    texts = [text for kind in BLOCKS if kind in used for text in CLASSES[kind](used[kind], v.rank)]
+    texts = [*(write(v.rank) for kind, write in _LEAF_CLASSES.items() if kind in used), *texts]
     classes = list(dict.fromkeys([*texts, *([_GRAPH_CLASS] if writer.graphs else [])]))
     network_class = [
         f"class {network}({'Graph' if top else 'nn.Sequential'}):",
@@ -463,7 +600,7 @@ def to_pytorch(spec: Spec, report: Report, source: str | None = None) -> str:
         'if __name__ == "__main__":',
         "    model = build().eval()",
         "    with torch.no_grad():",
-        f"        output = model(torch.randn(1, {v.c}, {v.h}, {v.w}))",
+        f"        output = model(torch.randn({', '.join(map(str, (1, v.c, *v.spatial)))}))",
         "    print(tuple(output.shape), sum(p.numel() for p in model.parameters()))",
     ]
     sections = ["\n".join(header), *classes, *("\n".join(lines) for lines in (network_class, build, main))]
@@ -629,7 +766,7 @@ class _Links:
             notes.append(f"from {self.named(layer.source, self.sources[row.path])}, not the previous output")
         if isinstance(layer, Merge) and layer.merged:
             named = ", ".join(map(self.named, layer.merged, self.joins[row.path]))
-            cut = ", each cut to this h x w around its centre" if layer.crop == "centre" else ""
+            cut = f", each cut to this {_extent(row.input.rank)} around its centre" if layer.crop == "centre" else ""
             notes.append(f"with {named}{cut}")
         return notes
 
@@ -673,7 +810,7 @@ def _held(row: LayerResult) -> Iterator[LayerResult]:
 
 # -- per kind: the form of the tensor it leaves, and the form a leaf takes ------------------------------
 
-# the leaf kinds whose modules take an (N, C, H, W) map and give one
+# the leaf kinds whose modules take a map (N, C, ...) and give one
 _MAP_KINDS = (
     "channelshuffle",
     "instancenorm",
@@ -758,28 +895,41 @@ def _no_module(writer: _Writer, row: LayerResult, layer: Layer, form: str, notes
     return [writer.refuse(row, f"no PyTorch module for the layer kind {layer.kind!r}")]
 
 
+def _padded_sides(row: LayerResult) -> Sides:
+    """The padding a windowed row applies, or cuts, on every side; zeros where it has none."""
+    return row.padding or (0,) * (2 * row.input.rank)
+
+
+def _own_and_surplus(sides: Sides) -> tuple[PerAxis, Sides]:
+    """Per axis, the smaller side's amount, which PyTorch's own padding gives on both sides; and what is left over
+    on each side."""
+    own = tuple(min(sides[start : start + 2]) for start in range(0, len(sides), 2))
+    return own, tuple(side - own[k // 2] for k, side in enumerate(sides))
+
+
 @MODULES.register("conv")
 def _conv(writer: _Writer, row: LayerResult, layer: Conv, form: str, notes: list[str]) -> list[_Node]:
-    top, bottom, left, right = row.padding or (0, 0, 0, 0)
+    rank = row.input.rank
+    sides = _padded_sides(row)
     modules = []
     options = [f"kernel_size={_size(layer.kernel)}"]
-    if layer.stride != (1, 1):
+    if not _ones(layer.stride):
         options.append(f"stride={_size(layer.stride)}")
-    if top == bottom and left == right:
-        if top or left:
-            options.append(f"padding={_size((top, left))}")
+    if sides[0::2] == sides[1::2]:
+        if any(sides):
+            options.append(f"padding={_size(sides[0::2])}")
     else:
-        # Conv2d pads both sides of an axis alike: the four sides go in front, the conv itself pads nothing
-        modules.append(_Node(f"nn.ZeroPad2d(({left}, {right}, {top}, {bottom}))"))
-    if layer.dilation != (1, 1):
+        # a conv pads both sides of an axis alike: every side goes in front, the conv itself pads nothing
+        modules.append(_pad("ZeroPad", sides))
+    if not _ones(layer.dilation):
         options.append(f"dilation={_size(layer.dilation)}")
     if layer.groups != 1:
         options.append(f"groups={layer.groups}")
     if not layer.bias:
         options.append("bias=False")
-    front = "Conv2d pads both sides of an axis alike, so nn.ZeroPad2d pads in front" if modules else None
+    front = f"Conv{rank}d pads both sides of an axis alike, so nn.ZeroPad{rank}d pads in front" if modules else None
     notes += _padding_notes(row, layer.padding, layer.stride, front)
-    modules.append(_module("nn.Conv2d", str(row.input.c), str(layer.filters), *options))
+    modules.append(_module(f"nn.Conv{rank}d", str(row.input.c), str(layer.filters), *options))
     if layer.activation:
         modules.append(writer.activation(row, layer.activation))
     return modules
@@ -789,34 +939,36 @@ def _conv(writer: _Writer, row: LayerResult, layer: Conv, form: str, notes: list
 def _convtranspose(writer: _Writer, row: LayerResult, layer: ConvTranspose, form: str, notes: list[str]) -> list[_Node]:
     """A transposed conv; where it cuts more from one side of an axis, the rest is cropped after it.
 
-    ConvTranspose2d cuts its padding from both sides of an axis alike, after output_padding is added at the end: so
-    cutting the smaller side's amount there and the surplus with a negative nn.ZeroPad2d keeps cnncalc's outputs.
+    ConvTranspose2d (1d, 3d) cuts its padding from both sides of an axis alike, after output_padding is added at the
+    end: so cutting the smaller side's amount there and the surplus with a negative nn.ZeroPad2d (1d, 3d) keeps
+    cnncalc's outputs.
     """
-    top, bottom, left, right = row.padding or (0, 0, 0, 0)
-    own = (min(top, bottom), min(left, right))
-    surplus = (left - own[1], right - own[1], top - own[0], bottom - own[0])
+    rank = row.input.rank
+    sides = _padded_sides(row)
+    own, surplus = _own_and_surplus(sides)
     options = [f"kernel_size={_size(layer.kernel)}"]
-    if layer.stride != (1, 1):
+    if not _ones(layer.stride):
         options.append(f"stride={_size(layer.stride)}")
     if any(own):
         options.append(f"padding={_size(own)}")
-    if layer.output_padding != (0, 0):
+    if any(layer.output_padding):
         options.append(f"output_padding={_size(layer.output_padding)}")
     if layer.groups != 1:
         options.append(f"groups={layer.groups}")
     if not layer.bias:
         options.append("bias=False")
-    if layer.dilation != (1, 1):
+    if not _ones(layer.dilation):
         options.append(f"dilation={_size(layer.dilation)}")
-    modules = [_module("nn.ConvTranspose2d", str(row.input.c), str(layer.filters), *options)]
-    sides = f"({top}, {bottom}, {left}, {right}) top, bottom, left, right"
+    modules = [_module(f"nn.ConvTranspose{rank}d", str(row.input.c), str(layer.filters), *options)]
     if layer.padding == "same":
-        notes.append(f"same: h s outputs, the k - s cut {sides}")
+        notes.append(f"same: {_SIZE_LETTERS[rank]} s outputs, the k - s cut {_sides_text(sides)}")
     elif any(surplus):
-        notes.append(f"cut {sides}")
+        notes.append(f"cut {_sides_text(sides)}")
     if any(surplus):
-        modules.append(_Node(f"nn.ZeroPad2d(({', '.join(str(-side) for side in surplus)}))"))
-        notes.append("ConvTranspose2d cuts both sides of an axis alike, so a negative nn.ZeroPad2d crops the rest")
+        modules.append(_pad("ZeroPad", tuple(-side for side in surplus)))
+        notes.append(
+            f"ConvTranspose{rank}d cuts both sides of an axis alike, so a negative nn.ZeroPad{rank}d crops the rest"
+        )
     if layer.activation:
         modules.append(writer.activation(row, layer.activation))
     return modules
@@ -830,16 +982,13 @@ def _pool(writer: _Writer, row: LayerResult, layer: Pool, form: str, notes: list
     `ceil`, PyTorch's rule for dropping a last window (one that starts past the input and its leading padding)
     sees the same input and leading padding as cnncalc's, where the surplus is before the input.
     """
-    top, bottom, left, right = row.padding or (0, 0, 0, 0)
+    rank = row.input.rank
     is_max = layer.kind == "maxpool"
-    own = (min(top, bottom), min(left, right))
-    surplus = (left - own[1], right - own[1], top - own[0], bottom - own[0])
+    own, surplus = _own_and_surplus(_padded_sides(row))
     modules = []
     if any(surplus):
-        sides = ", ".join(map(str, surplus))
         # max pooling never picks -inf, as PyTorch pads it; average pooling counts zeros, as cnncalc does
-        pad = f'nn.ConstantPad2d(({sides}), float("-inf"))' if is_max else f"nn.ZeroPad2d(({sides}))"
-        modules.append(_Node(pad))
+        modules.append(_pad("ConstantPad", surplus, 'float("-inf")') if is_max else _pad("ZeroPad", surplus))
     options = [_size(layer.size)]
     if layer.stride != layer.size:
         options.append(f"stride={_size(layer.stride)}")
@@ -849,22 +998,23 @@ def _pool(writer: _Writer, row: LayerResult, layer: Pool, form: str, notes: list
         options.append("ceil_mode=True")
     if not is_max and (any(own) or any(surplus)):
         options.append("count_include_pad=True")
-    modules.append(_module("nn.MaxPool2d" if is_max else "nn.AvgPool2d", *options))
-    padded = (row.input.h + surplus[2] + surplus[3], row.input.w + surplus[0] + surplus[1])
+    modules.append(_module(f"nn.MaxPool{rank}d" if is_max else f"nn.AvgPool{rank}d", *options))
+    padded = [size + surplus[2 * axis] + surplus[2 * axis + 1] for axis, size in enumerate(row.input.spatial)]
     extra = [
         # PyTorch pads both sides alike
         pool_output(padded[axis], layer.size[axis], layer.stride[axis], own[axis], own[axis], layer.ceil) - out
-        for axis, out in enumerate((row.output.h, row.output.w))
+        for axis, out in enumerate(row.output.spatial)
     ]
     if any(e not in (0, 1) for e in extra):  # never, by the rule above: a refusal rather than a wrong model
-        why = f"PyTorch would give {row.output.h + extra[0]} x {row.output.w + extra[1]}, cnncalc {row.output}"
+        given = " x ".join(str(out + e) for out, e in zip(row.output.spatial, extra, strict=True))
+        why = f"PyTorch would give {given}, cnncalc {row.output}"
         modules.append(writer.refuse(row, f"the pooled map differs: {why}"))
     elif any(extra):
         # negative padding crops: the last window, which starts in the trailing padding, cnncalc drops
-        modules.append(_Node(f"nn.ZeroPad2d((0, {-extra[1]}, 0, {-extra[0]}))"))
+        modules.append(_pad("ZeroPad", tuple(side for e in extra for side in (0, -e))))
         notes += [
-            "ceil_mode keeps a last window that starts in the bottom or right padding, which cnncalc",
-            "drops (as PyTorch does with its own padding): the negative nn.ZeroPad2d crops it",
+            f"ceil_mode keeps a last window that starts in the {_TRAILING_SIDES[rank]} padding, which cnncalc",
+            f"drops (as PyTorch does with its own padding): the negative nn.ZeroPad{rank}d crops it",
         ]
     fill = "-inf, which max never picks" if is_max else "zeros, counted as cnncalc counts padding"
     front = f"a pool pads both sides alike, so the surplus goes in front: {fill}" if any(surplus) else None
@@ -874,20 +1024,22 @@ def _pool(writer: _Writer, row: LayerResult, layer: Pool, form: str, notes: list
 
 @MODULES.register("globalavgpool", "globalmaxpool")
 def _global_pool(writer: _Writer, row: LayerResult, layer: GlobalPool, form: str, notes: list[str]) -> list[_Node]:
-    return [_Node("nn.AdaptiveMaxPool2d(1)" if layer.kind == "globalmaxpool" else "nn.AdaptiveAvgPool2d(1)")]
+    pool = "Max" if layer.kind == "globalmaxpool" else "Avg"
+    return [_Node(f"nn.Adaptive{pool}Pool{row.input.rank}d(1)")]
 
 
 @MODULES.register("adaptiveavgpool", "adaptivemaxpool")
 def _adaptive_pool(writer: _Writer, row: LayerResult, layer: AdaptivePool, form: str, notes: list[str]) -> list[_Node]:
-    name = "nn.AdaptiveMaxPool2d" if layer.kind == "adaptivemaxpool" else "nn.AdaptiveAvgPool2d"
-    return [_module(name, _size(layer.size))]
+    pool = "Max" if layer.kind == "adaptivemaxpool" else "Avg"
+    return [_module(f"nn.Adaptive{pool}Pool{row.input.rank}d", _size(layer.size))]
 
 
 @MODULES.register("flatten")
 def _flatten(writer: _Writer, row: LayerResult, layer: Flatten, form: str, notes: list[str]) -> list[_Node]:
     given = row.input
-    if form == MAP and given.c > 1 and (given.h, given.w) != (1, 1):
-        notes.append("in PyTorch's order (c, h, w); channels-last frameworks take (h, w, c)")
+    if form == MAP and given.c > 1 and not given.is_point:
+        axes = ", ".join(AXIS_LETTERS[given.rank])
+        notes.append(f"in PyTorch's order (c, {axes}); channels-last frameworks take ({axes}, c)")
     return [_Node("nn.Flatten()")]
 
 
@@ -895,7 +1047,7 @@ def _flatten(writer: _Writer, row: LayerResult, layer: Flatten, form: str, notes
 def _dense(writer: _Writer, row: LayerResult, layer: Dense, form: str, notes: list[str]) -> list[_Node]:
     given = row.input
     bias = [] if layer.bias else ["bias=False"]
-    modules = [_module("nn.Linear", str(given.h * given.w * given.c), str(layer.units), *bias)]
+    modules = [_module("nn.Linear", str(given.elements), str(layer.units), *bias)]
     if layer.activation:
         modules.append(writer.activation(row, layer.activation))
     return modules
@@ -905,8 +1057,8 @@ def _dense(writer: _Writer, row: LayerResult, layer: Dense, form: str, notes: li
 def _batchnorm(writer: _Writer, row: LayerResult, layer: BatchNorm, form: str, notes: list[str]) -> list[_Node]:
     given = row.input
     if form == VECTOR:
-        return [_Node(f"nn.BatchNorm1d({given.h * given.w * given.c})")]
-    return [_Node(f"nn.BatchNorm2d({given.c})")]
+        return [_Node(f"nn.BatchNorm1d({given.elements})")]
+    return [_Node(f"nn.BatchNorm{given.rank}d({given.c})")]
 
 
 @MODULES.register("layernorm")
@@ -923,7 +1075,7 @@ def _groupnorm(writer: _Writer, row: LayerResult, layer: GroupNorm, form: str, n
 
 @MODULES.register("instancenorm")
 def _instancenorm(writer: _Writer, row: LayerResult, layer: InstanceNorm, form: str, notes: list[str]) -> list[_Node]:
-    return [_Node(f"nn.InstanceNorm2d({row.input.c}{', affine=True' if layer.affine else ''})")]
+    return [_Node(f"nn.InstanceNorm{row.input.rank}d({row.input.c}{', affine=True' if layer.affine else ''})")]
 
 
 @MODULES.register("squeeze_excite")
@@ -960,8 +1112,7 @@ def _channelshuffle(
 
 @MODULES.register("zeropad")
 def _zeropad(writer: _Writer, row: LayerResult, layer: ZeroPad, form: str, notes: list[str]) -> list[_Node]:
-    top, bottom, left, right = layer.padding
-    return [_Node(f"nn.ZeroPad2d(({left}, {right}, {top}, {bottom}))")]
+    return [_pad("ZeroPad", layer.padding)]
 
 
 @MODULES.register("upsample")
@@ -971,36 +1122,39 @@ def _upsample(writer: _Writer, row: LayerResult, layer: Upsample, form: str, not
     PyTorch's `nearest` works out floor(o / s) in float32, and at some factors (41 is the first) picks the pixel
     before; `nearest-exact`, floor((o + 1/2) / s), is never near a whole number there, and picks as cnncalc does.
     """
-    given, out = (row.input.h, row.input.w), (row.output.h, row.output.w)
+    given, out = row.input.spatial, row.output.spatial
     whole = all(o % g == 0 for g, o in zip(given, out, strict=True))
-    factors = layer.scale or (out[0] // given[0], out[1] // given[1])
+    factors = layer.scale or tuple(o // g for g, o in zip(given, out, strict=True))
     if layer.mode == "nearest" and whole:
         notes.append("nearest-exact: floor(o / s) at a whole factor, as cnncalc's nearest; PyTorch's nearest slips")
         return [_module("nn.Upsample", f"scale_factor={_size(factors)}", 'mode="nearest-exact"')]
     target = f"scale_factor={_size(layer.scale)}" if layer.scale else f"size={_size(out)}"
     if layer.mode == "nearest":
-        notes.append("PyTorch works out floor(o h / H) in float32: where it is whole, it may pick the pixel before")
+        size = _SIZE_LETTERS[row.input.rank]
+        slip = "where it is whole, it may pick the pixel before"
+        notes.append(f"PyTorch works out floor(o {size} / {size.upper()}) in float32: {slip}")
         return [_module("nn.Upsample", target, 'mode="nearest"')]
     # align_corners written even when false: it decides which inputs each output reads
-    return [_module("nn.Upsample", target, 'mode="bilinear"', f"align_corners={layer.align_corners}")]
+    mode = f'mode="{LINEAR_MODES[row.input.rank]}"'
+    return [_module("nn.Upsample", target, mode, f"align_corners={layer.align_corners}")]
 
 
 @MODULES.register("crop")
 def _crop(writer: _Writer, row: LayerResult, layer: Crop, form: str, notes: list[str]) -> list[_Node]:
-    top, bottom, left, right = _crop_sides(row, layer)
-    notes.append(f"negative padding crops: ({top}, {bottom}, {left}, {right}) top, bottom, left, right")
-    return [_Node(f"nn.ZeroPad2d(({-left}, {-right}, {-top}, {-bottom}))")]
+    sides = _crop_sides(row, layer)
+    notes.append(f"negative padding crops: {_sides_text(sides)}")
+    return [_pad("ZeroPad", tuple(-side for side in sides))]
 
 
 def _crop_sides(row: LayerResult, layer: Crop) -> Sides:
     """What a crop cuts from each side of its input: its `sides`, or around the `size` kept from `offset`."""
     if layer.sides is not None:
         return layer.sides
-    cuts = []
-    for axis, (size, kept) in enumerate(((row.input.h, row.output.h), (row.input.w, row.output.w))):
+    cuts: list[int] = []
+    for axis, (size, kept) in enumerate(zip(row.input.spatial, row.output.spatial, strict=True)):
         before = (size - kept) // 2 if layer.offset is None else layer.offset[axis]
         cuts += [before, size - kept - before]
-    return cuts[0], cuts[1], cuts[2], cuts[3]
+    return tuple(cuts)
 
 
 @MODULES.register("dropout")
@@ -1036,9 +1190,9 @@ def _added(writer: _Writer, row: LayerResult, layer: Residual, form: str, out: s
 
 # the class of each merge kind's branches form; the `with` form is a Join
 _MERGE_CLASSES = {
-    "add": ("Add", _ADD_CLASS),
-    "concat": ("Concat", _CONCAT_CLASS),
-    "multiply": ("Multiply", _MULTIPLY_CLASS),
+    "add": ("Add", _add_class),
+    "concat": ("Concat", _concat_class),
+    "multiply": ("Multiply", _multiply_class),
 }
 
 
@@ -1052,7 +1206,7 @@ def _merged(writer: _Writer, row: LayerResult, layer: Merge, form: str, out: str
             options.append("as_map=True")
         return _module("Join", *options)
     given = row.input
-    inputs = [given._replace(c=c) for c in layer.split] if layer.split else [given] * len(row.branches)
+    inputs = [given.with_channels(c) for c in layer.split] if layer.split else [given] * len(row.branches)
     split = [_Arg(_Node(f"[{', '.join(map(str, layer.split))}]"), keyword="split")] if layer.split else []
     return _call(
         _MERGE_CLASSES[layer.kind][0],
@@ -1064,40 +1218,43 @@ def _merged(writer: _Writer, row: LayerResult, layer: Merge, form: str, out: str
     )
 
 
-# the classes the modules of a block kind's rows need defined in the exported module, none for torch's own (a
-# Graph, which any list may need, aside)
+# the classes the modules of a block kind's rows need defined in the exported module, for maps of a rank, none for
+# torch's own (a Graph, which any list may need, aside)
 CLASSES = ByKind("export.CLASSES", covers="blocks")
 
 
 @CLASSES.register("repeat")
-def _torchs_own(rows: Sequence[LayerResult]) -> list[str]:
+def _torchs_own(rows: Sequence[LayerResult], rank: int) -> list[str]:
     return []  # nn.Sequential
 
 
 @CLASSES.register("residual")
-def _residual_class(rows: Sequence[LayerResult]) -> list[str]:
+def _residual_class(rows: Sequence[LayerResult], rank: int) -> list[str]:
     return [_RESIDUAL_CLASS]
 
 
 @CLASSES.register("add", "concat", "multiply")
-def _merge_classes(rows: Sequence[LayerResult]) -> list[str]:
+def _merge_classes(rows: Sequence[LayerResult], rank: int) -> list[str]:
     forms = {bool(row.branches) for row in rows}
     branched = _MERGE_CLASSES[rows[0].kind][1]
     if any(getattr(row.layer, "split", None) for row in rows):
-        branched = _SPLIT_CONCAT_CLASS
-    return [branched] * (True in forms) + [_JOIN_CLASS] * (False in forms)
+        branched = _split_concat_class
+    return [branched(rank)] * (True in forms) + [_join_class(rank)] * (False in forms)
 
 
-def _padding_notes(row: LayerResult, padding: object, stride: Pair, front: str | None) -> list[str]:
+def _padding_notes(row: LayerResult, padding: object, stride: PerAxis, front: str | None) -> list[str]:
     """What a layer pads where PyTorch's own padding does not say it; `front`: why a module pads in front."""
     if row.padding is None:
         return []
-    sides = "({}, {}, {}, {}) top, bottom, left, right".format(*row.padding)
+    sides = _sides_text(row.padding)
     notes = []
     if padding == "same":
         # at stride 1 the padding is k - 1 whatever the size; at a larger stride it follows the size
-        size = f", for this {row.input.h} x {row.input.w} input" if stride != (1, 1) else ""
-        notes.append(f"same: ceil(h / s) outputs, padding {sides}{size}")
+        notes.append(f"same: ceil({_SIZE_LETTERS[row.input.rank]} / s) outputs, padding {sides}")
+        if not _ones(stride):
+            size = f"for this {' x '.join(map(str, row.input.spatial))} input"
+            # on a line of its own where six sides make the line long
+            notes[-1:] = [f"{notes[-1]}, {size}"] if row.input.rank < 3 else [notes[-1], size]
     elif front:
         notes.append(f"padding {sides}")
     return notes + ([front] if front else [])
@@ -1109,10 +1266,10 @@ def _meet(forms: Sequence[str]) -> str:
 
 
 def _reshape(volume: Volume, want: str) -> _Node:
-    """A 1 x 1 x n volume turned to the other form: (N, n) to (N, n, 1, 1), or back."""
+    """A 1 x 1 x n volume turned to the other form: (N, n) to (N, n, 1, 1) (a 1 for each axis), or back."""
     if want == VECTOR:
         return _Node("nn.Flatten()")
-    return _Node(f"nn.Unflatten(1, ({volume.h * volume.w * volume.c}, 1, 1))")
+    return _Node(f"nn.Unflatten(1, ({', '.join(map(str, (volume.elements, *(1,) * volume.rank)))}))")
 
 
 def export(spec: Spec, report: Report, target: str = "pytorch", source: str | None = None) -> str:

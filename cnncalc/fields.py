@@ -14,8 +14,9 @@ from math import gcd
 from operator import sub
 
 from .exact import halves
-from .formulas import AXES, ShapeError
+from .formulas import ShapeError
 from .record import Record
+from .spec import AXIS_NAMES, every_axis
 
 MAX_FIELD = 2**62  # past this a receptive field or jump is no longer a number of pixels worth reporting
 # past this many output positions before the windows repeat, a map is no longer worth carrying position by position
@@ -186,6 +187,12 @@ class Field(Record):
         )
 
     @property
+    def causal(self) -> bool:
+        """Whether every output sees its own position and those before it only (a WaveNet's causal padding):
+        paths that all do meet aligned at the present, whatever their centres."""
+        return self.period == 1 and self.hi[0] == 0
+
+    @property
     def even(self) -> bool:
         """Whether every output sees a window of the same size, so that r, j and P say it all."""
         return self.period == 1
@@ -338,7 +345,7 @@ def _prime_factors(number: int) -> list[int]:
     return factors
 
 
-Fields = tuple[Field, Field]
+Fields = tuple[Field, ...]  # one per spatial axis
 Window = tuple[int, int]  # the first and the last input pixel
 
 
@@ -363,7 +370,7 @@ def with_whole(field: Field, window: Window | None) -> Field:
     )
 
 
-Jumps = tuple[int | Ratio, int | Ratio]
+Jumps = tuple[int | Ratio, ...]
 
 
 def merge(paths: Sequence[Fields], names: Sequence[str]) -> tuple[Fields, list[str]]:
@@ -373,7 +380,8 @@ def merge(paths: Sequence[Fields], names: Sequence[str]) -> tuple[Fields, list[s
     """
     merged = []
     mismatches = []
-    for axis, axis_name in enumerate(AXES):
+    names_of_axes = AXIS_NAMES[len(paths[0])]
+    for axis, axis_name in enumerate(names_of_axes):
         fields = [path[axis] for path in paths]
         jumps = [field.j for field in fields]
         # each output's centre less the jump's share of its position, over a period, doubled: where the windows
@@ -382,7 +390,7 @@ def merge(paths: Sequence[Fields], names: Sequence[str]) -> tuple[Fields, list[s
         if len(set(jumps)) > 1:
             found = ", ".join(f"{name} {j}" for name, j in zip(names, jumps, strict=True))
             mismatches.append(f"{axis_name}: the jumps differ: {found}")
-        elif len(set(centres)) > 1 and None not in centres:
+        elif len(set(centres)) > 1 and None not in centres and not all(field.causal for field in fields):
             # how far apart, not where: a repeated block that misaligns its paths says the same in every repetition
             found = ", ".join(
                 f"{name} off by {_offset(centre, centres[0])}"  # type: ignore[arg-type]
@@ -392,9 +400,10 @@ def merge(paths: Sequence[Fields], names: Sequence[str]) -> tuple[Fields, list[s
             which = "first outputs'" if all(field.even for field in fields) else "outputs'"
             mismatches.append(f"{axis_name}: the {which} fields are centred apart: {found} from {names[0]}")
         merged.append(union(fields))
-    if len(mismatches) == 2 and mismatches[0].split(": ", 1)[1] == mismatches[1].split(": ", 1)[1]:
-        mismatches = ["height and width: " + mismatches[0].split(": ", 1)[1]]
-    return (merged[0], merged[1]), mismatches
+    said = {mismatch.split(": ", 1)[1] for mismatch in mismatches}
+    if len(mismatches) == len(names_of_axes) > 1 and len(said) == 1:
+        mismatches = [f"{every_axis(names_of_axes)}: {said.pop()}"]
+    return tuple(merged), mismatches
 
 
 def _offset(centre: tuple[int, int], reference: tuple[int, int]) -> str:

@@ -29,7 +29,7 @@ class State(Record):
     flattened: Fields | None = None
     # per axis, the input pixels that statistics of a whole map (a group or instance norm's, a gate's) bring to every
     # output, first and last; `fields` set them aside: they are the local field
-    whole: tuple[Window | None, Window | None] = (None, None)
+    whole: tuple[Window | None, ...] = (None, None)
 
 
 class Run(Record):
@@ -61,7 +61,7 @@ class Repetition(Record):
     costs: tuple[int, int, int]  # trainable, non-trainable parameters, MACs
     peak: int  # the largest field size, jump or padding any of its layers reached
     # per axis, the input pixels the statistics of whole maps among its layers brought (a norm's, a gate's)
-    own: tuple[Window | None, Window | None] = (None, None)
+    own: tuple[Window | None, ...] = (None, None)
 
     @staticmethod
     def of(
@@ -70,7 +70,7 @@ class Repetition(Record):
         reported: list[tuple[Any, int]],
         elements: int,
         peak: int,
-        own: tuple[Window | None, Window | None] = (None, None),
+        own: tuple[Window | None, ...] = (None, None),
     ) -> Repetition:
         seen: dict[Any, int] = {}
         for key, count in reported:
@@ -84,10 +84,9 @@ class Repetition(Record):
             (out.r - into.r, out.p - into.p) for into, out in zip(self.before.fields, self.after.fields, strict=True)
         )
 
-    def stretch(self) -> tuple[int, int, int]:
-        """How many rows, columns and channels it adds to the volume."""
-        (h, w, c), (out_h, out_w, out_c) = self.before.volume, self.after.volume
-        return out_h - h, out_w - w, out_c - c
+    def stretch(self) -> tuple[int, ...]:
+        """How many positions along each axis, and channels, it adds to the volume."""
+        return tuple(map(int.__sub__, self.after.volume, self.before.volume))
 
     def steady_after(self, last: Repetition | None) -> bool:
         """Whether it repeats `last` exactly: same volumes, jumps, costs and problems, the field growing alike.
@@ -124,7 +123,7 @@ class Repetition(Record):
             for out, (r, p) in zip(self.after.fields, self.growth(), strict=True)
         )
         whole = list(self.after.whole)
-        for axis, (own, before) in enumerate(zip(self.own, last.own if last else (None, None), strict=True)):
+        for axis, (own, before) in enumerate(zip(self.own, last.own if last else (None,) * len(self.own), strict=True)):
             if own is None or before is None or times < 1:
                 continue
             # each repetition's statistics see windows moved alike from the last's: the first and the last of those
@@ -134,7 +133,7 @@ class Repetition(Record):
             if max(abs(final[0]), abs(final[1])) > MAX_FIELD:
                 return None
             whole[axis] = hull(hull(whole[axis], (own[0] + low, own[1] + high)), final)
-        return State(self.after.volume, (fields[0], fields[1]), None, (whole[0], whole[1]))
+        return State(self.after.volume, fields, None, tuple(whole))
 
     def steady(self, times: int, last: Repetition | None = None) -> Ahead | None:
         """`times` more repetitions, each the same as this one (see `steady_after`); None as for `after_more`."""
@@ -148,26 +147,26 @@ class Repetition(Record):
         """`times` more repetitions of a body that grows evenly (`grows_evenly`), where this one and the three
         before it (the last of `earlier`) widened the map alike; None where they did not, or as for `after_more`.
 
-        Alike: the same rows and columns added (none taken), the channels kept, the same jumps, field growth,
-        parameters and problems, and MACs and elements changing by the same second difference. Each layer's output
-        is its input plus a constant, so repetition i's input is affine in i, and its MACs and elements (products
-        of two sides, times constants) are quadratics in i: the last three values give them exactly. A map that
+        Alike: the same positions added along each axis (none taken), the channels kept, the same jumps, field
+        growth, parameters and problems, and MACs and elements changing by the same second difference. Each layer's
+        output is its input plus a constant, so repetition i's input is affine in i, and its MACs and elements
+        (products of at most three sides, times constants) are polynomials in i of degree three at most; with the
+        same second difference over four repetitions, of degree two: the last three values give them exactly. A map that
         does not shrink fits every kernel it fitted; kept channels keep every layer's channels, and parameters.
         """
         run = (*earlier[-3:], self)
-        rows, columns, channels = self.stretch()
+        *grown, channels = self.stretch()
         macs = [repetition.costs[2] for repetition in run]
         elements = [repetition.elements for repetition in run]
         alike = (
             len(run) == 4
-            and rows >= 0
-            and columns >= 0
+            and min(grown) >= 0
             and channels == 0
             and all(one.after == next_one.before for one, next_one in pairwise(run))
             and all(
                 repetition.before.flattened is None
                 and repetition.after.flattened is None
-                and repetition.own == (None, None)
+                and not any(repetition.own)
                 and _jumps(repetition.before) is not None
                 and _jumps(repetition.before) == _jumps(repetition.after) == _jumps(self.after)
                 and repetition.stretch() == self.stretch()
@@ -181,10 +180,10 @@ class Repetition(Record):
         state = self.after_more(times) if alike else None
         if state is None:
             return None
-        h, w, c = self.after.volume
+        *sizes, c = self.after.volume
         trainable, non_trainable, _ = self.costs
         return Ahead(
-            state._replace(volume=Volume(h + rows * times, w + columns * times, c)),
+            state._replace(volume=Volume(*(size + by * times for size, by in zip(sizes, grown, strict=True)), c)),
             (trainable * times, non_trainable * times, sum_ahead(macs, times)),
             sum_ahead(elements, times),
             self.peak_after(times),
@@ -255,7 +254,7 @@ def _all_it_holds(layer: Layer) -> bool:
     return not getattr(layer, "merged", ()) and all(grows_evenly(held) for _, held in children(layer))
 
 
-def _jumps(state: State) -> tuple[int, int] | None:
+def _jumps(state: State) -> tuple[int, ...] | None:
     """The jumps of a state whose outputs all see alike (None otherwise: its repetitions are computed one by one)."""
-    h, w = state.fields
-    return (h.shift, w.shift) if h.even and w.even and h.first and w.first else None
+    fields = state.fields
+    return tuple(field.shift for field in fields) if all(field.even and field.first for field in fields) else None

@@ -96,8 +96,8 @@ _HELD: dict[str, tuple[Kind, tuple[Option, ...]]] = {}  # per kind's name: the k
 VALUES = (
     "positive_integer",
     "natural",
-    "pair",
-    "natural_pair",
+    "per_axis",
+    "natural_per_axis",
     "padding",
     "sides",
     "boolean",
@@ -118,15 +118,16 @@ _ACTIVATION = Option("activation", "activation", doc="Applied to the output: one
 _BIAS = Option("bias", "boolean", doc="Whether the layer adds a bias to each output.")
 _CONV = (
     Option("filters", "positive_integer", True, "The number of filters K: the output's channels."),
-    Option("kernel", "pair", True, "The filter: an integer, or [fh, fw]."),
-    Option("stride", "pair", doc="The step between windows: an integer or [sh, sw]."),
+    Option("kernel", "per_axis", True, "The filter: an integer, or one per axis ([fh, fw]; [fd, fh, fw] in 3-D)."),
+    Option("stride", "per_axis", doc="The step between windows: an integer, or one per axis ([sh, sw])."),
     Option(
         "padding",
         "padding",
         doc="Zero padding: `valid` (none), `same` (out = ceil(h / s), the odd pixel at the bottom/right), "
-        "p on every side, [ph, pw] or [top, bottom, left, right].",
+        "p on every side, one per axis ([ph, pw]) or two per axis ([top, bottom, left, right]; [before, after] in "
+        "1-D: `[2, 0]` is causal padding).",
     ),
-    Option("dilation", "pair", doc="The spacing of the filter's taps: the effective kernel is d (f - 1) + 1."),
+    Option("dilation", "per_axis", doc="The spacing of the filter's taps: the effective kernel is d (f - 1) + 1."),
     Option(
         "groups",
         "positive_integer",
@@ -136,11 +137,11 @@ _CONV = (
     _ACTIVATION,
 )
 _POOL = (
-    Option("size", "pair", True, "The window: an integer or [height, width]."),
+    Option("size", "per_axis", True, "The window: an integer, or one per axis ([height, width])."),
     Option(
         "stride",
-        "pair",
-        doc="The step between windows: an integer or [sh, sw]; the window size if left out.",
+        "per_axis",
+        doc="The step between windows: an integer, or one per axis; the window size if left out.",
         same_as="size",
     ),
     Option("padding", "padding", doc="As for conv; explicit padding at most half the window."),
@@ -151,18 +152,18 @@ _CONV_TRANSPOSE = (
     Option(
         "padding",
         "padding",
-        doc="Cut from the output, as PyTorch's padding: p on every side, [ph, pw] or [top, bottom, left, right]; "
+        doc="Cut from the output, as PyTorch's padding: p on every side, one per axis or two per axis; "
         "`valid` is 0; `same` gives h s (Keras), the k - s cut split as TensorFlow splits it, the odd one after.",
     ),
     Option(
         "output_padding",
-        "natural_pair",
+        "natural_per_axis",
         doc="Added after the last output, to reach sizes a stride leaves ambiguous: each below the stride or the "
         "dilation.",
     ),
     *_CONV[4:],
 )
-_ADAPTIVE = (Option("size", "pair", True, "The output's size: an integer or [height, width]."),)
+_ADAPTIVE = (Option("size", "per_axis", True, "The output's size: an integer, or one per axis ([height, width])."),)
 _LAYERS = Option("layers", "layers", True, "The layers, applied in order.")
 
 KINDS: dict[str, Kind] = {
@@ -213,7 +214,8 @@ KINDS: dict[str, Kind] = {
                     "padding",
                     "sides",
                     True,
-                    "The zeros added: p on every side, [ph, pw] or [top, bottom, left, right].",
+                    "The zeros added: p on every side, one per axis ([ph, pw]) or two per axis "
+                    "([top, bottom, left, right]).",
                 ),
             ),
             "Zeros around the map: output (h + top + bottom) x (w + left + right) x c; no parameters.",
@@ -222,12 +224,17 @@ KINDS: dict[str, Kind] = {
             "upsample",
             Upsample,
             (
-                Option("scale", "pair", doc="The factor: an integer or [sh, sw]; or give `size` instead."),
-                Option("size", "pair", doc="The output's height and width: [h, w]; or give `scale` instead."),
+                Option(
+                    "scale",
+                    "per_axis",
+                    doc="The factor: an integer, or one per axis ([sh, sw]); or give `size` instead.",
+                ),
+                Option("size", "per_axis", doc="The output's size, one per axis ([h, w]); or give `scale` instead."),
                 Option(
                     "mode",
                     "upsample_mode",
-                    doc="`nearest` (output o copies input floor(o h / H), as PyTorch's) or `bilinear`.",
+                    doc="`nearest` (output o copies input floor(o h / H), as PyTorch's) or `bilinear` (linear in 1-D, "
+                    "trilinear in 3-D).",
                 ),
                 Option(
                     "align_corners",
@@ -241,18 +248,21 @@ KINDS: dict[str, Kind] = {
             "crop",
             Crop,
             (
-                Option("size", "pair", doc="The size kept: [h, w]."),
+                Option("size", "per_axis", doc="The size kept, one per axis ([h, w])."),
                 Option(
                     "offset",
-                    "natural_pair",
-                    doc="Where the kept part starts, [top, left]; centred where left out (floor(cut / 2) before).",
+                    "natural_per_axis",
+                    doc="Where the kept part starts, one per axis ([top, left]); centred where left out "
+                    "(floor(cut / 2) before).",
                 ),
-                Option("like", "text", doc="Instead of `size`, the h x w of an earlier layer's output, by name."),
+                Option(
+                    "like", "text", doc="Instead of `size`, the size (h x w) of an earlier layer's output, by name."
+                ),
                 Option(
                     "sides",
                     "sides",
-                    doc="Instead of `size` and `offset`, what is cut: p on every side, [ph, pw] or "
-                    "[top, bottom, left, right].",
+                    doc="Instead of `size` and `offset`, what is cut: p on every side, one per axis ([ph, pw]) or two "
+                    "per axis ([top, bottom, left, right]).",
                 ),
             ),
             "Part of the map kept: output size x c (or h - top - bottom); no parameters.",

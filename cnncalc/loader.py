@@ -17,9 +17,9 @@ import yaml
 from . import reading
 from .diagnostics import Diagnostic, SpecError, error, in_file_order, shown
 from .kinds import COMMON, KINDS, LISTS, Option, instances
-from .options import EXPECT, PARSERS, integer, suggest, text
+from .options import EXPECT, PARSERS, SPATIAL, VOLUMES, integer, suggest, text
 from .reading import MAX_ERRORS, capped, compose, instances_error, read_source
-from .spec import Expectation, Layer, Location, Spec, Volume
+from .spec import AXIS_LETTERS, RANKS, Expectation, Layer, Location, Spec, Volume
 from .yamlvalues import NULL_TAG, STR_TAG, Bad, clip, describe, where
 
 TOP_LEVEL = ("name", "description", "input", "layers", "expect")
@@ -33,6 +33,7 @@ class _Loader:
     def __init__(self) -> None:
         self.errors: list[Diagnostic] = []
         self.partial: Spec | None = None
+        self.rank = 2  # the input's spatial axes: every spatial option is read with one value (or two sides) per axis
 
     def fail(self, message: str, node: yaml.Node | None, layer: str | None = None, kind: str | None = None) -> None:
         self.report(error("spec", message, where(node) if node is not None else None, layer, kind))
@@ -80,6 +81,7 @@ class _Loader:
         name = self.top_text(found.get("name"))
         description = self.top_text(found.get("description"))
         volume = self.volume(found["input"][1]) if "input" in found else None
+        self.rank = (input_volume or volume or Volume(1, 1, 1)).rank
         input_loc = where(found["input"][1]) if "input" in found else None
         built = self.built(found["layers"][1]) if "layers" in found else []
         expect = self.expect(found["expect"][1]) if "expect" in found else ()
@@ -109,16 +111,17 @@ class _Loader:
             return None
 
     def volume(self, node: yaml.Node) -> Volume | None:
-        if not isinstance(node, yaml.SequenceNode) or len(node.value) != 3:
-            self.fail(f"`input` must be [h, w, c], three positive integers, got {describe(node)}", node)
+        if not isinstance(node, yaml.SequenceNode) or len(node.value) - 1 not in RANKS:
+            self.fail(f"`input` must be {VOLUMES}, positive integers, got {describe(node)}", node)
             return None
         sizes = []
-        for axis, item in zip("hwc", node.value, strict=True):
+        names = (*AXIS_LETTERS[len(node.value) - 1], "c")
+        for axis, item in zip(names, node.value, strict=True):
             try:
                 sizes.append(integer(item))
             except Bad as exc:
                 self.fail(f"input {axis} {exc}", exc.node)
-        return Volume(*sizes) if len(sizes) == 3 else None
+        return Volume(*sizes) if len(sizes) == len(node.value) else None
 
     def expect(self, node: yaml.Node) -> tuple[Expectation, ...]:
         """What the spec must add up to, each value typed and located."""
@@ -134,7 +137,9 @@ class _Loader:
                 self.fail(message, key_node)
                 continue
             try:
-                found.append(Expectation(key, PARSERS[EXPECT[key]](value_node), where(value_node)))
+                value = EXPECT[key]
+                parsed = SPATIAL[value](value_node, self.rank) if value in SPATIAL else PARSERS[value](value_node)
+                found.append(Expectation(key, parsed, where(value_node)))
             except Bad as exc:
                 self.fail(f"expect {key} {exc}", exc.node)
         return tuple(found)
@@ -204,6 +209,8 @@ class _Loader:
                     try:
                         if value in LISTS:
                             options[key] = self.nested(value, value_node, path, kind)
+                        elif value in SPATIAL:
+                            options[key] = SPATIAL[value](value_node, self.rank)
                         else:
                             options[key] = PARSERS[value](value_node)
                     except Bad as exc:
@@ -224,6 +231,12 @@ class _Loader:
         for key, given in beside.items():
             option_locs.setdefault(key, where(given))
         fields = {declared.field(key): value for key, value in options.items()}
+        if self.rank != 2:  # a record's defaults are given per axis in 2-D
+            for option in declared.options:
+                field = declared.field(option.name)
+                default = declared.record._field_defaults.get(field)
+                if option.value in SPATIAL and field not in fields and isinstance(default, tuple):
+                    fields[field] = default[:1] * self.rank
         layer = declared.record(kind=kind, loc=where(kind_node), option_locs=option_locs, **common, **fields)
         # what the block holds, repeated: bounded on its own before it is counted with the rest
         if declared.repeated_by and not self.bounded(instances((layer,)) - 1, option_locs[declared.repeated_by], path):

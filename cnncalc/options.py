@@ -11,7 +11,7 @@ import yaml
 from .counts import parse_count
 from .diagnostics import shown
 from .kinds import MAX_INT
-from .spec import ACTIVATIONS, CROP_MODES, GATES, UPSAMPLE_MODES, Volume
+from .spec import ACTIVATIONS, CROP_MODES, GATES, RANKS, UPSAMPLE_MODES, PerAxis, Sides, Volume
 from .yamlvalues import STR_TAG, Bad, clip, describe, scalar, wrong
 
 
@@ -32,61 +32,68 @@ def natural(node: yaml.Node) -> int:
     return integer(node, minimum=0)
 
 
-def pair(node: yaml.Node, minimum: int = 1) -> tuple[int, int]:
-    """An int for both axes, or [height, width]."""
+def _ints(node: yaml.SequenceNode, minimum: int) -> tuple[int, ...]:
+    return tuple(integer(item, minimum) for item in node.value)
+
+
+# the lists a spatial option takes at each rank: one value per axis, or two sides per axis
+_PER_AXIS = {
+    1: "an integer or [length]",
+    2: "an integer or a pair [height, width]",
+    3: "an integer or [depth, height, width]",
+}
+_SIDES = {
+    1: "[p] or [before, after]",
+    2: "[ph, pw] or [top, bottom, left, right]",
+    3: "[pd, ph, pw] or [front, back, top, bottom, left, right]",
+}
+
+
+def per_axis(node: yaml.Node, rank: int = 2, minimum: int = 1) -> PerAxis:
+    """An int for every axis, or one per axis: [height, width] in 2-D."""
     if isinstance(node, yaml.SequenceNode):
-        if len(node.value) != 2:
-            raise Bad(f"must be an integer or a pair [height, width], got {describe(node)}", node)
-        return integer(node.value[0], minimum), integer(node.value[1], minimum)
-    value = integer(node, minimum)
-    return value, value
+        if len(node.value) != rank:
+            raise Bad(f"must be {_PER_AXIS[rank]}, got {describe(node)}", node)
+        return _ints(node, minimum)
+    return (integer(node, minimum),) * rank
 
 
-def natural_pair(node: yaml.Node) -> tuple[int, int]:
-    """An int >= 0 for both axes, or [height, width]."""
-    return pair(node, minimum=0)
+def natural_per_axis(node: yaml.Node, rank: int = 2) -> PerAxis:
+    """An int >= 0 for every axis, or one per axis."""
+    return per_axis(node, rank, minimum=0)
 
 
-def padding(node: yaml.Node) -> str | tuple[int, int, int, int]:
-    """`valid`, `same`, p, [ph, pw] or [top, bottom, left, right]."""
+def padding(node: yaml.Node, rank: int = 2) -> str | Sides:
+    """`valid`, `same`, p, one per axis ([ph, pw]) or two sides per axis ([top, bottom, left, right])."""
     if isinstance(node, yaml.ScalarNode) and node.tag == STR_TAG:
         if node.value in ("same", "valid"):
             return str(node.value)
         if node.value.lower() in ("same", "valid"):
             raise Bad(f"must be `same` or `valid` in lower case, got {node.value!r}", node)
-        raise Bad(f"must be `same`, `valid`, an integer or a list of 2 or 4 integers, got {describe(node)}", node)
+        raise Bad(f"must be `same`, `valid`, {_amounts(rank)}, got {describe(node)}", node)
     if isinstance(node, yaml.SequenceNode):
-        if len(node.value) == 2:
-            ph, pw = (natural(n) for n in node.value)
-            return ph, ph, pw, pw
-        if len(node.value) == 4:
-            top, bottom, left, right = (natural(n) for n in node.value)
-            return top, bottom, left, right
-        raise Bad(f"must be [ph, pw] or [top, bottom, left, right], got {describe(node)}", node)
+        return sides(node, rank)
     try:
-        p = natural(node)
+        return (natural(node),) * (2 * rank)
     except Bad:
-        raise Bad(
-            f"must be `same`, `valid`, an integer or a list of 2 or 4 integers, got {describe(node)}", node
-        ) from None
-    return p, p, p, p
+        raise Bad(f"must be `same`, `valid`, {_amounts(rank)}, got {describe(node)}", node) from None
 
 
-def sides(node: yaml.Node) -> tuple[int, int, int, int]:
-    """p, [ph, pw] or [top, bottom, left, right]: padding as amounts only (no `same` or `valid`)."""
-    what = "an integer or a list of 2 or 4 integers"
+def _amounts(rank: int) -> str:
+    return f"an integer or a list of {rank} or {2 * rank} integers"
+
+
+def sides(node: yaml.Node, rank: int = 2) -> Sides:
+    """p, one per axis or two sides per axis: padding as amounts only (no `same` or `valid`)."""
     if isinstance(node, yaml.SequenceNode):
-        if len(node.value) == 2:
-            ph, pw = (natural(n) for n in node.value)
-            return ph, ph, pw, pw
-        if len(node.value) == 4:
-            top, bottom, left, right = (natural(n) for n in node.value)
-            return top, bottom, left, right
-        raise Bad(f"must be [ph, pw] or [top, bottom, left, right], got {describe(node)}", node)
+        if len(node.value) == rank:
+            return tuple(p for p in _ints(node, 0) for _ in range(2))
+        if len(node.value) == 2 * rank:
+            return _ints(node, 0)
+        raise Bad(f"must be {_SIDES[rank]}, got {describe(node)}", node)
     if isinstance(node, yaml.ScalarNode) and node.tag == STR_TAG:
-        raise Bad(f"must be {what}, got {describe(node)}", node)
-    p = natural(node)
-    return p, p, p, p
+        raise Bad(f"must be {_amounts(rank)}, got {describe(node)}", node)
+    return (natural(node),) * (2 * rank)
 
 
 def boolean(node: yaml.Node) -> bool:
@@ -168,21 +175,19 @@ def count(node: yaml.Node) -> int:
 
 
 def volume(node: yaml.Node) -> Volume:
-    """[h, w, c]."""
-    if not isinstance(node, yaml.SequenceNode) or len(node.value) != 3:
-        raise Bad(f"must be [h, w, c], three positive integers, got {describe(node)}", node)
-    h, w, c = (integer(item) for item in node.value)
-    return Volume(h, w, c)
+    """[l, c], [h, w, c] or [d, h, w, c]."""
+    if not isinstance(node, yaml.SequenceNode) or len(node.value) - 1 not in RANKS:
+        raise Bad(f"must be {VOLUMES}, positive integers, got {describe(node)}", node)
+    return Volume(*(integer(item) for item in node.value))
+
+
+VOLUMES = "[l, c], [h, w, c] or [d, h, w, c]"
 
 
 # each value an option takes (`kinds.VALUES`), and the others the format has, by name: the parser that reads it
 PARSERS: dict[str, Callable[[yaml.Node], Any]] = {
     "positive_integer": integer,
     "natural": natural,
-    "pair": pair,
-    "natural_pair": natural_pair,
-    "padding": padding,
-    "sides": sides,
     "boolean": boolean,
     "activation": activation,
     "rate": rate,
@@ -196,6 +201,14 @@ PARSERS: dict[str, Callable[[yaml.Node], Any]] = {
     "volume": volume,
 }
 
+# the values given per spatial axis, read at the input's rank
+SPATIAL: dict[str, Callable[[yaml.Node, int], Any]] = {
+    "per_axis": per_axis,
+    "natural_per_axis": natural_per_axis,
+    "padding": padding,
+    "sides": sides,
+}
+
 # what `expect:` takes: the key and the value it holds
 EXPECT: dict[str, str] = {
     "output": "volume",
@@ -204,7 +217,7 @@ EXPECT: dict[str, str] = {
     "non_trainable_params": "count",
     "max_params": "count",
     "max_macs": "count",
-    "receptive_field": "pair",
+    "receptive_field": "per_axis",
 }
 
 

@@ -13,7 +13,7 @@ from .reading import STDIN, read_source
 from .record import Record
 from .report import Report
 from .rows import MAX_ROWS, fitting_depth, row_count
-from .spec import Layer, Pair, Spec, Volume
+from .spec import Layer, PerAxis, Spec, Volume
 
 if TYPE_CHECKING:
     from importlib.abc import Traversable
@@ -168,41 +168,49 @@ def analyse_text(
 class Sliding(Record):
     """A classifier made for its spec's own input (`crop`), run on a larger one: at every position in one pass."""
 
-    positions: Pair
-    window: Pair  # the receptive field of each position
-    step: Pair  # the jump between positions
-    offset: Pair  # where the first window starts: minus the effective padding
+    positions: PerAxis
+    window: PerAxis  # the receptive field of each position
+    step: PerAxis  # the jump between positions
+    offset: PerAxis  # where the first window starts: minus the effective padding
     crop: Volume
     macs_one_pass: int
     macs_per_crop: int
     macs_all_crops: int
 
+    @property
+    def positions_count(self) -> int:
+        count = 1
+        for size in self.positions:
+            count *= size
+        return count
+
 
 def sliding(source: Source, report: Report) -> Sliding | None:
     """What `report`, computed on a larger input than its spec's, does as a sliding classifier; None where the spec
     makes no classifier (more than one answer on its own input) or the larger input gives one answer too."""
-    oh, ow, _ = report.totals.output
-    if oh * ow <= 1:
+    output = report.totals.output
+    if output.elements // output.c <= 1:
         return None
     try:
         _, crop = analyse_file(source, depth=0)  # its totals only
     except SpecError:
         return None
-    if (crop.totals.output.h, crop.totals.output.w) != (1, 1):
+    if not crop.totals.output.is_point or crop.input.rank != report.input.rank:
         return None
-    jump_h, jump_w = report.totals.jump
-    if not isinstance(jump_h, int) or not isinstance(jump_w, int):  # up-sampled: no classifier slides so
+    jumps = report.totals.jump
+    if not all(isinstance(jump, int) for jump in jumps):  # up-sampled: no classifier slides so
         return None
     last = report.layers[-1]
+    count = output.elements // output.c
     return Sliding(
-        (oh, ow),
+        output.spatial,
         report.totals.receptive_field,
-        (jump_h, jump_w),
-        (-last.effective_padding[0], -last.effective_padding[1]),
+        tuple(jump for jump in jumps if isinstance(jump, int)),
+        tuple(-p for p in last.effective_padding),
         crop.input,
         report.totals.macs,
         crop.totals.macs,
-        oh * ow * crop.totals.macs,
+        count * crop.totals.macs,
     )
 
 

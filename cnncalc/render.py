@@ -16,6 +16,7 @@ from .diagnostics import Diagnostic
 from .exact import fixed, halves
 from .report import LayerResult, Memory, Report, dense_view, first_field, walk
 from .spec import (
+    SIDE_NAMES,
     Volume,
 )
 
@@ -157,10 +158,10 @@ def render_query(result: LayerResult, warnings: tuple[Diagnostic, ...], explaine
     summary = f"{result.kind} {result.config}".rstrip()
     lines = [f"{summary} on {result.input}", f"output:          {result.output}"]
     if result.padding is not None:
-        top, bottom, left, right = result.padding
+        names = [name for pair in SIDE_NAMES[result.input.rank] for name in pair]
         # a transposed conv's padding is cut from its output, as PyTorch's padding is
         label = "cut from output:" if result.kind == "convtranspose" else "padding:        "
-        lines.append(f"{label} top {top}, bottom {bottom}, left {left}, right {right}")
+        lines.append(f"{label} {', '.join(f'{name} {side}' for name, side in zip(names, result.padding, strict=True))}")
     lines.append(f"params:          {result.params:,}")
     if result.non_trainable_params:
         lines[-1] += f" ({result.trainable_params:,} trainable, {result.non_trainable_params:,} non-trainable)"
@@ -177,31 +178,37 @@ def render_query(result: LayerResult, warnings: tuple[Diagnostic, ...], explaine
 
 def rf_row(result: LayerResult, size: Volume) -> tuple[str, ...]:
     """A row of `cnncalc rf`: r, j and P, the first output's field in the input, its centre, how much is padding."""
-    h, w = first_field(result, size)
-    spans = [f"[{a.start:,}, {a.end:,}]" for a in (h, w)]
-    centres = [halves(a.centre_twice) for a in (h, w)]
-    padding = [f"{a.padding_before:,} + {a.padding_after:,}" for a in (h, w)]
+    found = first_field(result, size)
+    spans = [f"[{a.start:,}, {a.end:,}]" for a in found]
+    centres = [halves(a.centre_twice) for a in found]
+    padding = [f"{a.padding_before:,} + {a.padding_after:,}" for a in found]
     return (
         result.path,
         layer_label(result),
         axes(result.receptive_field) + ("~" if result.uneven else ""),
         axes(result.jump),
         axes(result.effective_padding),
-        spans[0] if spans[0] == spans[1] else " x ".join(spans),
-        centres[0] if centres[0] == centres[1] else " x ".join(centres),
-        padding[0] if padding[0] == padding[1] else " x ".join(padding),
+        _alike(spans),
+        _alike(centres),
+        _alike(padding),
     )
+
+
+def _alike(texts: list[str]) -> str:
+    """One text where every axis says the same, else each axis's, joined by ` x `."""
+    return texts[0] if len(set(texts)) == 1 else " x ".join(texts)
 
 
 def sliding_lines(found: Sliding) -> list[str]:
     """The footer of a summary that slides a classifier over a larger input."""
-    oh, ow = found.positions
-    crop = f"{found.crop.h} x {found.crop.w}"
+    count = found.positions_count
+    crop = " x ".join(map(str, found.crop.spatial))
+    at = " x ".join(map(str, found.positions))
     return [
-        f"sliding: the classifier made for {crop} runs at {oh} x {ow} = {oh * ow:,} positions in one pass: "
+        f"sliding: the classifier made for {crop} runs at {at} = {count:,} positions in one pass: "
         f"windows of {axes(found.window, ' x ')} input pixels (the receptive field), "
         f"{axes(found.step, ' x ')} apart (the jump), the first at {axes(found.offset, ', ')} "
         "(the effective padding)",
-        f"MACs: {found.macs_one_pass:,} for the one pass, against {oh * ow:,} x {found.macs_per_crop:,} = "
-        f"{found.macs_all_crops:,} for {oh * ow:,} separate {crop} crops",
+        f"MACs: {found.macs_one_pass:,} for the one pass, against {count:,} x {found.macs_per_crop:,} = "
+        f"{found.macs_all_crops:,} for {count:,} separate {crop} crops",
     ]

@@ -9,7 +9,7 @@ from .diagnostics import Diagnostic
 from .fields import Field, Fields, Jumps, Span, Window, first_span
 from .kinds import KINDS, repetitions
 from .record import Record
-from .spec import Conv, Layer, Pair, Sides, Volume
+from .spec import Conv, Layer, PerAxis, Sides, Volume
 
 # the version of every JSON document cnncalc writes (`summary`, `rf`, the queries, `apply`)
 SCHEMA_VERSION = 2  # 2: a jump may be a fraction, written "1/2"
@@ -27,12 +27,12 @@ class LayerResult(Record):
     trainable_params: int = 0
     non_trainable_params: int = 0
     macs: int = 0
-    receptive_field: Pair = (1, 1)
+    receptive_field: PerAxis = (1, 1)
     jump: Jumps = (1, 1)  # a fraction of a pixel after up-sampling
-    effective_padding: Pair = (0, 0)
+    effective_padding: PerAxis = (0, 0)
     padding: Sides | None = None  # the zero padding applied, for windowed layers
     # the field is at least as large as the input: the outputs near the centre see all of it
-    covers_input: tuple[bool, bool] = (False, False)
+    covers_input: tuple[bool, ...] = (False, False)
     # a block's own rows: its layers (every repetition's, for a repeat), a residual's shortcut, a concat's
     # branches; none where `analyse(depth=...)` folded them into the block
     layers: tuple[LayerResult, ...] = ()
@@ -46,7 +46,7 @@ class LayerResult(Record):
     # where statistics of a whole map (a group norm's, a gate's) reach its outputs, its field with them set aside
     # (None where they reach none), and per axis the input pixels they bring to every output, first and last
     local: Fields | None = None
-    whole: tuple[Window | None, Window | None] = (None, None)
+    whole: tuple[Window | None, ...] = (None, None)
 
     @property
     def kind(self) -> str:
@@ -72,20 +72,18 @@ class LayerResult(Record):
         return bool(KINDS[self.kind].lists)
 
     @property
-    def local_receptive_field(self) -> Pair:
+    def local_receptive_field(self) -> PerAxis:
         """The receptive field with the statistics of whole maps held constant (a gate, a group norm's mean)."""
-        h, w = self.local or self.fields
-        return h.r, w.r
+        return tuple(field.r for field in self.local or self.fields)
 
     @property
-    def local_effective_padding(self) -> Pair:
-        h, w = self.local or self.fields
-        return h.p, w.p
+    def local_effective_padding(self) -> PerAxis:
+        return tuple(field.p for field in self.local or self.fields)
 
     @property
     def uneven(self) -> bool:
         """Whether its outputs see windows of different sizes (after up-sampling): RF is then the widest."""
-        return not (self.fields[0].alike and self.fields[1].alike)
+        return not all(field.alike for field in self.fields)
 
     @property
     def params(self) -> int:
@@ -103,9 +101,9 @@ def jumps(pair: Jumps) -> list[int | str]:
     return [jump if isinstance(jump, int) else str(jump) for jump in pair]
 
 
-def first_field(result: LayerResult, size: Volume) -> tuple[Span, Span]:
+def first_field(result: LayerResult, size: Volume) -> tuple[Span, ...]:
     """Per axis, where the first output of `result` sees the input of `size`: its span, and how much is padding."""
-    return first_span(result.fields[0], size.h), first_span(result.fields[1], size.w)
+    return tuple(first_span(field, length) for field, length in zip(result.fields, size, strict=False))
 
 
 class DenseView(Record):
@@ -121,11 +119,11 @@ def dense_view(result: LayerResult) -> DenseView | None:
     layer = result.layer
     if not isinstance(layer, Conv):
         return None
-    h, w, c = result.input
-    oh, ow, k = result.output
-    per_output = layer.kernel[0] * layer.kernel[1] * c // layer.groups
-    outputs = oh * ow * k
-    return DenseView(h * w * c * outputs + outputs, outputs * per_output, per_output)
+    per_output = result.input.c // layer.groups
+    for size in layer.kernel:
+        per_output *= size
+    outputs = result.output.elements
+    return DenseView(result.input.elements * outputs + outputs, outputs * per_output, per_output)
 
 
 def walk(results: Iterable[LayerResult]) -> Iterator[LayerResult]:
@@ -143,7 +141,7 @@ class Totals(Record):
     non_trainable_params: int
     macs: int
     output: Volume
-    receptive_field: Pair
+    receptive_field: PerAxis
     jump: Jumps
     activation_elements: int  # input plus every layer's output, one sample
 

@@ -20,8 +20,9 @@ POSITIVE: Fragment = {"type": "integer", "minimum": 1}
 TEXT: Fragment = {"type": "string"}
 
 
-def pair(item: Fragment, text: str) -> Fragment:
-    return {"description": text, "type": "array", "items": item, "minItems": 2, "maxItems": 2}
+def per_axis(item: Fragment, text: str) -> Fragment:
+    """One value per spatial axis: [height, width] in 2-D, one in 1-D, three in 3-D."""
+    return {"description": text, "type": "array", "items": item, "minItems": 1, "maxItems": 3}
 
 
 def closed(properties: dict[str, Fragment], text: str, optional: tuple[str, ...] = ()) -> Fragment:
@@ -38,11 +39,11 @@ def closed(properties: dict[str, Fragment], text: str, optional: tuple[str, ...]
 DEFINITIONS: dict[str, Fragment] = {
     "count": {"description": "An exact count: JSON integers may pass 2**53; read them as such.", **NATURAL},
     "volume": {
-        "description": "[h, w, c], channels last.",
+        "description": "[h, w, c], channels last; [l, c] in 1-D, [d, h, w, c] in 3-D.",
         "type": "array",
         "items": POSITIVE,
-        "minItems": 3,
-        "maxItems": 3,
+        "minItems": 2,
+        "maxItems": 4,
     },
     "jump": {
         "description": "How far the windows move from one output to the next, in input pixels: an integer, or after "
@@ -81,20 +82,21 @@ def layer_schema() -> Fragment:
         "non_trainable_params": ref("count"),
         "macs": ref("count"),
         "flops": ref("count"),
-        "receptive_field": pair(NATURAL, "[rh, rw]: the widest window any output sees, first pixel to last."),
-        "jump": pair(ref("jump"), "[jh, jw]"),
-        "effective_padding": pair(
+        "receptive_field": per_axis(NATURAL, "[rh, rw]: the widest window any output sees, first pixel to last."),
+        "jump": per_axis(ref("jump"), "[jh, jw]"),
+        "effective_padding": per_axis(
             {"type": "integer"}, "[ph, pw]: minus the first input pixel of the first output's window."
         ),
-        "local_receptive_field": pair(
+        "local_receptive_field": per_axis(
             NATURAL,
             "[rh, rw] with the statistics of whole maps held constant (a group or instance norm's, a gate's); "
             "receptive_field where there are none.",
         ),
-        "local_effective_padding": pair({"type": "integer"}, "[ph, pw] of the local field."),
+        "local_effective_padding": per_axis({"type": "integer"}, "[ph, pw] of the local field."),
         "padding": {
-            "description": "[top, bottom, left, right]: the zeros a windowed layer adds; null for other layers.",
-            "anyOf": [{"type": "array", "items": NATURAL, "minItems": 4, "maxItems": 4}, {"type": "null"}],
+            "description": "Before and after per axis ([top, bottom, left, right] in 2-D): the zeros a windowed layer "
+            "adds; null for other layers.",
+            "anyOf": [{"type": "array", "items": NATURAL, "minItems": 2, "maxItems": 6}, {"type": "null"}],
         },
         "covers_input": {"description": "Whether the field is at least as large as the input.", "type": "boolean"},
         "explain": {
@@ -131,8 +133,8 @@ def generate() -> Fragment:
         "macs": ref("count"),
         "flops": ref("count"),
         "output": ref("volume"),
-        "receptive_field": pair(NATURAL, "[rh, rw]"),
-        "jump": pair(ref("jump"), "[jh, jw]"),
+        "receptive_field": per_axis(NATURAL, "[rh, rw]"),
+        "jump": per_axis(ref("jump"), "[jh, jw]"),
     }
     memory = {
         "batch": POSITIVE,
@@ -141,10 +143,10 @@ def generate() -> Fragment:
         "activation_bytes": ref("count"),
     }
     sliding = {
-        "positions": pair(POSITIVE, "How many positions the classifier is applied at, down and across."),
-        "window": pair(POSITIVE, "The receptive field of each position."),
-        "step": pair(POSITIVE, "The jump between positions."),
-        "offset": pair({"type": "integer"}, "Where the first window starts: minus the effective padding."),
+        "positions": per_axis(POSITIVE, "How many positions the classifier is applied at, down and across."),
+        "window": per_axis(POSITIVE, "The receptive field of each position."),
+        "step": per_axis(POSITIVE, "The jump between positions."),
+        "offset": per_axis({"type": "integer"}, "Where the first window starts: minus the effective padding."),
         "crop": ref("volume"),
         "macs_one_pass": ref("count"),
         "macs_per_crop": ref("count"),

@@ -5,7 +5,8 @@ itself; a value, a layer list or a top-level key that has no schema below stops 
 saying what to add, rather than leaving a hole editors would take for "anything goes".
 
 A schema sees the data YAML makes, not the text, so the loader remains the judge: JSON Schema counts `2.0` as an
-integer, duplicate keys are gone before a schema looks, and what needs the shapes (groups dividing the channels, a
+integer, duplicate keys are gone before a schema looks, a list given per axis may be as long as any rank's (the
+input's rank sets it), and what needs the shapes (groups dividing the channels, a
 dense layer's 1 x 1 x n input, pool padding at most half the window) is checked when the spec is computed.
 """
 
@@ -46,36 +47,36 @@ DEFINITIONS: dict[str, Fragment] = {
         "minimum": 0,
         "maximum": MAX_INT,
     },
-    "pair": {
-        "description": "An integer for both axes, or [height, width].",
+    "per_axis": {
+        "description": "An integer for every axis, or one per axis: [length] in 1-D, [height, width] in 2-D, "
+        "[depth, height, width] in 3-D (as many as the input has spatial axes).",
         "anyOf": [
             ref("positive_integer"),
-            {"type": "array", "items": ref("positive_integer"), "minItems": 2, "maxItems": 2},
+            {"type": "array", "items": ref("positive_integer"), "minItems": 1, "maxItems": 3},
         ],
     },
-    "natural_pair": {
-        "description": "An integer >= 0 for both axes, or [height, width].",
+    "natural_per_axis": {
+        "description": "An integer >= 0 for every axis, or one per axis (as many as the input has spatial axes).",
         "anyOf": [
             ref("natural"),
-            {"type": "array", "items": ref("natural"), "minItems": 2, "maxItems": 2},
+            {"type": "array", "items": ref("natural"), "minItems": 1, "maxItems": 3},
         ],
     },
     "padding": {
-        "description": "`valid` (none), `same` (out = ceil(h / s)), p on every side, [ph, pw], "
-        "or [top, bottom, left, right].",
+        "description": "`valid` (none), `same` (out = ceil(h / s)), p on every side, one per axis ([ph, pw]), "
+        "or two per axis, before and after ([top, bottom, left, right] in 2-D, [before, after] in 1-D, six in 3-D).",
         "anyOf": [
             {"enum": ["valid", "same"]},
             ref("natural"),
-            {"type": "array", "items": ref("natural"), "minItems": 2, "maxItems": 2},
-            {"type": "array", "items": ref("natural"), "minItems": 4, "maxItems": 4},
+            {"type": "array", "items": ref("natural"), "minItems": 1, "maxItems": 6},
         ],
     },
     "sides": {
-        "description": "p on every side, [ph, pw], or [top, bottom, left, right].",
+        "description": "p on every side, one per axis ([ph, pw]), or two per axis, before and after "
+        "([top, bottom, left, right] in 2-D, [before, after] in 1-D, six in 3-D).",
         "anyOf": [
             ref("natural"),
-            {"type": "array", "items": ref("natural"), "minItems": 2, "maxItems": 2},
-            {"type": "array", "items": ref("natural"), "minItems": 4, "maxItems": 4},
+            {"type": "array", "items": ref("natural"), "minItems": 1, "maxItems": 6},
         ],
     },
     "boolean": {"description": "true or false.", "type": "boolean"},
@@ -104,11 +105,11 @@ DEFINITIONS: dict[str, Fragment] = {
         "anyOf": [ref("natural"), {"type": "string", "pattern": f"^{COUNT_PATTERN}$"}],
     },
     "volume": {
-        "description": "[h, w, c], channels last.",
+        "description": "[l, c], [h, w, c] or [d, h, w, c], channels last.",
         "type": "array",
         "items": ref("positive_integer"),
-        "minItems": 3,
-        "maxItems": 3,
+        "minItems": 2,
+        "maxItems": 4,
     },
 }
 
@@ -129,12 +130,13 @@ COMMON_TEXT = {
 TOP_LEVEL_TEXT = {
     "name": "The network's name, shown above the table.",
     "description": "Free text about the spec.",
-    "input": "The input volume [h, w, c], channels last.",
+    "input": "The input volume, channels last: [h, w, c]; [l, c] in 1-D (audio, text, series), [d, h, w, c] in 3-D "
+    "(video, volumes). Every spatial option then takes one value per axis.",
     "layers": "The layers, applied in order.",
     "expect": "What the spec must add up to, checked by `cnncalc check`; `summary` leaves it alone.",
 }
 EXPECT_TEXT = {
-    "output": "The final volume [h, w, c].",
+    "output": "The final volume, [h, w, c] ([l, c] in 1-D, [d, h, w, c] in 3-D).",
     "params": "The exact total of parameters, trainable and non-trainable (Keras's Total params).",
     "trainable_params": "The exact number of trainable parameters (PyTorch's count).",
     "non_trainable_params": "The exact number of non-trainable parameters (batchnorm's moving statistics).",

@@ -20,21 +20,84 @@ class Location(Record):
     column: int
 
 
-class Volume(Record):
-    """An activation volume, channels last as the lecture writes it: h x w x c."""
+class Volume(tuple[int, ...]):
+    """An activation volume, channels last as the lecture writes it: h x w x c; l x c in 1-D, d x h x w x c in 3-D.
 
-    h: int
-    w: int
-    c: int
+    A tuple of its sizes, the spatial axes first and the channels last: `Volume(224, 224, 3)`.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, *sizes: int) -> Volume:
+        return tuple.__new__(cls, sizes)
+
+    def __getnewargs__(self) -> tuple[int, ...]:
+        return tuple(self)
+
+    @property
+    def c(self) -> int:
+        return self[-1]
+
+    @property
+    def spatial(self) -> tuple[int, ...]:
+        """The sizes along the spatial axes, channels left out."""
+        return tuple(self[:-1])
+
+    @property
+    def rank(self) -> int:
+        """How many spatial axes: 1, 2 or 3."""
+        return len(self) - 1
+
+    @property
+    def elements(self) -> int:
+        count = 1
+        for size in self:
+            count *= size
+        return count
+
+    @property
+    def is_point(self) -> bool:
+        """One position: a vector, 1 x ... x 1 x c."""
+        return all(size == 1 for size in self[:-1])
+
+    def with_channels(self, c: int) -> Volume:
+        return Volume(*self[:-1], c)
 
     def __str__(self) -> str:
-        return f"{self.h} x {self.w} x {self.c}"
+        return " x ".join(map(str, self))
+
+    def __repr__(self) -> str:
+        return f"Volume({', '.join(map(str, self))})"
 
 
-Pair = tuple[int, int]
-Sides = tuple[int, int, int, int]  # top, bottom, left, right
-# "same", "valid", or explicit zero padding of the four sides
+# a value per spatial axis, in axis order (height, then width)
+PerAxis = tuple[int, ...]
+# zero padding or cuts: before and after, per axis in axis order (top, bottom, left, right in 2-D)
+Sides = tuple[int, ...]
+# "same", "valid", or explicit zero padding of every side
 Padding = str | Sides
+
+RANKS = (1, 2, 3)
+# each rank's axes, by name and by letter
+AXIS_NAMES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
+AXIS_LETTERS = {1: "l", 2: "hw", 3: "dhw"}
+# each axis's sides, by rank
+SIDE_NAMES = {
+    1: (("before", "after"),),
+    2: (("top", "bottom"), ("left", "right")),
+    3: (("front", "back"), ("top", "bottom"), ("left", "right")),
+}
+
+
+def every_axis(names: tuple[str, ...]) -> str:
+    """`height and width`; `depth, height and width`."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def vector(rank: int, channels: int) -> Volume:
+    """A vector at that rank: 1 x ... x 1 x n."""
+    return Volume(*(1,) * rank, channels)
+
 
 # where each option's value was written; empty for records built in code
 _NONE: Mapping[str, Location] = MappingProxyType({})
@@ -58,10 +121,10 @@ ACTIVATIONS = (
 class Conv(Record):
     kind: str  # "conv"
     filters: int
-    kernel: Pair
-    stride: Pair = (1, 1)
+    kernel: PerAxis
+    stride: PerAxis = (1, 1)
     padding: Padding = "valid"
-    dilation: Pair = (1, 1)
+    dilation: PerAxis = (1, 1)
     groups: int = 1
     bias: bool = True
     activation: str | None = None
@@ -73,8 +136,8 @@ class Conv(Record):
 
 class Pool(Record):
     kind: str  # "maxpool" or "avgpool"
-    size: Pair
-    stride: Pair
+    size: PerAxis
+    stride: PerAxis
     padding: Padding = "valid"
     ceil: bool = False
     name: str | None = None
@@ -228,11 +291,11 @@ class ConvTranspose(Record):
 
     kind: str  # "convtranspose"
     filters: int
-    kernel: Pair
-    stride: Pair = (1, 1)
+    kernel: PerAxis
+    stride: PerAxis = (1, 1)
     padding: Padding = "valid"  # cut from the output: as PyTorch's padding; `same` gives h s, as Keras's
-    output_padding: Pair = (0, 0)
-    dilation: Pair = (1, 1)
+    output_padding: PerAxis = (0, 0)
+    dilation: PerAxis = (1, 1)
     groups: int = 1
     bias: bool = True
     activation: str | None = None
@@ -249,8 +312,8 @@ class Upsample(Record):
     """Up-sampling by `scale`, or to `size` (one of them), by nearest neighbour or bilinear interpolation."""
 
     kind: str  # "upsample"
-    scale: Pair | None = None
-    size: Pair | None = None
+    scale: PerAxis | None = None
+    size: PerAxis | None = None
     mode: str = "nearest"
     align_corners: bool = False
     name: str | None = None
@@ -263,8 +326,8 @@ class Crop(Record):
     """The map cut to `size`, placed at `offset` (centred where left out), or cut by `sides`."""
 
     kind: str  # "crop"
-    size: Pair | None = None
-    offset: Pair | None = None
+    size: PerAxis | None = None
+    offset: PerAxis | None = None
     like: str | None = None  # instead of `size`: the h x w of an earlier layer's output, by name
     sides: Sides | None = None
     name: str | None = None
@@ -277,7 +340,7 @@ class AdaptivePool(Record):
     """A pool to a fixed `size`, its windows placed as PyTorch's adaptive pools place them."""
 
     kind: str  # "adaptiveavgpool" or "adaptivemaxpool"
-    size: Pair
+    size: PerAxis
     name: str | None = None
     source: str | None = None  # `from`: the earlier output it reads, by name, instead of the previous row's
     loc: Location | None = None

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Protocol
 
 from .fields import Taps
 from .formulas import (
-    AXES,
     Axis,
     ShapeError,
     effective_kernel,
@@ -20,6 +19,7 @@ from .kinds import ByKind
 from .record import Record
 from .spec import (
     ACTIVATIONS,
+    AXIS_NAMES,
     Activation,
     AdaptivePool,
     BatchNorm,
@@ -35,7 +35,7 @@ from .spec import (
     GroupNorm,
     InstanceNorm,
     LayerNorm,
-    Pair,
+    PerAxis,
     Pool,
     PReLU,
     Scale,
@@ -44,6 +44,8 @@ from .spec import (
     Upsample,
     Volume,
     ZeroPad,
+    every_axis,
+    vector,
 )
 
 if TYPE_CHECKING:  # a Protocol class costs start-up time; the annotations below name it as a string
@@ -79,43 +81,41 @@ STEPS = ByKind("steps.STEPS", covers="leaves")
 
 @STEPS.register("dense")
 def _dense(layer: Dense, volume: Volume, problem: Problem) -> Step:
-    n = volume.h * volume.w * volume.c
-    if (volume.h, volume.w) != (1, 1):
-        problem("dense-volume", f"dense needs a 1 x 1 x n input, got {volume}: add `flatten` before it")
+    n = volume.elements
+    if not volume.is_point:
+        problem("dense-volume", f"dense needs a {_point(volume)} x n input, got {volume}: add `flatten` before it")
     trainable = layer.units * n + (layer.units if layer.bias else 0)
-    return Step(Volume(1, 1, layer.units), trainable, 0, n * layer.units, reads_flattened=True)
+    return Step(vector(volume.rank, layer.units), trainable, 0, n * layer.units, reads_flattened=True)
 
 
 @STEPS.register("globalavgpool", "globalmaxpool")
 def _global_pool(layer: GlobalPool, volume: Volume, problem: Problem) -> Step:
-    return Step(Volume(1, 1, volume.c), whole_map=True, reads_flattened=True)
+    return Step(vector(volume.rank, volume.c), whole_map=True, reads_flattened=True)
 
 
 @STEPS.register("flatten")
 def _flatten(layer: Flatten, volume: Volume, problem: Problem) -> Step:
-    return Step(Volume(1, 1, volume.h * volume.w * volume.c), flattens=True)
+    return Step(vector(volume.rank, volume.elements), flattens=True)
 
 
 @STEPS.register("zeropad")
 def _zeropad(layer: ZeroPad, volume: Volume, problem: Problem) -> Step:
-    top, bottom, left, right = layer.padding
+    sides = layer.padding
+    sizes = (size + sides[2 * axis] + sides[2 * axis + 1] for axis, size in enumerate(volume.spatial))
     # as a 1 x 1 window stepping by 1 over the padded map: the field moves, and grows by nothing
     return Step(
-        Volume(volume.h + top + bottom, volume.w + left + right, volume.c),
-        padding=layer.padding,
-        windows=(Taps.sliding(1, 1, top), Taps.sliding(1, 1, left)),
+        Volume(*sizes, volume.c),
+        padding=sides,
+        windows=tuple(Taps.sliding(1, 1, before) for before in sides[::2]),
     )
 
 
 @STEPS.register("crop")
 def _crop(layer: Crop, volume: Volume, problem: Problem) -> Step:
     sides = _cut(layer, volume, problem)
-    top, bottom, left, right = sides
-    # as a 1 x 1 window stepping by 1 from `top`: the field moves, and grows by nothing
-    return Step(
-        Volume(volume.h - top - bottom, volume.w - left - right, volume.c),
-        windows=(Taps.sliding(1, 1, -top), Taps.sliding(1, 1, -left)),
-    )
+    sizes = (size - sides[2 * axis] - sides[2 * axis + 1] for axis, size in enumerate(volume.spatial))
+    # as a 1 x 1 window stepping by 1 from the first side's cut: the field moves, and grows by nothing
+    return Step(Volume(*sizes, volume.c), windows=tuple(Taps.sliding(1, 1, -before) for before in sides[::2]))
 
 
 def _cut(layer: Crop, volume: Volume, problem: Problem) -> Sides:
@@ -124,28 +124,29 @@ def _cut(layer: Crop, volume: Volume, problem: Problem) -> Sides:
         if layer.size is not None or layer.offset is not None:
             both = "size" if layer.size is not None else "offset"
             raise ShapeError(f"crop takes `sides`, or `size` and `offset`, not both: drop `{both}`", "sides")
-        top, bottom, left, right = layer.sides
-        for axis, (before, after) in enumerate(((top, bottom), (left, right))):
-            if before + after >= volume[axis]:
-                raise ShapeError(
-                    f"{AXES[axis]}: cutting {before} + {after} leaves nothing of the input's {volume[axis]}", "sides"
-                )
+        names = AXIS_NAMES[volume.rank]
+        for axis, size in enumerate(volume.spatial):
+            before, after = layer.sides[2 * axis : 2 * axis + 2]
+            if before + after >= size:
+                cutting = f"cutting {before} + {after} leaves nothing of the input's {size}"
+                raise ShapeError(f"{names[axis]}: {cutting}", "sides")
         return layer.sides
     if layer.size is None:
         raise ShapeError("crop needs `size` (with `offset`, or centred) or `sides`")
-    cuts = []
-    for axis in range(2):
-        kept, size = layer.size[axis], volume[axis]
+    cuts: list[int] = []
+    names = AXIS_NAMES[volume.rank]
+    for axis, size in enumerate(volume.spatial):
+        kept = layer.size[axis]
         if kept > size:
-            raise ShapeError(f"{AXES[axis]}: cannot keep {kept} of the input's {size}", "size")
+            raise ShapeError(f"{names[axis]}: cannot keep {kept} of the input's {size}", "size")
         before = (size - kept) // 2 if layer.offset is None else layer.offset[axis]
         if before + kept > size:
             raise ShapeError(
-                f"{AXES[axis]}: {kept} from offset {before} ends at {before + kept}, past the input's {size}",
+                f"{names[axis]}: {kept} from offset {before} ends at {before + kept}, past the input's {size}",
                 "offset",
             )
         cuts += [before, size - kept - before]
-    return cuts[0], cuts[1], cuts[2], cuts[3]
+    return tuple(cuts)
 
 
 @STEPS.register("upsample")
@@ -157,18 +158,20 @@ def _upsample(layer: Upsample, volume: Volume, problem: Problem) -> Step:
         )
     if layer.align_corners and layer.mode == "nearest":
         problem("align-corners", "align_corners goes with `mode: bilinear` only", option="align_corners")
-    sizes = layer.size or (volume.h * layer.scale[0], volume.w * layer.scale[1])  # type: ignore[index]
+    spatial = volume.spatial
+    scale = layer.scale or ()
+    sizes = layer.size or tuple(size * factor for size, factor in zip(spatial, scale, strict=True))
     if layer.mode == "nearest":
-        windows = tuple(Taps.nearest(volume[axis], sizes[axis]) for axis in range(2))
+        windows = tuple(Taps.nearest(size, out) for size, out in zip(spatial, sizes, strict=True))
     else:
-        windows = tuple(Taps.linear(volume[axis], sizes[axis], layer.align_corners) for axis in range(2))
-    return Step(Volume(sizes[0], sizes[1], volume.c), windows=windows)
+        windows = tuple(Taps.linear(size, out, layer.align_corners) for size, out in zip(spatial, sizes, strict=True))
+    return Step(Volume(*sizes, volume.c), windows=windows)
 
 
 @STEPS.register("adaptiveavgpool", "adaptivemaxpool")
 def _adaptive_pool(layer: AdaptivePool, volume: Volume, problem: Problem) -> Step:
-    windows = tuple(Taps.adaptive(volume[axis], layer.size[axis]) for axis in range(2))
-    return Step(Volume(layer.size[0], layer.size[1], volume.c), windows=windows)
+    windows = tuple(Taps.adaptive(size, out) for size, out in zip(volume.spatial, layer.size, strict=True))
+    return Step(Volume(*layer.size, volume.c), windows=windows)
 
 
 @STEPS.register("batchnorm")
@@ -187,10 +190,11 @@ def _layernorm(layer: LayerNorm, volume: Volume, problem: Problem) -> Step:
 def _groupnorm(layer: GroupNorm, volume: Volume, problem: Problem) -> Step:
     if volume.c % layer.groups:
         problem("groups", f"groups {layer.groups} must divide the input channels ({volume.c})", option="groups")
-    elif volume.c // layer.groups * volume.h * volume.w == 1:
+    elif volume.c // layer.groups == 1 and volume.is_point:
         problem(
             "groupnorm-one",
-            f"needs more than one value per group: {layer.groups} groups of one channel on a 1 x 1 map would each "
+            f"needs more than one value per group: {layer.groups} groups of one channel on a {_point(volume)} map "
+            "would each "
             "be normalised over its one value (PyTorch refuses it for a single sample)",
             option="groups",
         )
@@ -199,10 +203,11 @@ def _groupnorm(layer: GroupNorm, volume: Volume, problem: Problem) -> Step:
 
 @STEPS.register("instancenorm")
 def _instancenorm(layer: InstanceNorm, volume: Volume, problem: Problem) -> Step:
-    if (volume.h, volume.w) == (1, 1):
+    if volume.is_point:
         problem(
             "instancenorm-1x1",
-            "needs more than one position: on a 1 x 1 map each channel would be normalised over its one value "
+            f"needs more than one position: on a {_point(volume)} map each channel would be normalised over its one "
+            "value "
             "(PyTorch refuses it)",
         )
     return Step(volume, 2 * volume.c if layer.affine else 0, statistics=True)
@@ -238,46 +243,68 @@ def _elementwise(layer: Dropout | DropPath | Activation, volume: Volume, problem
 
 
 def _windowed(
-    layer: Conv | Pool, volume: Volume, kernel: Pair, dilation: Pair, problem: Problem, option: str, ceil: bool = False
-) -> tuple[Axis, Axis]:
-    """Both axes of a conv or pool resolved, and a warning where the floor leaves input out; ShapeError naming
+    layer: Conv | Pool,
+    volume: Volume,
+    kernel: PerAxis,
+    dilation: PerAxis,
+    problem: Problem,
+    option: str,
+    ceil: bool = False,
+) -> tuple[Axis, ...]:
+    """Every axis of a conv or pool resolved, and a warning where the floor leaves input out; ShapeError naming
     `option`, the window's, where the window does not fit."""
     axes = []
-    for axis in range(2):
-        padding = layer.padding
+    padding = layer.padding
+    for axis, size in enumerate(volume.spatial):
         mode = padding if isinstance(padding, str) else (padding[2 * axis], padding[2 * axis + 1])
         try:
-            axes.append(resolve_axis(volume[axis], kernel[axis], layer.stride[axis], dilation[axis], mode, ceil))
+            axes.append(resolve_axis(size, kernel[axis], layer.stride[axis], dilation[axis], mode, ceil))
         except ShapeError as exc:
             raise ShapeError(str(exc), option) from None
-    h, w = axes
-    spans = [effective_kernel(kernel[axis], dilation[axis]) for axis in range(2)]
+    if any(a.unused for a in axes):
+        _floored(layer, volume, kernel, dilation, axes, problem)
+    return tuple(axes)
+
+
+# the input's units along each axis, one and many
+_UNITS = {1: (("position", "positions"),), 2: (("row", "rows"), ("column", "columns"))}
+_UNITS[3] = (("plane", "planes"), *_UNITS[2])
+
+
+def _floored(
+    layer: Conv | Pool, volume: Volume, kernel: PerAxis, dilation: PerAxis, axes: list[Axis], problem: Problem
+) -> None:
+    """A warning where the floor leaves the last input rows (or columns, planes) out."""
+    spans = [effective_kernel(k, d) for k, d in zip(kernel, dilation, strict=True)]
+    names = AXIS_NAMES[volume.rank]
     floored = [
-        (name, f"({volume[axis] + a.pad_before + a.pad_after} - {spans[axis]}) / {layer.stride[axis]}", a.out,
-         a.unused, unit)
-        for axis, (a, name, unit) in enumerate(zip(axes, AXES, ("row", "column"), strict=True))
+        (names[axis], f"({volume[axis] + a.pad_before + a.pad_after} - {spans[axis]}) / {layer.stride[axis]}", a.out,
+         a.unused, _UNITS[volume.rank][axis])
+        for axis, a in enumerate(axes)
         # a stride wider than the window skips rows between windows anyway: a tail no wider is no news
         if a.unused > max(layer.stride[axis] - spans[axis], 0)
     ]  # fmt: skip
-    if len(floored) == 2 and floored[0][1:4] == floored[1][1:4]:
-        floored = [("height and width", *floored[0][1:4], "row and column")]
+    if len(floored) == volume.rank > 1 and len({found[1:4] for found in floored}) == 1:
+        units = [found[4] for found in floored]
+        joined = (every_axis(tuple(one for one, _ in units)), every_axis(tuple(many for _, many in units)))
+        floored = [(every_axis(names), *floored[0][1:4], joined)]
     for name, division, out, unused, unit in floored:
-        count = (
-            f"input {unit} is"
-            if unused == 1
-            else f"{unused} input {unit.replace('row', 'rows').replace('column', 'columns')} are"
-        )
+        count = f"input {unit[0]} is" if unused == 1 else f"{unused} input {unit[1]} are"
         problem(
             "floor",
             f"{name}: {division} is not whole, so the output is floored to {out} and the last {count} left out",
             "warning",
             "stride",
         )
-    return h, w
 
 
-def _sides(h: Axis, w: Axis) -> Sides:
-    return (h.pad_before, h.pad_after, w.pad_before, w.pad_after)
+def _sides(axes: tuple[Axis, ...]) -> Sides:
+    return tuple(side for a in axes for side in (a.pad_before, a.pad_after))
+
+
+def _point(volume: Volume) -> str:
+    """`1 x 1`, as the map of a vector at its rank."""
+    return " x ".join("1" * volume.rank)
 
 
 @STEPS.register("conv")
@@ -288,23 +315,15 @@ def _conv(layer: Conv, volume: Volume, problem: Problem) -> Step:
             f"groups {layer.groups} must divide both the input channels ({volume.c}) and the filters ({layer.filters})",
             option="groups",
         )
-    h, w = _windowed(layer, volume, layer.kernel, layer.dilation, problem, "kernel")
-    fh, fw = layer.kernel
-    weights_per_filter = fh * fw * (volume.c // layer.groups)
+    axes = _windowed(layer, volume, layer.kernel, layer.dilation, problem, "kernel")
+    weights_per_filter = _product(layer.kernel) * (volume.c // layer.groups)
     trainable = layer.filters * weights_per_filter + (layer.filters if layer.bias else 0)
     windows = tuple(
         Taps.sliding(f, s, a.pad_before, d)
-        for f, d, s, a in zip(layer.kernel, layer.dilation, layer.stride, (h, w), strict=True)
+        for f, d, s, a in zip(layer.kernel, layer.dilation, layer.stride, axes, strict=True)
     )
-    return Step(
-        Volume(h.out, w.out, layer.filters),
-        trainable,
-        0,
-        h.out * w.out * layer.filters * weights_per_filter,
-        _sides(h, w),
-        windows,
-        reads_flattened=True,
-    )
+    out = Volume(*(a.out for a in axes), layer.filters)
+    return Step(out, trainable, 0, out.elements * weights_per_filter, _sides(axes), windows, reads_flattened=True)
 
 
 @STEPS.register("convtranspose")
@@ -316,7 +335,7 @@ def _convtranspose(layer: ConvTranspose, volume: Volume, problem: Problem) -> St
             option="groups",
         )
     sizes, cuts, windows = [], [], []
-    for axis in range(2):
+    for axis in range(volume.rank):
         k, s, d, extra = layer.kernel[axis], layer.stride[axis], layer.dilation[axis], layer.output_padding[axis]
         padding = layer.padding
         if padding == "same":
@@ -330,15 +349,14 @@ def _convtranspose(layer: ConvTranspose, volume: Volume, problem: Problem) -> St
         sizes.append(transposed_output(volume[axis], k, s, before, after, d, extra))
         cuts += [before, after]
         windows.append(Taps.transposed(k, s, before, d))
-    fh, fw = layer.kernel
-    per_input = fh * fw * (layer.filters // layer.groups)
+    per_input = _product(layer.kernel) * (layer.filters // layer.groups)
     trainable = volume.c * per_input + (layer.filters if layer.bias else 0)
     return Step(
-        Volume(sizes[0], sizes[1], layer.filters),
+        Volume(*sizes, layer.filters),
         trainable,
         0,
-        volume.h * volume.w * volume.c * per_input,  # every input pixel times its filter, as fvcore counts
-        (cuts[0], cuts[1], cuts[2], cuts[3]),
+        volume.elements * per_input,  # every input pixel times its filter, as fvcore counts
+        tuple(cuts),
         tuple(windows),
         reads_flattened=True,
     )
@@ -349,21 +367,27 @@ def _pool(layer: Pool, volume: Volume, problem: Problem) -> Step:
     if layer.ceil and layer.padding == "same":
         problem("ceil-same", "ceil goes with explicit padding only, not with `same`", option="ceil")
     if not isinstance(layer.padding, str):
-        limits = (layer.size[0] // 2,) * 2 + (layer.size[1] // 2,) * 2
-        if any(p > limit for p, limit in zip(layer.padding, limits, strict=True)):
+        limits = tuple(size // 2 for size in layer.size)
+        if any(p > limits[index // 2] for index, p in enumerate(layer.padding)):
             problem(
                 "pool-padding",
                 f"pool padding {_padding_text(layer.padding)} is more than half the window "
-                f"{layer.size[0]}x{layer.size[1]} (at most {limits[0]}, {limits[2]}); PyTorch refuses it",
+                f"{'x'.join(map(str, layer.size))} (at most {', '.join(map(str, limits))}); PyTorch refuses it",
                 option="padding",
             )
-    h, w = _windowed(layer, volume, layer.size, (1, 1), problem, "size", layer.ceil)
-    windows = tuple(Taps.sliding(f, s, a.pad_before) for f, s, a in zip(layer.size, layer.stride, (h, w), strict=True))
-    return Step(Volume(h.out, w.out, volume.c), padding=_sides(h, w), windows=windows)
+    axes = _windowed(layer, volume, layer.size, (1,) * volume.rank, problem, "size", layer.ceil)
+    windows = tuple(Taps.sliding(f, s, a.pad_before) for f, s, a in zip(layer.size, layer.stride, axes, strict=True))
+    return Step(Volume(*(a.out for a in axes), volume.c), padding=_sides(axes), windows=windows)
 
 
 def _padding_text(sides: Sides) -> str:
-    top, bottom, left, right = sides
-    if top == bottom == left == right:
-        return str(top)
-    return f"({top}, {bottom}, {left}, {right})"
+    if len(set(sides)) == 1:
+        return str(sides[0])
+    return f"({', '.join(map(str, sides))})"
+
+
+def _product(sizes: PerAxis) -> int:
+    count = 1
+    for size in sizes:
+        count *= size
+    return count

@@ -39,17 +39,26 @@ def comment(text: str) -> str:
     return "# " + (text if text.isprintable() else text.encode("unicode_escape").decode("ascii"))
 
 
-def _pair(pair: tuple[int, int]) -> Any:
-    return pair[0] if pair[0] == pair[1] else pair
+def _per_axis(values: tuple[int, ...]) -> Any:
+    """One number where every axis has it, else one per axis."""
+    return values[0] if len(set(values)) == 1 else values
 
 
 def _padding(padding: Any) -> Any:
+    """`same` or `valid`; p where every side has it, one per axis where both sides of each do, else every side."""
     if isinstance(padding, str):
         return padding
-    top, bottom, left, right = padding
-    if top == bottom == left == right:
-        return top
-    return (top, left) if (top, left) == (bottom, right) else padding
+    if len(set(padding)) == 1:
+        return padding[0]
+    befores, afters = padding[::2], padding[1::2]
+    return befores if befores == afters else padding
+
+
+def _is_default(value: Any, default: Any) -> bool:
+    """Whether a value is its option's default, a per-axis default (written for 2-D) at any rank."""
+    if isinstance(value, tuple) and isinstance(default, tuple) and value and len(set(default)) == 1:
+        return set(value) == {default[0]}
+    return bool(value == default)
 
 
 def options(layer: Layer) -> dict[str, Any]:
@@ -60,14 +69,14 @@ def options(layer: Layer) -> dict[str, Any]:
     for option in kind.options:
         field = kind.field(option.name)
         value = getattr(layer, field)
-        if field in defaults and value == defaults[field]:
+        if field in defaults and _is_default(value, defaults[field]):
             continue
         if option.same_as and value == getattr(layer, option.same_as):
             continue  # a pool's stride defaults to its size
         if option.value == "padding":
             value = _padding(value)
         elif isinstance(value, tuple):
-            value = _pair(value)
+            value = _per_axis(value)
         found[option.name] = value
     for key, field in COMMON.items():
         if getattr(layer, field) is not None:

@@ -99,7 +99,7 @@ def volume(text: str) -> tuple[int, ...]:
     """`1 x 1 x 1024` -> (1, 1, 1024): a volume's sides print without separators, but for the `dense` query's
     `flatten: 4 x 32 x 8 -> 1 x 1 x 1,024`, which has them."""
     sides = text.split(" x ")
-    assert len(sides) == 3, f"not a volume: {text!r}"
+    assert 1 <= len(sides) <= 4, f"not a volume: {text!r}"
     return tuple(int(side) if side.isdigit() else number(side) for side in sides)
 
 
@@ -141,7 +141,17 @@ def ratio(text: str) -> Fraction:
 # ---- the lines of --explain, checked against the JSON row they explain ----------------------------------------
 
 LESS_ONE = re.compile(r"(\d+), less the last window, which would start past the input: (\d+)")
-AXES = {"h'": (0,), "w'": (1,), "r": (0, 1), "r (h)": (0,), "r (w)": (1,)}
+LETTERS = {1: "l", 2: "hw", 3: "dhw"}  # each rank's axes, as the lines name them
+
+
+def axes_named(rank: int) -> dict[str, tuple[int, ...]]:
+    """The axes each name of a line speaks of: `h'` of the height, `r` of all, `r (w)` of the width."""
+    letters = LETTERS[rank]
+    return {
+        **{f"{letter}'": (axis,) for axis, letter in enumerate(letters)},
+        "r": tuple(range(rank)),
+        **{f"r ({letter})": (axis,) for axis, letter in enumerate(letters)},
+    }
 
 
 class Checked(NamedTuple):
@@ -186,12 +196,14 @@ def check_line(line: str, row: Record, children: list[Record]) -> Checked:
     if special is not None:
         return special
     equalities = facts = 0
-    axes: tuple[int, ...] = (0, 1)
+    rank = len(row["output"]) - 1
+    named_axes = axes_named(rank)
+    axes: tuple[int, ...] = tuple(range(rank))
     for clause in line.split("; "):
         names, result, done, trailer = chain(clause)
         equalities += done
         # the axes a clause speaks of (`h' = w' = ...`, `r (h) = ...`) hold for the clauses after it (`j = ...`)
-        named = tuple(sorted({axis for name in names for axis in AXES.get(name, ())}))
+        named = tuple(sorted({axis for name in names for axis in named_axes.get(name, ())}))
         axes = named or axes
         for name in names:
             facts += check_fact(name, result, axes, row, trailer)
@@ -201,25 +213,26 @@ def check_line(line: str, row: Record, children: list[Record]) -> Checked:
 def check_fact(name: str, result: Value, axes: tuple[int, ...], row: Record, trailer: str) -> int:
     """The named number against the row's JSON: the count of facts checked."""
     out = tuple(row["output"])
-    if name in ("h'", "w'"):
+    named_axes = axes_named(len(out) - 1)
+    if name.endswith("'") and name in named_axes:
         assert isinstance(result, Fraction)
-        assert result == out[AXES[name][0]], f"{name} = {result}, the JSON has {out}"
+        assert result == out[named_axes[name][0]], f"{name} = {result}, the JSON has {out}"
         return 1
     if name == "output":
         assert result == out, f"output {result}, the JSON has {out}"
         if trailer.startswith("a vector of "):
-            assert number(trailer.removeprefix("a vector of ")) == out[2]
+            assert number(trailer.removeprefix("a vector of ")) == out[-1]
         if match := re.fullmatch(r"one value per channel of the ([\d, x]+) input", trailer):
-            assert volume(match[1])[2] == out[2]
+            assert volume(match[1])[-1] == out[-1]
         return 1
     if name == "output channels":
-        assert result == out[2]
+        assert result == out[-1]
         return 1
     if name in ("params", "MACs"):
         key = name.lower()
         assert result == row[key], f"{name} = {result}, the JSON has {row[key]}"
         return 1
-    if name in ("r", "r (h)", "r (w)", "j"):
+    if name == "j" or (name.startswith("r") and name in named_axes):
         key = "jump" if name == "j" else "receptive_field"
         for axis in axes:
             assert result == Fraction(row[key][axis]), f"{name} = {result}, the JSON has {key} {row[key]}"
@@ -245,13 +258,13 @@ SPARSITY = re.compile(
     r" than dense"
 )
 SHARING = re.compile(
-    r"sharing: the (\d+) filters serve all (.+) = ([\d,]+) positions, so ([\d,]+) parameters make the ([\d,]+)"
+    r"sharing: the (\d+) filters serve all (?:(.+) = )?([\d,]+) positions, so ([\d,]+) parameters make the ([\d,]+)"
     r" connections: ([\d,]+) times fewer weights than connections"
 )
 REPEAT = re.compile(r"(\d+) times its layers: params ([\d,]+), MACs ([\d,]+)")
 # a merge of earlier outputs by name: `the current tensor (56 x 56 x 512) and 'enc4', ..., stacked ...: 56 x 56 x 1024`
 JOINED = re.compile(
-    r"the current tensor \(([\d, x]+)\) and (.+?)(, cut to (\d+) x (\d+) around the centre,)? "
+    r"the current tensor \(([\d, x]+)\) and (.+?)(, cut to ([\d x]+) around the centre,)? "
     r"(added|stacked along the channels|multiplied.*): ([\d, x]+)"
 )
 BATCHNORM = re.compile(
@@ -262,8 +275,8 @@ SHUFFLE = re.compile(
     r"channels read as (\d+) groups of (\d+) and interleaved: channel g\*(\d+) \+ i goes to i\*(\d+) \+ g; params = 0"
 )
 GATE = re.compile(
-    r"gate = (sigmoid|hardsigmoid)\(conv 1x1 (\d+) -> (\d+)(, [a-z0-9]+)?\(conv 1x1 (\d+) -> (\d+)"
-    r"\(globalavgpool\(x\)\)\)\): 1 x 1 x (\d+), times the map: output ([\d, x]+)"
+    r"gate = (sigmoid|hardsigmoid)\(conv 1(?:x1)* (\d+) -> (\d+)(, [a-z0-9]+)?\(conv 1(?:x1)* (\d+) -> (\d+)"
+    r"\(globalavgpool\(x\)\)\)\): (?:1 x )+(\d+), times the map: output ([\d, x]+)"
 )
 STATISTICS = (
     "the whole map's statistics reach every output: its receptive field holds every input pixel the map sees; the "
@@ -293,7 +306,9 @@ def check_prose(line: str, row: Record, children: list[Record]) -> Checked | Non
         # a number of filters is a size, as a volume's sides, and prints without separators (`the 1024 filters`)
         filters = int(match[1])
         positions, params, connections, fewer = (number(match[i]) for i in (3, 4, 5, 6))
-        assert evaluate(plain(match[2])) == positions == out[0] * out[1] and filters == out[2]
+        # in 1-D the positions are the length, with no product to show
+        assert positions == math.prod(out[:-1]) and filters == out[-1]
+        assert match[2] is None if len(out) == 2 else evaluate(plain(match[2])) == positions, line
         assert params == row["params"] and connections == row["macs"]
         # each weight (a bias is not one) is used once at every position
         assert fewer == positions and connections / fewer in (params, params - filters), line
@@ -310,7 +325,7 @@ def check_prose(line: str, row: Record, children: list[Record]) -> Checked | Non
         return Checked(2, 0)
     if match := BATCHNORM.fullmatch(line):
         trainable, moving, total = int(match[1]), int(match[2]), number(match[3])
-        assert trainable == moving == out[2] and total == 4 * out[2]
+        assert trainable == moving == out[-1] and total == 4 * out[-1]
         assert (row["trainable_params"], row["non_trainable_params"], row["params"]) == (
             2 * trainable,
             2 * moving,
@@ -318,23 +333,23 @@ def check_prose(line: str, row: Record, children: list[Record]) -> Checked | Non
         )
         return Checked(1, 3)
     if match := JOINED.fullmatch(line):
-        current, joined = volume(match[1]), volume(match[7])
+        current, joined = volume(match[1]), volume(match[6])
         assert joined == out, line
         if match[3]:
-            assert (int(match[4]), int(match[5])) == current[:2] == joined[:2], line
-        if match[6] == "added":
+            assert volume(match[4]) == current[:-1] == joined[:-1], line
+        if match[5] == "added":
             assert joined == current, line
-        elif match[6].startswith("stacked"):
-            assert joined[:2] == current[:2] and joined[2] > current[2], line
+        elif match[5].startswith("stacked"):
+            assert joined[:-1] == current[:-1] and joined[-1] > current[-1], line
         return Checked(0, 2)
     if match := SHUFFLE.fullmatch(line):
         groups, per_group = int(match[1]), int(match[2])
-        assert groups * per_group == out[2] and (int(match[3]), int(match[4])) == (per_group, groups), line
+        assert groups * per_group == out[-1] and (int(match[3]), int(match[4])) == (per_group, groups), line
         assert row["params"] == 0
         return Checked(1, 2)
     if match := GATE.fullmatch(line):
         squeeze, channels = int(match[2]), int(match[3])
-        assert (int(match[5]), int(match[6])) == (channels, squeeze) and int(match[7]) == channels == out[2], line
+        assert (int(match[5]), int(match[6])) == (channels, squeeze) and int(match[7]) == channels == out[-1], line
         assert volume(match[8]) == out and row["params"] == 2 * channels * squeeze + squeeze + channels
         return Checked(0, 3)
     if line == STATISTICS:
@@ -342,14 +357,16 @@ def check_prose(line: str, row: Record, children: list[Record]) -> Checked | Non
         assert all(r >= rl for r, rl in zip(fields, local, strict=True)), row["path"]
         return Checked(0, 1)
     if match := LOCAL.fullmatch(line):
-        # one number where both axes agree
-        fields = [int(n) for n in match[1].split(" x ")] * (3 - len(match[1].split(" x ")))
-        paddings = [int(n) for n in match[2].split(" x ")] * (3 - len(match[2].split(" x ")))
-        assert (fields[:2], paddings[:2]) == (row["local_receptive_field"], row["local_effective_padding"]), line
+        # one number where every axis agrees
+        rank = len(out) - 1
+        fields = [int(n) for n in match[1].split(" x ")]
+        paddings = [int(n) for n in match[2].split(" x ")]
+        fields, paddings = (values * rank if len(values) == 1 else values for values in (fields, paddings))
+        assert (fields, paddings) == (row["local_receptive_field"], row["local_effective_padding"]), line
         return Checked(0, 2)
     if match := FLATTEN.fullmatch(line):
         before, after = volume(match[1]), volume(match[2])
-        assert after == (1, 1, math.prod(before)) and before == tuple(row["input"])
+        assert after == (*(1,) * (len(before) - 1), math.prod(before)) and before == tuple(row["input"])
         return Checked(1, 1)
     return None
 

@@ -466,27 +466,27 @@ def _size(value: Any, minimum: int = 1) -> int:
     return value
 
 
-def _pair(value: Any, minimum: int = 1) -> tuple[int, int]:
+def _pair(value: Any, rank: int, minimum: int = 1) -> tuple[int, ...]:
+    """One size for every axis, or a list of one per axis (the input's rank of them)."""
     if isinstance(value, list):
-        if len(value) != 2:
-            raise Invalid("a pair of other than 2")
-        return _size(value[0], minimum), _size(value[1], minimum)
-    return _size(value, minimum), _size(value, minimum)
+        if len(value) != rank:
+            raise Invalid(f"a list of {len(value)} at rank {rank}")
+        return tuple(_size(v, minimum) for v in value)
+    return (_size(value, minimum),) * rank
 
 
-def _padding(value: Any) -> str | tuple[int, int, int, int]:
+def _padding(value: Any, rank: int) -> str | tuple[int, ...]:
     if isinstance(value, str) and value in ("same", "valid"):
         return value
-    if isinstance(value, list) and len(value) in (2, 4):
+    if isinstance(value, list) and len(value) in (rank, 2 * rank):
         sides = [_size(v, 0) for v in value]
-        return (sides[0], sides[0], sides[1], sides[1]) if len(sides) == 2 else (sides[0], sides[1], sides[2], sides[3])
-    p = _size(value, 0)
-    return p, p, p, p
+        return tuple(p for p in sides for _ in range(2)) if len(sides) == rank else tuple(sides)
+    return (_size(value, 0),) * (2 * rank)
 
 
-def _sides(value: Any) -> tuple[int, int, int, int]:
-    """Amounts only: p, [ph, pw] or [top, bottom, left, right]; no `same` or `valid`."""
-    sides = _padding(value)
+def _sides(value: Any, rank: int) -> tuple[int, ...]:
+    """Amounts only: p, one per axis or two per axis; no `same` or `valid`."""
+    sides = _padding(value, rank)
     if isinstance(sides, str):
         raise Invalid(f"sides that are no amounts: {value!r}")
     return sides
@@ -571,6 +571,7 @@ class _Reading:
     def __init__(self) -> None:
         self.budget = 100_000  # values visited: an alias bomb is cnncalc's to refuse, not this reading's to expand
         self.open: list[int] = []  # the lists and mappings being read: one among them again is a loop
+        self.rank = 2  # the input's spatial axes: sizes are given per axis of them
 
     def visit(self, value: Any) -> None:
         self.budget -= 1
@@ -628,10 +629,10 @@ class _Reading:
             return Conv(
                 "conv",
                 _size(given["filters"]),
-                _pair(given["kernel"]),
-                _pair(given.get("stride", 1)),
-                _padding(given.get("padding", "valid")),
-                _pair(given.get("dilation", 1)),
+                _pair(given["kernel"], self.rank),
+                _pair(given.get("stride", 1), self.rank),
+                _padding(given.get("padding", "valid"), self.rank),
+                _pair(given.get("dilation", 1), self.rank),
                 _size(given.get("groups", 1)),
                 _boolean(given.get("bias", True)),
                 _activation(given.get("activation")),
@@ -641,11 +642,11 @@ class _Reading:
             return ConvTranspose(
                 kind="convtranspose",
                 filters=_size(given["filters"]),
-                kernel=_pair(given["kernel"]),
-                stride=_pair(given.get("stride", 1)),
-                padding=_padding(given.get("padding", "valid")),
-                output_padding=_pair(given.get("output_padding", 0), minimum=0),
-                dilation=_pair(given.get("dilation", 1)),
+                kernel=_pair(given["kernel"], self.rank),
+                stride=_pair(given.get("stride", 1), self.rank),
+                padding=_padding(given.get("padding", "valid"), self.rank),
+                output_padding=_pair(given.get("output_padding", 0), self.rank, minimum=0),
+                dilation=_pair(given.get("dilation", 1), self.rank),
                 groups=_size(given.get("groups", 1)),
                 bias=_boolean(given.get("bias", True)),
                 activation=_activation(given.get("activation")),
@@ -654,8 +655,8 @@ class _Reading:
         if kind == "upsample":
             return Upsample(
                 kind="upsample",
-                scale=_pair(given["scale"]) if "scale" in given else None,
-                size=_pair(given["size"]) if "size" in given else None,
+                scale=_pair(given["scale"], self.rank) if "scale" in given else None,
+                size=_pair(given["size"], self.rank) if "size" in given else None,
                 mode=_mode(given.get("mode", "nearest")),
                 align_corners=_boolean(given.get("align_corners", False)),
                 name=name,
@@ -663,18 +664,18 @@ class _Reading:
         if kind == "crop":
             return Crop(
                 kind="crop",
-                size=_pair(given["size"]) if "size" in given else None,
-                offset=_pair(given["offset"], minimum=0) if "offset" in given else None,
+                size=_pair(given["size"], self.rank) if "size" in given else None,
+                offset=_pair(given["offset"], self.rank, minimum=0) if "offset" in given else None,
                 like=_text(given["like"]) if "like" in given else None,
-                sides=_sides(given["sides"]) if "sides" in given else None,
+                sides=_sides(given["sides"], self.rank) if "sides" in given else None,
                 name=name,
             )
         if kind in ("adaptiveavgpool", "adaptivemaxpool"):
-            return AdaptivePool(kind=kind, size=_pair(given["size"]), name=name)
+            return AdaptivePool(kind=kind, size=_pair(given["size"], self.rank), name=name)
         if kind in ("maxpool", "avgpool"):
-            size = _pair(given["size"])
-            stride = _pair(given["stride"]) if "stride" in given else size
-            padding = _padding(given.get("padding", "valid"))
+            size = _pair(given["size"], self.rank)
+            stride = _pair(given["stride"], self.rank) if "stride" in given else size
+            padding = _padding(given.get("padding", "valid"), self.rank)
             return Pool(kind, size, stride, padding, _boolean(given.get("ceil", False)), name)
         if kind in ("globalavgpool", "globalmaxpool"):
             return GlobalPool(kind, name)
@@ -684,7 +685,7 @@ class _Reading:
             units = _size(given["units"])
             return Dense("dense", units, _boolean(given.get("bias", True)), _activation(given.get("activation")), name)
         if kind == "zeropad":
-            padding = _padding(given["padding"])
+            padding = _padding(given["padding"], self.rank)
             if isinstance(padding, str):
                 raise Invalid("zeropad takes amounts, not same or valid")
             return ZeroPad("zeropad", padding, name)
@@ -749,11 +750,11 @@ class _Reading:
 
     def expectation(self, key: str, value: Any) -> Expectation:
         if key == "output":
-            if not isinstance(value, list) or len(value) != 3:
-                raise Invalid("an output of other than 3")
+            if not isinstance(value, list) or len(value) not in (2, 3, 4):
+                raise Invalid("an output of other than 2 to 4")
             return Expectation(key, Volume(*(_size(v) for v in value)))
         if key == "receptive_field":
-            return Expectation(key, _pair(value))
+            return Expectation(key, _pair(value, self.rank))
         if key in ("params", "trainable_params", "non_trainable_params", "max_params", "max_macs"):
             if isinstance(value, str) and not isinstance(value, _NotDecimal):
                 return Expectation(key, _count(value))
@@ -768,8 +769,9 @@ class _Reading:
         if "input" not in document or "layers" not in document:
             raise Invalid("no input or no layers")
         volume = document["input"]
-        if not isinstance(volume, list) or len(volume) != 3:
-            raise Invalid("an input of other than 3")
+        if not isinstance(volume, list) or len(volume) not in (2, 3, 4):
+            raise Invalid("an input of other than 2 to 4")
+        self.rank = len(volume) - 1
         expect = document.get("expect", {})
         if not isinstance(expect, dict) or any(type(key) is not str for key in expect):
             raise Invalid("an expect that is no mapping of names")

@@ -99,7 +99,7 @@ def test_volume_spellings(written: str) -> None:
     assert summary_json(LENET, "--input", written)["input"] == [32, 32, 3]
 
 
-@pytest.mark.parametrize("written", ["32x32", "0x32x3", "32x32x-3", "axbxc", "1e3x2x2", "3000000000x1x1"])
+@pytest.mark.parametrize("written", ["32", "2x2x2x2x2", "0x32x3", "32x32x-3", "axbxc", "1e3x2x2", "3000000000x1x1"])
 def test_bad_volume_is_a_usage_error(written: str) -> None:
     code, out, err = invoke("summary", LENET, "--input", written)
     assert code == 2

@@ -161,7 +161,7 @@ def test_a_padding_is_refused_in_each_command_s_words(text: str, apply_says: str
         ),
         pytest.param(
             ["conv", "32x32x3", "-k", "8", "-f", "0"],
-            "Invalid value for '-f' / '--kernel': '0': write one positive integer, or two as HxW",
+            "Invalid value for '-f' / '--kernel': '0': write one positive integer, or one per axis as HxW",
             id="conv-kernel",
         ),
         pytest.param(
@@ -171,7 +171,8 @@ def test_a_padding_is_refused_in_each_command_s_words(text: str, apply_says: str
         ),
         pytest.param(
             ["pool", "4x4x6", "--size", "2", "-p", "1,2,3"],
-            "Invalid value for '-p' / '--padding': '1,2,3': write same, valid, p, ph,pw or top,bottom,left,right",
+            "Invalid value for '-p' / '--padding': '1,2,3': the 4 x 4 x 6 volume has 2 spatial axes: write p, one per "
+            "axis (2) or two per axis (4)",
             id="pool-padding",
         ),
     ],

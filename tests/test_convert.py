@@ -14,6 +14,7 @@ from cnncalc.cli import cli
 from cnncalc.convert import CannotConvert, to_conv
 from cnncalc.engine import analyse
 from cnncalc.loader import load, load_file
+from cnncalc.spec import Volume
 
 ROOT = Path(__file__).resolve().parent.parent
 VGG16 = str(ROOT / "specs" / "vgg16.yaml")
@@ -241,7 +242,7 @@ layers:
     before, after = analyse(load(spec)).totals, analyse(converted_spec).totals
     assert (after.params, after.macs, after.output) == (before.params, before.macs, before.output)
     # on a larger input the classifier slides: 2 more input pixels, 8 more after the up-sampling, 4 after the pool
-    wider = analyse(converted_spec._replace(input=converted_spec.input._replace(h=10, w=10)))
+    wider = analyse(converted_spec._replace(input=Volume(10, 10, converted_spec.input.c)))
     assert wider.totals.output == (5, 5, 5)
 
 

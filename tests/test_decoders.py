@@ -123,7 +123,7 @@ def test_a_refusal_is_located_at_its_option() -> None:
 )
 def test_shapes(layer: str, output: tuple[int, int]) -> None:
     report = run(f"  - {layer}")
-    assert (report.totals.output.h, report.totals.output.w, report.totals.output.c) == (*output, 4)
+    assert report.totals.output == Volume(*output, 4)
     assert report.totals.params == report.totals.macs == 0
 
 

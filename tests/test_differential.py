@@ -1,15 +1,17 @@
 """cnncalc against PyTorch on generated networks: what one computes, the other must find by running it.
 
-Hypothesis writes each case as YAML text (the options in every form the spec allows: `3` or `[3, 3]`, padding as
-an int, a pair, four sides, `same` or `valid`, defaults left out or written), cnncalc reads it with its loader and
-computes it with its engine, and `torch_reference` builds the same network and runs a real forward pass. For
-every row, blocks' inner rows included, the output volume, the parameters (learned, and batchnorm's running
-statistics), the MACs (from the real weights: one MAC per weight per output position) and the padding applied
-must agree; where PyTorch refuses a network (a kernel larger than its input, groups that do not divide, an add
-or a concat of unequal shapes), cnncalc must refuse it too, at the same row, and where cnncalc refuses, PyTorch
-must. Two rules PyTorch cannot show are checked as the README states them: a dense layer needs a 1 x 1 x n input
-(PyTorch's linear layer would flatten anything), and a pool's padding may be at most half its window on every
-side (PyTorch pads a pool's two sides alike, so one-sided padding goes in front of it, where nothing limits it).
+Each case is drawn at a rank, 1, 2 or 3 spatial axes (an input `[L, C]`, `[H, W, C]` or `[D, H, W, C]`; 3-D inputs
+a few positions wide, to keep the forward passes small), and Hypothesis writes it as YAML text (the options in every
+form the spec allows: `3`, or a list of one per axis; padding as an int, one per axis, before and after per axis,
+`same` or `valid`; defaults left out or written). cnncalc reads it with its loader and computes it with its engine,
+and `torch_reference` builds the same network of the rank's modules and runs a real forward pass. For every row,
+blocks' inner rows included, the output volume, the parameters (learned, and batchnorm's running statistics), the
+MACs (from the real weights: one MAC per weight per output position) and the padding applied must agree; where
+PyTorch refuses a network (a kernel larger than its input, groups that do not divide, an add or a concat of unequal
+shapes), cnncalc must refuse it too, at the same row, and where cnncalc refuses, PyTorch must. Two rules PyTorch
+cannot show are checked as the README states them: a dense layer needs a vector input, 1 x ... x 1 x n (PyTorch's
+linear layer would flatten anything), and a pool's padding may be at most half its window on every side (PyTorch
+pads a pool's two sides alike, so one-sided padding goes in front of it, where nothing limits it).
 
 The decoder layers (transposed convs, upsampling, crops, adaptive pools) are drawn alone and in the stacks. Two
 disagreements are known and counted apart: a transposed conv's `same` where Keras would pad (a kernel narrower
@@ -17,12 +19,13 @@ than the stride) or take output_padding, which PyTorch has no module for and cnn
 windows repeat only after more than MAX_PERIOD outputs, which PyTorch runs and cnncalc refuses.
 
 The receptive field is measured, not computed: with every weight positive and float64, the gradient of one
-output with respect to the input is non-zero exactly on the input pixels that output sees, so its extent is r,
-its first pixel -P + o j for output o, and the next output's first pixel j further on. That holds where every
-output sees alike (zeropads, crops and transposed convs at stride 1 among the layers); the windows of decoders,
-output by output, are measured in test_gradients_decoders.py.
+output with respect to the input is non-zero exactly on the input pixels that output sees, so its extent along
+each axis is r, its first pixel -P + o j for output o, and the next output's first pixel j further on. That holds
+where every output sees alike (zeropads, crops and transposed convs at stride 1 among the layers); the windows of
+decoders, output by output, are measured in test_gradients_decoders.py.
 
-The counts of cases are the default profile's (tests/conftest.py); `--hypothesis-profile=thorough` runs ten times
+The counts of cases are the default profile's (tests/conftest.py), the ranks drawn among them (each case's rank is
+counted in Hypothesis's statistics: `--hypothesis-show-statistics`); `--hypothesis-profile=thorough` runs ten times
 as many.
 """
 
@@ -46,7 +49,8 @@ from cnncalc.fields import MAX_PERIOD
 from cnncalc.kinds import KINDS, layer_tree, rebuilt
 from cnncalc.loader import load
 from cnncalc.report import Report, walk
-from cnncalc.spec import ACTIVATIONS, Layer, Pool, Spec, Volume
+from cnncalc.spec import ACTIVATIONS, RANKS, Layer, PerAxis, Pool, Sides, Spec, Volume
+from cnncalc.spec import vector as vector_of
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -125,41 +129,60 @@ def block_lines(layers: Sequence[L], indent: int) -> list[str]:
 
 
 def spec_text(volume: Volume, layers: Sequence[L], block_style: bool = True) -> str:
-    h, w, c = volume
     if block_style:
         body = block_lines(layers, 2)
     else:
         body = ["  - " + flow(layer) for layer in layers]
-    return "\n".join([f"input: [{h}, {w}, {c}]", "layers:", *body]) + "\n"
+    return "\n".join([f"input: {listed(volume)}", "layers:", *body]) + "\n"
 
 
 # -- option values, in every form the spec takes ------------------------------------------------------
 
+ranks = st.sampled_from(RANKS)
+# per rank, the largest side of a single layer's input, of a decoder layer's, and of a stack's; the widest kernel
+# or pool window; and the side past which a stack up-samples no further: 3-D maps stay a few thousand positions
+SIDE = {1: 40, 2: 40, 3: 8}
+DECODER_SIDE = {1: 24, 2: 24, 3: 6}
+STACK_SIDE = {1: 40, 2: 40, 3: 10}
+KERNEL = {1: 7, 2: 7, 3: 4}
+LARGE = {1: 48, 2: 48, 3: 8}
+
+
+def listed(values: Sequence[int]) -> str:
+    """A YAML list of ints: `[3, 5]`."""
+    return f"[{', '.join(map(str, values))}]"
+
 
 @st.composite
-def pair_text(draw: st.DrawFn, low: int, high: int) -> tuple[str, tuple[int, int]]:
-    """An int for both axes or [height, width], and the pair it means."""
+def axes_text(draw: st.DrawFn, rank: int, low: int, high: int) -> tuple[str, PerAxis]:
+    """An int for every axis or a list of one per axis, and the values it means, one per axis."""
     if draw(st.booleans()):
         size = draw(st.integers(low, high))
-        return (f"[{size}, {size}]" if draw(st.booleans()) else str(size)), (size, size)
-    h, w = draw(st.integers(low, high)), draw(st.integers(low, high))
-    return f"[{h}, {w}]", (h, w)
+        return (listed([size] * rank) if draw(st.booleans()) else str(size)), (size,) * rank
+    sizes = tuple(draw(st.integers(low, high)) for _ in range(rank))
+    return listed(sizes), sizes
 
 
 @st.composite
-def padding_text(draw: st.DrawFn, high: int) -> tuple[str, str | tuple[int, int, int, int]]:
-    """`valid`, `same`, p, [ph, pw] or [top, bottom, left, right], and the padding it means."""
-    form = draw(st.sampled_from(["valid", "same", "int", "pair", "sides"]))
+def padding_text(draw: st.DrawFn, rank: int, high: int) -> tuple[str, str | Sides]:
+    """`valid`, `same`, p, one per axis ([ph, pw] in 2-D) or before and after per axis ([top, bottom, left, right]),
+    and the padding it means: the sides, before and after per axis."""
+    form = draw(st.sampled_from(["valid", "same", "int", "per_axis", "sides"]))
     if form in ("valid", "same"):
         return form, form
     if form == "int":
         p = draw(st.integers(0, high))
-        return str(p), (p, p, p, p)
-    if form == "pair":
-        ph, pw = draw(st.integers(0, high)), draw(st.integers(0, high))
-        return f"[{ph}, {pw}]", (ph, ph, pw, pw)
-    sides = tuple(draw(st.integers(0, high)) for _ in range(4))
-    return f"[{', '.join(map(str, sides))}]", (sides[0], sides[1], sides[2], sides[3])
+        return str(p), (p,) * 2 * rank
+    if form == "per_axis":
+        per_axis = [draw(st.integers(0, high)) for _ in range(rank)]
+        return listed(per_axis), tuple(p for p in per_axis for _ in range(2))
+    sides = tuple(draw(st.integers(0, high)) for _ in range(2 * rank))
+    return listed(sides), sides
+
+
+def one_sided(padding: str | Sides) -> bool:
+    """Whether padding differs on the two sides of an axis."""
+    return not isinstance(padding, str) and padding[::2] != padding[1::2]
 
 
 def maybe_name(draw: st.DrawFn, options: dict[str, Any]) -> None:
@@ -172,19 +195,19 @@ activation_text = st.sampled_from([*ACTIVATIONS, "none"])
 
 @st.composite
 def conv_layer(
-    draw: st.DrawFn, channels: int, filters: int | None = None, max_kernel: int = 7, max_stride: int = 4
+    draw: st.DrawFn, channels: int, rank: int, filters: int | None = None, max_kernel: int = 7, max_stride: int = 4
 ) -> L:
     """A conv with any of its options, each left out or written in one of its forms."""
     options: dict[str, Any] = {}
     filters = filters or draw(st.sampled_from([1, 2, 3, 4, 6, 8, 12, 16]))
     options["filters"] = filters
-    options["kernel"], _ = draw(pair_text(1, max_kernel))
+    options["kernel"], _ = draw(axes_text(rank, 1, max_kernel))
     if draw(st.booleans()):
-        options["stride"], _ = draw(pair_text(1, max_stride))
+        options["stride"], _ = draw(axes_text(rank, 1, max_stride))
     if draw(st.booleans()):
-        options["padding"], _ = draw(padding_text(4))
+        options["padding"], _ = draw(padding_text(rank, 4))
     if draw(st.integers(0, 2)) == 0:
-        options["dilation"], _ = draw(pair_text(1, 3))
+        options["dilation"], _ = draw(axes_text(rank, 1, 3))
     if draw(st.booleans()):
         divisors = [g for g in range(1, min(channels, filters) + 1) if channels % g == 0 and filters % g == 0]
         # mostly groups that divide, sometimes any: PyTorch refuses the others, and so must cnncalc
@@ -200,24 +223,24 @@ def conv_layer(
 
 
 @st.composite
-def pool_layer(draw: st.DrawFn, max_size: int = 6, max_stride: int = 4, by_rule: bool = True) -> L:
+def pool_layer(draw: st.DrawFn, rank: int, max_size: int = 6, max_stride: int = 4, by_rule: bool = True) -> L:
     """A max or average pool; `ceil` with padding that differs on the two sides of an axis is left out, as
     PyTorch has no way to build it (it pads a pool's two sides alike). Without `by_rule`, only pools PyTorch can
     build, or refuses itself: no `ceil` with `same`, no one-sided padding of more than half the window (in a
     stack, an earlier layer's error would stop cnncalc before it gets there)."""
     kind = draw(st.sampled_from(["maxpool", "avgpool"]))
     options: dict[str, Any] = {}
-    options["size"], (kh, kw) = draw(pair_text(1, max_size))
+    options["size"], size = draw(axes_text(rank, 1, max_size))
     if draw(st.booleans()):
-        options["stride"], _ = draw(pair_text(1, max_stride))
-    padding: str | tuple[int, int, int, int] = "valid"
+        options["stride"], _ = draw(axes_text(rank, 1, max_stride))
+    padding: str | Sides = "valid"
     if draw(st.booleans()):
         # mostly within half the window, sometimes past it: PyTorch refuses that, and so must cnncalc
-        limit = max(kh, kw) // 2 + draw(st.sampled_from([0, 0, 0, 1]))
-        options["padding"], padding = draw(padding_text(limit))
-    asymmetric = isinstance(padding, tuple) and (padding[0] != padding[1] or padding[2] != padding[3])
+        limit = max(size) // 2 + draw(st.sampled_from([0, 0, 0, 1]))
+        options["padding"], padding = draw(padding_text(rank, limit))
+    asymmetric = one_sided(padding)
     if isinstance(padding, tuple) and asymmetric and not by_rule:
-        if any(p > k // 2 for p, k in zip(padding, (kh, kh, kw, kw), strict=True)):
+        if any(p > k // 2 for p, k in zip(padding, (k for k in size for _ in range(2)), strict=True)):
             options.pop("padding")
     if draw(st.booleans()):
         ceil = "false" if asymmetric else draw(st.sampled_from(["true", "false"]))
@@ -227,24 +250,25 @@ def pool_layer(draw: st.DrawFn, max_size: int = 6, max_stride: int = 4, by_rule:
 
 
 @st.composite
-def convtranspose_layer(draw: st.DrawFn, channels: int, max_kernel: int = 5, max_stride: int = 4) -> L:
+def convtranspose_layer(draw: st.DrawFn, channels: int, rank: int, max_kernel: int = 5, max_stride: int = 4) -> L:
     """A transposed conv with any of its options, each left out or written in one of its forms; output_padding
     mostly below the stride or the dilation, now and then not (PyTorch refuses that, and so must cnncalc)."""
     options: dict[str, Any] = {}
     filters = draw(st.sampled_from([1, 2, 3, 4, 6, 8]))
     options["filters"] = filters
-    options["kernel"], _ = draw(pair_text(1, max_kernel))
-    stride, dilation = (1, 1), (1, 1)
+    options["kernel"], _ = draw(axes_text(rank, 1, max_kernel))
+    stride: PerAxis = (1,) * rank
+    dilation: PerAxis = (1,) * rank
     if draw(st.booleans()):
-        options["stride"], stride = draw(pair_text(1, max_stride))
+        options["stride"], stride = draw(axes_text(rank, 1, max_stride))
     if draw(st.booleans()):
         # the cut: `same` is Keras's h s, and it needs the kernel at least as wide as the stride, which cnncalc checks
-        options["padding"], _ = draw(padding_text(3))
+        options["padding"], _ = draw(padding_text(rank, 3))
     if draw(st.integers(0, 2)) == 0:
-        options["dilation"], dilation = draw(pair_text(1, 3))
+        options["dilation"], dilation = draw(axes_text(rank, 1, 3))
     if draw(st.integers(0, 2)) == 0:
         limit = max(*stride, *dilation) - 1 + draw(st.sampled_from([0, 0, 0, 1]))
-        options["output_padding"], _ = draw(pair_text(0, limit))
+        options["output_padding"], _ = draw(axes_text(rank, 0, limit))
     if draw(st.booleans()):
         divisors = [g for g in range(1, min(channels, filters) + 1) if channels % g == 0 and filters % g == 0]
         options["groups"] = draw(st.sampled_from(divisors) | st.integers(1, 8))
@@ -259,18 +283,18 @@ def convtranspose_layer(draw: st.DrawFn, channels: int, max_kernel: int = 5, max
 
 
 @st.composite
-def upsample_layer(draw: st.DrawFn, side: int, max_scale: int = 3) -> L:
-    """Nearest or bilinear, by a scale or to any size (a multiple of the input's or not), align_corners either
-    way; now and then both a scale and a size, or neither, or align_corners with nearest: PyTorch refuses these,
-    and so must cnncalc."""
+def upsample_layer(draw: st.DrawFn, side: int, rank: int, max_scale: int = 3) -> L:
+    """Nearest or bilinear (linear in 1-D, trilinear in 3-D), by a scale or to any size (a multiple of the input's
+    or not), align_corners either way; now and then both a scale and a size, or neither, or align_corners with
+    nearest: PyTorch refuses these, and so must cnncalc."""
     options: dict[str, Any] = {}
     given = draw(st.sampled_from(["scale", "scale", "size", "size", "both", "neither"]))
     if given in ("scale", "both"):
-        options["scale"], _ = draw(pair_text(1, max_scale))
+        options["scale"], _ = draw(axes_text(rank, 1, max_scale))
     if given in ("size", "both"):
         # mostly a multiple of the side (the windows of sizes that share no factor repeat only after many outputs)
         if draw(st.booleans()):
-            options["size"], _ = draw(pair_text(1, max(1, 2 * side + 3)))
+            options["size"], _ = draw(axes_text(rank, 1, max(1, 2 * side + 3)))
         else:
             options["size"] = str(side * draw(st.integers(1, max_scale)))
     mode = draw(st.sampled_from(["nearest", "bilinear", None]))
@@ -285,30 +309,30 @@ def upsample_layer(draw: st.DrawFn, side: int, max_scale: int = 3) -> L:
 
 
 @st.composite
-def crop_layer(draw: st.DrawFn, side: int) -> L:
+def crop_layer(draw: st.DrawFn, side: int, rank: int) -> L:
     """A crop to a size (at an offset, or centred) or by sides; mostly one that fits, now and then one that
     does not, or that gives both sides and a size."""
     options: dict[str, Any] = {}
     form = draw(st.sampled_from(["size", "offset", "sides", "sides", "mixed"]))
     if form in ("size", "offset", "mixed"):
-        options["size"], _ = draw(pair_text(1, max(1, side + draw(st.sampled_from([0, 0, 0, 1])))))
+        options["size"], _ = draw(axes_text(rank, 1, max(1, side + draw(st.sampled_from([0, 0, 0, 1])))))
     if form == "offset":
-        options["offset"], _ = draw(pair_text(0, max(0, side // 3)))
+        options["offset"], _ = draw(axes_text(rank, 0, max(0, side // 3)))
     if form in ("sides", "mixed"):
-        sides = [draw(st.integers(0, max(1, side // 3))) for _ in range(4)]
-        forms = [str(sides[0]), f"[{sides[0]}, {sides[2]}]", f"[{', '.join(map(str, sides))}]"]
-        options["sides"] = draw(st.sampled_from(forms))  # p, [ph, pw] or four sides
+        sides = [draw(st.integers(0, max(1, side // 3))) for _ in range(2 * rank)]
+        # p, one per axis ([ph, pw]) or before and after per axis
+        options["sides"] = draw(st.sampled_from([str(sides[0]), listed(sides[::2]), listed(sides)]))
     maybe_name(draw, options)
     return L("crop", options)
 
 
 @st.composite
-def adaptive_pool_layer(draw: st.DrawFn, side: int) -> L:
+def adaptive_pool_layer(draw: st.DrawFn, side: int, rank: int) -> L:
     """To any size: dividing the input's or not, smaller or larger."""
     kind = draw(st.sampled_from(["adaptiveavgpool", "adaptivemaxpool"]))
     options: dict[str, Any] = {}
     if draw(st.booleans()):
-        options["size"], _ = draw(pair_text(1, max(1, side + 3)))
+        options["size"], _ = draw(axes_text(rank, 1, max(1, side + 3)))
     else:  # a divisor of the side, mostly: windows of one size
         options["size"] = str(draw(st.sampled_from([n for n in range(1, side + 1) if side % n == 0])))
     maybe_name(draw, options)
@@ -360,7 +384,9 @@ def shape_keeping_layer(draw: st.DrawFn) -> L:
     return draw(leaf(choice))
 
 
-volumes = st.builds(Volume, st.integers(1, 40), st.integers(1, 40), st.integers(1, 12))
+def volumes(rank: int, side: int, channels: int = 12) -> st.SearchStrategy[Volume]:
+    """An input of `rank` axes, each 1 to `side` long, and 1 to `channels` channels."""
+    return st.tuples(*[st.integers(1, side)] * rank, st.integers(1, channels)).map(lambda sizes: Volume(*sizes))
 
 
 # -- comparing cnncalc with PyTorch -------------------------------------------------------------------
@@ -370,12 +396,10 @@ def rule_refusals(spec: Spec) -> set[str]:
     """The refusals the README states that PyTorch cannot show (see the module's docstring), by code."""
     codes = set()
     for layer in _tree(spec.layers):
-        if isinstance(layer, Pool) and isinstance(layer.padding, tuple):
-            top, bottom, left, right = layer.padding
+        if isinstance(layer, Pool) and not isinstance(layer.padding, str) and one_sided(layer.padding):
             # padding alike on both sides goes to PyTorch's pool, which refuses more than half the window itself
-            one_sided = top != bottom or left != right
-            half_h, half_w = layer.size[0] // 2, layer.size[1] // 2
-            if one_sided and (max(top, bottom) > half_h or max(left, right) > half_w):
+            halves = (size // 2 for size in layer.size for _ in range(2))
+            if any(side > half for side, half in zip(layer.padding, halves, strict=True)):
                 codes.add("pool-padding")
     return codes
 
@@ -387,6 +411,7 @@ def _tree(layers: Sequence[Layer]) -> list[Layer]:
 def compare_with_pytorch(text: str) -> None:
     """Load and compute `text` with cnncalc, build and run it with PyTorch, and check that they agree."""
     spec = load(text)  # every generated spec is well formed: the loader must take it
+    event(f"rank {spec.input.rank}")
     try:
         report: Report | None = analyse(spec)
         refusal: SpecError | None = None
@@ -407,11 +432,18 @@ def compare_with_pytorch(text: str) -> None:
     try:
         run = torch_reference.run(spec)
     except torch_reference.Refused as exc:
+        # PyTorch's AvgPool3d alone refuses a window larger than its input before padding: a known disagreement,
+        # kept below as an expected failure
+        avgpool3d = avgpool3d_refusal(spec, exc)
+        if refusal is None and avgpool3d:
+            event("refused by PyTorch alone: AvgPool3d's window larger than its unpadded input")
+            return
         event("refused by both")
         assert refusal is not None, f"PyTorch refuses it, cnncalc computed it: {exc}\n{text}"
         assert_clear(refusal)
-        # the row PyTorch stopped at is among those cnncalc reports
-        assert exc.path in {d.layer for d in refusal.diagnostics}, f"PyTorch: {exc}\ncnncalc: {refusal}\n{text}"
+        # the row PyTorch stopped at is among those cnncalc reports (unless its AvgPool3d stopped before them)
+        refused_rows = {d.layer for d in refusal.diagnostics}
+        assert exc.path in refused_rows or avgpool3d, f"PyTorch: {exc}\ncnncalc: {refusal}\n{text}"
         return
     except torch_reference.Unsupported as exc:
         # `ceil` with `same`: PyTorch has no such pool; the README says cnncalc refuses it. A transposed conv's
@@ -434,6 +466,13 @@ def compare_with_pytorch(text: str) -> None:
             whole.macs,
             whole.receptive_field,
         ), text
+
+
+def avgpool3d_refusal(spec: Spec, refused: torch_reference.Refused) -> bool:
+    """Whether PyTorch refuses a 3-D average pool whose window is larger than its input before padding: its
+    AvgPool3d checks that (AvgPool1d, AvgPool2d and MaxPool3d do not), where the padding or `ceil` would give
+    every output a window; cnncalc computes it."""
+    return spec.input.rank == 3 and refused.kind == "avgpool" and "smaller than kernel size" in str(refused)
 
 
 def beyond_period(refusal: SpecError) -> bool:
@@ -469,78 +508,99 @@ def assert_same(report: Report, run: torch_reference.Run, text: str) -> None:
     assert totals.macs == sum(run.macs[at] for at in run.top_level), text
 
 
+@pytest.mark.xfail(
+    strict=True,
+    raises=torch_reference.Refused,
+    reason="PyTorch's AvgPool3d refuses a window larger than its input before padding, where AvgPool1d, AvgPool2d "
+    "and MaxPool3d pool it: 3 x 3 x 3 with padding 1 over 2 x 2 x 2 gives 2 x 2 x 2 in cnncalc",
+)
+def test_pytorchs_avgpool3d_refuses_a_window_larger_than_its_unpadded_input() -> None:
+    for rank in (1, 2, 3):
+        spec = load(f"input: {listed([2] * rank + [1])}\nlayers:\n  - avgpool: {{size: 3, stride: 1, padding: 1}}\n")
+        assert analyse(spec).totals.output == Volume(*[2] * rank, 1)
+        assert torch_reference.run(spec).outputs["1"] == Volume(*[2] * rank, 1), f"rank {rank}"
+
+
 # -- single layers ----------------------------------------------------------------------------------
 
 
 @st.composite
 def single_conv(draw: st.DrawFn) -> str:
-    volume = draw(volumes)
-    return spec_text(volume, [draw(conv_layer(volume.c))], draw(st.booleans()))
+    rank = draw(ranks)
+    volume = draw(volumes(rank, SIDE[rank]))
+    layer = draw(conv_layer(volume.c, rank, max_kernel=KERNEL[rank]))
+    return spec_text(volume, [layer], draw(st.booleans()))
 
 
 @st.composite
 def single_pool(draw: st.DrawFn) -> str:
-    return spec_text(draw(volumes), [draw(pool_layer())], draw(st.booleans()))
+    rank = draw(ranks)
+    layer = draw(pool_layer(rank, max_size=min(6, KERNEL[rank])))
+    return spec_text(draw(volumes(rank, SIDE[rank])), [layer], draw(st.booleans()))
 
 
 @st.composite
 def single_convtranspose(draw: st.DrawFn) -> str:
-    volume = draw(st.builds(Volume, st.integers(1, 24), st.integers(1, 24), st.integers(1, 12)))
-    return spec_text(volume, [draw(convtranspose_layer(volume.c))], draw(st.booleans()))
+    rank = draw(ranks)
+    volume = draw(volumes(rank, DECODER_SIDE[rank]))
+    layer = draw(convtranspose_layer(volume.c, rank, max_kernel=min(5, KERNEL[rank])))
+    return spec_text(volume, [layer], draw(st.booleans()))
 
 
 @st.composite
 def resizing_layers(draw: st.DrawFn) -> str:
     """1 to 3 upsamples, crops and adaptive pools in a row."""
-    volume = draw(st.builds(Volume, st.integers(1, 24), st.integers(1, 24), st.integers(1, 6)))
-    side = min(volume.h, volume.w)
+    rank = draw(ranks)
+    volume = draw(volumes(rank, DECODER_SIDE[rank], channels=6))
+    side = min(volume.spatial)
     layers = []
     for _ in range(draw(st.integers(1, 3))):
         kind = draw(st.sampled_from(["upsample", "crop", "adaptive"]))
         if kind == "upsample":
-            layers.append(draw(upsample_layer(side, max_scale=2)))
+            layers.append(draw(upsample_layer(side, rank, max_scale=2)))
         elif kind == "crop":
-            layers.append(draw(crop_layer(side)))
+            layers.append(draw(crop_layer(side, rank)))
         else:
-            layers.append(draw(adaptive_pool_layer(side)))
+            layers.append(draw(adaptive_pool_layer(side, rank)))
     return spec_text(volume, layers, draw(st.booleans()))
 
 
 @st.composite
 def vector_layers(draw: st.DrawFn) -> str:
     """Global pools, flatten and dense layers, and the layers that keep a volume, on any input."""
-    volume = draw(volumes | st.builds(Volume, st.just(1), st.just(1), st.integers(1, 64)))
+    rank = draw(ranks)
+    volume = draw(volumes(rank, SIDE[rank]) | st.builds(vector_of, st.just(rank), st.integers(1, 64)))
     first = draw(st.sampled_from(["globalavgpool", "globalmaxpool", "flatten", "none"]))
     layers = [] if first == "none" else [draw(leaf(first))]
     layers += draw(st.lists(dense_layer() | shape_keeping_layer() | leaf("flatten"), min_size=1, max_size=4))
     return spec_text(volume, layers, draw(st.booleans()))
 
 
-@examples(800)
+@examples(1_200)
 @given(single_conv())
 def test_a_conv_matches_pytorch(text: str) -> None:
     compare_with_pytorch(text)
 
 
-@examples(600)
+@examples(900)
 @given(single_pool())
 def test_a_pool_matches_pytorch(text: str) -> None:
     compare_with_pytorch(text)
 
 
-@examples(600)
+@examples(900)
 @given(single_convtranspose())
 def test_a_transposed_conv_matches_pytorch(text: str) -> None:
     compare_with_pytorch(text)
 
 
-@examples(400)
+@examples(600)
 @given(resizing_layers())
 def test_upsampling_crops_and_adaptive_pools_match_pytorch(text: str) -> None:
     compare_with_pytorch(text)
 
 
-@examples(200)
+@examples(300)
 @given(vector_layers())
 def test_global_pools_flatten_and_dense_match_pytorch(text: str) -> None:
     spec = load(text)
@@ -548,10 +608,11 @@ def test_global_pools_flatten_and_dense_match_pytorch(text: str) -> None:
     before = spec.layers[: spec.layers.index(first_dense)] if first_dense else ()
     if (
         first_dense
-        and spec.input[:2] != (1, 1)
+        and not spec.input.is_point
         and not any(layer.kind in ("flatten", "globalavgpool", "globalmaxpool") for layer in before)
     ):
-        # PyTorch's linear layer flattens what it is given; the README says a dense layer needs 1 x 1 x n
+        # PyTorch's linear layer flattens what it is given; the README says a dense layer needs 1 x ... x 1 x n
+        event(f"rank {spec.input.rank}")
         event("dense on a volume: refused by a rule of the README")
         with pytest.raises(SpecError) as refused:
             analyse(spec)
@@ -565,7 +626,7 @@ def test_global_pools_flatten_and_dense_match_pytorch(text: str) -> None:
 
 class Shape(NamedTuple):
     """What the generator knows of the volume a layer gets, to draw layers that mostly fit: its channels, a
-    rough side (an upper bound), and whether it is a vector (1 x 1 x n) after a flatten or a global pool."""
+    rough side (an upper bound), and whether it is a vector (1 x ... x 1 x n) after a flatten or a global pool."""
 
     channels: int
     side: int
@@ -578,11 +639,10 @@ MAP_CHOICES = [
     *("residual", "concat", "repeat", "global", "flatten", "zeropad"),
     *("convtranspose", "upsample", "crop", "adaptive"),
 ]
-LARGE = 48  # past this side, a stack up-samples no further
 
 
 @st.composite
-def stack_layer(draw: st.DrawFn, shape: Shape, depth: int) -> tuple[L, Shape]:
+def stack_layer(draw: st.DrawFn, shape: Shape, depth: int, rank: int) -> tuple[L, Shape]:
     """One layer of a stack, and the shape it (most likely) leaves; a block holds layers drawn the same way."""
     c, side, vector = shape
     if vector:
@@ -597,87 +657,90 @@ def stack_layer(draw: st.DrawFn, shape: Shape, depth: int) -> tuple[L, Shape]:
     if choice == "keep":
         return draw(shape_keeping_layer()), shape
     if choice == "flatten":
-        return draw(leaf("flatten")), Shape(c * side * side, 1, True)
+        return draw(leaf("flatten")), Shape(c * side**rank, 1, True)
     if choice == "global":
         return draw(st.sampled_from(["globalavgpool", "globalmaxpool"]).flatmap(leaf)), Shape(c, 1, True)
     if choice == "zeropad":
-        top, bottom, left, right = (draw(st.integers(0, 2)) for _ in range(4))
-        form = draw(st.sampled_from(["int", "pair", "sides"]))
+        sides = [draw(st.integers(0, 2)) for _ in range(2 * rank)]
+        form = draw(st.sampled_from(["int", "per_axis", "sides"]))
         if form == "int":
-            bottom = left = right = top
-            text = str(top)
-        elif form == "pair":
-            bottom, right = top, left
-            text = f"[{top}, {left}]"
+            sides = [sides[0]] * 2 * rank
+            text = str(sides[0])
+        elif form == "per_axis":
+            sides = [side for before in sides[::2] for side in (before, before)]
+            text = listed(sides[::2])
         else:
-            text = f"[{top}, {bottom}, {left}, {right}]"
-        return L("zeropad", {"padding": text}), Shape(c, side + max(top + bottom, left + right))
+            text = listed(sides)
+        grown = max(before + after for before, after in zip(sides[::2], sides[1::2], strict=True))
+        return L("zeropad", {"padding": text}), Shape(c, side + grown)
     if choice == "conv1x1":
         filters = draw(st.integers(1, 16))
         return L("conv", {"filters": filters, "kernel": 1}), Shape(filters, 1, True)
     if choice == "conv":
-        layer = draw(conv_layer(c, max_kernel=max(1, min(7, side)), max_stride=3 if side > 8 else 1))
+        layer = draw(conv_layer(c, rank, max_kernel=max(1, min(KERNEL[rank], side)), max_stride=3 if side > 8 else 1))
         return layer, Shape(int(layer.options["filters"]), max(1, side // _largest(layer.options.get("stride", 1))))
     if choice == "pool":
-        layer = draw(pool_layer(max_size=max(1, min(4, side)), max_stride=3 if side > 8 else 1, by_rule=False))
+        layer = draw(pool_layer(rank, max_size=max(1, min(4, side)), max_stride=3 if side > 8 else 1, by_rule=False))
         stride = layer.options.get("stride", layer.options["size"])  # a pool's stride is its size by default
         return layer, Shape(c, max(1, side // _largest(stride)))
+    # up-sampling below LARGE only, by 3 at most (by 2 in 3-D)
+    up = (3 if rank < 3 else 2) if side <= LARGE[rank] else 1
     if choice == "convtranspose":
-        up = side <= LARGE
-        layer = draw(convtranspose_layer(c, max_kernel=5, max_stride=3 if up else 1))
+        layer = draw(convtranspose_layer(c, rank, max_kernel=min(5, KERNEL[rank]), max_stride=up))
         stride = _largest(layer.options.get("stride", 1))
         return layer, Shape(int(layer.options["filters"]), max(1, side * stride))
     if choice == "upsample":
-        layer = draw(upsample_layer(side, max_scale=3 if side <= LARGE else 1))
+        layer = draw(upsample_layer(side, rank, max_scale=up))
         return layer, Shape(c, side * _largest(layer.options.get("scale", 1)) if "size" not in layer.options
                             else _largest(layer.options["size"]))  # fmt: skip
     if choice == "crop":
-        layer = draw(crop_layer(side))
+        layer = draw(crop_layer(side, rank))
         return layer, Shape(c, _largest(layer.options["size"]) if "size" in layer.options else max(1, side // 2))
     if choice == "adaptive":
-        layer = draw(adaptive_pool_layer(side))
+        layer = draw(adaptive_pool_layer(side, rank))
         return layer, Shape(c, _largest(layer.options["size"]))
     if choice == "repeat":
         times = draw(st.integers(1, 3))
-        body, inner = draw(layer_list(shape, depth + 1, 1, 3))
+        body, inner = draw(layer_list(shape, depth + 1, 1, 3, rank))
         # a second repetition gets what the first gave: it fits when the body keeps the shape, and when not,
         # both must say so
         return L("repeat", {"times": times, "layers": body}), inner
     if choice == "residual":
-        return draw(residual_block(shape, depth))
-    return draw(concat_block(shape, depth))
+        return draw(residual_block(shape, depth, rank))
+    return draw(concat_block(shape, depth, rank))
 
 
 def _largest(value: object) -> int:
-    """The larger of a pair's two numbers, from its YAML text (`2` or `[2, 3]`)."""
+    """The largest of the numbers of an option's YAML text (`2` or `[2, 3]`)."""
     return max(int(part) for part in str(value).strip("[]").split(","))
 
 
 @st.composite
-def layer_list(draw: st.DrawFn, shape: Shape, depth: int, low: int, high: int) -> tuple[list[L], Shape]:
+def layer_list(draw: st.DrawFn, shape: Shape, depth: int, low: int, high: int, rank: int) -> tuple[list[L], Shape]:
     layers = []
     for _ in range(draw(st.integers(low, high))):
-        layer, shape = draw(stack_layer(shape, depth))
+        layer, shape = draw(stack_layer(shape, depth, rank))
         layers.append(layer)
     return layers, shape
 
 
 @st.composite
-def keeping_conv(draw: st.DrawFn, channels: int, filters: int, stride: int = 1) -> L:
-    """A conv that keeps height and width at stride 1 (halves them, rounding up, at stride 2): an odd kernel
+def keeping_conv(draw: st.DrawFn, channels: int, filters: int, rank: int, stride: int = 1) -> L:
+    """A conv that keeps the map's sides at stride 1 (halves them, rounding up, at stride 2): an odd kernel
     with (k - 1) / 2 padding, or `same`."""
-    k = draw(st.sampled_from([1, 3, 5]))
+    k = draw(st.sampled_from([1, 3, 5] if rank < 3 else [1, 3]))
     options: dict[str, Any] = {"filters": filters, "kernel": k}
     if stride != 1:
         options["stride"] = stride
-    options["padding"] = draw(st.sampled_from(["same", str((k - 1) // 2), f"[{(k - 1) // 2}, {(k - 1) // 2}]"]))
+    half = (k - 1) // 2
+    options["padding"] = draw(st.sampled_from(["same", str(half), listed([half] * rank)]))
     if draw(st.booleans()):
         options["bias"] = "false"
     return L("conv", options)
 
 
 @st.composite
-def residual_block(draw: st.DrawFn, shape: Shape, depth: int) -> tuple[L, Shape]:
+def residual_block(draw: st.DrawFn, shape: Shape, depth: int, rank: int) -> tuple[L, Shape]:
     """A residual block as networks build them (the identity, or a 1 x 1 projection that strides as the layers
     do), or now and then with layers drawn freely: then the add may not fit, and both must agree on that."""
     c, side, vector = shape
@@ -690,14 +753,14 @@ def residual_block(draw: st.DrawFn, shape: Shape, depth: int) -> tuple[L, Shape]
             options["shortcut"] = [L("dense", {"units": units})]
         out = Shape(units, 1, True)
     elif draw(st.integers(0, 4)) == 0:
-        options["layers"], out = draw(layer_list(shape, depth + 1, 1, 3))
+        options["layers"], out = draw(layer_list(shape, depth + 1, 1, 3, rank))
     else:
         stride = draw(st.sampled_from([1, 1, 2])) if side > 4 else 1
         filters = c if stride == 1 and draw(st.booleans()) else draw(st.sampled_from([4, 8, c * 2]))
-        main = [draw(keeping_conv(c, filters, stride))]
+        main = [draw(keeping_conv(c, filters, rank, stride))]
         main += draw(st.lists(shape_keeping_layer(), max_size=2))
         if draw(st.booleans()):
-            main.append(draw(keeping_conv(filters, filters)))
+            main.append(draw(keeping_conv(filters, filters, rank)))
         options["layers"] = main
         if filters != c or stride != 1:
             projection: dict[str, Any] = {"filters": filters, "kernel": 1}
@@ -713,8 +776,8 @@ def residual_block(draw: st.DrawFn, shape: Shape, depth: int) -> tuple[L, Shape]
 
 
 @st.composite
-def concat_block(draw: st.DrawFn, shape: Shape, depth: int) -> tuple[L, Shape]:
-    """Branches that keep height and width (an inception block), or that all halve them; the identity `[]` among
+def concat_block(draw: st.DrawFn, shape: Shape, depth: int, rank: int) -> tuple[L, Shape]:
+    """Branches that keep the map's sides (an inception block), or that all halve them; the identity `[]` among
     them now and then; now and then each branch on its slice of the channels (`split`, ShuffleNet's), the slices
     adding up to the channels, or now and then not."""
     c, side, vector = shape
@@ -735,13 +798,13 @@ def concat_block(draw: st.DrawFn, shape: Shape, depth: int) -> tuple[L, Shape]:
                                                                       "padding": (size - 1) // 2})  # fmt: skip
             branch, channels = [pool], c
         elif kind == "free" and depth < 2:
-            branch, end = draw(layer_list(shape, depth + 1, 1, 2))
+            branch, end = draw(layer_list(shape, depth + 1, 1, 2, rank))
             channels = end.channels
         else:
             filters = draw(st.integers(1, 8))
-            branch = [draw(keeping_conv(c, filters, stride))]
+            branch = [draw(keeping_conv(c, filters, rank, stride))]
             if draw(st.booleans()):
-                branch.append(draw(keeping_conv(filters, filters)))
+                branch.append(draw(keeping_conv(filters, filters, rank)))
             channels = filters
         branches.append(branch)
         keeps.append(kind in ("identity", "pool") and (kind == "pool" or stride == 1) and not vector)
@@ -762,12 +825,14 @@ def concat_block(draw: st.DrawFn, shape: Shape, depth: int) -> tuple[L, Shape]:
 @st.composite
 def stacks(draw: st.DrawFn) -> str:
     """A network of 2 to 12 layers, blocks among them, nested up to two deep."""
-    volume = Volume(draw(st.integers(6, 40)), draw(st.integers(6, 40)), draw(st.integers(1, 8)))
-    layers, _ = draw(layer_list(Shape(volume.c, min(volume.h, volume.w)), 0, 2, 12))
+    rank = draw(ranks)
+    volume = Volume(*(draw(st.integers(6 if rank < 3 else 3, STACK_SIDE[rank])) for _ in range(rank)),
+                    draw(st.integers(1, 8)))  # fmt: skip
+    layers, _ = draw(layer_list(Shape(volume.c, min(volume.spatial)), 0, 2, 12, rank))
     return spec_text(volume, layers, draw(st.booleans()))
 
 
-@examples(1_200)
+@examples(1_800)
 @given(stacks())
 def test_a_stack_matches_pytorch(text: str) -> None:
     compare_with_pytorch(text)
@@ -777,14 +842,15 @@ def test_a_stack_matches_pytorch(text: str) -> None:
 
 
 class Window(NamedTuple):
-    """A conv, pool, zeropad, crop or transposed conv (at stride 1) of a receptive-field stack: (height, width)
-    pairs, and its padding (a zeropad's, a crop's cut, a transposed conv's) as the spec writes it."""
+    """A conv, pool, zeropad, crop or transposed conv (at stride 1) of a receptive-field stack: one value per axis,
+    and its padding (a zeropad's, a crop's cut, a transposed conv's) as the spec writes it: `same`, `valid`, or
+    before and after per axis."""
 
     kind: str
-    kernel: tuple[int, int]
-    stride: tuple[int, int]
-    dilation: tuple[int, int]
-    padding: str | tuple[int, int, int, int]
+    kernel: PerAxis
+    stride: PerAxis
+    dilation: PerAxis
+    padding: str | Sides
     ceil: bool
     filters: int = 1
 
@@ -797,42 +863,46 @@ class Paths(NamedTuple):
 
 
 Item = Window | Paths
-MAX_JUMP = 12  # the strides of a stack multiply to at most this on each axis: its field fits a few hundred pixels
+# per rank, what the strides of a stack multiply to at most on each axis (its field fits a few hundred pixels, a
+# few dozen in 3-D); the widest kernel and dilation drawn; and the input side (by `reach`) a 3-D stack stays within
+MAX_JUMP = {1: 12, 2: 12, 3: 4}
+WIDEST = {1: (5, 3), 2: (5, 3), 3: (3, 2)}
+MAX_INPUT = {3: 40}
 
 
 @st.composite
-def window(draw: st.DrawFn, jumps: tuple[int, int]) -> Window:
+def window(draw: st.DrawFn, jumps: PerAxis) -> Window:
+    rank = len(jumps)
+    widest, dilated = WIDEST[rank]
+    ones = (1,) * rank
     kind = draw(st.sampled_from(["conv", "conv", "maxpool", "avgpool", "zeropad", "crop", "convtranspose"]))
     if kind in ("zeropad", "crop"):
-        # as a 1 x 1 window that moves the field by its top and left padding, or the other way by its cut
-        top, bottom, left, right = (draw(st.integers(0, 3)) for _ in range(4))
-        return Window(kind, (1, 1), (1, 1), (1, 1), (top, bottom, left, right), False)
+        # as a 1 x 1 window that moves the field by its padding before, or the other way by its cut
+        sides = tuple(draw(st.integers(0, 3)) for _ in range(2 * rank))
+        return Window(kind, ones, ones, ones, sides, False)
     if kind == "convtranspose":
         # at stride 1 a transposed conv is a conv padded by d (k - 1) less its cut: every output sees k taps
-        kernel = (draw(st.integers(1, 5)), draw(st.integers(1, 5)))
-        dilation = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-        _, padding = draw(padding_text(3))
-        return Window(kind, kernel, (1, 1), dilation, padding, False)
-    kernel = (draw(st.integers(1, 5)), draw(st.integers(1, 5)))
-    stride = (
-        draw(st.integers(1, 3)) if jumps[0] * 3 <= MAX_JUMP else 1,
-        draw(st.integers(1, 3)) if jumps[1] * 3 <= MAX_JUMP else 1,
-    )
-    dilation = (draw(st.integers(1, 3)), draw(st.integers(1, 3))) if kind == "conv" else (1, 1)
+        kernel = tuple(draw(st.integers(1, widest)) for _ in range(rank))
+        dilation = tuple(draw(st.integers(1, dilated)) for _ in range(rank))
+        _, padding = draw(padding_text(rank, 3))
+        return Window(kind, kernel, ones, dilation, padding, False)
+    kernel = tuple(draw(st.integers(1, widest)) for _ in range(rank))
+    stride = tuple(draw(st.integers(1, 3)) if jump * 3 <= MAX_JUMP[rank] else 1 for jump in jumps)
+    dilation = tuple(draw(st.integers(1, dilated)) for _ in range(rank)) if kind == "conv" else ones
     # a pool pads at most half its window (more is refused, as the tests above check), a conv up to 3 here
-    _, padding = draw(padding_text(3 if kind == "conv" else min(kernel) // 2))
-    one_sided = isinstance(padding, tuple) and (padding[0] != padding[1] or padding[2] != padding[3])
-    ceil = kind != "conv" and padding != "same" and not one_sided and draw(st.booleans())
+    _, padding = draw(padding_text(rank, 3 if kind == "conv" else min(kernel) // 2))
+    ceil = kind != "conv" and padding != "same" and not one_sided(padding) and draw(st.booleans())
     return Window(kind, kernel, stride, dilation, padding, ceil)
 
 
 @st.composite
-def path_block(draw: st.DrawFn, channels: int, jumps: tuple[int, int]) -> tuple[Paths, int]:
-    """A residual or a concat whose paths give equal heights and widths: each path is the identity (at stride 1),
-    or a window that strides as the others do with padding that keeps `ceil(h / s)` (`same`, or half an odd
-    span), perhaps followed by a conv that keeps the size. Even spans centre their fields apart: cnncalc warns
-    then, and the union is still what the gradient reaches."""
-    stride = 2 if max(jumps) * 2 <= MAX_JUMP and draw(st.booleans()) else 1
+def path_block(draw: st.DrawFn, channels: int, jumps: PerAxis) -> tuple[Paths, int]:
+    """A residual or a concat whose paths give equal sides: each path is the identity (at stride 1), or a window
+    that strides as the others do with padding that keeps `ceil(h / s)` (`same`, or half an odd span), perhaps
+    followed by a conv that keeps the size. Even spans centre their fields apart: cnncalc warns then, and the union
+    is still what the gradient reaches."""
+    rank = len(jumps)
+    stride = 2 if max(jumps) * 2 <= MAX_JUMP[rank] and draw(st.booleans()) else 1
     kind = draw(st.sampled_from(["residual", "concat"]))
     paths: list[tuple[Window, ...]] = []
     for number in range(2 if kind == "residual" else draw(st.integers(2, 3))):
@@ -844,41 +914,54 @@ def path_block(draw: st.DrawFn, channels: int, jumps: tuple[int, int]) -> tuple[
         for step in range(draw(st.integers(1, 2))):
             s = stride if step == 0 else 1
             pool = draw(st.integers(0, 3)) == 0
-            k = 3 if pool else draw(st.integers(1, 4))
+            k = 3 if pool else draw(st.integers(1, min(4, WIDEST[rank][0])))
             d = 1 if pool else draw(st.integers(1, 2))
             span = d * (k - 1) + 1
             half = (span - 1) // 2
-            padding: str | tuple[int, int, int, int] = (
-                (half, half, half, half) if span % 2 and draw(st.booleans()) else "same"
-            )
+            padding: str | Sides = (half,) * 2 * rank if span % 2 and draw(st.booleans()) else "same"
             if pool:
-                path.append(
-                    Window(draw(st.sampled_from(["maxpool", "avgpool"])), (3, 3), (s, s), (1, 1), (1, 1, 1, 1), False)
-                )
+                kind_of_pool = draw(st.sampled_from(["maxpool", "avgpool"]))
+                path.append(Window(kind_of_pool, (3,) * rank, (s,) * rank, (1,) * rank, (1,) * 2 * rank, False))
             else:
-                path.append(Window("conv", (k, k), (s, s), (d, d), padding, False, channels))
+                path.append(Window("conv", (k,) * rank, (s,) * rank, (d,) * rank, padding, False, channels))
         paths.append(tuple(path))
     return Paths(kind, tuple(paths)), channels * (len(paths) if kind == "concat" else 1)
 
 
+def input_sides(items: Sequence[Item], rank: int) -> list[int]:
+    """Per axis, an input large enough to hold the field of the middle output with room around it."""
+    return [2 * far + 4 * jump + 1 for far, jump in (reach(items, axis) for axis in range(rank))]
+
+
+def fits(items: Sequence[Item], rank: int) -> bool:
+    """Whether the input the items need stays within the rank's MAX_INPUT, where it has one."""
+    return rank not in MAX_INPUT or max(input_sides(items, rank)) <= MAX_INPUT[rank]
+
+
 @st.composite
-def window_stacks(draw: st.DrawFn) -> list[Item]:
-    """1 to 6 convs, pools and blocks of them, with strides, dilations and padding of every form; zeropads, crops
-    and transposed convs at stride 1 among them."""
+def window_stacks(draw: st.DrawFn, rank: int) -> tuple[int, list[Item]]:
+    """At `rank`, 1 to 6 convs, pools and blocks of them, with strides, dilations and padding of every form;
+    zeropads, crops and transposed convs at stride 1 among them. In 3-D, a block that would need too large an
+    input gives way to a window, and the stack ends before a window that would (one window always fits)."""
     items: list[Item] = []
-    jumps, channels = (1, 1), 1
+    jumps, channels = (1,) * rank, 1
     for _ in range(draw(st.integers(1, 6))):
         if draw(st.integers(0, 3)) == 0:
-            block, channels = draw(path_block(channels, jumps))
-            items.append(block)
-            stride = max(w.stride[0] for path in block.paths for w in path[:1]) if any(block.paths) else 1
-            jumps = (jumps[0] * stride, jumps[1] * stride)
-        else:
-            leaf_window = draw(window(jumps))
-            items.append(leaf_window)
-            channels = 1 if leaf_window.kind in ("conv", "convtranspose") else channels
-            jumps = (jumps[0] * leaf_window.stride[0], jumps[1] * leaf_window.stride[1])
-    return items
+            block, after = draw(path_block(channels, jumps))
+            if fits([*items, block], rank):
+                items.append(block)
+                channels = after
+                stride = max(w.stride[0] for path in block.paths for w in path[:1]) if any(block.paths) else 1
+                jumps = tuple(jump * stride for jump in jumps)
+                continue
+        leaf_window = draw(window(jumps))
+        if not fits([*items, leaf_window], rank):
+            break
+        items.append(leaf_window)
+        channels = 1 if leaf_window.kind in ("conv", "convtranspose") else channels
+        jumps = tuple(jump * s for jump, s in zip(jumps, leaf_window.stride, strict=True))
+    assert items, "a single window always fits"
+    return rank, items
 
 
 def item_yaml(item: Item) -> str:
@@ -887,23 +970,21 @@ def item_yaml(item: Item) -> str:
         if item.kind == "residual":
             return f"residual: {{layers: {paths[0]}, shortcut: {paths[1]}}}"
         return f"concat: {{branches: [{', '.join(paths)}]}}"
-    (kh, kw), (sh, sw) = item.kernel, item.stride
-    padding = item.padding if isinstance(item.padding, str) else f"[{', '.join(map(str, item.padding))}]"
+    kernel, stride, dilation = listed(item.kernel), listed(item.stride), listed(item.dilation)
+    padding = item.padding if isinstance(item.padding, str) else listed(item.padding)
     if item.kind == "zeropad":
         return f"zeropad: {{padding: {padding}}}"
     if item.kind == "crop":
         return f"crop: {{sides: {padding}}}"
     if item.kind == "convtranspose":
-        dh, dw = item.dilation
-        return f"convtranspose: {{filters: 1, kernel: [{kh}, {kw}], dilation: [{dh}, {dw}], padding: {padding}}}"
+        return f"convtranspose: {{filters: 1, kernel: {kernel}, dilation: {dilation}, padding: {padding}}}"
     if item.kind == "conv":
-        dh, dw = item.dilation
         return (
-            f"conv: {{filters: {item.filters}, kernel: [{kh}, {kw}], stride: [{sh}, {sw}], dilation: [{dh}, {dw}], "
+            f"conv: {{filters: {item.filters}, kernel: {kernel}, stride: {stride}, dilation: {dilation}, "
             f"padding: {padding}}}"
         )
     ceil = str(item.ceil).lower()
-    return f"{item.kind}: {{size: [{kh}, {kw}], stride: [{sh}, {sw}], padding: {padding}, ceil: {ceil}}}"
+    return f"{item.kind}: {{size: {kernel}, stride: {stride}, padding: {padding}, ceil: {ceil}}}"
 
 
 def reach(items: Sequence[Item], axis: int, jump: int = 1) -> tuple[int, int]:
@@ -929,21 +1010,22 @@ def as_average(layer: Layer) -> Layer:
     return rebuilt(layer, as_average)
 
 
-def gradient_support(x: torch.Tensor, y: torch.Tensor, at: tuple[int, int]) -> tuple[tuple[int, int], ...]:
-    """The rows and the columns (first, last) of the input pixels whose gradient, from the output at `at`, is not
-    zero: the pixels that output sees."""
-    (grad,) = torch.autograd.grad(y[0, :, at[0], at[1]].sum(), x, retain_graph=True)
+def gradient_support(x: torch.Tensor, y: torch.Tensor, at: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
+    """Along each axis, the first and last input position whose gradient, from the output at `at`, is not zero: the
+    positions that output sees."""
+    index: tuple[int | slice, ...] = (0, slice(None), *at)
+    (grad,) = torch.autograd.grad(y[index].sum(), x, retain_graph=True)
     seen = (grad[0].abs().sum(dim=0) > 0).nonzero()
-    rows, columns = seen[:, 0], seen[:, 1]
-    return (int(rows.min()), int(rows.max())), (int(columns.min()), int(columns.max()))
+    return tuple((int(seen[:, axis].min()), int(seen[:, axis].max())) for axis in range(seen.shape[1]))
 
 
-@examples(600)
-@given(window_stacks())
-def test_receptive_field_is_where_the_gradient_reaches(items: list[Item]) -> None:
-    sides = [2 * reach(items, axis)[0] + 4 * reach(items, axis)[1] + 1 for axis in range(2)]
-    volume = Volume(sides[0], sides[1], 1)
-    text = "\n".join([f"input: [{volume.h}, {volume.w}, 1]", "layers:", *(f"  - {item_yaml(i)}" for i in items)])
+@examples(900)
+@given(ranks.flatmap(window_stacks))
+def test_receptive_field_is_where_the_gradient_reaches(drawn: tuple[int, list[Item]]) -> None:
+    rank, items = drawn
+    event(f"rank {rank}")
+    volume = Volume(*input_sides(items, rank), 1)
+    text = "\n".join([f"input: {listed(volume)}", "layers:", *(f"  - {item_yaml(i)}" for i in items)])
     spec = load(text)
     try:
         report = analyse(spec)
@@ -958,7 +1040,7 @@ def test_receptive_field_is_where_the_gradient_reaches(items: list[Item]) -> Non
     modules = [
         module.double() for module in torch_reference.build(spec._replace(layers=tuple(map(as_average, spec.layers))))
     ]
-    x = torch.zeros(1, 1, volume.h, volume.w, dtype=torch.float64, requires_grad=True)
+    x = torch.zeros(1, 1, *volume.spatial, dtype=torch.float64, requires_grad=True)
     with torch.no_grad():  # the lazy modules take their shapes from a first pass; then every weight is positive
         y = x
         for module in modules:
@@ -968,9 +1050,10 @@ def test_receptive_field_is_where_the_gradient_reaches(items: list[Item]) -> Non
     y = x
     for module in modules:
         y = module(y)
-    centre = (last.output.h // 2, last.output.w // 2)
+    outputs = last.output.spatial
+    centre = tuple(size // 2 for size in outputs)
     first = gradient_support(x, y, centre)
-    for axis, ((low, high), size) in enumerate(zip(first, (volume.h, volume.w), strict=True)):
+    for axis, ((low, high), size) in enumerate(zip(first, volume.spatial, strict=True)):
         assert 0 < low and high < size - 1, f"the input is too small to hold the field: a bug in this test\n{text}"
         r, j, p = last.receptive_field[axis], last.jump[axis], last.effective_padding[axis]
         assert isinstance(j, int), f"no up-sampling here, yet a jump of {j}\n{text}"
@@ -978,9 +1061,9 @@ def test_receptive_field_is_where_the_gradient_reaches(items: list[Item]) -> Non
         assert low == centre[axis] * j - p, (
             f"axis {axis}: the field starts at {low}, cnncalc: o j - P = {centre[axis]} * {j} - {p}\n{text}"
         )
-    following = (min(centre[0] + 1, last.output.h - 1), min(centre[1] + 1, last.output.w - 1))
+    following = tuple(min(o + 1, size - 1) for o, size in zip(centre, outputs, strict=True))
     second = gradient_support(x, y, following)
-    for axis in range(2):
+    for axis in range(rank):
         if following[axis] != centre[axis]:
             jump = second[axis][0] - first[axis][0]
             assert jump == last.jump[axis], (

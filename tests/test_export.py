@@ -27,7 +27,7 @@ from cnncalc.engine import analyse
 from cnncalc.kinds import KINDS
 from cnncalc.loader import load, load_file
 from cnncalc.report import LayerResult, Report, walk
-from cnncalc.spec import Activation, ConvTranspose, Location, Merge, Repeat, Residual, Spec, Volume
+from cnncalc.spec import Activation, ConvTranspose, Location, Merge, Pool, Repeat, Residual, Spec, Volume, vector
 from cnncalc.values import apply
 
 if TYPE_CHECKING:
@@ -393,12 +393,12 @@ def test_help_ends_with_an_example() -> None:
 # -- in PyTorch ---------------------------------------------------------------------------------------
 
 
-def volume(x: torch.Tensor) -> Volume:
-    """A tensor as cnncalc's volume: (N, c, h, w) is h x w x c, a vector (N, n) is 1 x 1 x n."""
+def volume(x: torch.Tensor, rank: int = 2) -> Volume:
+    """A tensor as cnncalc's volume: (N, c, h, w) is h x w x c, (N, c, l) l x c; a vector (N, n) is 1 x 1 x n at
+    `rank`, the rank of the maps it meets."""
     if x.dim() == 2:
-        return Volume(1, 1, x.shape[1])
-    _, c, h, w = x.shape
-    return Volume(h, w, c)
+        return vector(rank, x.shape[1])
+    return Volume(*x.shape[2:], x.shape[1])
 
 
 def rows_and_modules(rows: Sequence[LayerResult], modules: Sequence[nn.Module]) -> Iterator[tuple[str, nn.Module]]:
@@ -438,22 +438,22 @@ def run(text: str, report: Report, meta: bool = False) -> dict[str, Volume]:
     running = [
         stats.numel()
         for m in model.modules()
-        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d))
+        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d))
         for stats in (m.running_mean, m.running_var)
         if stats is not None
     ]
     assert sum(running) == report.totals.non_trainable_params
     outputs: dict[str, Volume] = {}
+    given = report.input
     for path, module in rows_and_modules(report.layers, list(model.children())):
 
         def catch(_module: nn.Module, _input: object, output: torch.Tensor, path: str = path) -> None:
-            outputs[path] = volume(output)
+            outputs[path] = volume(output, given.rank)
 
         module.register_forward_hook(catch)
-    given = report.input
     with torch.no_grad():
-        final = model.eval()(torch.randn(1, given.c, given.h, given.w, device=device))
-    assert volume(final) == report.totals.output
+        final = model.eval()(torch.randn(1, given.c, *given.spatial, device=device))
+    assert volume(final, given.rank) == report.totals.output
     return outputs
 
 
@@ -504,8 +504,13 @@ def test_pools_compute_what_cnncalc_computes(input: tuple[int, int], layer: str)
     values = torch.randint(-9, 10, (1, 1, h, w), generator=torch.Generator().manual_seed(h * w)).double()
     got = namespace["build"]()(values)[0, 0].tolist()
     pool = report.layers[0].layer
+    assert isinstance(pool, Pool)
     matrix = tuple(tuple(Fraction(int(v)) for v in row) for row in values[0, 0].tolist())
-    expected = apply(pool.kind, matrix, pool.size, pool.stride, pool.padding, pool.ceil).output  # type: ignore[union-attr]
+    size, stride, padding = (pool.size[0], pool.size[1]), (pool.stride[0], pool.stride[1]), pool.padding
+    if not isinstance(padding, str):
+        top, bottom, left, right = padding
+        padding = (top, bottom, left, right)
+    expected = apply(pool.kind, matrix, size, stride, padding, pool.ceil).output
     assert len(got) == len(expected)
     for found, row in zip(got, expected, strict=True):
         assert found == pytest.approx([float(v) for v in row])

@@ -5,9 +5,11 @@ row its window `fields[axis].at(o)`, the first and the last input pixel it depen
 `period` outputs, `shift` pixels further on. Here PyTorch measures them: the network is built in float64 with every
 weight 1, max pools as average pools (a max sends its gradient to one pixel of its window, an average to all) and
 no activations, so the gradient of output `o` with respect to the input is positive exactly on the pixels `o`
-depends on. For every output of two whole periods, the first and the last row (column) with a non-zero gradient
-must be cnncalc's window; the windows a period apart `shift` apart; the widest of a period the receptive field,
-`shift / period` the jump and minus the first output's first pixel the effective padding.
+depends on. For every output of two whole periods, the first and the last row (column, plane) with a non-zero
+gradient must be cnncalc's window; the windows a period apart `shift` apart; the widest of a period the receptive
+field, `shift / period` the jump and minus the first output's first pixel the effective padding. The decoders are
+drawn at every rank: 2-D, and 1-D and 3-D ones (linear and trilinear interpolation for `bilinear`), the 3-D maps a
+few dozen positions wide.
 
 cnncalc's field ignores the borders: the input extends for ever, padding positions being positions too. PyTorch's
 maps end: padding has no input behind it, and its upsampling clamps its source positions at the border. So only
@@ -48,9 +50,22 @@ from cnncalc.loader import load
 from cnncalc.report import LayerResult
 from cnncalc.spec import AdaptivePool, Layer, Pool, Spec
 
-MIN_SIDE, MAX_SIDE = 8, 160  # the sizes of the maps the generated decoders go through
-PERIOD_BUDGET = 36  # the product of the layers' own periods, per axis: two periods of outputs are measured
+
+class Limits(NamedTuple):
+    """What the generated decoders of a rank go through: maps of `low` to `high` positions along each axis, from an
+    input of `start` positions or so, and at most `budget` for the product of the layers' own periods per axis (two
+    periods of outputs are measured). 3-D maps stay small: each output measured is a sample of the batch."""
+
+    low: int
+    high: int
+    start: tuple[int, int]
+    budget: int
+
+
+LIMITS = {1: Limits(8, 160, (28, 44), 36), 2: Limits(8, 160, (28, 44), 36), 3: Limits(6, 32, (12, 20), 8)}
 TINY = 1e-12  # a bilinear weight PyTorch finds where it is exactly 0 is ~1e-16 of the largest gradient
+# the generated decoders at ranks 1 and 3, beside the 2-D ones
+DECODERS_1D, DECODERS_3D = 150, 100
 
 
 def examples(n: int) -> settings:
@@ -166,42 +181,43 @@ def depends_on(maps: Sequence[Map], sizes: Sequence[int], o: int) -> list[int] |
 
 
 class Drawn(NamedTuple):
-    """A layer of a generated decoder: its YAML, its map along each axis, its output size and its own period."""
+    """A layer of a generated decoder: its YAML, and along each axis its map, its output size and its own period."""
 
     yaml: str
-    maps: tuple[Map, Map]
-    sizes: tuple[int, int]
-    periods: tuple[int, int]
+    maps: tuple[Map, ...]
+    sizes: tuple[int, ...]
+    periods: tuple[int, ...]
 
 
-def pair(draw: st.DrawFn, values: Sequence[int]) -> str:
-    """A pair of values as the spec writes it: one integer where both axes agree (now and then), else [h, w]."""
-    if values[0] == values[1] and draw(st.booleans()):
+def listed(values: Sequence[int]) -> str:
+    return f"[{', '.join(map(str, values))}]"
+
+
+def axes(draw: st.DrawFn, values: Sequence[int]) -> str:
+    """One value per axis as the spec writes it: one integer where all axes agree (now and then), else a list."""
+    if len(set(values)) == 1 and draw(st.booleans()):
         return str(values[0])
-    return f"[{values[0]}, {values[1]}]"
+    return listed(values)
 
 
 def sides_text(draw: st.DrawFn, sides: Sequence[int]) -> str:
-    """Four sides (top, bottom, left, right) as p, [ph, pw] or four values, the shortest form mostly."""
-    top, bottom, left, right = sides
-    if top == bottom == left == right and draw(st.booleans()):
-        return str(top)
-    if top == bottom and left == right and draw(st.booleans()):
-        return f"[{top}, {left}]"
-    return f"[{top}, {bottom}, {left}, {right}]"
+    """Before and after per axis as p, one per axis ([ph, pw] in 2-D) or all the sides, the shortest form mostly."""
+    if len(set(sides)) == 1 and draw(st.booleans()):
+        return str(sides[0])
+    if sides[::2] == sides[1::2] and draw(st.booleans()):
+        return listed(sides[::2])
+    return listed(sides)
 
 
 @st.composite
-def padded(draw: st.DrawFn, high: int) -> str | tuple[int, int, int, int]:
-    """`valid`, `same`, or four sides of at most `high` (written in any of their forms later)."""
+def padded(draw: st.DrawFn, rank: int, high: int) -> str | tuple[int, ...]:
+    """`valid`, `same`, or before and after per axis, at most `high` (written in any of their forms later)."""
     form = draw(st.sampled_from(["valid", "same", "alike", "sides"]))
     if form in ("valid", "same"):
         return form
     if form == "alike":
-        ph, pw = draw(st.integers(0, high)), draw(st.integers(0, high))
-        return ph, ph, pw, pw
-    top, bottom, left, right = (draw(st.integers(0, high)) for _ in range(4))
-    return top, bottom, left, right
+        return tuple(p for _ in range(rank) for p in [draw(st.integers(0, high))] * 2)
+    return tuple(draw(st.integers(0, high)) for _ in range(2 * rank))
 
 
 def same_split(size: int, span: int, stride: int) -> tuple[int, int]:
@@ -211,14 +227,15 @@ def same_split(size: int, span: int, stride: int) -> tuple[int, int]:
 
 
 @st.composite
-def conv_or_pool(draw: st.DrawFn, sizes: tuple[int, int]) -> Drawn:
+def conv_or_pool(draw: st.DrawFn, sizes: tuple[int, ...], limits: Limits) -> Drawn:
+    rank = len(sizes)
     kind = draw(st.sampled_from(["conv", "conv", "maxpool", "avgpool"]))
     pool = kind != "conv"
-    kernel = [draw(st.integers(2 if pool else 1, 3 if pool else 5)) for _ in range(2)]
-    stride = [draw(st.integers(1, 2)) if size >= 3 * MIN_SIDE else 1 for size in sizes]
-    dilation = [1, 1] if pool else [draw(st.sampled_from([1, 1, 2])) for _ in range(2)]
+    kernel = [draw(st.integers(2 if pool else 1, 3 if pool else 5)) for _ in range(rank)]
+    stride = [draw(st.integers(1, 2)) if size >= 3 * limits.low else 1 for size in sizes]
+    dilation = [1] * rank if pool else [draw(st.sampled_from([1, 1, 2])) for _ in range(rank)]
     # a pool pads at most half its window on every side
-    padding = draw(padded(min(kernel) // 2 if pool else 3))
+    padding = draw(padded(rank, min(kernel) // 2 if pool else 3))
     maps, out = [], []
     for axis, size in enumerate(sizes):
         k, s, d = kernel[axis], stride[axis], dilation[axis]
@@ -233,55 +250,56 @@ def conv_or_pool(draw: st.DrawFn, sizes: tuple[int, int]) -> Drawn:
         out.append((size + before + after - span) // s + 1)
     written = padding if isinstance(padding, str) else sides_text(draw, padding)
     if pool:
-        text = f"{kind}: {{size: {pair(draw, kernel)}, stride: {pair(draw, stride)}, padding: {written}}}"
+        text = f"{kind}: {{size: {axes(draw, kernel)}, stride: {axes(draw, stride)}, padding: {written}}}"
     else:
         text = (
-            f"conv: {{filters: 1, kernel: {pair(draw, kernel)}, stride: {pair(draw, stride)}, "
-            f"dilation: {pair(draw, dilation)}, padding: {written}}}"
+            f"conv: {{filters: 1, kernel: {axes(draw, kernel)}, stride: {axes(draw, stride)}, "
+            f"dilation: {axes(draw, dilation)}, padding: {written}}}"
         )
-    return Drawn(text, (maps[0], maps[1]), (out[0], out[1]), (1, 1))
+    return Drawn(text, tuple(maps), tuple(out), (1,) * rank)
 
 
 @st.composite
-def zeropad_or_crop(draw: st.DrawFn, sizes: tuple[int, int]) -> Drawn:
+def zeropad_or_crop(draw: st.DrawFn, sizes: tuple[int, ...]) -> Drawn:
+    rank = len(sizes)
     if draw(st.booleans()):
-        sides = [draw(st.integers(0, 3)) for _ in range(4)]
-        maps = (Moved(-sides[0]), Moved(-sides[2]))
-        out = (sizes[0] + sides[0] + sides[1], sizes[1] + sides[2] + sides[3])
-        return Drawn(f"zeropad: {{padding: {sides_text(draw, sides)}}}", maps, out, (1, 1))
+        sides = [draw(st.integers(0, 3)) for _ in range(2 * rank)]
+        out = tuple(size + sides[2 * axis] + sides[2 * axis + 1] for axis, size in enumerate(sizes))
+        maps = tuple(Moved(-before) for before in sides[::2])
+        return Drawn(f"zeropad: {{padding: {sides_text(draw, sides)}}}", maps, out, (1,) * rank)
     form = draw(st.sampled_from(["sides", "offset", "centred"]))
     if form == "sides":
-        sides = [draw(st.integers(0, 3)) for _ in range(4)]
+        sides = [draw(st.integers(0, 3)) for _ in range(2 * rank)]
         text = f"crop: {{sides: {sides_text(draw, sides)}}}"
     else:
-        cuts = [draw(st.integers(0, 5)) for _ in range(2)]
+        cuts = [draw(st.integers(0, 5)) for _ in range(rank)]
         kept = [size - cut for size, cut in zip(sizes, cuts, strict=True)]
         if form == "offset":
             tops = [draw(st.integers(0, cut)) for cut in cuts]
-            text = f"crop: {{size: {pair(draw, kept)}, offset: {pair(draw, tops)}}}"
+            text = f"crop: {{size: {axes(draw, kept)}, offset: {axes(draw, tops)}}}"
         else:  # centred: floor(cut / 2) before, the odd pixel after
             tops = [cut // 2 for cut in cuts]
-            text = f"crop: {{size: {pair(draw, kept)}}}"
-        sides = [tops[0], cuts[0] - tops[0], tops[1], cuts[1] - tops[1]]
-    maps = (Moved(sides[0]), Moved(sides[2]))
-    out = (sizes[0] - sides[0] - sides[1], sizes[1] - sides[2] - sides[3])
-    return Drawn(text, maps, out, (1, 1))
+            text = f"crop: {{size: {axes(draw, kept)}}}"
+        sides = [side for top, cut in zip(tops, cuts, strict=True) for side in (top, cut - top)]
+    out = tuple(size - sides[2 * axis] - sides[2 * axis + 1] for axis, size in enumerate(sizes))
+    return Drawn(text, tuple(Moved(before) for before in sides[::2]), out, (1,) * rank)
 
 
 @st.composite
-def transposed_conv(draw: st.DrawFn, sizes: tuple[int, int], budgets: tuple[int, int]) -> Drawn:
+def transposed_conv(draw: st.DrawFn, sizes: tuple[int, ...], budgets: tuple[int, ...], limits: Limits) -> Drawn:
     """Any kernel, stride (up to 4, past the kernel too), dilation, output_padding and cut."""
-    kernel = [draw(st.integers(1, 5)) for _ in range(2)]
+    rank = len(sizes)
+    kernel = [draw(st.integers(1, 5)) for _ in range(rank)]
     stride = [
-        draw(st.integers(1, min(4, budget, MAX_SIDE // size))) for size, budget in zip(sizes, budgets, strict=True)
+        draw(st.integers(1, min(4, budget, limits.high // size))) for size, budget in zip(sizes, budgets, strict=True)
     ]
-    dilation = [draw(st.sampled_from([1, 1, 1, 2, 3])) for _ in range(2)]
+    dilation = [draw(st.sampled_from([1, 1, 1, 2, 3])) for _ in range(rank)]
     spans = [d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True)]
-    padding = draw(padded(3))
+    padding = draw(padded(rank, 3))
     if padding == "same" and any(span < s for span, s in zip(spans, stride, strict=True)):
         padding = "valid"  # `same` cuts k - s: it needs the kernel at least as wide as the stride
     if padding == "same" or draw(st.booleans()):
-        extra = [0, 0]
+        extra = [0] * rank
     else:  # below the stride or the dilation, as PyTorch requires
         extra = [draw(st.integers(0, max(s, d) - 1)) for s, d in zip(stride, dilation, strict=True)]
     maps, out = [], []
@@ -296,14 +314,12 @@ def transposed_conv(draw: st.DrawFn, sizes: tuple[int, int], budgets: tuple[int,
         maps.append(Transposed(k, s, d, before))
         out.append((size - 1) * s + span + extra[axis] - before - after)
     written = padding if isinstance(padding, str) else sides_text(draw, padding)
-    options = [f"filters: 1, kernel: {pair(draw, kernel)}, stride: {pair(draw, stride)}, padding: {written}"]
-    if dilation != [1, 1] or draw(st.booleans()):
-        options.append(f"dilation: {pair(draw, dilation)}")
-    if extra != [0, 0] or draw(st.booleans()):
-        options.append(f"output_padding: {pair(draw, extra)}")
-    return Drawn(
-        f"convtranspose: {{{', '.join(options)}}}", (maps[0], maps[1]), (out[0], out[1]), (stride[0], stride[1])
-    )
+    options = [f"filters: 1, kernel: {axes(draw, kernel)}, stride: {axes(draw, stride)}, padding: {written}"]
+    if any(d != 1 for d in dilation) or draw(st.booleans()):
+        options.append(f"dilation: {axes(draw, dilation)}")
+    if any(extra) or draw(st.booleans()):
+        options.append(f"output_padding: {axes(draw, extra)}")
+    return Drawn(f"convtranspose: {{{', '.join(options)}}}", tuple(maps), tuple(out), tuple(stride))
 
 
 def float32_rounds_up(size: int, out: int) -> bool:
@@ -321,8 +337,9 @@ def resize_period(mode: str, align_corners: bool, size: int, out: int) -> int:
 
 
 @st.composite
-def upsample(draw: st.DrawFn, sizes: tuple[int, int], budgets: tuple[int, int]) -> Drawn:
-    """Nearest or bilinear (align_corners both ways), by a scale or to a size that is no multiple of the input's."""
+def upsample(draw: st.DrawFn, sizes: tuple[int, ...], budgets: tuple[int, ...], limits: Limits) -> Drawn:
+    """Nearest or bilinear (linear in 1-D, trilinear in 3-D; align_corners both ways), by a scale or to a size that
+    is no multiple of the input's."""
     mode = draw(st.sampled_from(["nearest", "bilinear"]))
     align = mode == "bilinear" and draw(st.booleans())
     by_scale = draw(st.booleans())
@@ -330,13 +347,13 @@ def upsample(draw: st.DrawFn, sizes: tuple[int, int], budgets: tuple[int, int]) 
     for size, budget in zip(sizes, budgets, strict=True):
         if by_scale:
             fits = [
-                f for f in (1, 2, 3) if size * f <= MAX_SIDE and resize_period(mode, align, size, size * f) <= budget
+                f for f in (1, 2, 3) if size * f <= limits.high and resize_period(mode, align, size, size * f) <= budget
             ]
             out = size * draw(st.sampled_from(fits))
         else:
             fits = [
                 out
-                for out in range(size + 1, min(3 * size, MAX_SIDE) + 1)
+                for out in range(size + 1, min(3 * size, limits.high) + 1)
                 if resize_period(mode, align, size, out) <= min(budget, out // 4)
                 and (mode == "bilinear" or float32_rounds_up(size, out))
             ]
@@ -344,39 +361,43 @@ def upsample(draw: st.DrawFn, sizes: tuple[int, int], budgets: tuple[int, int]) 
         outs.append(out)
         periods.append(resize_period(mode, align, size, out))
     if by_scale:
-        options = [f"scale: {pair(draw, [out // size for out, size in zip(outs, sizes, strict=True)])}"]
+        options = [f"scale: {axes(draw, [out // size for out, size in zip(outs, sizes, strict=True)])}"]
     else:
-        options = [f"size: [{outs[0]}, {outs[1]}]"]
+        options = [f"size: {listed(outs)}"]
     if mode == "bilinear" or draw(st.booleans()):
         options.append(f"mode: {mode}")
     if align or (mode == "bilinear" and draw(st.booleans())):
         options.append(f"align_corners: {str(align).lower()}")
     if mode == "nearest":
-        maps: tuple[Map, Map] = (Nearest(sizes[0], outs[0]), Nearest(sizes[1], outs[1]))
+        maps: tuple[Map, ...] = tuple(Nearest(size, out) for size, out in zip(sizes, outs, strict=True))
     else:
-        maps = (Linear(sizes[0], outs[0], align), Linear(sizes[1], outs[1], align))
-    return Drawn(f"upsample: {{{', '.join(options)}}}", maps, (outs[0], outs[1]), (periods[0], periods[1]))
+        maps = tuple(Linear(size, out, align) for size, out in zip(sizes, outs, strict=True))
+    return Drawn(f"upsample: {{{', '.join(options)}}}", maps, tuple(outs), tuple(periods))
 
 
 @st.composite
-def adaptive_pool(draw: st.DrawFn, sizes: tuple[int, int], budgets: tuple[int, int]) -> Drawn:
+def adaptive_pool(draw: st.DrawFn, sizes: tuple[int, ...], budgets: tuple[int, ...], limits: Limits) -> Drawn:
     """To a size that mostly does not divide the input's: windows of two sizes, overlapping or not."""
     kind = draw(st.sampled_from(["adaptiveavgpool", "adaptivemaxpool"]))
     outs = []
     for size, budget in zip(sizes, budgets, strict=True):
         fits = [
-            out for out in range(max(MIN_SIDE, size // 2), size + 4) if out // gcd(size, out) <= min(budget, out // 4)
+            out for out in range(max(limits.low, size // 2), size + 4) if out // gcd(size, out) <= min(budget, out // 4)
         ]
         outs.append(draw(st.sampled_from(fits)) if fits else size)
-    maps = (Adaptive(sizes[0], outs[0]), Adaptive(sizes[1], outs[1]))
-    periods = (outs[0] // gcd(sizes[0], outs[0]), outs[1] // gcd(sizes[1], outs[1]))
-    return Drawn(f"{kind}: {{size: {pair(draw, outs)}}}", maps, (outs[0], outs[1]), periods)
+    maps = tuple(Adaptive(size, out) for size, out in zip(sizes, outs, strict=True))
+    periods = tuple(out // gcd(size, out) for size, out in zip(sizes, outs, strict=True))
+    return Drawn(f"{kind}: {{size: {axes(draw, outs)}}}", maps, tuple(outs), periods)
 
 
 class Decoder(NamedTuple):
     text: str
-    input: tuple[int, int]
+    input: tuple[int, ...]
     layers: tuple[Drawn, ...]
+
+    @property
+    def rank(self) -> int:
+        return len(self.input)
 
     def sizes(self, axis: int) -> list[int]:
         """The input size of every layer along `axis`."""
@@ -389,51 +410,56 @@ class Decoder(NamedTuple):
 UP = ("convtranspose", "upsample", "adaptive")
 
 
-def measurable(start: tuple[int, int], layers: Sequence[Drawn], periods: tuple[int, int]) -> bool:
+def measurable(start: tuple[int, ...], layers: Sequence[Drawn], periods: tuple[int, ...]) -> bool:
     """Whether the last layer has two periods (at most `periods`) of outputs in a row that reach no border."""
     decoder = Decoder("", start, tuple(layers))
     return all(
         len(interior_run(decoder.maps(axis), decoder.sizes(axis), layers[-1].sizes[axis])) >= 2 * periods[axis]
-        for axis in range(2)
+        for axis in range(decoder.rank)
     )
 
 
+DRAWERS = {
+    "convtranspose": transposed_conv,
+    "upsample": upsample,
+    "adaptive": adaptive_pool,
+}
+
+
 @st.composite
-def decoders(draw: st.DrawFn) -> Decoder:
-    """2 to 6 layers drawn, one that up-samples at least: transposed convs, upsampling, crops, zeropads, adaptive
-    pools, convs and pools before and after them; those that would leave a map outside MIN_SIDE to MAX_SIDE, the
-    product of the layers' own periods past PERIOD_BUDGET on an axis, or too few outputs to measure, are left out."""
-    sizes = (draw(st.integers(28, 44)), draw(st.integers(28, 44)))
+def decoders(draw: st.DrawFn, rank: int) -> Decoder:
+    """At `rank`, 2 to 6 layers drawn, one that up-samples at least: transposed convs, upsampling, crops, zeropads,
+    adaptive pools, convs and pools before and after them; those that would leave a map outside the rank's limits,
+    the product of the layers' own periods past its budget on an axis, or too few outputs to measure, are left
+    out."""
+    limits = LIMITS[rank]
+    sizes = tuple(draw(st.integers(*limits.start)) for _ in range(rank))
     start = sizes
     kinds = draw(st.lists(st.sampled_from([*UP, *UP, "conv", "conv", "crop"]), min_size=2, max_size=6))
     if not set(kinds) & set(UP[:2]):
         kinds[draw(st.integers(0, len(kinds) - 1))] = draw(st.sampled_from(UP[:2]))
     layers: list[Drawn] = []
-    periods = (1, 1)
+    periods = (1,) * rank
     for kind in kinds:
-        budgets = (PERIOD_BUDGET // periods[0], PERIOD_BUDGET // periods[1])
-        if kind == "convtranspose":
-            layer = draw(transposed_conv(sizes, budgets))
-        elif kind == "upsample":
-            layer = draw(upsample(sizes, budgets))
-        elif kind == "adaptive":
-            layer = draw(adaptive_pool(sizes, budgets))
+        budgets = tuple(limits.budget // period for period in periods)
+        if kind in DRAWERS:
+            layer = draw(DRAWERS[kind](sizes, budgets, limits))
         elif kind == "conv":
-            layer = draw(conv_or_pool(sizes))
+            layer = draw(conv_or_pool(sizes, limits))
         else:
             layer = draw(zeropad_or_crop(sizes))
-        after = (periods[0] * layer.periods[0], periods[1] * layer.periods[1])
-        if not all(MIN_SIDE <= size <= MAX_SIDE for size in layer.sizes) or not measurable(
+        after = tuple(period * own for period, own in zip(periods, layer.periods, strict=True))
+        if not all(limits.low <= size <= limits.high for size in layer.sizes) or not measurable(
             start, [*layers, layer], after
         ):
             continue  # it would leave too small a map or too large, or too few outputs to measure: left out
         layers.append(layer)
         sizes, periods = layer.sizes, after
     if not layers:
-        h, w = start
-        layers.append(Drawn("upsample: {scale: 2}", (Nearest(h, 2 * h), Nearest(w, 2 * w)), (2 * h, 2 * w), (2, 2)))
-    text = "\n".join([f"input: [{start[0]}, {start[1]}, 1]", "layers:", *(f"  - {layer.yaml}" for layer in layers)])
-    return Decoder(text + "\n", start, tuple(layers))
+        maps = tuple(Nearest(size, 2 * size) for size in start)
+        layers.append(Drawn("upsample: {scale: 2}", maps, tuple(2 * size for size in start), (2,) * rank))
+    lines = [f"input: {listed([*start, 1])}", "layers:", *(f"  - {layer.yaml}" for layer in layers)]
+    return Decoder("\n".join(lines) + "\n", start, tuple(layers))
 
 
 # -- measuring --------------------------------------------------------------------------------------------------
@@ -453,7 +479,7 @@ def model(spec: Spec) -> torch.nn.Sequential:
     modules = torch_reference.build(spec._replace(layers=tuple(map(as_average, spec.layers))))
     network = torch.nn.Sequential(*modules).double()
     with torch.no_grad():  # the lazy modules take their shapes from a first pass
-        network(torch.zeros(1, spec.input.c, spec.input.h, spec.input.w, dtype=torch.float64))
+        network(torch.zeros(1, spec.input.c, *spec.input.spatial, dtype=torch.float64))
         for parameter in network.parameters():
             parameter.fill_(1.0)
     return network
@@ -469,14 +495,18 @@ def noted(what: str) -> None:
 
 
 def measured_windows(
-    network: torch.nn.Module, spec: Spec, outputs: Sequence[tuple[int, int]], tiny: float
-) -> list[tuple[Window, Window]]:
-    """For each output (row, column), the first and last input row and column with a non-zero gradient (above
-    `tiny` of the largest, where not 0): one backward pass, each output in its own sample of the batch."""
-    x = torch.zeros(len(outputs), spec.input.c, spec.input.h, spec.input.w, dtype=torch.float64, requires_grad=True)
+    network: torch.nn.Module, spec: Spec, outputs: Sequence[tuple[int, ...]], tiny: float
+) -> list[tuple[Window, ...]]:
+    """For each output (its position along every axis), the first and last input position along each axis with a
+    non-zero gradient (above `tiny` of the largest, where not 0): one backward pass, each output in its own sample
+    of the batch."""
+    x = torch.zeros(len(outputs), spec.input.c, *spec.input.spatial, dtype=torch.float64, requires_grad=True)
     y = network(x)
-    picked = torch.stack([y[b, :, row, column].sum() for b, (row, column) in enumerate(outputs)])
-    (grad,) = torch.autograd.grad(picked.sum(), x)
+    picked = torch.zeros_like(y)
+    for sample, at in enumerate(outputs):
+        index: tuple[int | slice, ...] = (sample, slice(None), *at)
+        picked[index] = 1.0
+    (grad,) = torch.autograd.grad((y * picked).sum(), x)
     found = []
     for sample in grad.abs().sum(dim=1):
         largest = float(sample.max())
@@ -486,12 +516,13 @@ def measured_windows(
             noted("a bilinear weight PyTorch finds ~1e-16 where it is 0: left out")
             # far apart: what is left out is float residue, what is kept the product of true weights
             assert float(sample[residue].max()) < 1e-14 * largest < 1e-6 * float(sample[seen].min())
-        found.append((_ends(seen.any(dim=1)), _ends(seen.any(dim=0))))
+        found.append(tuple(_ends(seen, axis) for axis in range(seen.dim())))
     return found
 
 
-def _ends(seen: torch.Tensor) -> Window:
-    where = seen.nonzero().flatten()
+def _ends(seen: torch.Tensor, axis: int) -> Window:
+    """The first and last position along `axis` where `seen` holds anywhere across the other axes."""
+    where = seen.movedim(axis, 0).reshape(seen.shape[axis], -1).any(dim=1).nonzero().flatten()
     return None if len(where) == 0 else (int(where[0]), int(where[-1]))
 
 
@@ -534,16 +565,15 @@ def check_axis(row: LayerResult, axis: int, windows: dict[int, Window], text: st
         assert padding == row.effective_padding[axis], f"P {padding}, cnncalc {row.effective_padding}, {where}"
 
 
-def check_decoder(
-    text: str, maps: tuple[list[Map], list[Map]], sizes: tuple[list[int], list[int]], every: bool = False
-) -> None:
+def check_decoder(text: str, maps: Sequence[list[Map]], sizes: Sequence[list[int]], every: bool = False) -> None:
     """Two periods of the last row's outputs that reach no border (or `every` one of them), on each axis, measured
-    against cnncalc's field. Each output of one axis is measured at an output of the other that sees some pixel
+    against cnncalc's field. Each output of one axis is measured at outputs of the other axes that see some pixel
     (else the gradient would be 0 everywhere)."""
     spec = load(text)
     last = analyse(spec).layers[-1]
+    rank = spec.input.rank
     runs = []
-    for axis in range(2):
+    for axis in range(rank):
         run, period = interior_run(maps[axis], sizes[axis], last.output[axis]), last.fields[axis].period
         assert len(run) >= period, (
             f"axis {axis}: only {len(run)} outputs in a row reach no border, a period is {period}: the input is too "
@@ -552,17 +582,18 @@ def check_decoder(
         first = len(run) // 2 - min(len(run), 2 * period) // 2
         runs.append(run if every else run[first : first + 2 * period])
     # where no output of an axis sees a pixel (a transposed conv's gaps that a strided conv steps over), the
-    # gradient is 0 everywhere: that axis is measured, and the other cannot be
+    # gradient is 0 everywhere: that axis is measured, and the others cannot be
     seeing = [[o for o in run if depends_on(maps[axis], sizes[axis], o)] for axis, run in enumerate(runs)]
     partners = [found[0] if found else run[0] for found, run in zip(seeing, runs, strict=True)]
-    outputs = [(o, partners[1]) for o in runs[0]] + [(partners[0], o) for o in runs[1]]
+    outputs = [(*partners[:axis], o, *partners[axis + 1 :]) for axis in range(rank) for o in runs[axis]]
     measured = measured_windows(model(spec), spec, outputs, TINY if "bilinear" in text else 0.0)
-    heights, widths = measured[: len(runs[0])], measured[len(runs[0]) :]
-    if seeing[1] or not seeing[0]:
-        check_axis(last, 0, {o: window for o, (window, _) in zip(runs[0], heights, strict=True)}, text)
-    if seeing[0] or not seeing[1]:
-        check_axis(last, 1, {o: window for o, (_, window) in zip(runs[1], widths, strict=True)}, text)
-    if not (seeing[0] and seeing[1]):
+    start = 0
+    for axis, run in enumerate(runs):
+        windows = measured[start : start + len(run)]
+        start += len(run)
+        if all(seeing[other] for other in range(rank) if other != axis) or not seeing[axis]:
+            check_axis(last, axis, {o: window[axis] for o, window in zip(run, windows, strict=True)}, text)
+    if not all(seeing):
         noted("no output sees a pixel")
 
 
@@ -570,7 +601,7 @@ def check_decoder(
 
 
 class Example(NamedTuple):
-    """A decoder, alike along both axes: the input's side, the layers (YAML, and the map along one axis), and the
+    """A decoder, alike along every axis: the input's side, the layers (YAML, and the map along one axis), and the
     windows of outputs 0 to period - 1, worked by hand from the maps (the input extending for ever)."""
 
     side: int
@@ -718,28 +749,50 @@ EXAMPLES = [
 ]
 
 
+@pytest.mark.parametrize("rank", [1, 2])
 @pytest.mark.parametrize("decoder", EXAMPLES)
-def test_worked_examples_windows_are_where_the_gradient_reaches(decoder: Example) -> None:
-    text = "\n".join([f"input: [{decoder.side}, {decoder.side}, 1]", "layers:"])
+def test_worked_examples_windows_are_where_the_gradient_reaches(decoder: Example, rank: int) -> None:
+    text = "\n".join([f"input: {listed([decoder.side] * rank + [1])}", "layers:"])
     text += "".join(f"\n  - {yaml}" for yaml, _ in decoder.layers) + "\n"
     report = analyse(load(text))
-    field = report.layers[-1].fields[0]
-    assert (field.period, [field.at(o) for o in range(field.period)]) == (len(decoder.windows), list(decoder.windows))
-    sizes = [decoder.side, *(row.output.h for row in report.layers[:-1])]
+    for field in report.layers[-1].fields:
+        assert (field.period, [field.at(o) for o in range(field.period)]) == (
+            len(decoder.windows),
+            list(decoder.windows),
+        )
+    sizes = [decoder.side, *(row.output[0] for row in report.layers[:-1])]
     maps = [layer for _, layer in decoder.layers]
-    check_decoder(text, (maps, maps), (sizes, sizes), every=True)
+    check_decoder(text, [maps] * rank, [sizes] * rank, every=True)
 
 
 @examples(150)
-@given(decoders())
+@given(decoders(2))
 def test_every_window_of_a_decoder_is_where_the_gradient_reaches(decoder: Decoder) -> None:
+    check_generated(decoder)
+
+
+@examples(DECODERS_1D)
+@given(decoders(1))
+def test_every_window_of_a_1d_decoder_is_where_the_gradient_reaches(decoder: Decoder) -> None:
+    check_generated(decoder)
+
+
+@examples(DECODERS_3D)
+@given(decoders(3))
+def test_every_window_of_a_3d_decoder_is_where_the_gradient_reaches(decoder: Decoder) -> None:
+    check_generated(decoder)
+
+
+def check_generated(decoder: Decoder) -> None:
+    """A generated decoder's sizes, then its windows along every axis."""
     event(f"{len(decoder.layers)} layers")
     report = analyse(load(decoder.text))
     # the decoder's own reading of the sizes is PyTorch's: it must be cnncalc's too, row by row
-    assert [(row.output.h, row.output.w) for row in report.layers] == [layer.sizes for layer in decoder.layers]
+    assert [row.output.spatial for row in report.layers] == [layer.sizes for layer in decoder.layers]
     last = report.layers[-1]
-    event(f"period {max(last.fields[0].period, last.fields[1].period)}")
-    check_decoder(decoder.text, (decoder.maps(0), decoder.maps(1)), (decoder.sizes(0), decoder.sizes(1)))
+    event(f"period {max(field.period for field in last.fields)}")
+    axes_of = range(decoder.rank)
+    check_decoder(decoder.text, [decoder.maps(axis) for axis in axes_of], [decoder.sizes(axis) for axis in axes_of])
 
 
 # -- where PyTorch's floating point departs from the exact windows ---------------------------------------------

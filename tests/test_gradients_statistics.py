@@ -5,10 +5,13 @@ Stacks of convs (every weight positive, float64) with such layers among them, bu
 run, and with the statistics held constant (the means, variances and gates detached from the graph). For every
 output, the rows and columns with a non-zero input gradient must be, as they run, every pixel the statistics'
 maps see (the whole input but what a strided conv's last window leaves out) with its own window, and, with them
-held constant, cnncalc's local window, cut to the input.
+held constant, cnncalc's local window, cut to the input. The stacks are built at every rank, 3-D inputs at most 9
+positions wide.
 """
 
 from __future__ import annotations
+
+import itertools
 
 import pytest
 from hypothesis import given, settings
@@ -18,33 +21,41 @@ pytest.importorskip("torch")
 
 import torch
 from torch import nn
+from torch_reference import CONVS  # needs torch
 
 from cnncalc.engine import analyse
 from cnncalc.loader import load
 from cnncalc.report import LayerResult
+from cnncalc.spec import RANKS
 
 EPSILON = 1e-5
 
 
 class Layer(nn.Module):
-    """One layer of a drawn stack: a conv (`kernel`, `stride`, `padding`), or a statistics layer (`kind`)."""
+    """One layer of a drawn stack of `rank` spatial axes: a conv (`kernel`, `stride`, `padding`), or a statistics
+    layer (`kind`)."""
 
-    def __init__(self, kind: str, kernel: int = 1, stride: int = 1, padding: int = 0) -> None:
+    def __init__(self, kind: str, rank: int, kernel: int = 1, stride: int = 1, padding: int = 0) -> None:
         super().__init__()
         self.kind = kind
-        self.conv = nn.Conv2d(2, 2, kernel, stride=stride, padding=padding).double()
-        for parameter in self.conv.parameters():
-            nn.init.uniform_(parameter, 0.5, 1.0)
+        self.conv = CONVS[rank](2, 2, kernel, stride=stride, padding=padding).double()
+        with torch.no_grad():
+            for parameter in self.conv.parameters():
+                nn.init.uniform_(parameter, 0.5, 1.0)
+            # each output about the average of what it reads: the values stay near 1, where a sigmoid gate still has
+            # a slope in float64 (a 3-D kernel sums many taps)
+            self.conv.weight /= self.conv.weight[0].numel()
 
     def forward(self, x: torch.Tensor, held: bool) -> torch.Tensor:
         if self.kind == "conv":
             return self.conv(x)  # type: ignore[no-any-return]
+        spatial = tuple(range(2, x.dim()))
         if self.kind in ("squeeze_excite", "gate"):
             # a gate from the map's average; the 1 x 1 conv stands for both of the block's convs
-            gate = torch.sigmoid(self.conv(x.mean(dim=(2, 3), keepdim=True)))
+            gate = torch.sigmoid(self.conv(x.mean(dim=spatial, keepdim=True)))
             return x * (gate.detach() if held else gate)
         # a group norm of 1 group, or an instance norm: statistics over the map (and the group's channels)
-        dims = (1, 2, 3) if self.kind == "groupnorm" else (2, 3)
+        dims = (1, *spatial) if self.kind == "groupnorm" else spatial
         mean, var = x.mean(dim=dims, keepdim=True), x.var(dim=dims, keepdim=True, unbiased=False)
         if held:
             mean, var = mean.detach(), var.detach()
@@ -77,18 +88,25 @@ def stacks(draw: st.DrawFn) -> tuple[int, list[dict[str, int | str]]]:
     return size, layers
 
 
-def footprint(model: list[Layer], size: int, held: bool, row: int, column: int) -> tuple[list[int], list[int]]:
-    """The input rows and columns whose gradient reaches output (row, column), summed over its channels."""
-    x = torch.rand(1, 2, size, size, dtype=torch.float64, requires_grad=True)
+def footprints(model: list[Layer], size: int, held: bool, outputs: list[tuple[int, ...]]) -> list[list[list[int]]]:
+    """For each output, along each axis, the input positions whose gradient reaches it, its channels weighted 1 and
+    2 (their plain sum is constant where a norm's group is its channels at a single position): one backward pass,
+    each output in its own sample of the batch, whose statistics are its own."""
+    rank = len(outputs[0])
+    x = torch.rand(len(outputs), 2, *[size] * rank, dtype=torch.float64, requires_grad=True)
     y = x
     for layer in model:
         y = layer(y, held)
-    (gradient,) = torch.autograd.grad(y[0, :, row, column].sum(), x)
-    reached = gradient.abs().sum(dim=(0, 1)) > 0
-    return (
-        [r for r in range(size) if bool(reached[r].any())],
-        [c for c in range(size) if bool(reached[:, c].any())],
-    )
+    picked = torch.zeros_like(y)
+    for sample, at in enumerate(outputs):
+        index: tuple[int | slice, ...] = (sample, slice(None), *at)
+        picked[index] = torch.tensor([1.0, 2.0], dtype=torch.float64)
+    (gradient,) = torch.autograd.grad((y * picked).sum(), x)
+    found = []
+    for reached in gradient.abs().sum(dim=1) > 0:
+        along = (reached.movedim(axis, 0).reshape(size, -1).any(dim=1) for axis in range(rank))
+        found.append([seen.nonzero().flatten().tolist() for seen in along])
+    return found
 
 
 def cut(window: tuple[int, int] | None, size: int) -> list[int]:
@@ -109,13 +127,19 @@ def hull(window: tuple[int, int] | None, other: tuple[int, int] | None) -> tuple
     return min(window[0], other[0]), max(window[1], other[1])
 
 
+# per rank, the largest input side: 3-D stacks stay small
+LARGEST = {1: 14, 2: 14, 3: 9}
+
+
+@pytest.mark.parametrize("rank", RANKS)
 @settings(max_examples=40, deadline=None)
 @given(stacks())
 def test_statistics_reach_every_output_and_the_local_field_is_the_gradient_with_them_held(
-    drawn: tuple[int, list[dict[str, int | str]]],
+    rank: int, drawn: tuple[int, list[dict[str, int | str]]]
 ) -> None:
     size, layers = drawn
-    text = f"input: [{size}, {size}, 2]\nlayers:\n" + "".join(
+    size = min(size, LARGEST[rank])
+    text = f"input: [{', '.join([str(size)] * rank)}, 2]\nlayers:\n" + "".join(
         "  - " + SPEC_LINES[str(layer["kind"])].format(index=index, **layer) + "\n"
         for index, layer in enumerate(layers)
     )
@@ -126,21 +150,17 @@ def test_statistics_reach_every_output_and_the_local_field_is_the_gradient_with_
     last: LayerResult = report.layers[-1]
     torch.manual_seed(0)
     model = [
-        Layer("conv", int(layer["kernel"]), int(layer["stride"]), int(layer["padding"]))
+        Layer("conv", rank, int(layer["kernel"]), int(layer["stride"]), int(layer["padding"]))
         if layer["kind"] == "conv"
-        else Layer(str(layer["kind"]))
+        else Layer(str(layer["kind"]), rank)
         for layer in layers
     ]
-    out_h, out_w, _ = last.output
-    local_h, local_w = last.local or last.fields
-    assert last.local is not None, text  # statistics were taken
-    whole_h, whole_w = last.whole
-    for row in range(out_h):
-        for column in range(out_w):
-            # the pixels the statistics' maps see: all of the input, but those a strided conv's last window left out
-            rows, columns = footprint(model, size, False, row, column)
-            assert ends(rows) == cut(hull(local_h.at(row), whole_h), size), (text, row)
-            assert ends(columns) == cut(hull(local_w.at(column), whole_w), size), (text, column)
-            rows, columns = footprint(model, size, True, row, column)
-            assert ends(rows) == cut(local_h.at(row), size), (text, row)
-            assert ends(columns) == cut(local_w.at(column), size), (text, column)
+    # statistics were taken: a gate written out multiplies alike-shaped tensors on a map of one position, no gate
+    assert last.local is not None or last.output.is_point, text
+    outputs = [tuple(at) for at in itertools.product(*map(range, last.output.spatial))]
+    running_and_held = (footprints(model, size, False, outputs), footprints(model, size, True, outputs))
+    for at, running, held in zip(outputs, *running_and_held, strict=True):
+        # the pixels the statistics' maps see: all of the input, but those a strided conv's last window left out
+        for axis, (local, whole) in enumerate(zip(last.local or last.fields, last.whole, strict=True)):
+            assert ends(running[axis]) == cut(hull(local.at(at[axis]), whole), size), (text, at, axis)
+            assert ends(held[axis]) == cut(local.at(at[axis]), size), (text, at, axis)

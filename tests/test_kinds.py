@@ -73,7 +73,10 @@ def test_kinds_that_share_a_record_are_each_a_kind_of_their_own() -> None:
 def test_every_value_an_option_takes_is_read_and_described() -> None:
     taken = {option.value for kind in KINDS.values() for option in kind.options}
     assert taken <= set(VALUES) | set(LISTS)
-    assert set(VALUES) <= set(options.PARSERS) == set(schema.DEFINITIONS)
+    # read alone, or (a value given per axis) at the input's rank
+    read = set(options.PARSERS) | set(options.SPATIAL)
+    assert not set(options.PARSERS) & set(options.SPATIAL)
+    assert set(VALUES) <= read == set(schema.DEFINITIONS)
     assert set(LISTS) == set(schema.LAYER_LISTS)
 
 

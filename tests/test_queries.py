@@ -166,7 +166,10 @@ def test_pad_says_when_no_padding_can() -> None:
 @pytest.mark.parametrize(
     "args",
     [
-        ["conv", "32x32", "-k", "8", "-f", "3"],
+        ["conv", "32", "-k", "8", "-f", "3"],
+        ["conv", "2x2x2x2x2", "-k", "8", "-f", "1"],
+        ["conv", "8x8x8x3", "-k", "8", "-f", "3x3"],
+        ["conv", "64x3", "-k", "8", "-f", "2", "-p", "1,1,1"],
         ["conv", "32x32x3", "-k", "0", "-f", "3"],
         ["conv", "32x32x3", "-k", "8", "-f", "3", "-p", "middle"],
         ["conv", "3x3x1", "-k", "8", "-f", "5"],

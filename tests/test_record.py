@@ -99,10 +99,26 @@ def test_a_record_copies_and_pickles() -> None:
 
 
 def test_a_record_unpacks_and_matches() -> None:
+    line, column = Location(3, 5)
+    assert (line, column) == (3, 5)
+    match Location(1, 10):
+        case Location(1, n):
+            assert n == 10
+        case _:
+            pytest.fail("a location on line 1 did not match")
+
+
+def test_a_volume_is_its_sizes_at_any_rank() -> None:
     h, w, c = Volume(32, 32, 3)
     assert (h, w, c) == (32, 32, 3)
+    clip = Volume(16, 112, 112, 3)
+    assert (clip.rank, clip.spatial, clip.c, clip.elements) == (3, (16, 112, 112), 3, 16 * 112 * 112 * 3)
+    assert str(clip) == "16 x 112 x 112 x 3"
+    assert Volume(1, 40).is_point and not Volume(2, 1, 40).is_point
+    assert Volume(16000, 1).with_channels(32) == Volume(16000, 32)
+    assert pickle.loads(pickle.dumps(clip)) == clip and type(pickle.loads(pickle.dumps(clip))) is Volume
     match Volume(1, 1, 10):
-        case Volume(1, 1, n):
+        case (1, 1, n):
             assert n == 10
         case _:
             pytest.fail("a 1 x 1 x n volume did not match")

@@ -246,11 +246,11 @@ INVALID = [
                  id="yaml-1.1-1e3-is-text"),
     pytest.param(HEAD + "  - conv: {filters: 2147483648, kernel: 3}\n", "must be at most 2,147,483,647",
                  id="past-int32"),
-    pytest.param(HEAD + "  - conv: {filters: 8, kernel: [3, 3, 3]}\n", "kernel must be an integer or a pair",
-                 id="kernel-of-three"),
+    pytest.param(HEAD + "  - conv: {filters: 8, kernel: [3, 3, 3, 3]}\n", "kernel must be an integer or a pair",
+                 id="kernel-of-four"),
     pytest.param(HEAD + "  - conv: {filters: 8, kernel: 3, padding: SAME}\n", "in lower case", id="same-upper-case"),
-    pytest.param(HEAD + "  - conv: {filters: 8, kernel: 3, padding: [1, 1, 1]}\n", "padding must be [ph, pw]",
-                 id="padding-of-three"),
+    pytest.param(HEAD + "  - conv: {filters: 8, kernel: 3, padding: [1, 1, 1, 1, 1, 1, 1]}\n",
+                 "padding must be [ph, pw]", id="padding-of-seven"),
     pytest.param(HEAD + "  - conv: {filters: 8, kernel: 3, padding: -1}\n", "padding must be `same`, `valid`",
                  id="padding-negative"),
     pytest.param(HEAD + "  - conv: {filters: 8, kernel: 3, bias: 1}\n", "bias must be true or false",
@@ -270,7 +270,9 @@ INVALID = [
                  id="unknown-top-level-key"),
     pytest.param("input: [32, 32, 3]\n", "missing `layers`", id="missing-layers"),
     pytest.param("layers: [flatten]\n", "missing `input`", id="missing-input"),
-    pytest.param("input: [32, 32]\nlayers: [flatten]\n", "`input` must be [h, w, c]", id="input-of-two"),
+    pytest.param("input: [32]\nlayers: [flatten]\n", "`input` must be [l, c], [h, w, c]", id="input-of-one"),
+    pytest.param("input: [1, 2, 3, 4, 5]\nlayers: [flatten]\n", "`input` must be [l, c], [h, w, c]",
+                 id="input-of-five"),
     pytest.param("input: [0, 32, 3]\nlayers: [flatten]\n", "input h must be a positive integer", id="input-zero"),
     pytest.param("input: [32, 32, 3]\nlayers: []\n", "`layers` is empty", id="no-layers"),
     pytest.param(HEAD + "  - flatten\nexpect: {max_param: 70k}\n", "unknown expectation 'max_param'",
@@ -285,6 +287,27 @@ INVALID = [
 @pytest.mark.parametrize(("text", "message"), INVALID)
 def test_invalid_for_the_loader_and_the_schema(text: str, message: str) -> None:
     assert schema_errors(text) != []
+    found = loader_errors(text)
+    assert any(message in subject for subject in found), found
+
+
+# a list's length per axis depends on the input's rank, which a schema of each value cannot see: the loader judges
+RANK_ONLY = [
+    pytest.param(HEAD + "  - conv: {filters: 8, kernel: [3, 3, 3]}\n", "kernel must be an integer or a pair",
+                 id="kernel-of-three-in-2-d"),
+    pytest.param(HEAD + "  - conv: {filters: 8, kernel: 3, padding: [1, 1, 1]}\n", "padding must be [ph, pw]",
+                 id="padding-of-three-in-2-d"),
+    pytest.param("input: [64, 3]\nlayers:\n  - conv: {filters: 8, kernel: [3, 3]}\n",
+                 "kernel must be an integer or [length]", id="kernel-of-two-in-1-d"),
+    pytest.param("input: [8, 32, 32, 3]\nlayers:\n  - maxpool: {size: 2, padding: [1, 1, 1, 1]}\n",
+                 "padding must be [pd, ph, pw] or [front, back, top, bottom, left, right]",
+                 id="padding-of-four-in-3-d"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "message"), RANK_ONLY)
+def test_lengths_per_axis_are_the_loaders_to_judge(text: str, message: str) -> None:
+    assert schema_errors(text) == []
     found = loader_errors(text)
     assert any(message in subject for subject in found), found
 

@@ -1,5 +1,9 @@
 """A `torch.nn` model built from a parsed spec, one module per spec layer, to check cnncalc against PyTorch.
 
+The modules are of the spec's rank: Conv1d, MaxPool1d, BatchNorm1d... for an input `[L, C]`, the 2d ones for
+`[H, W, C]`, the 3d ones for `[D, H, W, C]`; a batch is (N, C, *spatial), and `volume` reads it back as cnncalc
+writes it, channels last.
+
 Nothing here computes a size: every output volume comes from a real forward pass, so the only arithmetic is
 TensorFlow's SAME split, which PyTorch has no module for at a stride above 1 (it is done at run time, as TF does).
 Weights and linear layers are lazy: PyTorch infers every `in_channels` and `in_features` on the first forward.
@@ -7,10 +11,11 @@ Blocks are modules too: a repeat is its layers built afresh for each repetition,
 concat stacks its branches' channels; a concat of mismatched shapes fails in PyTorch itself, an add of them here
 (PyTorch's `+` would broadcast).
 
-The decoder layers: a transposed conv is PyTorch's own where it cuts alike on both sides of an axis, else (four
-sides, or Keras's `same`, whose odd pixel is cut after) a ConvTranspose2d with no padding followed by a slice
-(`Cut`); an upsample is nn.Upsample; an adaptive pool PyTorch's own. PyTorch has no crop layer: `Crop` slices, the
-kept part centred as TensorFlow centres it (floor(cut / 2) before) where no offset is given.
+The decoder layers: a transposed conv is PyTorch's own where it cuts alike on both sides of every axis, else (sides
+that differ, or Keras's `same`, whose odd pixel is cut after) a transposed conv with no padding followed by a slice
+(`Cut`); an upsample is nn.Upsample (`bilinear` is PyTorch's linear, bilinear or trilinear, by rank); an adaptive
+pool PyTorch's own. PyTorch has no crop layer: `CropLayer` slices, the kept part centred as TensorFlow centres it
+(floor(cut / 2) before) where no offset is given.
 """
 
 from __future__ import annotations
@@ -56,7 +61,38 @@ from cnncalc.spec import (
 )
 
 NEG_INF = float("-inf")
-Sides = tuple[int, int, int, int]  # top, bottom, left, right
+PerAxis = tuple[int, ...]  # one value per spatial axis, in axis order
+Sides = tuple[int, ...]  # before and after, per axis in axis order: top, bottom, left, right in 2-D
+
+# each rank's modules
+CONVS: dict[int, type[nn.Conv1d | nn.Conv2d | nn.Conv3d]] = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
+LAZY_CONVS: dict[int, type[nn.Module]] = {1: nn.LazyConv1d, 2: nn.LazyConv2d, 3: nn.LazyConv3d}
+TRANSPOSED: dict[int, type[nn.ConvTranspose1d | nn.ConvTranspose2d | nn.ConvTranspose3d]] = {
+    1: nn.ConvTranspose1d,
+    2: nn.ConvTranspose2d,
+    3: nn.ConvTranspose3d,
+}
+LAZY_TRANSPOSED: dict[int, type[nn.Module]] = {
+    1: nn.LazyConvTranspose1d,
+    2: nn.LazyConvTranspose2d,
+    3: nn.LazyConvTranspose3d,
+}
+MAX_POOLS: dict[int, type[nn.Module]] = {1: nn.MaxPool1d, 2: nn.MaxPool2d, 3: nn.MaxPool3d}
+AVG_POOLS: dict[int, type[nn.Module]] = {1: nn.AvgPool1d, 2: nn.AvgPool2d, 3: nn.AvgPool3d}
+ADAPTIVE_MAX: dict[int, type[nn.Module]] = {1: nn.AdaptiveMaxPool1d, 2: nn.AdaptiveMaxPool2d, 3: nn.AdaptiveMaxPool3d}
+ADAPTIVE_AVG: dict[int, type[nn.Module]] = {1: nn.AdaptiveAvgPool1d, 2: nn.AdaptiveAvgPool2d, 3: nn.AdaptiveAvgPool3d}
+CONSTANT_PADS: dict[int, type[nn.Module]] = {1: nn.ConstantPad1d, 2: nn.ConstantPad2d, 3: nn.ConstantPad3d}
+ZERO_PADS: dict[int, type[nn.Module]] = {1: nn.ZeroPad1d, 2: nn.ZeroPad2d, 3: nn.ZeroPad3d}
+BATCH_NORMS: dict[int, type[nn.Module]] = {1: nn.LazyBatchNorm1d, 2: nn.LazyBatchNorm2d, 3: nn.LazyBatchNorm3d}
+INSTANCE_NORMS: dict[int, type[nn.Module]] = {1: nn.InstanceNorm1d, 2: nn.InstanceNorm2d, 3: nn.InstanceNorm3d}
+# cnncalc's `bilinear`: interpolation along every axis
+LINEAR_MODES = {1: "linear", 2: "bilinear", 3: "trilinear"}
+
+
+def torch_order(sides: Sides) -> Sides:
+    """Sides in axis order (before and after, per axis) as F.pad takes them, the last axis first; and back."""
+    pairs = [sides[at : at + 2] for at in range(0, len(sides), 2)]
+    return tuple(side for pair in reversed(pairs) for side in pair)
 
 
 class Unsupported(Exception):
@@ -72,20 +108,19 @@ def same_split(size: int, kernel: int, stride: int = 1, dilation: int = 1) -> tu
 
 
 class SamePad(nn.Module):
-    """TensorFlow's SAME padding, worked out from the input it is given, filled with `value`."""
+    """TensorFlow's SAME padding along every axis, worked out from the input it is given, filled with `value`."""
 
-    def __init__(
-        self, kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int], value: float
-    ) -> None:
+    def __init__(self, kernel: PerAxis, stride: PerAxis, dilation: PerAxis, value: float) -> None:
         super().__init__()
         self.kernel, self.stride, self.dilation, self.value = kernel, stride, dilation, value
-        self.applied: Sides | None = None  # top, bottom, left, right, on the last forward
+        self.applied: Sides | None = None  # before and after per axis, on the last forward
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        top, bottom = same_split(x.shape[-2], self.kernel[0], self.stride[0], self.dilation[0])
-        left, right = same_split(x.shape[-1], self.kernel[1], self.stride[1], self.dilation[1])
-        self.applied = (top, bottom, left, right)
-        return functional.pad(x, (left, right, top, bottom), value=self.value)
+        sides: list[int] = []
+        for size, k, s, d in zip(x.shape[2:], self.kernel, self.stride, self.dilation, strict=True):
+            sides += same_split(size, k, s, d)
+        self.applied = tuple(sides)
+        return functional.pad(x, torch_order(self.applied), value=self.value)
 
     def extra_repr(self) -> str:
         return f"kernel={self.kernel}, stride={self.stride}, dilation={self.dilation}, value={self.value}"
@@ -103,8 +138,9 @@ class Refuse(nn.Module):
 
 
 class Cut(nn.Module):
-    """Rows and columns cut from a map's sides: a transposed conv's padding where PyTorch's (alike on both sides of
-    an axis) cannot express it, and a crop. Like PyTorch's own layers, it refuses to leave nothing."""
+    """Positions cut from a map's sides, before and after along every axis: a transposed conv's padding where
+    PyTorch's (alike on both sides of an axis) cannot express it, and a crop. Like PyTorch's own layers, it refuses
+    to leave nothing."""
 
     def __init__(self, sides: Sides) -> None:
         super().__init__()
@@ -112,38 +148,44 @@ class Cut(nn.Module):
         self.applied: Sides | None = sides
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        top, bottom, left, right = self.sides
-        height, width = x.shape[-2:]
-        if top + bottom >= height or left + right >= width:
-            raise RuntimeError(f"cutting {self.sides} (top, bottom, left, right) leaves nothing of {height} x {width}")
-        return x[..., top : height - bottom, left : width - right]
+        sizes = tuple(x.shape[2:])
+        assert len(self.sides) == 2 * len(sizes), f"sides {self.sides} for a map of {sizes}"
+        kept = []
+        for axis, size in enumerate(sizes):
+            before, after = self.sides[2 * axis], self.sides[2 * axis + 1]
+            if before + after >= size:
+                shown = " x ".join(map(str, sizes))
+                raise RuntimeError(f"cutting {self.sides} (before and after, per axis) leaves nothing of {shown}")
+            kept.append(slice(before, size - after))
+        index: tuple[slice, ...] = (slice(None), slice(None), *kept)
+        return x[index]
 
     def extra_repr(self) -> str:
         return f"sides={self.sides}"
 
 
 class TransposedSame(Cut):
-    """Keras's `same` for a transposed conv, after a ConvTranspose2d with no padding: the output is h s. Its
+    """Keras's `same` for a transposed conv, after a transposed conv with no padding: the output is h s. Its
     (h - 1) s + d (k - 1) + 1 outputs are cut to h s as TensorFlow's conv2d_transpose cuts them, the padding of the
-    conv it is the gradient of (SAME from h s to h: (k - s) in all, the odd pixel after)."""
+    conv it is the gradient of (SAME from h s to h: (k - s) in all, the odd pixel after), along every axis."""
 
-    def __init__(self, kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int]) -> None:
-        cuts = []
+    def __init__(self, kernel: PerAxis, stride: PerAxis, dilation: PerAxis) -> None:
+        cuts: list[int] = []
         for k, s, d in zip(kernel, stride, dilation, strict=True):
             total = d * (k - 1) + 1 - s
             if total < 0:
                 # Keras pads with zeros then (the output is still h s); PyTorch has no module for that
                 raise Unsupported(f"`same` with a dilated kernel {d * (k - 1) + 1} narrower than its stride {s}")
             cuts += [total // 2, total - total // 2]
-        super().__init__((cuts[0], cuts[1], cuts[2], cuts[3]))
+        super().__init__(tuple(cuts))
 
 
-class Crop2d(Cut):
-    """A crop to `size` at `offset` (top, left), centred where no offset is given, or by `sides`: the rule how
-    much to cut is worked out from the input it is given."""
+class CropLayer(Cut):
+    """A crop to `size` at `offset` (the first position kept, per axis), centred where no offset is given, or by
+    `sides`: the rule how much to cut is worked out from the input it is given."""
 
     def __init__(self, layer: Crop) -> None:
-        super().__init__((0, 0, 0, 0))
+        super().__init__(())
         self.layer = layer
         self.applied = None
 
@@ -153,7 +195,7 @@ class Crop2d(Cut):
             if layer.size is not None or layer.sides is not None:
                 raise RuntimeError("a crop like another takes no size or sides")
             like = (env or {})[layer.like]
-            layer = layer._replace(size=(like.shape[-2], like.shape[-1]), like=None)
+            layer = layer._replace(size=tuple(like.shape[2:]), like=None)
         if layer.sides is not None and (layer.size is not None or layer.offset is not None):
             raise RuntimeError("a crop by sides takes no size or offset")
         if layer.sides is not None:
@@ -161,8 +203,8 @@ class Crop2d(Cut):
         elif layer.size is None:
             raise RuntimeError("a crop needs a size or sides")
         else:
-            cuts = []
-            for axis, size in enumerate(x.shape[-2:]):
+            cuts: list[int] = []
+            for axis, size in enumerate(x.shape[2:]):
                 kept = layer.size[axis]
                 if kept > size:
                     raise RuntimeError(f"cannot keep {kept} of {size}")
@@ -170,16 +212,23 @@ class Crop2d(Cut):
                 if before + kept > size:
                     raise RuntimeError(f"cannot keep {kept} from {before} of {size}")
                 cuts += [before, size - kept - before]
-            self.sides = (cuts[0], cuts[1], cuts[2], cuts[3])
+            self.sides = tuple(cuts)
         self.applied = self.sides
         return super().forward(x)
 
 
 class ToVector(nn.Module):
-    """A vector of n as cnncalc writes it, the volume 1 x 1 x n: (N, n, 1, 1)."""
+    """A vector of n as cnncalc writes it at `rank`, the volume 1 x ... x 1 x n: (N, n, 1, ..., 1)."""
+
+    def __init__(self, rank: int) -> None:
+        super().__init__()
+        self.rank = rank
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x.reshape(x.shape[0], -1, 1, 1)
+        return x.reshape(x.shape[0], -1, *(1,) * self.rank)
+
+    def extra_repr(self) -> str:
+        return f"rank={self.rank}"
 
 
 _ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
@@ -220,39 +269,40 @@ class PerChannel(nn.Module):
 
 
 class SqueezeExcitation(nn.Module):
-    """x times gate(conv(activation(conv(mean of x over the map)))), the convs 1 x 1 with bias, as torchvision's."""
+    """x times gate(conv(activation(conv(mean of x over the map)))), the convs 1 x 1 (of the map's rank) with bias,
+    as torchvision's."""
 
-    def __init__(self, channels: int, squeeze: int, between: str | None, gate: str) -> None:
+    def __init__(self, channels: int, squeeze: int, between: str | None, gate: str, rank: int = 2) -> None:
         super().__init__()
-        self.fc1, self.fc2 = nn.Conv2d(channels, squeeze, 1), nn.Conv2d(squeeze, channels, 1)
+        self.fc1, self.fc2 = CONVS[rank](channels, squeeze, 1), CONVS[rank](squeeze, channels, 1)
         self.between = activation(between) if between else nn.Identity()
         self.gate = activation(gate)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        mean = x.mean(dim=(2, 3), keepdim=True)
+        mean = x.mean(dim=tuple(range(2, x.dim())), keepdim=True)
         return x * self.gate(self.fc2(self.between(self.fc1(mean))))  # type: ignore[no-any-return]
 
 
 class ChannelsLast(nn.Module):
-    """A module over the last dimension (nn.LayerNorm) applied to the channels of an (N, C, H, W) map."""
+    """A module over the last dimension (nn.LayerNorm) applied to the channels of an (N, C, *spatial) map."""
 
     def __init__(self, module: nn.Module) -> None:
         super().__init__()
         self.module = module
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.module(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)  # type: ignore[no-any-return]
+        return self.module(x.movedim(1, -1)).movedim(-1, 1)  # type: ignore[no-any-return]
 
 
 class ChannelFactor(nn.Module):
-    """A learned factor per channel of an (N, C, H, W) map."""
+    """A learned factor per channel of an (N, C, *spatial) map."""
 
     def __init__(self, channels: int) -> None:
         super().__init__()
-        self.weight = nn.Parameter(torch.ones(channels, 1, 1))
+        self.weight = nn.Parameter(torch.ones(channels))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x * self.weight
+        return x * self.weight.reshape(-1, *(1,) * (x.dim() - 2))
 
 
 class Add(nn.Module):
@@ -282,7 +332,7 @@ def spec_layer(module: nn.Module) -> Any:
 
 def call(module: nn.Module, x: torch.Tensor, env: Env) -> torch.Tensor:
     """A row's module on `x`; the modules that read earlier outputs by name get the names seen so far."""
-    if isinstance(module, (Chain, Add, ChannelConcat, Join, Crop2d)):
+    if isinstance(module, (Chain, Add, ChannelConcat, Join, CropLayer)):
         return module(x, env)  # type: ignore[no-any-return]
     return module(x)  # type: ignore[no-any-return]
 
@@ -309,7 +359,7 @@ class Chain(nn.Module):
 
 def _joined(kind: str, tensors: Sequence[torch.Tensor]) -> torch.Tensor:
     if kind == "concat":
-        # (N, C, H, W): channels are dimension 1; torch.cat refuses tensors whose h or w differ
+        # (N, C, *spatial): channels are dimension 1; torch.cat refuses tensors whose spatial sizes differ
         return torch.cat(list(tensors), dim=1)
     first = tensors[0]
     for other in tensors[1:]:
@@ -317,7 +367,7 @@ def _joined(kind: str, tensors: Sequence[torch.Tensor]) -> torch.Tensor:
             if other.shape != first.shape:  # `+` would broadcast: an add joins equals only
                 raise RuntimeError(f"cannot add {tuple(first.shape)} and {tuple(other.shape)}")
             first = first + other
-        else:  # torch broadcasts (N, C, H, W) axis by axis, as numpy does
+        else:  # torch broadcasts (N, C, *spatial) axis by axis, as numpy does
             first = first * other
     return first
 
@@ -343,7 +393,7 @@ class ChannelConcat(nn.Module):
 
 class Join(nn.Module):
     """A merge of named outputs (`with`): the current tensor, then each named one, cut around its centre to the
-    current tensor's height and width where `centre`."""
+    current tensor's spatial sizes where `centre`."""
 
     def __init__(self, kind: str, names: Sequence[str], centre: bool) -> None:
         super().__init__()
@@ -352,37 +402,39 @@ class Join(nn.Module):
     def forward(self, x: torch.Tensor, env: Env) -> torch.Tensor:
         others = [env[name] for name in self.names]
         if self.centre:
-            h, w = x.shape[-2:]
+            sizes = tuple(x.shape[2:])
             cut = []
             for other in others:
-                dh, dw = other.shape[-2] - h, other.shape[-1] - w
-                if dh < 0 or dw < 0:
-                    raise RuntimeError(f"cannot cut {tuple(other.shape)} to {h} x {w}")
-                cut.append(other[:, :, dh // 2 : dh // 2 + h, dw // 2 : dw // 2 + w])
+                cuts = [big - small for big, small in zip(other.shape[2:], sizes, strict=True)]
+                if any(extra < 0 for extra in cuts):
+                    raise RuntimeError(f"cannot cut {tuple(other.shape)} to {' x '.join(map(str, sizes))}")
+                kept = (slice(extra // 2, extra // 2 + size) for extra, size in zip(cuts, sizes, strict=True))
+                index: tuple[slice, ...] = (slice(None), slice(None), *kept)
+                cut.append(other[index])
             others = cut
         return _joined(self.kind, [x, *others])
 
 
 def _padding(
-    padding: str | Sides,
-    kernel: tuple[int, int],
-    stride: tuple[int, int],
-    dilation: tuple[int, int],
-    value: float,
-) -> tuple[list[nn.Module], tuple[int, int]]:
-    """A padding module to put in front (if any), and the symmetric (height, width) padding left to the layer."""
+    padding: str | Sides, kernel: PerAxis, stride: PerAxis, dilation: PerAxis, value: float
+) -> tuple[list[nn.Module], PerAxis]:
+    """A padding module to put in front (if any), and the padding left to the layer, alike on both sides of each
+    axis (one value per axis)."""
+    rank = len(kernel)
     if isinstance(padding, str):
         # the loader allows "valid" and "same" only
-        return ([SamePad(kernel, stride, dilation, value)] if padding == "same" else []), (0, 0)
-    top, bottom, left, right = padding
-    if top == bottom and left == right:
-        return [], (top, left)
-    # PyTorch's layers pad both sides alike; F.pad's order is (left, right, top, bottom)
-    return [nn.ConstantPad2d((left, right, top, bottom), value)], (0, 0)
+        return ([SamePad(kernel, stride, dilation, value)] if padding == "same" else []), (0,) * rank
+    assert len(padding) == 2 * rank, f"padding {padding} for a kernel {kernel}"
+    before, after = padding[::2], padding[1::2]
+    if before == after:
+        return [], tuple(before)
+    # PyTorch's layers pad both sides alike; F.pad takes the last axis first
+    return [CONSTANT_PADS[rank](torch_order(padding), value)], (0,) * rank
 
 
-def layer_module(layer: object, path: str = "", paths: dict[str, nn.Module] | None = None) -> nn.Module:
-    """The PyTorch module for one spec layer; a conv or dense layer's activation comes with it.
+def layer_module(layer: object, path: str = "", paths: dict[str, nn.Module] | None = None, rank: int = 2) -> nn.Module:
+    """The PyTorch module for one spec layer, of `rank` spatial axes; a conv or dense layer's activation comes with
+    it.
 
     A block's module holds a module for each of its rows; `paths`, if given, gets every module by its row's path,
     numbered as cnncalc numbers its rows: "3.2" (layer 2 of block 3; a repeat's instances numbered on across its
@@ -391,21 +443,21 @@ def layer_module(layer: object, path: str = "", paths: dict[str, nn.Module] | No
     if isinstance(layer, Repeat):
         # each repetition reads its own names
         repetitions = [
-            Chain(_modules(layer.layers, f"{path}.", paths, first=repetition * len(layer.layers) + 1))
+            Chain(_modules(layer.layers, f"{path}.", paths, rank, first=repetition * len(layer.layers) + 1))
             for repetition in range(layer.times)
         ]
         return _record(Chain(repetitions), layer, path, paths)
     if isinstance(layer, Residual):
         after = activation(layer.activation) if layer.activation else None
-        main = Chain(_modules(layer.layers, f"{path}.", paths))
-        shortcut = Chain(_modules(layer.shortcut, f"{path}.s", paths))
+        main = Chain(_modules(layer.layers, f"{path}.", paths, rank))
+        shortcut = Chain(_modules(layer.shortcut, f"{path}.s", paths, rank))
         return _record(Add(main, shortcut, after), layer, path, paths)
     if isinstance(layer, Merge):
         if layer.merged:
             return _record(Join(layer.kind, layer.merged, layer.crop == "centre"), layer, path, paths)
-        branches = [Chain(_modules(branch, f"{path}.b{k}.", paths)) for k, branch in enumerate(layer.branches, 1)]
+        branches = [Chain(_modules(branch, f"{path}.b{k}.", paths, rank)) for k, branch in enumerate(layer.branches, 1)]
         return _record(ChannelConcat(branches, layer.kind, layer.split), layer, path, paths)
-    return _record(_leaf_module(layer), layer, path, paths)
+    return _record(_leaf_module(layer, rank), layer, path, paths)
 
 
 def _record(module: nn.Module, layer: object, path: str, paths: dict[str, nn.Module] | None) -> nn.Module:
@@ -416,66 +468,66 @@ def _record(module: nn.Module, layer: object, path: str, paths: dict[str, nn.Mod
 
 
 def _modules(
-    layers: Sequence[Layer], prefix: str, paths: dict[str, nn.Module] | None, first: int = 1
+    layers: Sequence[Layer], prefix: str, paths: dict[str, nn.Module] | None, rank: int, first: int = 1
 ) -> list[nn.Module]:
-    return [layer_module(layer, f"{prefix}{number}", paths) for number, layer in enumerate(layers, start=first)]
+    return [layer_module(layer, f"{prefix}{number}", paths, rank) for number, layer in enumerate(layers, start=first)]
 
 
-def _leaf_module(layer: object) -> nn.Module:
+def _leaf_module(layer: object, rank: int) -> nn.Module:
     if isinstance(layer, Conv):
-        pad, (ph, pw) = _padding(layer.padding, layer.kernel, layer.stride, layer.dilation, 0.0)
-        conv = nn.LazyConv2d(
+        pad, native = _padding(layer.padding, layer.kernel, layer.stride, layer.dilation, 0.0)
+        conv = LAZY_CONVS[rank](
             layer.filters,
             layer.kernel,
             stride=layer.stride,
-            padding=(ph, pw),
+            padding=native,
             dilation=layer.dilation,
             groups=layer.groups,
             bias=layer.bias,
         )
         return nn.Sequential(*pad, conv, *([activation(layer.activation)] if layer.activation else []))
     if isinstance(layer, ConvTranspose):
-        return nn.Sequential(*_transposed(layer), *([activation(layer.activation)] if layer.activation else []))
+        return nn.Sequential(*_transposed(layer, rank), *([activation(layer.activation)] if layer.activation else []))
     if isinstance(layer, Upsample):
+        mode = LINEAR_MODES[rank] if layer.mode == "bilinear" else layer.mode
         # PyTorch takes align_corners with the interpolating modes only, and refuses it with nearest
         align = layer.align_corners if layer.mode == "bilinear" or layer.align_corners else None
-        scale = None if layer.scale is None else (float(layer.scale[0]), float(layer.scale[1]))
-        return nn.Upsample(size=layer.size, scale_factor=scale, mode=layer.mode, align_corners=align)
+        scale = None if layer.scale is None else tuple(float(factor) for factor in layer.scale)
+        return nn.Upsample(size=layer.size, scale_factor=scale, mode=mode, align_corners=align)
     if isinstance(layer, Crop):
-        return Crop2d(layer)
+        return CropLayer(layer)
     if isinstance(layer, AdaptivePool):
-        return nn.AdaptiveMaxPool2d(layer.size) if layer.kind == "adaptivemaxpool" else nn.AdaptiveAvgPool2d(layer.size)
+        return (ADAPTIVE_MAX if layer.kind == "adaptivemaxpool" else ADAPTIVE_AVG)[rank](layer.size)
     if isinstance(layer, Pool):
         is_max = layer.kind == "maxpool"
         # max pooling never picks a padded value: pad with -inf, as PyTorch's own padding does
-        pad, (ph, pw) = _padding(layer.padding, layer.size, layer.stride, (1, 1), NEG_INF if is_max else 0.0)
+        pad, native = _padding(layer.padding, layer.size, layer.stride, (1,) * rank, NEG_INF if is_max else 0.0)
         if pad and layer.ceil:
             raise Unsupported(f"{layer.kind} with ceil and padding {layer.padding!r}: PyTorch pads both sides alike")
-        pool_type = nn.MaxPool2d if is_max else nn.AvgPool2d
-        pool = pool_type(layer.size, stride=layer.stride, padding=(ph, pw), ceil_mode=layer.ceil)
+        pool_type = MAX_POOLS[rank] if is_max else AVG_POOLS[rank]
+        pool = pool_type(layer.size, stride=layer.stride, padding=native, ceil_mode=layer.ceil)
         return nn.Sequential(*pad, pool)
     if isinstance(layer, GlobalPool):
-        return nn.AdaptiveMaxPool2d(1) if layer.kind == "globalmaxpool" else nn.AdaptiveAvgPool2d(1)
+        return (ADAPTIVE_MAX if layer.kind == "globalmaxpool" else ADAPTIVE_AVG)[rank](1)
     if isinstance(layer, Flatten):
-        return nn.Sequential(nn.Flatten(), ToVector())
+        return nn.Sequential(nn.Flatten(), ToVector(rank))
     if isinstance(layer, Dense):
-        # flattens whatever it is given: cnncalc asks for a 1 x 1 x n input, so a spec says `flatten` first
+        # flattens whatever it is given: cnncalc asks for a 1 x ... x 1 x n input, so a spec says `flatten` first
         linear = nn.LazyLinear(layer.units, bias=layer.bias)
         act = [activation(layer.activation)] if layer.activation else []
-        return nn.Sequential(nn.Flatten(), linear, ToVector(), *act)
+        return nn.Sequential(nn.Flatten(), linear, ToVector(rank), *act)
     if isinstance(layer, ZeroPad):
-        top, bottom, left, right = layer.padding
-        return nn.Sequential(nn.ZeroPad2d((left, right, top, bottom)))
+        return nn.Sequential(ZERO_PADS[rank](torch_order(layer.padding)))
     if isinstance(layer, BatchNorm):
-        return nn.LazyBatchNorm2d()
+        return BATCH_NORMS[rank]()
     if isinstance(layer, LayerNorm):
         return PerChannel(lambda c: ChannelsLast(nn.LayerNorm(c)))
     if isinstance(layer, GroupNorm):
         return PerChannel(lambda c: nn.GroupNorm(layer.groups, c))
     if isinstance(layer, InstanceNorm):
-        return PerChannel(lambda c: nn.InstanceNorm2d(c, affine=layer.affine))
+        return PerChannel(lambda c: INSTANCE_NORMS[rank](c, affine=layer.affine))
     if isinstance(layer, SqueezeExcite):
-        return PerChannel(lambda c: SqueezeExcitation(c, layer.squeeze, layer.activation, layer.gate))
+        return PerChannel(lambda c: SqueezeExcitation(c, layer.squeeze, layer.activation, layer.gate, rank))
     if isinstance(layer, Scale):
         return PerChannel(ChannelFactor)
     if isinstance(layer, PReLU):
@@ -492,31 +544,30 @@ def _leaf_module(layer: object) -> nn.Module:
     raise Unsupported(f"no PyTorch module for layer kind {getattr(layer, 'kind', layer)!r}")
 
 
-def _transposed(layer: ConvTranspose) -> list[nn.Module]:
-    """A ConvTranspose2d, its padding PyTorch's own where it cuts alike on both sides of each axis; else none,
-    and a Cut after it. Where PyTorch's own padding leaves no output, ConvTranspose2d refuses or returns an empty
-    map depending on the backend it picks (the batch size, the kernel): a Cut of nothing after it refuses always."""
+def _transposed(layer: ConvTranspose, rank: int) -> list[nn.Module]:
+    """A transposed conv of `rank`, its padding PyTorch's own where it cuts alike on both sides of each axis; else
+    none, and a Cut after it. Where PyTorch's own padding leaves no output, a transposed conv refuses or returns an
+    empty map depending on the backend it picks (the batch size, the kernel): a Cut of nothing after it refuses
+    always."""
     padding = layer.padding
-    cut: list[nn.Module] = [Cut((0, 0, 0, 0))]
+    cut: list[nn.Module] = [Cut((0,) * 2 * rank)]
+    native: PerAxis = (0,) * rank
     if padding == "same":
-        if layer.output_padding != (0, 0):
+        if any(layer.output_padding):
             # Keras's rule is then another: (h - 1) s + k - 2 floor(k / 2) + output_padding
             raise Unsupported("`same` with output_padding: the output is h s, or Keras's other rule")
-        cut, native = [TransposedSame(layer.kernel, layer.stride, layer.dilation)], (0, 0)
-    elif padding == "valid":
-        native = (0, 0)
-    else:
-        assert not isinstance(padding, str)
-        top, bottom, left, right = padding
-        if top == bottom and left == right:
-            native = (top, left)
+        cut = [TransposedSame(layer.kernel, layer.stride, layer.dilation)]
+    elif not isinstance(padding, str):  # sides; `valid` cuts nothing
+        before, after = padding[::2], padding[1::2]
+        if before == after:
+            native = tuple(before)
         else:
-            cut, native = [Cut((top, bottom, left, right))], (0, 0)
+            cut = [Cut(padding)]
     if layer.filters % layer.groups:
-        # nn.ConvTranspose2d refuses this when built; the lazy one, built without its input channels, does not, and
+        # a transposed conv refuses this when built; the lazy one, built without its input channels, does not, and
         # without a bias runs, giving (filters // groups) groups of outputs
         return [Refuse(ValueError("out_channels must be divisible by groups"))]
-    conv = nn.LazyConvTranspose2d(
+    conv = LAZY_TRANSPOSED[rank](
         layer.filters,
         layer.kernel,
         stride=layer.stride,
@@ -524,7 +575,7 @@ def _transposed(layer: ConvTranspose) -> list[nn.Module]:
         output_padding=layer.output_padding,
         groups=layer.groups,
         bias=layer.bias,
-        dilation=layer.dilation,  # type: ignore[arg-type]  # a pair, as for every conv; the stub says int
+        dilation=layer.dilation,
     )
     return [conv, *cut]
 
@@ -534,20 +585,19 @@ def build(spec: Spec, paths: dict[str, nn.Module] | None = None) -> list[nn.Modu
 
     `paths`, if given, gets the module of every row, blocks' inner rows included, by the row's path.
     """
-    return [module.eval() for module in _modules(spec.layers, "", paths)]
+    return [module.eval() for module in _modules(spec.layers, "", paths, spec.input.rank)]
 
 
 def volume(x: torch.Tensor) -> Volume:
-    """An (N, C, H, W) batch's volume as cnncalc writes it, h x w x c."""
-    assert x.dim() == 4, f"expected an (N, C, H, W) tensor, got shape {tuple(x.shape)}"
-    _, c, h, w = x.shape
-    return Volume(h, w, c)
+    """An (N, C, *spatial) batch's volume as cnncalc writes it, channels last: l x c, h x w x c or d x h x w x c."""
+    assert 3 <= x.dim() <= 5, f"expected an (N, C, *spatial) tensor of 1 to 3 spatial axes, got {tuple(x.shape)}"
+    return Volume(*x.shape[2:], x.shape[1])
 
 
 def forward(modules: Sequence[nn.Module], input: Volume, batch: int = 2) -> list[Volume]:
     """Run a random batch through the modules one at a time, each reading the previous output or an earlier one by
     name (`input`: the network's input); every layer's output volume, in order."""
-    x = torch.randn(batch, input.c, input.h, input.w)
+    x = torch.randn(batch, input.c, *input.spatial)
     seen: Env = {"input": x}
     outputs = []
     with torch.no_grad():
@@ -576,33 +626,32 @@ def running_stats(module: nn.Module) -> int:
     )
 
 
+# the modules that pad both sides of each axis alike, by their `padding`
+PADDED = (*CONVS.values(), *TRANSPOSED.values(), *MAX_POOLS.values(), *AVG_POOLS.values())
+# the modules whose padding a row records: the windowed layers', and zeropad's own; a transposed conv's cut
+WINDOWED = (*PADDED, *ZERO_PADS.values())
+
+
 def applied_padding(module: nn.Module) -> Sides:
-    """The padding a conv or pool module applied on its last forward, all parts together: top, bottom, left, right;
-    for a transposed conv, what it cut from its output (PyTorch's `padding`)."""
-    sides = [0, 0, 0, 0]
+    """The padding a conv or pool module applied on its last forward, all parts together: before and after, per axis
+    in axis order (top, bottom, left, right in 2-D); for a transposed conv, what it cut from its output (PyTorch's
+    `padding`). Empty for a module that pads nothing."""
+    sides: Sides = ()
     for part in module.modules():
-        if isinstance(part, SamePad):
-            assert part.applied is not None, "SamePad has not seen an input yet"
+        if isinstance(part, (SamePad, Cut)):  # Cut: a transposed conv's cut that PyTorch's padding cannot express
+            assert part.applied is not None, f"{type(part).__name__} has not seen an input yet"
             found = part.applied
-        elif isinstance(part, nn.ConstantPad2d):
-            left, right, top, bottom = part.padding
-            found = (top, bottom, left, right)
-        elif isinstance(part, Cut):  # a transposed conv's cut that PyTorch's padding cannot express
-            assert part.applied is not None, "a crop has not seen an input yet"
-            found = part.applied
-        elif isinstance(part, (nn.Conv2d, nn.ConvTranspose2d, nn.MaxPool2d, nn.AvgPool2d)):
+        elif isinstance(part, (*CONSTANT_PADS.values(), *PADDED)):  # a zeropad's is a constant pad's
             padding = part.padding
-            assert isinstance(padding, tuple), "build() gives every conv and pool a (height, width) padding"
-            ph, pw = padding
-            found = (ph, ph, pw, pw)
+            assert isinstance(padding, tuple), "build() gives every pad, conv and pool its padding as a tuple"
+            if isinstance(part, PADDED):  # one per axis, on both sides
+                found = tuple(side for per_axis in padding for side in (per_axis, per_axis))
+            else:  # F.pad's order: the last axis first
+                found = torch_order(padding)
         else:
             continue
-        sides = [a + b for a, b in zip(sides, found, strict=True)]
-    return sides[0], sides[1], sides[2], sides[3]
-
-
-# the modules whose padding a row records: the windowed layers', and zeropad's own; a transposed conv's cut
-WINDOWED = (nn.Conv2d, nn.ConvTranspose2d, nn.MaxPool2d, nn.AvgPool2d, nn.ZeroPad2d)
+        sides = tuple(a + b for a, b in zip(sides, found, strict=True)) if sides else found
+    return sides
 
 
 class Run(NamedTuple):
@@ -611,17 +660,18 @@ class Run(NamedTuple):
     outputs: dict[str, Volume]
     trainable: dict[str, int]
     running: dict[str, int]  # batchnorm's running mean and variance
-    padding: dict[str, Sides]  # top, bottom, left, right; for the windowed layers (conv, pool) and zeropad only
+    padding: dict[str, Sides]  # before and after per axis; for the windowed layers (conv, pool) and zeropad only
     top_level: list[str]  # the paths of the spec's own layers, in order
     macs: dict[str, int]  # multiply-accumulates of the convs and linear layers the row holds, batch 1
 
 
 class Refused(RuntimeError):
-    """PyTorch refused to run the model: `path` is the row whose module raised (the innermost one)."""
+    """PyTorch refused to run the model: `path` is the row whose module raised (the innermost one), `kind` its
+    layer's kind."""
 
-    def __init__(self, path: str, cause: Exception) -> None:
+    def __init__(self, path: str, cause: Exception, kind: str | None = None) -> None:
         super().__init__(f"row {path}: {type(cause).__name__}: {cause}")
-        self.path = path
+        self.path, self.kind = path, kind
 
 
 def run(spec: Spec) -> Run:
@@ -649,7 +699,7 @@ def run(spec: Spec) -> Run:
     macs: dict[nn.Module, int] = {}
 
     def count(module: nn.Module, input: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
-        if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+        if isinstance(module, (*CONVS.values(), *TRANSPOSED.values(), nn.Linear)):
             _count_macs(macs, module, input, output)
 
     # every module's, those made as the first input arrives (a squeeze-and-excitation's convs) too
@@ -657,10 +707,10 @@ def run(spec: Spec) -> Run:
     try:
         forward(modules, spec.input, batch=1)
     except (RuntimeError, ValueError) as exc:
-        raise Refused(entered[-1], exc) from exc
+        raise Refused(entered[-1], exc, getattr(spec_layer(paths[entered[-1]]), "kind", None)) from exc
     finally:
         counting.remove()
-    # a conv's or pool's own module holds the nn.Conv2d or pool itself; a block's holds only other rows' modules
+    # a conv's or pool's own module holds the conv or pool itself; a block's holds only other rows' modules
     windowed = {path for path, module in paths.items() if any(isinstance(m, WINDOWED) for m in module.children())}
     return Run(
         outputs,
@@ -680,9 +730,9 @@ def _count_macs(
     weight = module.weight
     assert isinstance(weight, torch.Tensor)
     positions = 1  # batch 1: one sample
-    if isinstance(module, nn.Conv2d):
+    if isinstance(module, tuple(CONVS.values())):
         positions = output[0, 0].numel()
-    elif isinstance(module, nn.ConvTranspose2d):
+    elif isinstance(module, tuple(TRANSPOSED.values())):
         positions = input[0][0, 0].numel()
     macs[module] = weight.numel() * positions
 

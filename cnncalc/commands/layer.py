@@ -7,18 +7,66 @@ from typing import Any
 
 import click
 
-from ..cli import MAX_SIZE, Command, PaddingType, PairType, Size, VolumeType, size_of
+from ..cli import MAX_SIZE, Command, PaddingType, PairType, Size, VolumeType, at_rank, size_of
 from ..diagnostics import SpecError
 from ..documents import query_dict
 from ..engine import analyse
 from ..explain import explain, fc_view
 from ..formulas import ceil_div, conv_output, effective_kernel, padding_for
 from ..render import render_query
-from ..spec import UPSAMPLE_MODES, Conv, ConvTranspose, Dense, Flatten, Layer, Pair, Pool, Sides, Spec, Upsample, Volume
+from ..spec import (
+    AXIS_LETTERS,
+    UPSAMPLE_MODES,
+    Conv,
+    ConvTranspose,
+    Dense,
+    Flatten,
+    Layer,
+    PerAxis,
+    Pool,
+    Sides,
+    Spec,
+    Upsample,
+    Volume,
+)
+
+# the options of a query's layer given per axis, and the flags that set them
+_PER_AXIS = {
+    "kernel": "'-f' / '--kernel'",
+    "size": "'--size'",
+    "stride": "'-s' / '--stride'",
+    "dilation": "'-d' / '--dilation'",
+    "output_padding": "'--output-padding'",
+    "scale": "'--scale'",
+    "padding": "'-p' / '--padding'",
+}
+
+
+def _at_rank(layer: Layer, volume: Volume) -> Layer:
+    """The layer with its sizes read at the volume's rank: `-f 3` is 3x3 on an image, 3x3x3 on a clip."""
+    rank, changes = volume.rank, dict[str, Any]()
+    for field in layer._fields:
+        value = getattr(layer, field)
+        if field not in _PER_AXIS or not isinstance(value, tuple):
+            continue
+        sides = field == "padding"
+        read = at_rank(value, rank, sides)
+        if read is None:
+            written = (",".join if sides else "x".join)(map(str, value))
+            letters = "x".join(AXIS_LETTERS[rank].upper())
+            wanted = f"p, one per axis ({rank}) or two per axis ({2 * rank})" if sides else f"one, or {letters}"
+            axes = "1 spatial axis" if rank == 1 else f"{rank} spatial axes"
+            raise click.BadParameter(
+                f"{written!r}: the {volume} volume has {axes}: write {wanted}",
+                param_hint=_PER_AXIS[field],
+            )
+        changes[field] = read
+    return layer._replace(**changes)
 
 
 def _show(layer: Layer, volume: Volume, explained: bool, output_format: str, flattened: bool = False) -> None:
     """Compute one layer on `volume` and print it; an impossible layer is a usage error (exit 2)."""
+    layer = _at_rank(layer, volume)
     layers: tuple[Layer, ...] = (Flatten(), layer) if flattened else (layer,)
     try:
         report = analyse(Spec(volume, layers))
@@ -28,7 +76,7 @@ def _show(layer: Layer, volume: Volume, explained: bool, output_format: str, fla
     lines = explain(result) + fc_view(result) if explained else None
     if flattened:
         # shown as asked: the volume given, flattened on the way in
-        lines = [f"flatten: {volume} -> 1 x 1 x {result.input.c:,}", *lines] if lines is not None else None
+        lines = [f"flatten: {volume} -> {result.input}", *lines] if lines is not None else None
         result = result._replace(input=volume)
     if output_format == "json":
         click.echo(json.dumps(query_dict(result, report.warnings, lines), indent=2))
@@ -36,6 +84,12 @@ def _show(layer: Layer, volume: Volume, explained: bool, output_format: str, fla
         click.echo(render_query(result, report.warnings, lines), nl=False)
 
 
+# sizes given per axis, read at the volume's rank
+AXES = PairType(message="{clipped}: write one positive integer, or one per axis as HxW", per_axis=True)
+PADDING = PaddingType(
+    message="{clipped}: write same, valid, p, one per axis (ph,pw) or two per axis (top,bottom,left,right)",
+    per_axis=True,
+)
 EXPLAIN = click.option("--explain", is_flag=True, help="Show the lecture's formulas with the numbers put in.")
 FORMAT = click.option(
     "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
@@ -45,10 +99,10 @@ FORMAT = click.option(
 @click.command(cls=Command, epilog="Example: cnncalc conv 32x32x3 -k 16 -f 3 -s 2 -p same --explain")
 @click.argument("volume", type=VolumeType(), metavar="HxWxC")
 @click.option("-k", "--filters", type=Size(), required=True, help="K, the number of filters.")
-@click.option("-f", "--kernel", type=PairType(), required=True, help="f, the filter size: 3, or 3x5.")
-@click.option("-s", "--stride", type=PairType(), default="1", show_default=True, help="s: 2, or 2x1.")
-@click.option("-p", "--padding", type=PaddingType(), default="valid", show_default=True, help="p: same, valid, 1, ...")
-@click.option("-d", "--dilation", type=PairType(), default="1", show_default=True)
+@click.option("-f", "--kernel", type=AXES, required=True, help="f, the filter size: 3, or 3x5.")
+@click.option("-s", "--stride", type=AXES, default="1", show_default=True, help="s: 2, or 2x1.")
+@click.option("-p", "--padding", type=PADDING, default="valid", show_default=True, help="p: same, valid, 1, ...")
+@click.option("-d", "--dilation", type=AXES, default="1", show_default=True)
 @click.option("-g", "--groups", type=Size(), default=1, show_default=True)
 @click.option("--bias/--no-bias", default=True, show_default=True)
 @EXPLAIN
@@ -56,16 +110,20 @@ FORMAT = click.option(
 def conv(
     volume: Volume,
     filters: int,
-    kernel: Pair,
-    stride: Pair,
+    kernel: PerAxis,
+    stride: PerAxis,
     padding: str | Sides,
-    dilation: Pair,
+    dilation: PerAxis,
     groups: int,
     bias: bool,
     explain: bool,
     output_format: str,
 ) -> None:
-    """A convolution on a volume: its output, the padding applied, parameters, MACs and receptive field."""
+    """A convolution on a volume: its output, the padding applied, parameters, MACs and receptive field.
+
+    Any rank: a signal LxC (16000x1, with -p 4,0 for causal padding) or a clip DxHxWxC (16x112x112x3); every size
+    then takes one value for all axes, or one per axis.
+    """
     layer = Conv(
         kind="conv",
         filters=filters,
@@ -82,20 +140,20 @@ def conv(
 @click.command(cls=Command, epilog="Example: cnncalc convtranspose 28x28x64 -k 32 -f 2 -s 2 --explain")
 @click.argument("volume", type=VolumeType(), metavar="HxWxC")
 @click.option("-k", "--filters", type=Size(), required=True, help="K, the number of filters.")
-@click.option("-f", "--kernel", type=PairType(), required=True, help="f, the filter size: 3, or 3x5.")
-@click.option("-s", "--stride", type=PairType(), default="1", show_default=True, help="s: 2, or 2x1.")
+@click.option("-f", "--kernel", type=AXES, required=True, help="f, the filter size: 3, or 3x5.")
+@click.option("-s", "--stride", type=AXES, default="1", show_default=True, help="s: 2, or 2x1.")
 @click.option(
-    "-p", "--padding", type=PaddingType(), default="valid", show_default=True,
+    "-p", "--padding", type=PADDING, default="valid", show_default=True,
     help="Cut from the output, as PyTorch's padding: 1, 1x0, ...; valid is 0; same gives h s, as Keras's.",
 )  # fmt: skip
 @click.option(
     "--output-padding",
-    type=PairType(message="{clipped}: write one integer >= 0, or two as HxW", minimum=0),
+    type=PairType(message="{clipped}: write one integer >= 0, or one per axis as HxW", minimum=0, per_axis=True),
     default="0",
     show_default=True,
     help="Added after the last output: below the stride or the dilation.",
 )
-@click.option("-d", "--dilation", type=PairType(), default="1", show_default=True)
+@click.option("-d", "--dilation", type=AXES, default="1", show_default=True)
 @click.option("-g", "--groups", type=Size(), default=1, show_default=True)
 @click.option("--bias/--no-bias", default=True, show_default=True)
 @EXPLAIN
@@ -103,11 +161,11 @@ def conv(
 def convtranspose(
     volume: Volume,
     filters: int,
-    kernel: Pair,
-    stride: Pair,
+    kernel: PerAxis,
+    stride: PerAxis,
     padding: str | Sides,
-    output_padding: Pair,
-    dilation: Pair,
+    output_padding: PerAxis,
+    dilation: PerAxis,
     groups: int,
     bias: bool,
     explain: bool,
@@ -130,16 +188,16 @@ def convtranspose(
 
 @click.command(cls=Command, epilog="Example: cnncalc upsample 7x7x512 --scale 2")
 @click.argument("volume", type=VolumeType(), metavar="HxWxC")
-@click.option("--scale", type=PairType(), help="The factor: 2, or 2x3.")
-@click.option("--size", type=PairType(), help="Instead of --scale, the output's height and width: 14, or 14x20.")
+@click.option("--scale", type=AXES, help="The factor: 2, or 2x3.")
+@click.option("--size", type=AXES, help="Instead of --scale, the output's height and width: 14, or 14x20.")
 @click.option("--mode", type=click.Choice(UPSAMPLE_MODES), default="nearest", show_default=True)
 @click.option("--align-corners", is_flag=True, help="Bilinear only: output o reads input o (h - 1) / (H - 1).")
 @EXPLAIN
 @FORMAT
 def upsample(
     volume: Volume,
-    scale: Pair | None,
-    size: Pair | None,
+    scale: PerAxis | None,
+    size: PerAxis | None,
     mode: str,
     align_corners: bool,
     explain: bool,
@@ -154,17 +212,17 @@ def upsample(
 
 @click.command(cls=Command, epilog="Example: cnncalc pool 4x4x6 --size 2 --kind avg")
 @click.argument("volume", type=VolumeType(), metavar="HxWxC")
-@click.option("--size", type=PairType(), required=True, help="The window: 2, or 2x3.")
-@click.option("-s", "--stride", type=PairType(), help="Default: the window size.")
-@click.option("-p", "--padding", type=PaddingType(), default="valid", show_default=True)
+@click.option("--size", type=AXES, required=True, help="The window: 2, or 2x3.")
+@click.option("-s", "--stride", type=AXES, help="Default: the window size.")
+@click.option("-p", "--padding", type=PADDING, default="valid", show_default=True)
 @click.option("--kind", type=click.Choice(["max", "avg"]), default="max", show_default=True)
 @click.option("--ceil", is_flag=True, help="PyTorch's ceil_mode: keep a last partial window.")
 @EXPLAIN
 @FORMAT
 def pool(
     volume: Volume,
-    size: Pair,
-    stride: Pair | None,
+    size: PerAxis,
+    stride: PerAxis | None,
     padding: str | Sides,
     kind: str,
     ceil: bool,
@@ -196,7 +254,7 @@ class InputsType(click.ParamType):  # type: ignore[type-arg]
 @FORMAT
 def dense(inputs: Volume, units: int, bias: bool, explain: bool, output_format: str) -> None:
     """A fully connected layer: `units (n + 1)` parameters; a volume is flattened first."""
-    flattened = (inputs.h, inputs.w) != (1, 1)
+    flattened = not inputs.is_point
     _show(Dense(kind="dense", units=units, bias=bias), inputs, explain, output_format, flattened)
 
 
