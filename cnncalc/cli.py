@@ -303,6 +303,7 @@ class LazyGroup(Command, click.Group):
         "export": "cnncalc.commands.export:export",
         "schema": "cnncalc.commands.schema:schema",
         "examples": "cnncalc.commands.examples:examples",
+        "import": "cnncalc.commands.import_model:import_model",
     },
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog="Example: cnncalc summary specs/vgg16.yaml",

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from importlib.abc import Traversable
 
 SPEC_SUFFIXES = (".yaml", ".yml")
+ONNX_SUFFIX = ".onnx"
 EXAMPLE_SUFFIX = ".yaml"
 
 
@@ -54,11 +55,22 @@ class Source(Record):
             return f"{name}, {self.shown}"
         return name or self.shown
 
-    def read(self) -> Source:
-        """This source with its text read, once (standard input cannot be read twice); SpecError saying why not."""
+    @property
+    def is_onnx(self) -> bool:
+        """Whether it is an ONNX model, read through `cnncalc import`'s translation (`*.onnx`)."""
+        return isinstance(self.file, str) and self.file.lower().endswith(ONNX_SUFFIX)
+
+    def read(self, input_volume: Volume | None = None) -> Source:
+        """This source with its text read, once (standard input cannot be read twice); SpecError saying why not.
+        An ONNX model is imported, at `input_volume` where given."""
         if self.text is not None:
             return self
         try:
+            if self.is_onnx:
+                from .onnx_import import import_onnx
+
+                assert isinstance(self.file, str)
+                return self._replace(text=import_onnx(self.file, input_volume))
             return self._replace(text=read_source(self.file))
         except SpecError as exc:
             exc.source = self.shown
@@ -120,7 +132,7 @@ def analyse_file(
     problems of both steps in file order, and names the spec. See `analyse_text`."""
     if not isinstance(source, Source):
         source = locate(source) if isinstance(source, str) else Source(source.name, source)
-    source = source.read()
+    source = source.read(input_volume)
     assert source.text is not None
     try:
         return analyse_text(source.text, input_volume, depth, max_rows, writes_rows)

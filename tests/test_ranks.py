@@ -263,3 +263,25 @@ def test_a_query_size_of_the_wrong_rank_is_a_usage_error(args: list[str], messag
     code, out, err = run(*args)
     assert (code, out) == (2, "")
     assert message in err
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a body that settles: the same volume and field growth in every repetition, summed in one step
+        "input: [500, 4]\nlayers:\n  - repeat:\n      times: 40\n      layers:\n"
+        "        - conv: {filters: 4, kernel: 3, padding: [2, 0]}\n        - groupnorm: {groups: 2}\n",
+        # a body that grows the map evenly on every axis: MACs a cubic in 3-D, not summed in closed form
+        "input: [3, 4, 5, 2]\nlayers:\n  - repeat:\n      times: 12\n      layers:\n"
+        "        - zeropad: {padding: [1, 0, 0, 1, 1, 1]}\n        - conv: {filters: 2, kernel: 1}\n",
+        "input: [8, 8, 8, 2]\nlayers:\n  - repeat:\n      times: 30\n      layers:\n"
+        "        - conv: {filters: 2, kernel: 3, padding: 1}\n        - squeeze_excite: {squeeze: 1}\n",
+    ],
+    ids=["1-d-settling", "3-d-widening", "3-d-statistics"],
+)
+def test_a_folded_repeat_sums_what_every_repetition_computed_gives(text: str) -> None:
+    spec = load(text)
+    folded, unfolded = analyse(spec, depth=0), analyse(spec)
+    assert folded.totals == unfolded.totals
+    assert folded.layers[0].receptive_field == unfolded.layers[0].receptive_field
+    assert folded.layers[0].local_receptive_field == unfolded.layers[0].local_receptive_field

@@ -73,7 +73,7 @@ def summary(
 
     if explain and output_format == "csv":
         raise click.UsageError("--explain goes with the table, markdown and json formats, not csv")
-    source = locate(spec).read()  # once: the sliding footer computes it again, and standard input is read once
+    source = locate(spec).read(input_volume)  # once: the sliding footer computes it again; stdin is read once
     filename = source.shown
     parsed, report = analyse_file(source, input_volume, depth, max_rows=MAX_ROWS)
     notes = [folded_note(parsed, report)] if depth is None and report.kept_depth is not None else []
