@@ -18,8 +18,6 @@ whole file skips without onnx, and the exports without torch.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import shutil
 import subprocess
 import sys
@@ -40,6 +38,7 @@ from click.testing import CliRunner
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from cnncalc import onnx_import
 from cnncalc.cli import cli
 from cnncalc.diagnostics import SpecError
 from cnncalc.engine import analyse
@@ -52,8 +51,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SPECS = {path.stem: path for path in onnx_models.SPECS}
 EXPORTABLE = [name for name in SPECS if name not in onnx_models.NOT_EXPORTABLE]
 
-HAS_IMPORTER = importlib.util.find_spec("cnncalc.onnx_import") is not None
-needs_importer = pytest.mark.skipif(not HAS_IMPORTER, reason="cnncalc.onnx_import is not written yet")
 
 # the op types of the graphs PyTorch 2.13's TorchScript exporter writes for the exportable shipped specs, in
 # training mode, nothing folded (opset 20): what the import meets in practice
@@ -67,9 +64,7 @@ EXPORTED_OP_TYPES = {
 
 def import_onnx(path: Path, input_volume: Volume | None = None, skip_unknown: bool = False) -> str:
     """The importer's spec text for the model at `path`."""
-    module = importlib.import_module("cnncalc.onnx_import")
-    text: str = module.import_onnx(str(path), input_volume, skip_unknown)
-    return text
+    return onnx_import.import_onnx(str(path), input_volume, skip_unknown)
 
 
 def imported_report(path: Path, input_volume: Volume | None = None, skip_unknown: bool = False) -> Report:
@@ -584,7 +579,6 @@ def rates(report: Report) -> list[tuple[str, float]]:
     return [(row.kind, float(getattr(row.layer, "rate", 0))) for row in walk(report.layers) if row.kind in NO_OPS]
 
 
-@needs_importer
 @pytest.mark.parametrize("name", EXPORTABLE)
 def test_a_shipped_spec_comes_back_from_onnx_with_every_number(name: str, exports: Exports) -> None:
     original = analyse(load_file(str(SPECS[name])))
@@ -595,7 +589,6 @@ def test_a_shipped_spec_comes_back_from_onnx_with_every_number(name: str, export
     assert [rate for _, rate in rates(imported)] == pytest.approx([rate for _, rate in dropping], abs=1e-6)
 
 
-@needs_importer
 @pytest.mark.parametrize("command", ["summary", "rf", "check", "draw"])
 def test_the_commands_read_an_onnx_file(command: str, exports: Exports, tmp_path: Path) -> None:
     path = exports("lenet5")
@@ -607,7 +600,6 @@ def test_the_commands_read_an_onnx_file(command: str, exports: Exports, tmp_path
         assert "params: 61,706" in stdout and "receptive field: 32, jump 4" in stdout
 
 
-@needs_importer
 def test_summary_of_an_onnx_file_is_the_specs(exports: Exports) -> None:
     import json
 
@@ -618,7 +610,6 @@ def test_summary_of_an_onnx_file_is_the_specs(exports: Exports) -> None:
     assert from_onnx == from_spec
 
 
-@needs_importer
 def test_import_writes_the_spec_to_a_file(exports: Exports, tmp_path: Path) -> None:
     written = tmp_path / "lenet5.yaml"
     code, stdout, stderr = invoke("import", str(exports("lenet5")), "-o", str(written))
@@ -722,7 +713,6 @@ def networks(draw: st.DrawFn) -> str:
     return spec(given, *layers)
 
 
-@needs_importer
 @given(networks())
 @settings(max_examples=30 * settings().max_examples // 100)  # 30 in the default profile
 def test_a_generated_network_comes_back_from_onnx(text: str) -> None:
@@ -1016,7 +1006,6 @@ def test_the_expected_spec_is_what_onnx_runs(name: str) -> None:
     assert onnx_models.weight_count(model) == expected.totals.params
 
 
-@needs_importer
 @pytest.mark.parametrize("name", list(CASES))
 def test_an_op_imports_as_the_spec_that_computes_it(name: str, tmp_path: Path) -> None:
     case = CASES[name]
@@ -1024,7 +1013,6 @@ def test_an_op_imports_as_the_spec_that_computes_it(name: str, tmp_path: Path) -
     assert_same_computation(report_of(case.expected), imported_report(path, case.input_volume))
 
 
-@needs_importer
 @pytest.mark.parametrize("training", [True, False])
 def test_a_dropout_is_a_layer(training: bool, tmp_path: Path) -> None:
     path = onnx_models.save(onnx_models.dropout([1, 3, 6, 6], 0.3, training), tmp_path / "model.onnx")
@@ -1032,7 +1020,6 @@ def test_a_dropout_is_a_layer(training: bool, tmp_path: Path) -> None:
     assert kinds == ["conv", "dropout", "relu"]
 
 
-@needs_importer
 def test_an_opset_18_model_and_its_opset_17_twin_import_alike(tmp_path: Path) -> None:
     older = onnx_models.save(onnx_models.pad([1, 3, 6, 6], [0, 0, 1, 2, 0, 0, 3, 4]), tmp_path / "17.onnx")
     newer = onnx_models.save(onnx_models.pad([1, 3, 6, 6], [1, 2, 3, 4], opset=18, axes=[2, 3]), tmp_path / "18.onnx")
@@ -1055,14 +1042,12 @@ def says_it_has_no_layer(message: str) -> bool:
     return any(word in message.lower() for word in ("no layer", "not supported", "unsupported", "cannot"))
 
 
-@needs_importer
 def test_an_op_with_no_layer_is_refused_by_name_and_op_type(tmp_path: Path) -> None:
     message = refusal(onnx_models.save(onnx_models.lstm(), tmp_path / "lstm.onnx"))
     line = next(line for line in message.splitlines() if "lstm" in line)
     assert "LSTM" in line and says_it_has_no_layer(line), message
 
 
-@needs_importer
 def test_every_op_with_no_layer_is_named_at_once_and_no_other(tmp_path: Path) -> None:
     message = refusal(onnx_models.save(onnx_models.two_unknown(), tmp_path / "two.onnx"))
     named = {name for name in ("conv_in", "topk_op", "relu_mid", "cumsum_op", "pool_out") if name in message}
@@ -1070,14 +1055,12 @@ def test_every_op_with_no_layer_is_named_at_once_and_no_other(tmp_path: Path) ->
     assert "TopK" in message and "CumSum" in message
 
 
-@needs_importer
 def test_skip_unknown_keeps_no_op_that_changes_the_shape(tmp_path: Path) -> None:
     message = refusal(onnx_models.save(onnx_models.two_unknown(), tmp_path / "two.onnx"), skip_unknown=True)
     assert "topk_op" in message and "TopK" in message, message
     assert "cumsum_op" not in message, message
 
 
-@needs_importer
 @pytest.mark.parametrize("op_type", ["Sin", "Erf"])
 def test_skip_unknown_keeps_an_op_that_keeps_the_shape_with_a_warning(op_type: str, tmp_path: Path) -> None:
     path = onnx_models.save(onnx_models.unknown_between_convs(op_type), tmp_path / "odd.onnx")
@@ -1092,13 +1075,11 @@ def test_skip_unknown_keeps_an_op_that_keeps_the_shape_with_a_warning(op_type: s
     assert_same_computation(report_of(expected), report_of(stdout))
 
 
-@needs_importer
 def test_a_size_known_only_when_running_needs_the_input_size(tmp_path: Path) -> None:
     message = refusal(onnx_models.save(onnx_models.dynamic(), tmp_path / "dynamic.onnx"))
     assert "--input" in message, message
 
 
-@needs_importer
 def test_the_input_size_can_be_given_on_the_command_line(tmp_path: Path) -> None:
     path = onnx_models.save(onnx_models.dynamic(), tmp_path / "dynamic.onnx")
     code, stdout, stderr = invoke("import", str(path), "--input", "16x16x3")
@@ -1106,13 +1087,11 @@ def test_the_input_size_can_be_given_on_the_command_line(tmp_path: Path) -> None
     assert_same_computation(report_of(CASES["dynamic size with an input"].expected), report_of(stdout))
 
 
-@needs_importer
 def test_two_graph_outputs_are_refused_naming_both(tmp_path: Path) -> None:
     message = refusal(onnx_models.save(onnx_models.two_outputs(), tmp_path / "two.onnx"))
     assert "conv_out" in message and "relu_out" in message, message
 
 
-@needs_importer
 def test_a_concat_on_a_spatial_axis_is_refused(tmp_path: Path) -> None:
     message = refusal(onnx_models.save(onnx_models.concat([1, 3, 6, 6], axis=2), tmp_path / "concat.onnx"))
     line = next(line for line in message.splitlines() if "joined" in line)
@@ -1160,7 +1139,6 @@ BAD_FILES = {
 }
 
 
-@needs_importer
 @pytest.mark.parametrize("command", ["import", "summary"])
 @pytest.mark.parametrize("bad", list(BAD_FILES))
 def test_a_bad_file_is_one_clear_error(bad: str, command: str, tmp_path: Path) -> None:
@@ -1173,7 +1151,6 @@ def test_a_bad_file_is_one_clear_error(bad: str, command: str, tmp_path: Path) -
     assert len(lines) == 1 and "error" in lines[0] and path.name in lines[0], stderr
 
 
-@needs_importer
 def test_an_external_data_model_with_its_data_imports(tmp_path: Path) -> None:
     path = onnx_models.external_data(tmp_path)
     expected = spec([8, 8, 3], "conv: {filters: 4, kernel: 3}")
@@ -1214,7 +1191,56 @@ def test_a_command_that_reads_no_onnx_imports_no_onnx(args: list[str]) -> None:
     assert run_cnncalc(*args) == "exit 0 onnx False importer False"
 
 
-@needs_importer
 def test_a_command_that_reads_onnx_imports_it(tmp_path: Path) -> None:
     path = onnx_models.save(onnx_models.conv([1, 3, 8, 8], 4, [3, 3]), tmp_path / "conv.onnx")
     assert run_cnncalc("summary", str(path)) == "exit 0 onnx True importer True"
+
+
+FACTORY = """
+import torch
+
+
+def small():
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(3, 8, 3, stride=2, padding=1), torch.nn.BatchNorm2d(8), torch.nn.ReLU(),
+        torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(8, 10),
+    )
+
+
+def not_a_model():
+    return 42
+"""
+
+
+def test_a_factory_is_built_exported_and_imported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("torch")
+    (tmp_path / "my_models.py").write_text(FACTORY, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = invoke("import", "my_models:small", "--input", "32x32x3")
+    assert code == 0, err
+    report = analyse(load(out))
+    # 8 (3*3*3 + 1) + 2*8 + 2*8 statistics + 10 (8 + 1): the module's parameters and batchnorm buffers
+    assert (report.totals.trainable_params, report.totals.non_trainable_params) == (224 + 16 + 90, 16)
+    # the global pool reads all 16 x 16 outputs, 2 apart: r = 3 + (16 - 1) * 2 = 33, the padding's row included
+    assert report.totals.output == (1, 1, 10) and report.totals.receptive_field == (33, 33)
+    assert "my_models:small" in out.splitlines()[0]
+    assert {path.name for path in tmp_path.iterdir()} <= {"my_models.py", "__pycache__"}  # nothing written here
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["import", "my_models:small"], "give its input's size with --input"),
+        (["import", "my_models:not_a_model", "--input", "8x8x3"], "returned a int, not a torch.nn.Module"),
+        (["import", "my_models:missing", "--input", "8x8x3"], "AttributeError"),
+    ],
+)
+def test_a_factory_that_cannot_be_built_is_one_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, argv: list[str], message: str
+) -> None:
+    pytest.importorskip("torch")
+    (tmp_path / "my_models.py").write_text(FACTORY, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = invoke(*argv)
+    assert (code, out) == (2, "")
+    assert message in err and "Traceback" not in err

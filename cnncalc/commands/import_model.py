@@ -75,6 +75,7 @@ def _export_factory(name: str, input_volume: Volume | None, path: str) -> None:
     import contextlib
     import importlib
     import io
+    import warnings
 
     if input_volume is None:
         raise click.UsageError("a factory is called and run once: give its input's size with --input HxWxC")
@@ -83,17 +84,32 @@ def _export_factory(name: str, input_volume: Volume | None, path: str) -> None:
         import torch
     except ImportError:
         raise SpecError([error("import", "importing a factory needs PyTorch (and onnx)")]) from None
+    import sys
+
+    # the module named, found as `python -m` would find it: from the current folder first
+    added = os.getcwd() not in sys.path
+    if added:
+        sys.path.insert(0, os.getcwd())
     try:
         factory = getattr(importlib.import_module(module_name), attribute)
         model = factory()
     except Exception as exc:
         raise SpecError([error("import", f"{name}: {type(exc).__name__}: {exc}")]) from None
+    finally:
+        if added:
+            sys.path.remove(os.getcwd())
     if not isinstance(model, torch.nn.Module):
         raise SpecError([error("import", f"{name} returned a {type(model).__name__}, not a torch.nn.Module")])
     model.train()
     example = torch.zeros(1, input_volume.c, *input_volume.spatial)
     try:
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        # the exporter's notes and deprecation warnings are torch's to say, not the import's
+        with (
+            contextlib.redirect_stdout(io.StringIO()),
+            contextlib.redirect_stderr(io.StringIO()),
+            warnings.catch_warnings(),
+        ):
+            warnings.simplefilter("ignore")
             torch.onnx.export(
                 model,
                 (example,),
