@@ -19,7 +19,7 @@ def written(path: str, model: Any, volume: Volume, layers: Sequence[Layer], warn
     lines = [
         comment(f"imported by `cnncalc import` from {os.path.basename(path)}"
                 + (f", made by {producer}" if producer.strip() else "") + f", opset {_opset(model)}"),
-        comment("a layer another reads is named after the ONNX node it stands for"),
+        comment("each layer is named after the ONNX node it stands for; a repeat, after its last"),
     ]  # fmt: skip
     for found in warnings:
         lines.append(comment(f"warning: {found.message}"))
@@ -45,11 +45,13 @@ def read_by(layers: Sequence[Layer]) -> set[str]:
     return found
 
 
-def layer_lines(layers: Sequence[Layer], indent: str, read_by: set[str]) -> list[str]:
+def layer_lines(layers: Sequence[Layer], indent: str, read_by: set[str], named: bool = True) -> list[str]:
+    """The layers' lines, each named after its node (`named`: but in a repeat's body, which stands for several,
+    where a name is written only for a layer another reads)."""
     lines = []
     for layer in layers:
         options = {key: value for key, value in layer.options.items() if key != "cut"}
-        if layer.name in read_by:
+        if named or layer.name in read_by:
             options = {"name": layer.name, **options}
         if layer.source is not None:
             options["from"] = layer.source
@@ -62,17 +64,18 @@ def layer_lines(layers: Sequence[Layer], indent: str, read_by: set[str]) -> list
         lines.append(f"{indent}- {layer.kind}:")
         inner = indent + "    "
         lines += [f"{inner}{key}: {_value(value)}" for key, value in options.items()]
+        inside = named and layer.kind != "repeat"
         for key, held in (("layers", layer.layers), ("shortcut", layer.shortcut)):
             if held:
                 lines.append(f"{inner}{key}:")
-                lines += layer_lines(held, inner + "  ", read_by)
+                lines += layer_lines(held, inner + "  ", read_by, inside)
         if layer.branches:
             lines.append(f"{inner}branches:")
             for branch in layer.branches:
                 if not branch:
                     lines.append(f"{inner}  - []")
                     continue
-                body = layer_lines(branch, inner + "    ", read_by)
+                body = layer_lines(branch, inner + "    ", read_by, inside)
                 lines += [f"{inner}  - {body[0].lstrip()}", *body[1:]]
     return lines
 
