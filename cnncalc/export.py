@@ -184,6 +184,23 @@ class SqueezeExcitation(nn.Module):
 '''
 
 
+def _channel_shuffle_class(rank: int) -> str:
+    return '''
+class ChannelShuffle(nn.Module):
+    """The channels in `groups` groups, taken one from each in turn: nn.ChannelShuffle written out, as torchvision's
+    ShuffleNet writes it, which ONNX can export."""
+
+    def __init__(self, groups: int) -> None:
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, *rest = x.shape
+        x = x.reshape(n, self.groups, c // self.groups, *rest)
+        return x.transpose(1, 2).reshape(n, c, *rest)
+'''
+
+
 def _droppath_class(rank: int) -> str:
     return '''
 class DropPath(nn.Module):
@@ -209,6 +226,7 @@ _LEAF_CLASSES = {
     "scale": _scale_class,
     "squeeze_excite": _squeeze_excite_class,
     "droppath": _droppath_class,
+    "channelshuffle": _channel_shuffle_class,
 }
 
 _RESIDUAL_CLASS = '''
@@ -1107,7 +1125,7 @@ def _droppath(writer: _Writer, row: LayerResult, layer: DropPath, form: str, not
 def _channelshuffle(
     writer: _Writer, row: LayerResult, layer: ChannelShuffle, form: str, notes: list[str]
 ) -> list[_Node]:
-    return [_Node(f"nn.ChannelShuffle({layer.groups})")]
+    return [_Node(f"ChannelShuffle({layer.groups})")]
 
 
 @MODULES.register("zeropad")

@@ -144,7 +144,30 @@ def _paths_from(
     branches = tuple(
         () if name == fork else tuple([ends[name][0]._replace(source=None), *ends[name][1:]]) for name in inputs
     )
-    return at + 1, Layer(merge.kind, {}, merge.name, None, branches=branches)
+    parts = [branch[0] for branch in branches if branch and branch[0].kind == "part"]
+    if not parts:
+        return at + 1, Layer(merge.kind, {}, merge.name, None, branches=branches)
+    # a split's parts, each on a branch of its own, met in order at a concat: the concat's `split`
+    split = parts[0].options["split"]
+    if (
+        merge.kind != "concat"
+        or len(parts) != len(branches)
+        or any(part.options["of"] != parts[0].options["of"] for part in parts)
+        or [part.options["index"] for part in parts] != list(range(len(split)))
+    ):
+        return None
+    return at + 1, Layer("concat", {"split": split}, merge.name, None, branches=tuple(b[1:] for b in branches))
+
+
+def unmet_splits(layers: Iterable[Layer]) -> list[str]:
+    """The split nodes whose parts are left as layers: their parts do not meet again at one concat, in order."""
+    found: list[str] = []
+    for layer in layers:
+        if layer.kind == "part" and layer.options["of"] not in found:
+            found.append(layer.options["of"])
+        for held in (layer.layers, layer.shortcut, *layer.branches):
+            found += [name for name in unmet_splits(held) if name not in found]
+    return found
 
 
 def _repeated(layers: list[Layer], reads: Counter[str]) -> list[Layer]:

@@ -60,10 +60,22 @@ def import_onnx(path: str, input_volume: Volume | None = None, skip_unknown: boo
     onnx = onnx_module()
     model = _read(onnx, path)
     importer = _Importer(onnx, model, input_volume, skip_unknown)
-    from .onnx_blocks import recovered
+    from .onnx_blocks import recovered, unmet_splits
     from .onnx_spec import written
 
     layers = recovered(importer.layers())
+    unmet = unmet_splits(layers)
+    if unmet:
+        raise SpecError(
+            [
+                error(
+                    "onnx",
+                    f"node {name!r} (Split): its parts do not meet again at one Concat, in order, each on a path of "
+                    "its own (a concat with `split`): cnncalc has no layer for a part of the channels",
+                )
+                for name in unmet
+            ]
+        )
     return written(path, model, importer.input, layers, importer.warnings)
 
 
@@ -166,7 +178,8 @@ class _Importer:
         self.written: list[Layer] = []
         self.current: str | None = "input"  # the layer whose output the next layer reads by default
         self.silu: set[str] = set()  # the Mul nodes that make x * sigmoid(x) of a Sigmoid before them
-        self.absorbed: set[str] = set()  # the Add nodes that are a dense layer's bias
+        self.absorbed: set[str] = set()  # the nodes a layer before stands for: a dense layer's bias, a shuffle's
+        self.parts: dict[str, Layer] = {}  # the parts of a split that no layer has read yet, by name
         self.channels_last: dict[str, bool] = {}  # the tensors transposed to channels last, for a layernorm
         # the random masks of stochastic depth, as a model exported for training draws them, and the rate each drops
         self.masks: dict[str, float | None] = {}
@@ -288,7 +301,7 @@ class _Importer:
                     self.problems.append(f"node {label!r} ({node.op_type}): cnncalc has no layer for {node.op_type}")
                 broken.update(node.output)
                 continue
-            if self.mask(node):
+            if self.mask(node) or (node.name or node.output[0]) in self.absorbed:
                 continue
             translate = TRANSLATE.get(node.op_type)
             try:
@@ -384,10 +397,23 @@ class _Importer:
         """Write a layer reading `source_tensor`, giving the tensor `output`."""
         name = self.unique(node_name)
         reads = self.sources.get(source_tensor) if source_tensor is not None else self.current
-        source = None if reads == self.current else reads
-        self.written.append(Layer(kind, options, name, source, tuple(merged)))
-        self.current = name
+        # a split's parts are written where they are first read, each right before its path
+        for part in [*(other for other in merged if other in self.parts), *([reads] if reads in self.parts else [])]:
+            self.write(self.parts.pop(part))
+        self.write(Layer(kind, options, name, reads, tuple(merged)))
         if output is not None:
+            self.sources[output] = name
+
+    def write(self, layer: Layer) -> None:
+        """Add `layer`, reading the layer its `source` names: by that name only where it is not the last one."""
+        self.written.append(layer._replace(source=None if layer.source == self.current else layer.source))
+        self.current = layer.name
+
+    def split(self, node: Any, data: str, options: list[dict[str, Any]]) -> None:
+        """A node whose outputs are parts of `data`: each a layer with its `options`, written when first read."""
+        for output, part in zip(node.output, options, strict=True):
+            name = self.unique(f"{node.name or node.output[0]}.{part['index']}")
+            self.parts[name] = Layer("part", part, name, self.sources[data])
             self.sources[output] = name
 
     def unique(self, node_name: str) -> str:

@@ -181,7 +181,45 @@ def _reshape(importer: _Importer, node: Any) -> None:
     if len(out) == 2 and out[0] == given[0]:
         importer.leaf(node, "flatten")
         return
-    raise Untranslatable("a reshape to (batch, n), a flatten")
+    shuffle = _shuffle_from(importer, node, given, out)
+    if shuffle is None:
+        raise Untranslatable(
+            "a reshape to (batch, n), a flatten, or to (batch, g, c / g, ...) then a Transpose of those two axes and a "
+            "Reshape back, a channel shuffle"
+        )
+    back = shuffle[-1]
+    importer.leaf(node, "channelshuffle", {"groups": out[1]})
+    importer.sources[back.output[0]] = importer.sources[node.output[0]]
+    importer.absorbed.update(other.name or other.output[0] for other in shuffle)
+
+
+def _shuffle_from(importer: _Importer, node: Any, given: Sequence[int], out: Sequence[int]) -> tuple[Any, Any] | None:
+    """The Transpose and the Reshape after `node` that make with it a channel shuffle (torchvision's: the channels
+    as (g, c / g), those two axes swapped, and back); None where they do not."""
+    if len(out) != len(given) + 1 or out[0] != given[0] or out[1] * out[2] != given[1] or out[3:] != given[2:]:
+        return None
+    after = importer.consumers.get(node.output[0], [])
+    if len(after) != 1 or after[0].op_type != "Transpose":
+        return None
+    transpose = after[0]
+    if list(_attributes(transpose).get("perm", [])) != [0, 2, 1, *range(3, len(out))]:
+        return None
+    after = importer.consumers.get(transpose.output[0], [])
+    if len(after) != 1 or after[0].op_type != "Reshape" or importer.shapes.get(after[0].output[0]) != tuple(given):
+        return None
+    return transpose, after[0]
+
+
+@_registers("Split")
+def _split(importer: _Importer, node: Any) -> None:
+    (data,) = importer.data_inputs(node)
+    shape = importer.shape(data)
+    if _attributes(node).get("axis", 0) % len(shape) != 1:
+        raise Untranslatable("a split of the channels (axis 1)")
+    sizes = [importer.shape(name)[1] for name in node.output]
+    label = node.name or node.output[0]
+    # each part a layer of its own for now: `onnx_blocks` makes the concat its parts meet at one with `split`
+    importer.split(node, data, [{"of": label, "index": index, "split": sizes} for index in range(len(sizes))])
 
 
 @_registers("Gemm")
@@ -435,8 +473,6 @@ def _merge(importer: _Importer, node: Any) -> None:
     label = node.name or node.output[0]
     if node.op_type == "Mul" and label in importer.silu:
         importer.activation(node, "silu")
-        return
-    if label in importer.absorbed:
         return
     drawn = [name for name in node.input if name in importer.masks]
     if drawn and node.op_type == "Mul":

@@ -30,13 +30,6 @@ from cnncalc.cli import cli
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))
 
-# the shipped specs PyTorch cannot write as ONNX (torch 2.13, its TorchScript exporter, opset 20), and why: the
-# TorchScript exporter has no ONNX for nn.ChannelShuffle at any opset (9 to 20 tried), and the dynamo exporter needs
-# onnxscript
-NOT_EXPORTABLE = {
-    "shufflenet_v2_x1_0": "Exporting the operator 'aten::channel_shuffle' to ONNX opset version 20 is not supported",
-}
-
 DEFAULT_OPSET = 17
 CONSTANT_PREFIX = "const_"  # the initializers `Graph` makes that are no weights
 # numbers the modules exported specs are imported as, one per import
@@ -324,6 +317,39 @@ def concat(shape: Sequence[int], axis: int = 1, opset: int = DEFAULT_OPSET) -> o
         kernel_shape=[3, 3], pads=[1, 1, 1, 1],
     )  # fmt: skip
     graph.node("Concat", reads=[first, second], name="joined", axis=axis)
+    return graph.model()
+
+
+def split_concat(
+    shape: Sequence[int], sizes: Sequence[int], opset: int = DEFAULT_OPSET, swapped: bool = False
+) -> onnx.ModelProto:
+    """The channels split in parts of `sizes` (opset 18: in equal parts, `num_outputs`), the first as it is, the
+    others each through a 1 x 1 conv keeping its channels, concatenated again (`swapped`: the last part first)."""
+    graph = Graph(shape, opset)
+    if opset >= 18:
+        graph.node("Split", name="split", outputs=len(sizes), axis=1, num_outputs=len(sizes))
+    else:
+        graph.node("Split", graph.constant(sizes), name="split", outputs=len(sizes), axis=1)
+    parts = ["split_out"] + [f"split_out{k}" for k in range(1, len(sizes))]
+    ends = [parts[0]] + [
+        graph.node("Conv", graph.weight(size, size, 1, 1), reads=part, kernel_shape=[1, 1])
+        for part, size in zip(parts[1:], sizes[1:], strict=True)
+    ]
+    graph.node("Concat", reads=ends[::-1] if swapped else ends, name="joined", axis=1)
+    return graph.model()
+
+
+def channel_shuffle(shape: Sequence[int], groups: int, perm: Sequence[int] | None = None) -> onnx.ModelProto:
+    """A conv keeping the channels, then torchvision's shuffle: a Reshape to (n, g, c / g, ...), a Transpose of
+    those two axes (or `perm`), and a Reshape back."""
+    graph = Graph(shape, DEFAULT_OPSET)
+    n, channels, *rest = shape
+    ones = [1] * len(rest)
+    graph.node("Conv", graph.weight(channels, channels, *ones), kernel_shape=ones)
+    graph.node("Reshape", graph.constant([n, groups, channels // groups, *rest]), name="grouped")
+    spatial = list(range(3, len(shape) + 1))
+    graph.node("Transpose", name="swapped", perm=list(perm or [0, 2, 1, *spatial]))
+    graph.node("Reshape", graph.constant(list(shape)), name="shuffled")
     return graph.model()
 
 

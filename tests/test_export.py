@@ -629,6 +629,20 @@ def test_a_crop_keeps_what_cnncalc_keeps() -> None:
     assert torch.equal(namespace["build"]()(image), image[:, :, 2:6, 1:6])
 
 
+@pytest.mark.parametrize("input", ["[5, 12]", "[3, 4, 12]", "[2, 3, 4, 12]"])
+@pytest.mark.parametrize("groups", [2, 3, 4])
+def test_a_channel_shuffle_is_pytorchs_own(input: str, groups: int) -> None:
+    # written out as reshape, transpose, reshape (which ONNX can export), it must be nn.ChannelShuffle's order
+    pytest.importorskip("torch")
+    import torch
+
+    text, report = exported(one_layer(input, f"channelshuffle: {{groups: {groups}}}"))
+    namespace: dict[str, Any] = {"__name__": "exported"}
+    exec(compile(text, "<export>", "exec"), namespace)
+    x = torch.randn(2, report.input.c, *report.input.spatial)
+    assert torch.equal(namespace["build"]()(x), torch.nn.ChannelShuffle(groups)(x))
+
+
 # -- named skips: `from`, `with`, and merges of either form --------------------------------------------
 
 # U-Net's way down and up in small, an FCN-style skip: a crop `like` an output, of a `from: input`, then added

@@ -1,8 +1,7 @@
 """`cnncalc import`: ONNX graphs read as specs, every number checked.
 
-- Round trip: each shipped spec PyTorch can export (`onnx_models.from_spec`) is imported back, and the imported
-  spec's report must be the original's computation, number for number (see `Dataflow`). ShuffleNetV2 cannot be
-  exported (`onnx_models.NOT_EXPORTABLE`), which a test checks stays true.
+- Round trip: each shipped spec, exported to PyTorch and then to ONNX (`onnx_models.from_spec`), is imported back,
+  and the imported spec's report must be the original's computation, number for number (see `Dataflow`).
 - Generated networks (Hypothesis): stacks of convs, pools, batchnorms, relus, residual and concat blocks at ranks
   1 to 3, exported and imported alike.
 - One small graph per operator the import reads (`onnx_models`), against a spec written by hand whose output and
@@ -49,16 +48,15 @@ from cnncalc.spec import ACTIVATIONS, PerAxis, Volume
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = {path.stem: path for path in onnx_models.SPECS}
-EXPORTABLE = [name for name in SPECS if name not in onnx_models.NOT_EXPORTABLE]
 
 
-# the op types of the graphs PyTorch 2.13's TorchScript exporter writes for the exportable shipped specs, in
+# the op types of the graphs PyTorch 2.13's TorchScript exporter writes for the shipped specs, in
 # training mode, nothing folded (opset 20): what the import meets in practice
 EXPORTED_OP_TYPES = {
     "Add", "AveragePool", "BatchNormalization", "Cast", "Concat", "Constant", "ConstantOfShape", "Conv",
     "ConvTranspose", "Div", "Dropout", "Flatten", "Gather", "Gelu", "Gemm", "GlobalAveragePool", "HardSigmoid",
     "HardSwish", "LayerNormalization", "Less", "MaxPool", "Mul", "Pad", "RandomUniformLike", "Relu", "Reshape",
-    "Shape", "Sigmoid", "Slice", "Softmax", "Sub", "Tanh", "Transpose", "Unsqueeze",
+    "Shape", "Sigmoid", "Slice", "Softmax", "Split", "Sub", "Tanh", "Transpose", "Unsqueeze",
 }  # fmt: skip
 
 
@@ -159,7 +157,8 @@ class Dataflow:
       per slice; a merge's `crop: centre` is a crop node on each input it cuts;
     - kinds that compute alike are one kind: an adaptive or global pool is a pool (`FAMILIES`);
     - dropout and droppath are dropped: they change nothing of the numbers, and a droppath of rate 0 leaves no node
-      in the exported graph at all; so is a crop that cuts nothing;
+      in the exported graph at all; so is a crop that cuts nothing, and a flatten of what is a vector already (the
+      export writes one before a dense layer on a 1 x 1 x n map);
     - zero padding read only by convs or pools goes into them (PyTorch's padding cannot say every padding cnncalc
       takes, so an export puts a padding layer in front, and the exporter makes one padding of two alike on the
       same input: WaveNet's gates; the convs' numbers and fields are the same either way), and a crop that only cuts
@@ -296,7 +295,9 @@ class Dataflow:
         readers = self.readers()
         for key, node in sorted(self.nodes.items()):
             first = self.nodes[node.inputs[0]] if node.inputs else None
-            if first is not None and (node.kind in NO_OPS or (node.kind == "crop" and node.output == first.output)):
+            if first is not None and (
+                node.kind in NO_OPS or (node.kind in ("crop", "flatten") and node.output == first.output)
+            ):
                 self.redirect(key, node.inputs[0])
                 return True
             alone = len(readers[key]) == 1 and key != self.output
@@ -476,8 +477,15 @@ RESIDUAL_FLAT = spec(
 
 @pytest.mark.parametrize(
     ("grouped", "flat"),
-    [(GATED, GATED_FLAT), (RESIDUAL, RESIDUAL_FLAT)],
-    ids=["squeeze-excite", "residual"],
+    [
+        (GATED, GATED_FLAT),
+        (RESIDUAL, RESIDUAL_FLAT),
+        (
+            spec([5, 5, 3], "globalavgpool", "dense: {units: 4}"),
+            spec([5, 5, 3], "globalavgpool", "flatten", "dense: {units: 4}"),
+        ),
+    ],
+    ids=["squeeze-excite", "residual", "flatten-of-a-vector"],
 )
 def test_the_comparison_takes_the_same_computation_grouped_otherwise(grouped: str, flat: str) -> None:
     assert_same_computation(report_of(grouped), report_of(flat))
@@ -522,22 +530,16 @@ def test_the_comparison_tells_a_concat_in_another_order() -> None:
 
 
 class Exports:
-    """Each shipped spec exported to ONNX once for all the tests here: its path, or why it cannot be exported."""
+    """Each shipped spec exported to ONNX once for all the tests here: its path."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self.done: dict[str, Path | onnx_models.NotExportable] = {}
+        self.done: dict[str, Path] = {}
 
     def __call__(self, name: str) -> Path:
         if name not in self.done:
-            try:
-                self.done[name] = onnx_models.from_spec(SPECS[name], self.directory / name, name)
-            except onnx_models.NotExportable as exc:
-                self.done[name] = exc
-        found = self.done[name]
-        if isinstance(found, Exception):
-            raise found
-        return found
+            self.done[name] = onnx_models.from_spec(SPECS[name], self.directory / name, name)
+        return self.done[name]
 
 
 @pytest.fixture(scope="module")
@@ -550,16 +552,10 @@ def exports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exports]:
 
 def test_the_specs_are_there() -> None:
     assert len(SPECS) >= 24 and "lenet5" in SPECS
-    assert set(onnx_models.NOT_EXPORTABLE) <= set(SPECS)
 
 
 @pytest.mark.parametrize("name", list(SPECS))
-def test_the_specs_that_do_not_export_are_those_listed(name: str, exports: Exports) -> None:
-    if name in onnx_models.NOT_EXPORTABLE:
-        with pytest.raises(onnx_models.NotExportable) as refused:
-            exports(name)
-        assert onnx_models.NOT_EXPORTABLE[name] in str(refused.value)
-        return
+def test_every_shipped_spec_exports_to_onnx(name: str, exports: Exports) -> None:
     model = onnx.load(str(exports(name)))
     onnx.checker.check_model(model)
     # every weight and batchnorm statistic is an initializer, nothing else is: the spec's parameters, all of them
@@ -568,7 +564,7 @@ def test_the_specs_that_do_not_export_are_those_listed(name: str, exports: Expor
 
 def test_the_exported_graphs_use_these_ops(exports: Exports) -> None:
     found: Counter[str] = Counter()
-    for name in EXPORTABLE:
+    for name in SPECS:
         found.update(onnx_models.op_types(onnx.load(str(exports(name)), load_external_data=False)))
     assert set(found) == EXPORTED_OP_TYPES, sorted(found.items())
 
@@ -579,7 +575,7 @@ def rates(report: Report) -> list[tuple[str, float]]:
     return [(row.kind, float(getattr(row.layer, "rate", 0))) for row in walk(report.layers) if row.kind in NO_OPS]
 
 
-@pytest.mark.parametrize("name", EXPORTABLE)
+@pytest.mark.parametrize("name", list(SPECS))
 def test_a_shipped_spec_comes_back_from_onnx_with_every_number(name: str, exports: Exports) -> None:
     original = analyse(load_file(str(SPECS[name])))
     imported = imported_report(exports(name))
@@ -893,6 +889,26 @@ CASES: dict[str, Case] = {
             "[{conv: {filters: 5, kernel: 3, padding: 1, bias: false}}]]}",
         ),
     ),
+    "split concat": Case(
+        lambda: M.split_concat([1, 6, 5, 5], [2, 4]),
+        spec([5, 5, 6], "concat: {split: [2, 4], branches: [[], [{conv: {filters: 4, kernel: 1, bias: false}}]]}"),
+    ),
+    "split concat opset 18 three parts": Case(
+        lambda: M.split_concat([1, 6, 5, 5], [2, 2, 2], opset=18),
+        spec(
+            [5, 5, 6],
+            "concat: {split: [2, 2, 2], branches: [[], [{conv: {filters: 2, kernel: 1, bias: false}}], "
+            "[{conv: {filters: 2, kernel: 1, bias: false}}]]}",
+        ),
+    ),
+    "channel shuffle": Case(
+        lambda: M.channel_shuffle([1, 6, 5, 4], 3),
+        spec([5, 4, 6], "conv: {filters: 6, kernel: 1, bias: false}", "channelshuffle: {groups: 3}"),
+    ),
+    "channel shuffle 1-D": Case(
+        lambda: M.channel_shuffle([1, 8, 7], 2),
+        spec([7, 8], "conv: {filters: 8, kernel: 1, bias: false}", "channelshuffle: {groups: 2}"),
+    ),
     "mul gate": Case(
         lambda: M.gate([1, 3, 8, 8]),
         spec(
@@ -1096,6 +1112,29 @@ def test_a_concat_on_a_spatial_axis_is_refused(tmp_path: Path) -> None:
     message = refusal(onnx_models.save(onnx_models.concat([1, 3, 6, 6], axis=2), tmp_path / "concat.onnx"))
     line = next(line for line in message.splitlines() if "joined" in line)
     assert "Concat" in line and "axis" in line, message
+
+
+def test_a_split_whose_parts_meet_out_of_order_is_refused(tmp_path: Path) -> None:
+    model = onnx_models.split_concat([1, 6, 5, 5], [2, 4], swapped=True)
+    message = refusal(onnx_models.save(model, tmp_path / "split.onnx"))
+    assert "'split' (Split)" in message and "in order" in message, message
+
+
+def test_a_split_of_a_spatial_axis_is_refused(tmp_path: Path) -> None:
+    graph = onnx_models.Graph([1, 3, 6, 6])
+    graph.node("Split", graph.constant([2, 4]), name="split", outputs=2, axis=2)
+    graph.node("Concat", reads=["split_out", "split_out1"], name="joined", axis=2)
+    message = refusal(onnx_models.save(graph.model(), tmp_path / "split.onnx"))
+    line = next(line for line in message.splitlines() if "'split'" in line)
+    assert "(Split)" in line and "axis 1" in line, message
+
+
+def test_a_reshape_and_transpose_that_are_no_shuffle_are_refused(tmp_path: Path) -> None:
+    # the groups' axes kept in place, a spatial axis swapped instead: no channel shuffle
+    model = onnx_models.channel_shuffle([1, 6, 5, 4], 3, perm=[0, 1, 2, 4, 3])
+    message = refusal(onnx_models.save(model, tmp_path / "reshape.onnx"))
+    line = next(line for line in message.splitlines() if "'grouped'" in line)
+    assert "(Reshape)" in line and "channel shuffle" in line, message
 
 
 # -- files that are no model, through the command line ---------------------------------------------------------------
