@@ -2,7 +2,9 @@
 
 Pure: a report in, SVG text out; the standard library only, no I/O.
 
-The volumes are drawn as the lecture's slides draw them, left to right, the input first. Each layer's output
+The volumes are drawn as the lecture's slides draw them, left to right, the input first, in rows that fit the
+page's width (`WIDTH`), one under the other, each joined from its end back under it to the start of the next;
+a repeat's rows flow likewise in its frame, and a block's lanes stay on one row. Each layer's output
 is a box in oblique perspective: its front face as tall as `h` and as wide as `c` (the channels stack along
 the flow), its depth going back up and to the right as `w`, all on a log scale (log2), so that 224 and 7 both
 fit on one page. A 1-D map `l x c` is such a box as tall as `l` and as thin as a map 1 wide; a 3-D map
@@ -20,7 +22,8 @@ Blocks are drawn as branches that meet again:
   at a `concat`, `+` or times-sign node;
 - a merge `with` earlier outputs is that node on the flow line: the current tensor comes in from the left, each
   named output along a skip line from above its own box, routed over the boxes between (U-Net's four skips nest,
-  the shortest lowest), and a line under the node says `with enc4 (crop centre)`;
+  the shortest lowest; one from an earlier row goes by a gutter right of the rows), and a line under the node
+  says `with enc4 (crop centre)`;
 - a layer that reads an earlier output (`from`) is fed by such a skip line instead of an arrow from its left
   neighbour;
 - a repeat shows every repetition's rows in turn inside a dashed frame whose header is the repeat's row
@@ -163,12 +166,14 @@ class _Canvas:
 
 
 class _Ends(Record):
-    """Where a drawn item is joined: an incoming edge ends at `entry` (with an arrowhead if `arrow`), an
-    outgoing one starts at `exit`, both on the item's flow line."""
+    """Where a drawn item is joined: an incoming edge ends at `entry` on the item's flow line (with an arrowhead if
+    `arrow`), an outgoing one starts at (`exit`, `exit_y`): on the flow line too, but for items laid out in rows,
+    whose last row is lower."""
 
     entry: float
     arrow: bool
     exit: float
+    exit_y: float
 
 
 class _Item:
@@ -324,7 +329,7 @@ class _Box(_Item):
         canvas.ports[NETWORK_INPUT if self.result is None else self.result.path] = (leaves, arrives)
         # the arrow in ends at the hindmost copy the flow line crosses
         crossed = max((step for step in range(self.copies + 1) if step * STACK_STEP < self.face_h / 2), default=0)
-        return _Ends(left - crossed * STACK_STEP, True, cx)
+        return _Ends(left - crossed * STACK_STEP, True, cx, y)
 
 
 class _Line(_Item):
@@ -341,35 +346,107 @@ class _Line(_Item):
             f'<text class="identity" x="{_n(x + self.width / 2)}" y="{_n(y - 4)}" text-anchor="middle"'
             f' fill="{NOTE}" font-style="italic">identity</text>'
         )
-        return _Ends(x, False, x + self.width)
+        return _Ends(x, False, x + self.width, y)
+
+
+def _rows(items: Sequence[_Item], limit: float | None) -> tuple[tuple[_Item, ...], ...]:
+    """`items` in rows of at most `limit` wide, as many to a row as fit, in their order; an item wider than
+    `limit` alone on its row. One row where `limit` is None."""
+    rows: list[tuple[_Item, ...]] = []
+    row: list[_Item] = []
+    width = 0.0
+    for item in items:
+        if row and limit is not None and width + GAP + item.width > limit:
+            rows.append(tuple(row))
+            row = []
+        width = width + GAP + item.width if row else item.width
+        row.append(item)
+    rows.append(tuple(row))
+    return tuple(rows)
+
+
+ROW_GAP = 2 * LINE  # between one row's labels and the next row's top: room for the line from one to the other
+
+
+class _Placed(Record):
+    """A row as drawn: its flow line, how far it reaches down, and the left, right and top of each of its items."""
+
+    y: float
+    bottom: float
+    lefts: list[float]
+    rights: list[float]
+    tops: list[float]
 
 
 class _Sequence(_Item):
-    """Items one after another along the flow line, joined by arrows."""
+    """Items one after another along the flow line, joined by arrows; where they would be wider than `limit`,
+    in rows, one under the other, the flow line the first row's, each row joined from its end back to the start
+    of the next."""
 
-    def __init__(self, items: Sequence[_Item]) -> None:
+    def __init__(self, items: Sequence[_Item], limit: float | None = None) -> None:
         self.items = tuple(items)
         self.entries = self.items[0].entries
-        self.width = sum(item.width for item in self.items) + GAP * (len(self.items) - 1)
-        self.up = max(item.up for item in self.items)
-        # the labels along a line of boxes on one level, as a slide would set them
-        self.align(max(item.drop for item in self.items))
+        self.rows = _rows(self.items, limit)
+        self.width = max(sum(item.width for item in row) + GAP * (len(row) - 1) for row in self.rows)
+        self.clearance = [0.0] * len(self.rows)  # how far above each row's flow line its skip lines run
+        self.placed: list[_Placed] = []  # filled when drawn
+        # the labels along a row of boxes on one level, as a slide would set them
+        self.align(max(item.drop for item in self.rows[0]))
+
+    def clear(self, clearance: Sequence[float]) -> None:
+        """Make room above each row for the skip lines that run over it."""
+        self.clearance = list(clearance)
+        self.align(self.drop)
 
     def align(self, drop: float) -> None:
-        for item in self.items:
-            item.align(drop)
-        self.drop = max(item.drop for item in self.items)
-        self.down = max(item.down for item in self.items)
+        # the first row's labels level with the neighbours' (they are on its flow line), the others' with their own
+        self.offsets: list[float] = []
+        offset = below = 0.0
+        for number, row in enumerate(self.rows):
+            level = max([item.drop for item in row] + ([drop] if number == 0 else []))
+            for item in row:
+                item.align(level)
+            up = max([item.up for item in row] + [self.clearance[number]])
+            if number == 0:
+                self.up = up
+            else:
+                offset += below + ROW_GAP + up
+            self.offsets.append(offset)
+            below = max(item.down for item in row)
+        self.drop = max(item.drop for item in self.rows[0])
+        self.down = offset + below
 
     def draw(self, canvas: _Canvas, x: float, y: float) -> _Ends:
         ends: list[_Ends] = []
-        for item in self.items:
-            drawn = item.draw(canvas, x, y)
-            if ends and canvas.fed(item):
-                canvas.edge(f"M{_n(ends[-1].exit)},{_n(y)} H{_n(drawn.entry)}", drawn.arrow)
-            ends.append(drawn)
-            x += item.width + GAP
-        return _Ends(ends[0].entry, ends[0].arrow, ends[-1].exit)
+        self.placed = []
+        right = x  # where the item drawn last ends
+        for row, offset in zip(self.rows, self.offsets, strict=True):
+            ry, at = y + offset, x
+            lefts, rights = [], []
+            for number, item in enumerate(row):
+                drawn = item.draw(canvas, at, ry)
+                if ends and canvas.fed(item):
+                    canvas.edge(self._joint(ends[-1], right, drawn, ry, x if number == 0 else None), drawn.arrow)
+                ends.append(drawn)
+                lefts.append(at)
+                rights.append(at + item.width)
+                right = at + item.width
+                at += item.width + GAP
+            bottom = ry + max(item.down for item in row)
+            self.placed.append(_Placed(ry, bottom, lefts, rights, [ry - item.up for item in row]))
+        return _Ends(ends[0].entry, ends[0].arrow, ends[-1].exit, ends[-1].exit_y)
+
+    def _joint(self, before: _Ends, right: float, after: _Ends, y: float, start: float | None) -> str:
+        """The edge from one item's exit to the next's entry at `y`; for the first of a row (`start`, the rows'
+        left), down under the row above and back along it to the start of this one."""
+        path = f"M{_n(before.exit)},{_n(before.exit_y)}"
+        if start is not None:
+            under = self.placed[-1].bottom + ROW_GAP / 2
+            path += f" H{_n(right + GAP / 2)} V{_n(under)} H{_n(start)} V{_n(y)}"
+            return path + (f" H{_n(after.entry)}" if after.entry != start else "")
+        if before.exit_y != y:  # out of the last row of a block laid out in rows, up past its right side
+            path += f" H{_n(right + GAP / 2)} V{_n(y)}"
+        return path + f" H{_n(after.entry)}"
 
 
 def _node_size(symbol: str) -> tuple[float, float]:
@@ -456,7 +533,7 @@ class _Merge(_Item):
         node = _node(self.symbol, cx, y)
         canvas.nodes.append(_row_group(self.result, self.role) + node + "".join(labels) + "</g>")
         canvas.ports[self.result.path] = (_node_ports(self.symbol, cx, y)[0], (fork, y))
-        return _Ends(x, False, cx)
+        return _Ends(x, False, cx, y)
 
 
 class _Join(_Item):
@@ -483,7 +560,7 @@ class _Join(_Item):
         labels = _labels(self.lines, cx, y + self.drop + LABEL_GAP)
         canvas.nodes.append(_row_group(self.result, self.role) + _node(self.symbol, cx, y) + "".join(labels) + "</g>")
         canvas.ports[self.result.path] = _node_ports(self.symbol, cx, y)
-        return _Ends(cx - self.node_w / 2, True, cx)
+        return _Ends(cx - self.node_w / 2, True, cx, y)
 
 
 class _Frame(_Item):
@@ -526,30 +603,33 @@ class _Frame(_Item):
         return ends
 
 
-def _item(result: LayerResult) -> _Item:
+def _item(result: LayerResult, limit: float | None = None) -> _Item:
+    """A row's drawing; a repeat's rows in rows of at most `limit` wide (None: one row)."""
     if result.folded or not result.is_block:
         return _Box(result.output, result)
-    drawn: _Item = BLOCKS[result.kind](result)
+    drawn: _Item = BLOCKS[result.kind](result, limit)
     return drawn
 
 
-# how each block kind is drawn: a repeat's rows in a frame, a residual's and a merge's lanes meeting, a merge
-# `with` earlier outputs as its node alone
+# how each block kind is drawn: a repeat's rows in a frame, in rows that fit the page's width; a residual's and a
+# merge's lanes meeting, each lane on one row (lanes side by side would not read as such if they wrapped); a
+# merge `with` earlier outputs as its node alone
 BLOCKS = ByKind("draw.BLOCKS", covers="blocks")
 
 
 @BLOCKS.register("repeat")
-def _framed(result: LayerResult) -> _Item:
-    return _Frame(result, _Sequence([_item(row) for row in result.layers]))
+def _framed(result: LayerResult, limit: float | None) -> _Item:
+    inner = None if limit is None else limit - 2 * FRAME
+    return _Frame(result, _Sequence([_item(row, inner) for row in result.layers], inner))
 
 
 @BLOCKS.register("residual")
-def _added(result: LayerResult) -> _Item:
+def _added(result: LayerResult, limit: float | None) -> _Item:
     return _Merge(result, [_lane(result.layers), _lane(result.shortcut)], shortcut=True)
 
 
 @BLOCKS.register("add", "concat", "multiply")
-def _merged(result: LayerResult) -> _Item:
+def _merged(result: LayerResult, limit: float | None) -> _Item:
     layer = result.layer
     assert isinstance(layer, Merge)
     if layer.merged:
@@ -597,21 +677,20 @@ def _left_of(row: LayerResult) -> str | None:
 
 
 def _routes(
-    skips: Sequence[_Skip], canvas: _Canvas, flow: _Sequence, y: float
-) -> list[tuple[float, float, float, float, float]]:
-    """Each skip line's corners, (x, y) where it leaves, the height it runs at, (x, y) where it arrives: up from
-    its source, over the items of the flow line (drawn on `canvas` at `y`) between at a height of its own (the
-    shorter lines lower, so that nested skips nest), and down into its reader, beside the others that come into
-    it."""
-    lefts: list[float] = []
-    rights: list[float] = []
-    tops: list[float] = []
-    x = float(MARGIN)
-    for item in flow.items:
-        lefts.append(x)
-        rights.append(x + item.width)
-        tops.append(y - item.up)
-        x += item.width + GAP
+    skips: Sequence[_Skip], canvas: _Canvas, flow: _Sequence
+) -> tuple[list[list[tuple[float, float]]], dict[int, float]]:
+    """Each skip line's corners, from where it leaves to where it arrives, the rows of `flow` drawn on `canvas`;
+    and per row, the height of the highest line over it.
+
+    A line within a row goes up from its source, over the items between at a height of its own (the shorter
+    lines lower, so that nested skips nest), and down into its reader, beside the others that come into it. A
+    line from one row to a later one runs over the rest of its source's row to a gutter right of the rows, down
+    it, and back over the end of its reader's row: in each row it is one more line to the gutter, nested as the
+    others; in the gutter the line that runs higher over its source's row runs further right, so that lines
+    nested over the rows stay nested down the gutter.
+    """
+    bottoms = [row.bottom for row in flow.placed]
+    gutter = flow.placed[0].lefts[0] + flow.width + SKIP_GAP
     into: dict[str, list[int]] = {}
     for number, skip in enumerate(skips):
         into.setdefault(skip.reader, []).append(number)
@@ -620,28 +699,62 @@ def _routes(
         (sx, sy), (tx, ty) = canvas.ports[skip.source][0], canvas.ports[skip.reader][1]
         together = into[skip.reader]
         points.append((sx, sy, tx + (together.index(number) - (len(together) - 1) / 2) * SKIP_SPREAD, ty))
-    heights: dict[int, float] = {}
-    placed: list[tuple[float, float, float]] = []  # the lines laid so far, by where they start: left, right, height
-    starts: list[float] = []  # their lefts
-    for number in sorted(range(len(skips)), key=lambda k: abs(points[k][2] - points[k][0])):
-        sx, sy, tx, ty = points[number]
-        left, right = min(sx, tx), max(sx, tx)
-        under = tops[bisect_left(rights, left) : bisect_right(lefts, right)]
-        # the lines laid before are no longer than this one: those it meets start at most its length before it
-        near = placed[bisect_left(starts, 2 * left - right - SKIP_SPREAD) : bisect_right(starts, right + SKIP_SPREAD)]
-        under += [height for _, b, height in near if b >= left - SKIP_SPREAD]
-        heights[number] = min([sy, ty, *under]) - SKIP_GAP
-        at = bisect_right(starts, left)
-        starts.insert(at, left)
-        placed.insert(at, (left, right, heights[number]))
-    return [(sx, sy, heights[number], tx, ty) for number, (sx, sy, tx, ty) in enumerate(points)]
+    # each line's runs over a row: (the row, left, right, the heights of the ends that rise to it, its line)
+    runs: dict[int, list[tuple[float, float, list[float], int]]] = {}
+    crossing: list[int] = []
+    rows = []  # each line's source's row and reader's row
+    for number, (sx, sy, tx, ty) in enumerate(points):
+        source, reader = bisect_left(bottoms, sy), bisect_left(bottoms, ty)
+        rows.append((source, reader))
+        if source == reader:
+            runs.setdefault(source, []).append((min(sx, tx), max(sx, tx), [sy, ty], number))
+        else:
+            runs.setdefault(source, []).append((sx, gutter, [sy], number))
+            runs.setdefault(reader, []).append((tx, gutter, [ty], number))
+            crossing.append(number)
+    heights: dict[tuple[int, int], float] = {}  # per line and row, the height of its run over that row
+    for row in sorted(runs):
+        placed = flow.placed[row]
+        laid: list[tuple[float, float, float]] = []  # the runs laid so far, by where they start: left, right, height
+        starts: list[float] = []  # their lefts
+        for left, right, ends, number in sorted(runs[row], key=lambda run: run[1] - run[0]):
+            under = placed.tops[bisect_left(placed.rights, left) : bisect_right(placed.lefts, right)]
+            # the runs laid before are no longer than this one: those it meets start at most its length before it
+            near = laid[bisect_left(starts, 2 * left - right - SKIP_SPREAD) : bisect_right(starts, right + SKIP_SPREAD)]
+            under += [height for _, b, height in near if b >= left - SKIP_SPREAD]
+            heights[number, row] = min([*ends, *under]) - SKIP_GAP
+            at = bisect_right(starts, left)
+            starts.insert(at, left)
+            laid.insert(at, (left, right, heights[number, row]))
+    # down the gutter: the line that runs highest over its source's row furthest right
+    order = sorted(crossing, key=lambda number: -heights[number, rows[number][0]])
+    lanes = {number: gutter + lane * SKIP_SPREAD for lane, number in enumerate(order)}
+    corners = []
+    for number, (sx, sy, tx, ty) in enumerate(points):
+        source, reader = rows[number]
+        over_source, over_reader = heights[number, source], heights[number, reader]
+        if source == reader:
+            corners.append([(sx, sy), (sx, over_source), (tx, over_reader), (tx, ty)])
+        else:
+            x = lanes[number]
+            corners.append(
+                [(sx, sy), (sx, over_source), (x, over_source), (x, over_reader), (tx, over_reader), (tx, ty)]
+            )
+    highest: dict[int, float] = {}
+    for (_, row), height in heights.items():
+        highest[row] = min(height, highest.get(row, height))
+    return corners, highest
 
 
-def _skip_line(skip: _Skip, corners: tuple[float, float, float, float, float]) -> str:
-    sx, sy, height, tx, ty = corners
+def _skip_line(skip: _Skip, corners: Sequence[tuple[float, float]]) -> str:
     attrs = _attrs(**{"class": "skip"}, data_name=skip.name, data_from=skip.source, data_to=skip.reader)
+    (sx, sy), *turns = corners
+    # up, across, (down the gutter, across,) down
+    d = f"M{_n(sx)},{_n(sy)}" + "".join(
+        f" V{_n(y)}" if number % 2 == 0 else f" H{_n(x)}" for number, (x, y) in enumerate(turns)
+    )
     return (
-        f'<path{attrs} d="M{_n(sx)},{_n(sy)} V{_n(height)} H{_n(tx)} V{_n(ty)}" fill="none" stroke="{SKIP}"'
+        f'<path{attrs} d="{d}" fill="none" stroke="{SKIP}"'
         f' stroke-width="1.2" marker-end="url(#skip-arrow)"><title>{_xml(f"{skip.reader} {skip.option} {skip.name}")}'
         "</title></path>"
     )
@@ -656,9 +769,21 @@ NOTES = {
 }
 
 
-def draw_svg(report: Report, title: str | None = None) -> str:
-    """The report's volumes as an SVG picture (see the module's docstring); `title` stands in for a nameless spec."""
-    flow = _Sequence([_Box(report.input, None), *(_item(row) for row in report.layers)])
+WIDTH = 1600  # a picture's width, in pixels, where its rows fit: a page, a screen
+
+
+def draw_svg(report: Report, title: str | None = None, width: int = WIDTH) -> str:
+    """The report's volumes as an SVG picture (see the module's docstring); `title` stands in for a nameless spec.
+
+    The layers run left to right in rows that fit `width` (0: all on one row), one row under the other; a repeat's
+    rows are laid out in its frame likewise. An item wider than the page on its own (a block's lanes) keeps its
+    width.
+    """
+    skips = _skips(report)
+    # room right of the rows for the skip lines that go down from one row to a later one, at most one lane each
+    gutter = SKIP_GAP + len(skips) * SKIP_SPREAD if skips else 0
+    limit = max(width - 2 * MARGIN - gutter, 0) if width else None
+    flow = _Sequence([_Box(report.input, None), *(_item(row, limit) for row in report.layers)], limit)
     heading = report.name or title or "network"
     t = report.totals
     subtitle = (
@@ -667,28 +792,29 @@ def draw_svg(report: Report, title: str | None = None) -> str:
     )
     note = NOTES[report.input.rank]
     note2 = "RF: receptive field in input pixels (*: as large as the input)"
-    width = max(flow.width, _text_width([subtitle, note])) + 2 * MARGIN
-    skips = _skips(report)
     fed_by_skips = frozenset(skip.reader for skip in skips if skip.option == "from")
-    up = flow.up
-    if skips:  # laid out once on the flow line y = 0, to find how high the skip lines run
+    if skips:  # laid out once with the first row's flow line at y = 0, to find how high the skip lines run
         sketch = _Canvas(fed_by_skips)
         flow.draw(sketch, MARGIN, 0)
-        up = max([up] + [2 - height for _, _, height, _, _ in _routes(skips, sketch, flow, 0)])
-    y = MARGIN + 2 * LINE + 14 + up
+        highest = _routes(skips, sketch, flow)[1]
+        flow.clear([placed.y + 2 - highest.get(row, placed.y + 2) for row, placed in enumerate(flow.placed)])
+    y = MARGIN + 2 * LINE + 14 + flow.up
     height = y + flow.down + 3 * LINE + MARGIN
     canvas = _Canvas(fed_by_skips)
     flow.draw(canvas, MARGIN, y)
-    skip_lines = [
-        _skip_line(skip, corners) for skip, corners in zip(skips, _routes(skips, canvas, flow, y), strict=True)
-    ]
+    routes = _routes(skips, canvas, flow)[0] if skips else []
+    crossing = sum(len(corners) > 4 for corners in routes)
+    # the rows, and the gutter where the skip lines from one row to a later one go down
+    picture_width = flow.width + (SKIP_GAP + crossing * SKIP_SPREAD if crossing else 0)
+    picture_width = max(picture_width, _text_width([subtitle, note])) + 2 * MARGIN
+    skip_lines = [_skip_line(skip, corners) for skip, corners in zip(skips, routes, strict=True)]
     skip_arrow = (
         '<marker id="skip-arrow" viewBox="0 0 8 8" refX="8" refY="4" markerWidth="7" markerHeight="7"'
         f' orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="{SKIP}"/></marker>'
         if skips
         else ""
     )
-    size = f'width="{_n(width)}" height="{_n(height)}" viewBox="0 0 {_n(width)} {_n(height)}"'
+    size = f'width="{_n(picture_width)}" height="{_n(height)}" viewBox="0 0 {_n(picture_width)} {_n(height)}"'
     lines = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         f'<svg xmlns="http://www.w3.org/2000/svg" {size} font-family="{FONT}" font-size="{FONT_SIZE}">',

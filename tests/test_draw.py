@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
+import shutil
 import stat
 import subprocess
 import sys
@@ -19,7 +21,7 @@ from click.testing import CliRunner
 from cnncalc.chart import bar, rf_chart
 from cnncalc.cli import cli
 from cnncalc.commands import draw as draw_command
-from cnncalc.draw import draw_svg
+from cnncalc.draw import WIDTH, draw_svg
 from cnncalc.pipeline import analyse_file
 from cnncalc.report import Report, walk
 
@@ -44,8 +46,9 @@ def report_of(spec: str, depth: int | None = None) -> Report:
     return analyse_file(spec, depth=depth)[1]
 
 
-def picture(spec: str, depth: int | None = None) -> ET.Element:
-    return ET.fromstring(draw_svg(report_of(spec, depth)))
+def picture(spec: str, depth: int | None = None, width: int | None = None) -> ET.Element:
+    drawn = draw_svg(report_of(spec, depth)) if width is None else draw_svg(report_of(spec, depth), width=width)
+    return ET.fromstring(drawn)
 
 
 def row_groups(root: ET.Element) -> list[ET.Element]:
@@ -230,7 +233,7 @@ def box_top(group: ET.Element) -> float:
 
 
 def test_u_nets_four_skips_run_from_each_encoder_over_the_boxes_to_its_concat() -> None:
-    root = picture(UNET)
+    root = ET.fromstring(draw_svg(report_of(UNET), width=0))  # on one row
     groups = {g.get("data-path"): g for g in row_groups(root)}
     lines = skip_lines(root)
     assert [(line.get("data-name"), line.get("data-from"), line.get("data-to")) for line in lines] == [
@@ -369,6 +372,209 @@ def test_a_picture_without_names_read_has_no_skip_lines() -> None:
     assert "skip" not in svg
 
 
+# -- a page: rows that fit its width ----------------------------------------------------------------------------
+
+RESNET50 = str(SPECS / "resnet50.yaml")
+
+
+def path_points(d: str) -> list[tuple[float, float]]:
+    """The corners of a path written with M, H and V only."""
+    points: list[tuple[float, float]] = []
+    for command, numbers in re.findall(r"([MHV])([-\d.,]+)", d):
+        if command == "M":
+            x, y = map(float, numbers.split(","))
+        elif command == "H":
+            x, y = float(numbers), points[-1][1]
+        else:
+            x, y = points[-1][0], float(numbers)
+        points.append((x, y))
+    return points
+
+
+def line_of(group: ET.Element) -> int:
+    """The flow line a box sits on, to the pixel: its face's middle, rounded from tenths on either side."""
+    return round(flow_y(group))
+
+
+def boxes_in_order(root: ET.Element) -> list[ET.Element]:
+    """The input's box, then every row's, in the summary's order."""
+    return [g for g in root.iter(f"{SVG}g") if g.get("class") == "input volume"] + row_groups(root)
+
+
+def test_resnet50_flows_into_rows_that_fit_a_page_its_repeats_wrapped_in_their_frames() -> None:
+    root = picture(RESNET50)  # 18,868 px on one row
+    assert float(root.get("width", "0")) <= 1600
+    assert len(row_groups(root)) == len(list(summary_rows(RESNET50)))
+    groups = {g.get("data-path"): g for g in row_groups(root)}
+    for path in ("6", "8", "10", "12"):  # layer1.1-2 to layer4.1-2: frames, each holding every row of its repetitions
+        (border,) = groups[path].iter(f"{SVG}rect")
+        x, y = float(border.get("x", "0")), float(border.get("y", "0"))
+        width, height = float(border.get("width", "0")), float(border.get("height", "0"))
+        inside = [
+            g for key, g in groups.items() if str(key).startswith(f"{path}.") and g.find(f"{SVG}rect") is not None
+        ]
+        assert inside and all(x < left(g) < x + width and y < flow_y(g) < y + height for g in inside)
+    adds = [g for key, g in groups.items() if str(key).startswith("10.") and str(key).count(".") == 1]
+    rows = {float(circle.get("cy", "0")) for g in adds for circle in g.iter(f"{SVG}circle")}
+    assert len(adds) == len(rows) == 5  # five bottlenecks of about 1,100 px each: a row each inside the frame
+
+
+def test_rows_run_top_to_bottom_each_joined_from_its_end_to_the_next_ones_start() -> None:
+    root = picture(RESNET50, depth=0, width=800)
+    boxes = boxes_in_order(root)
+    assert len(boxes) == 1 + 15
+    places = [(line_of(g), left(g)) for g in boxes]
+    assert places == sorted(places)  # left to right along a row, the rows from top to bottom
+    rows = sorted({y for y, _ in places})
+    assert len(rows) >= 3
+    for group in boxes:  # every box and its label within the page
+        for text in group.iter(f"{SVG}text"):
+            assert float(text.get("x", "0")) + len(text.text or "") * 6.7 / 2 <= 800
+    arrows = [
+        path_points(path.get("d", "")) for path in root.iter(f"{SVG}path") if path.get("marker-end") == "url(#arrow)"
+    ]
+    for above, below in itertools.pairwise(rows):
+        last = [g for g in boxes if line_of(g) == above][-1]
+        first = next(g for g in boxes if line_of(g) == below)
+        (joined,) = [points for points in arrows if points[-1] == pytest.approx((left(first), flow_y(first)), abs=0.1)]
+        assert joined[0][1] == pytest.approx(flow_y(last), abs=0.1) and joined[0][0] > left(last)
+        ys = [y for _, y in joined]
+        assert ys == sorted(ys)  # only ever down: back to the page's left, then into the next row
+
+
+def test_width_0_draws_one_row() -> None:
+    root = picture(RESNET50, depth=0, width=0)
+    assert len({line_of(g) for g in boxes_in_order(root)}) == 1
+    assert float(root.get("width", "0")) > 1600
+
+
+def test_the_width_option_sets_the_page(tmp_path: Path) -> None:
+    assert draw_command.WIDTH == WIDTH == 1600
+    assert run(RESNET50, "-o", str(tmp_path / "default.svg")) == (0, "", "")
+    assert (tmp_path / "default.svg").read_text(encoding="utf-8") == draw_svg(report_of(RESNET50), RESNET50)
+    out = tmp_path / "resnet50.svg"
+    assert run(RESNET50, "--depth", "0", "--width", "800", "-o", str(out)) == (0, "", "")
+    assert out.read_text(encoding="utf-8") == draw_svg(report_of(RESNET50, 0), RESNET50, width=800)
+    code, stdout, stderr = run(RESNET50, "--width", "wide", "-o", str(out))
+    assert (code, stdout) == (2, "")
+    assert "'wide' is not a whole number" in stderr
+
+
+def crossings(lines: list[list[tuple[float, float]]]) -> int:
+    """How many times one line's horizontal run crosses a vertical one."""
+    runs = [(a, b) for points in lines for a, b in itertools.pairwise(points)]
+    across = [(a, b) for a, b in runs if a[1] == b[1]]
+    down = [(a, b) for a, b in runs if a[0] == b[0]]
+    return sum(
+        min(a[0], b[0]) < c[0] < max(a[0], b[0]) and min(c[1], d[1]) < a[1] < max(c[1], d[1])
+        for a, b in across
+        for c, d in down
+    )
+
+
+def test_u_nets_skips_reach_across_rows_over_every_box_and_never_cross() -> None:
+    root = picture(UNET)
+    assert float(root.get("width", "0")) <= 1600
+    groups = {g.get("data-path"): g for g in row_groups(root)}
+    assert len({line_of(g) for key, g in groups.items() if "." not in str(key)}) > 1
+    lines = skip_lines(root)
+    assert [(line.get("data-from"), line.get("data-to")) for line in lines] == [
+        ("11", "16"),
+        ("8", "20"),
+        ("5", "24"),
+        ("2", "28"),
+    ]
+    drawn = [path_points(line.get("d", "")) for line in lines]
+    boxes = [g for g in groups.values() if g.find(f"{SVG}rect") is not None]
+    for line, points in zip(lines, drawn, strict=True):
+        source, reader = groups[line.get("data-from")], groups[line.get("data-to")]
+        (node,) = reader.iter(f"{SVG}rect")
+        assert points[0][1] == pytest.approx(box_top(source), abs=0.1)
+        middle = float(node.get("x", "0")) + float(node.get("width", "0")) / 2
+        assert points[-1] == pytest.approx((middle, float(node.get("y", "0"))), abs=0.15)
+        runs = [(x0, x1, y) for (x0, y), (x1, y1) in itertools.pairwise(points) if y == y1]
+        for x0, x1, y in runs:
+            for box in boxes:
+                face = box.find(f"{SVG}rect")
+                assert face is not None
+                right = float(face.get("x", "0")) + float(face.get("width", "0"))
+                bottom = float(face.get("y", "0")) + float(face.get("height", "0"))
+                passes = min(x0, x1) < right and left(box) < max(x0, x1)
+                assert not (passes and box_top(box) <= y <= bottom), (line.get("data-name"), box.get("data-path"))
+    assert crossings(drawn) == 0
+
+
+def on_a_terminal(*args: str) -> tuple[int, bytes, str]:
+    """`cnncalc ...` with its standard output a terminal: the exit code, what the terminal shows, standard error."""
+    leader, follower = os.openpty()
+    argv = [sys.executable, "-m", "cnncalc", *args]
+    with subprocess.Popen(argv, stdout=follower, stderr=subprocess.PIPE, cwd=ROOT) as child:
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the other end is closed: the command has ended
+                break
+            if not chunk:
+                break
+            shown += chunk
+        assert child.stderr is not None
+        stderr = child.stderr.read().decode("utf-8")
+        code = child.wait(timeout=60)
+    os.close(leader)
+    return code, shown, stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a pseudo-terminal")
+def test_on_a_terminal_draw_says_how_to_write_a_file_rather_than_show_svg_text() -> None:
+    code, shown, stderr = on_a_terminal("draw", "specs/lenet5.yaml")
+    assert (code, shown) == (2, b"")
+    assert stderr == (
+        "cnncalc draw: the picture is SVG text, not for a terminal: write it to a file with -o net.svg"
+        " (or -o net.pdf, -o net.png), or send it on: cnncalc draw SPEC > net.svg\n"
+    )
+    code, shown, stderr = on_a_terminal("draw", "specs/lenet5.yaml", "-o", "-")  # asked for by name: shown
+    assert (code, stderr) == (0, "")
+    assert shown.startswith(b"<?xml") and b"</svg>" in shown
+
+
+def test_draw_pdf_by_rsvg_convert(tmp_path: Path) -> None:
+    if shutil.which("rsvg-convert") is None:
+        pytest.skip("rsvg-convert is not installed here")
+    out = tmp_path / "net.pdf"
+    assert run(RESNET18, "-o", str(out)) == (0, "", "")
+    assert out.read_bytes().startswith(b"%PDF-")
+    assert os.listdir(tmp_path) == ["net.pdf"]  # nothing left beside it
+
+
+def test_a_pdf_without_rsvg_convert_says_what_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))  # nothing there
+    out = tmp_path / "net.pdf"
+    code, stdout, stderr = run(LENET, "-o", str(out))
+    assert (code, stdout) == (2, "")
+    assert stderr == (
+        f"cnncalc draw: no rsvg-convert found to make {out}: install librsvg's rsvg-convert"
+        " (apt-get install librsvg2-bin, brew install librsvg), or write an SVG: -o NAME.svg\n"
+    )
+    assert not out.exists()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the stand-in is a shell script")
+def test_a_pdf_that_fails_halfway_leaves_the_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    # its arguments: --format pdf --output FILE SVG; it writes a beginning, then gives up
+    fake_program(bin_dir, "rsvg-convert", "printf '%%PDF-1.7 half' > \"$4\"\necho 'out of memory' >&2\nexit 1\n")
+    monkeypatch.setenv("PATH", str(bin_dir))
+    out = tmp_path / "net.pdf"
+    out.write_bytes(b"the old picture")
+    code, stdout, stderr = run(LENET, "-o", str(out))
+    assert (code, stdout, stderr) == (2, "", f"cnncalc draw: rsvg-convert could not make {out}: out of memory\n")
+    assert out.read_bytes() == b"the old picture"
+    assert sorted(os.listdir(tmp_path)) == ["bin", "net.pdf"]
+
+
 def test_the_same_report_gives_the_same_bytes() -> None:
     assert draw_svg(report_of(RESNET18)) == draw_svg(report_of(RESNET18))
 
@@ -432,7 +638,7 @@ def test_a_bad_spec_is_reported_as_summary_reports_it(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("output", "message"),
     [
-        pytest.param("net.pdf", "the picture is written as .svg or .png", id="unknown-suffix"),
+        pytest.param("net.txt", "the picture is written as .svg or .png, or as .pdf", id="unknown-suffix"),
         pytest.param("no/such/folder/net.svg", "cnncalc draw: cannot write", id="missing-folder"),
     ],
 )

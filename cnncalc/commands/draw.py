@@ -1,10 +1,11 @@
-"""`cnncalc draw`: a picture of the network's volumes, as SVG, or as PNG where an SVG renderer is at hand."""
+"""`cnncalc draw`: a picture of the network's volumes, as SVG, or as PNG or PDF where an SVG renderer is at hand."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable
 
@@ -15,27 +16,36 @@ from ..diagnostics import Refused
 from ..record import Record
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PDF_SIGNATURE = b"%PDF-"
+WIDTH = 1600  # the default page, draw.WIDTH: written here so that --help does not import the drawing
 RENDER_TIMEOUT = 120  # seconds; a renderer that takes longer is taken to have failed
 INSTALL_HINT = (
     "install one of: librsvg's rsvg-convert (apt-get install librsvg2-bin, brew install librsvg), "
     "Inkscape, ImageMagick with SVG support, or the Python package cairosvg (pip install cairosvg); "
     "or write an SVG: -o NAME.svg"
 )
+PDF_HINT = (
+    "install librsvg's rsvg-convert (apt-get install librsvg2-bin, brew install librsvg), or write an SVG: -o NAME.svg"
+)
+ON_A_TERMINAL = (
+    "the picture is SVG text, not for a terminal: write it to a file with -o net.svg (or -o net.pdf, -o net.png),"
+    " or send it on: cnncalc draw SPEC > net.svg"
+)
 
 
 class Renderer(Record):
-    """One way of turning an SVG file into a PNG file: `render(svg_path, png_path)` raises on failure."""
+    """One way of turning an SVG file into a PNG or PDF file: `render(svg_path, out_path)` raises on failure."""
 
     name: str
     render: Callable[[str, str], None]
 
 
 def _command(*argv: str) -> Callable[[str, str], None]:
-    """A renderer run as a program; `{svg}` and `{png}` in `argv` stand for the two files."""
+    """A renderer run as a program; `{svg}` and `{out}` in `argv` stand for the two files."""
 
-    def render(svg: str, png: str) -> None:
+    def render(svg: str, out: str) -> None:
         done = subprocess.run(
-            [arg.format(svg=svg, png=png) for arg in argv],
+            [arg.format(svg=svg, out=out) for arg in argv],
             capture_output=True,
             text=True,
             timeout=RENDER_TIMEOUT,
@@ -56,11 +66,12 @@ def _cairosvg(svg: str, png: str) -> None:
 
 # executables, tried in this order where they are on PATH; `convert` may be something else by that name
 PROGRAMS = (
-    ("rsvg-convert", ("rsvg-convert", "--format", "png", "--output", "{png}", "{svg}")),
-    ("inkscape", ("inkscape", "{svg}", "--export-type=png", "--export-filename={png}")),
-    ("magick", ("magick", "{svg}", "{png}")),
-    ("convert", ("convert", "{svg}", "{png}")),
+    ("rsvg-convert", ("rsvg-convert", "--format", "png", "--output", "{out}", "{svg}")),
+    ("inkscape", ("inkscape", "{svg}", "--export-type=png", "--export-filename={out}")),
+    ("magick", ("magick", "{svg}", "{out}")),
+    ("convert", ("convert", "{svg}", "{out}")),
 )
+PDF_PROGRAM = ("rsvg-convert", "--format", "pdf", "--output", "{out}", "{svg}")
 
 
 def renderers() -> list[Renderer]:
@@ -84,6 +95,26 @@ def renderers() -> list[Renderer]:
 
 class NoRenderer(Exception):
     """No renderer here turned the SVG into a PNG; the message says what was tried and what to install."""
+
+
+def to_pdf(svg: str, path: str) -> bytes:
+    """`svg` as a PDF for `path`, by rsvg-convert (a page the size of the picture, its text as text); made in a
+    folder that goes with it and read back whole, to be written to `path` as every output is (see `output`)."""
+    if not shutil.which(PDF_PROGRAM[0]):
+        raise NoRenderer(f"no rsvg-convert found to make {path}: {PDF_HINT}")
+    with tempfile.TemporaryDirectory(prefix="cnncalc-draw-") as scratch:
+        source, target = os.path.join(scratch, "picture.svg"), os.path.join(scratch, "picture.pdf")
+        with open(source, "w", encoding="utf-8") as file:
+            file.write(svg)
+        try:
+            _command(*PDF_PROGRAM)(source, target)
+            with open(target, "rb") as made:
+                pdf = made.read()
+            if not pdf.startswith(PDF_SIGNATURE):
+                raise RuntimeError("did not write a PDF")
+        except (OSError, RuntimeError, ValueError, subprocess.SubprocessError) as exc:
+            raise NoRenderer(f"rsvg-convert could not make {path}: {exc}") from None
+    return pdf
 
 
 def to_png(svg: str, path: str, available: list[Renderer]) -> bytes:
@@ -121,29 +152,44 @@ def to_png(svg: str, path: str, available: list[Renderer]) -> bytes:
 @click.option(
     "-o",
     "--output",
-    default="-",
     metavar="FILE",
-    help="Where to write the picture: NAME.svg, or NAME.png where an SVG renderer is installed; - (the default)"
-    " writes the SVG to standard output.",
+    help="Where to write the picture: NAME.svg, NAME.pdf where rsvg-convert is installed, or NAME.png where an SVG"
+    " renderer is; - writes the SVG to standard output, as happens without -o when standard output is no terminal.",
 )
 @click.option(
     "--depth",
     type=Size(0),
     help="Fold blocks nested deeper than N into one box each (0: the spec's own layers only).",
 )
-def draw(spec: str, output: str, depth: int | None) -> None:
+@click.option(
+    "--width",
+    type=Size(0),
+    default=WIDTH,
+    show_default=True,
+    metavar="PX",
+    help="The widest the picture may be, in pixels: the layers flow into rows that fit it, top to bottom (0: all on"
+    " one row).",
+)
+def draw(spec: str, output: str | None, depth: int | None, width: int) -> None:
     """Draw the network as the lecture's slides do: a box per layer output, its height, depth and width
     scaled (log) to h, w and c, labelled with the kind, the size and the receptive field; blocks as branches
-    that meet again.
+    that meet again; in rows that fit a page.
 
     SPEC is a YAML file, or - for standard input. Exit codes: 0 done, 2 the spec is unreadable or invalid,
-    the output cannot be written, or no SVG renderer is here for a PNG.
+    the output cannot be written, no renderer is here for a PNG or PDF, or there is no -o and standard output
+    is a terminal.
     \f
     Example: cnncalc draw specs/resnet18.yaml -o resnet18.svg
     """
+    if output is None:
+        if sys.stdout.isatty():
+            raise Refused(ON_A_TERMINAL)
+        output = "-"
     suffix = os.path.splitext(output)[1].lower()
-    if output != "-" and suffix not in (".svg", ".png"):
-        raise click.BadParameter(f"{output!r}: the picture is written as .svg or .png", param_hint="'-o' / '--output'")
+    if output != "-" and suffix not in (".svg", ".png", ".pdf"):
+        raise click.BadParameter(
+            f"{output!r}: the picture is written as .svg or .png, or as .pdf", param_hint="'-o' / '--output'"
+        )
     from ..draw import draw_svg
     from ..output import STDOUT, write_output
     from ..pipeline import analyse_file, folded_note, locate
@@ -154,10 +200,10 @@ def draw(spec: str, output: str, depth: int | None) -> None:
     parsed, report = analyse_file(source, depth=depth, max_rows=MAX_ROWS, writes_rows=what)
     if depth is None and report.kept_depth is not None:
         click.echo(folded_note(parsed, report).format(source.shown), err=True)
-    svg = draw_svg(report, source.shown)
-    if suffix == ".png" and output != STDOUT:
+    svg = draw_svg(report, source.shown, width)
+    if suffix in (".png", ".pdf") and output != STDOUT:
         try:
-            data = to_png(svg, output, renderers())
+            data = to_png(svg, output, renderers()) if suffix == ".png" else to_pdf(svg, output)
         except NoRenderer as exc:
             raise Refused(str(exc)) from None
     else:
