@@ -4,7 +4,8 @@ Pure: a report in, SVG text out; the standard library only, no I/O.
 
 The volumes are drawn as the lecture's slides draw them, left to right, the input first, in rows that fit the
 page's width (`WIDTH`), one under the other, each joined from its end back under it to the start of the next;
-a repeat's rows flow likewise in its frame, and a block's lanes stay on one row. Each layer's output
+a repeat's rows flow likewise in its frame (unless a skip line leaves or reaches one of them: it keeps them on
+one line, under the skip lines), and a block's lanes stay on one row. Each layer's output
 is a box in oblique perspective: its front face as tall as `h` and as wide as `c` (the channels stack along
 the flow), its depth going back up and to the right as `w`, all on a log scale (log2), so that 224 and 7 both
 fit on one page. A 1-D map `l x c` is such a box as tall as `l` and as thin as a map 1 wide; a 3-D map
@@ -603,11 +604,30 @@ class _Frame(_Item):
         return ends
 
 
-def _item(result: LayerResult, limit: float | None = None) -> _Item:
-    """A row's drawing; a repeat's rows in rows of at most `limit` wide (None: one row)."""
+class _Page(Record):
+    """How wide the rows may be (None: one row), and the blocks that hold a row a skip line leaves or reaches: those
+    keep their rows on one line, the skip lines being routed over the rows of the page, not of a block."""
+
+    limit: float | None
+    holding_skips: frozenset[str] = frozenset()
+
+
+ONE_ROW = _Page(None)
+
+
+def _holders(skips: Sequence[_Skip]) -> frozenset[str]:
+    """The paths of the blocks around each row a skip line leaves or reaches (`4` and `4.2` for `4.2.3`)."""
+    paths = (path for skip in skips for path in (skip.source, skip.reader))
+    return frozenset(
+        ".".join(parts[:end]) for parts in (path.split(".") for path in paths) for end in range(1, len(parts))
+    )
+
+
+def _item(result: LayerResult, page: _Page = ONE_ROW) -> _Item:
+    """A row's drawing, a repeat's rows in rows that fit `page`."""
     if result.folded or not result.is_block:
         return _Box(result.output, result)
-    drawn: _Item = BLOCKS[result.kind](result, limit)
+    drawn: _Item = BLOCKS[result.kind](result, page)
     return drawn
 
 
@@ -618,18 +638,19 @@ BLOCKS = ByKind("draw.BLOCKS", covers="blocks")
 
 
 @BLOCKS.register("repeat")
-def _framed(result: LayerResult, limit: float | None) -> _Item:
-    inner = None if limit is None else limit - 2 * FRAME
-    return _Frame(result, _Sequence([_item(row, inner) for row in result.layers], inner))
+def _framed(result: LayerResult, page: _Page) -> _Item:
+    wraps = page.limit is not None and result.path not in page.holding_skips
+    inner = page._replace(limit=page.limit - 2 * FRAME) if wraps and page.limit is not None else ONE_ROW
+    return _Frame(result, _Sequence([_item(row, inner) for row in result.layers], inner.limit))
 
 
 @BLOCKS.register("residual")
-def _added(result: LayerResult, limit: float | None) -> _Item:
+def _added(result: LayerResult, page: _Page) -> _Item:
     return _Merge(result, [_lane(result.layers), _lane(result.shortcut)], shortcut=True)
 
 
 @BLOCKS.register("add", "concat", "multiply")
-def _merged(result: LayerResult, limit: float | None) -> _Item:
+def _merged(result: LayerResult, page: _Page) -> _Item:
     layer = result.layer
     assert isinstance(layer, Merge)
     if layer.merged:
@@ -776,14 +797,16 @@ def draw_svg(report: Report, title: str | None = None, width: int = WIDTH) -> st
     """The report's volumes as an SVG picture (see the module's docstring); `title` stands in for a nameless spec.
 
     The layers run left to right in rows that fit `width` (0: all on one row), one row under the other; a repeat's
-    rows are laid out in its frame likewise. An item wider than the page on its own (a block's lanes) keeps its
-    width.
+    rows are laid out in its frame likewise, but for one that holds a row a skip line leaves or reaches, whose
+    rows stay on one line under the skip lines. An item wider than the page on its own (a block's lanes, such a
+    repeat) keeps its width.
     """
     skips = _skips(report)
     # room right of the rows for the skip lines that go down from one row to a later one, at most one lane each
     gutter = SKIP_GAP + len(skips) * SKIP_SPREAD if skips else 0
     limit = max(width - 2 * MARGIN - gutter, 0) if width else None
-    flow = _Sequence([_Box(report.input, None), *(_item(row, limit) for row in report.layers)], limit)
+    page = _Page(limit, _holders(skips))
+    flow = _Sequence([_Box(report.input, None), *(_item(row, page) for row in report.layers)], limit)
     heading = report.name or title or "network"
     t = report.totals
     subtitle = (

@@ -472,6 +472,23 @@ def crossings(lines: list[list[tuple[float, float]]]) -> int:
     )
 
 
+def boxes_passed_through(root: ET.Element) -> list[tuple[str | None, str | None]]:
+    """(skip line, box) for each box a skip line's run across passes through, from its top face to its bottom."""
+    found = []
+    for line in skip_lines(root):
+        runs = [(x0, x1, y) for (x0, y), (x1, y1) in itertools.pairwise(path_points(line.get("d", ""))) if y == y1]
+        for box in row_groups(root):
+            face = box.find(f"{SVG}rect")
+            if face is None:
+                continue
+            right = float(face.get("x", "0")) + float(face.get("width", "0"))
+            bottom = float(face.get("y", "0")) + float(face.get("height", "0"))
+            for x0, x1, y in runs:
+                if min(x0, x1) < right and left(box) < max(x0, x1) and box_top(box) <= y <= bottom:
+                    found.append((line.get("data-to"), box.get("data-path")))
+    return found
+
+
 def test_u_nets_skips_reach_across_rows_over_every_box_and_never_cross() -> None:
     root = picture(UNET)
     assert float(root.get("width", "0")) <= 1600
@@ -485,23 +502,30 @@ def test_u_nets_skips_reach_across_rows_over_every_box_and_never_cross() -> None
         ("2", "28"),
     ]
     drawn = [path_points(line.get("d", "")) for line in lines]
-    boxes = [g for g in groups.values() if g.find(f"{SVG}rect") is not None]
     for line, points in zip(lines, drawn, strict=True):
         source, reader = groups[line.get("data-from")], groups[line.get("data-to")]
         (node,) = reader.iter(f"{SVG}rect")
         assert points[0][1] == pytest.approx(box_top(source), abs=0.1)
         middle = float(node.get("x", "0")) + float(node.get("width", "0")) / 2
         assert points[-1] == pytest.approx((middle, float(node.get("y", "0"))), abs=0.15)
-        runs = [(x0, x1, y) for (x0, y), (x1, y1) in itertools.pairwise(points) if y == y1]
-        for x0, x1, y in runs:
-            for box in boxes:
-                face = box.find(f"{SVG}rect")
-                assert face is not None
-                right = float(face.get("x", "0")) + float(face.get("width", "0"))
-                bottom = float(face.get("y", "0")) + float(face.get("height", "0"))
-                passes = min(x0, x1) < right and left(box) < max(x0, x1)
-                assert not (passes and box_top(box) <= y <= bottom), (line.get("data-name"), box.get("data-path"))
+    assert boxes_passed_through(root) == []
     assert crossings(drawn) == 0
+
+
+def test_a_repeat_whose_rows_a_skip_line_reaches_keeps_them_on_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "net.yaml"
+    path.write_text(
+        "input: [8, 8, 4]\nlayers:\n  - conv: {filters: 4, kernel: 1}\n  - repeat:\n      times: 4\n"
+        "      layers:\n        - conv: {filters: 4, kernel: 3, padding: same, name: x}\n        - relu\n"
+        "        - conv: {filters: 4, kernel: 3, padding: same}\n        - add: {with: [x]}\n"
+        "  - conv: {filters: 4, kernel: 1, from: input}\n"
+    )
+    root = picture(str(path), width=700)
+    groups = {g.get("data-path"): g for g in row_groups(root)}
+    boxes = [g for key, g in groups.items() if str(key).startswith("2.") and g.find(f"{SVG}rect") is not None]
+    assert len(boxes) == 4 * 3 and len({line_of(g) for g in boxes}) == 1
+    assert line_of(groups["3"]) > line_of(groups["2.1"])  # the rows of the page still wrap around it
+    assert len(skip_lines(root)) == 5 and boxes_passed_through(root) == []
 
 
 def on_a_terminal(*args: str) -> tuple[int, bytes, str]:
