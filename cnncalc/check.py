@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 from .config import axes
 from .diagnostics import Diagnostic, error, in_file_order
@@ -15,7 +16,7 @@ from .formulas import effective_kernel, same_padding, transposed_same_padding
 from .graph import INPUT
 from .kinds import ByKind, layer_tree
 from .record import Record
-from .report import LayerResult, Report, walk
+from .report import LayerResult, Report, Totals, walk
 from .spec import (
     ACTIVATIONS,
     AXIS_LETTERS,
@@ -73,43 +74,81 @@ def expectations(spec: Spec, overrides: Iterable[Expectation]) -> list[Expectati
     return list(merged.values())
 
 
+class Outcome(Record):
+    """An expectation judged: what the report holds against it, and the failure where it does not hold."""
+
+    expectation: Expectation
+    found: Any  # a Volume, a count, or a field per axis
+    problem: Diagnostic | None  # None: it holds
+
+
+class Checked(Record):
+    """What `check` found of one spec, in parts: each expectation judged, what `target` cannot build, and the
+    report's warnings and note."""
+
+    outcomes: tuple[Outcome, ...]
+    unbuildable: tuple[Diagnostic, ...]  # empty without a target
+    findings: tuple[Diagnostic, ...]
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        """Every failure and finding, in file order."""
+        failures = [outcome.problem for outcome in self.outcomes if outcome.problem]
+        return in_file_order([*failures, *self.unbuildable, *self.findings])
+
+
+class Judged(Record):
+    """One spec as `check` judged it, as a report for CI names it."""
+
+    shown: str  # the spec as messages name it
+    status: str  # "passed", "failed", or "invalid": it could not be read or computed
+    input: Volume | None  # the input it was computed at; None where it was not
+    checked: Checked | None  # None where it is invalid
+    errors: tuple[Diagnostic, ...] = ()  # why it is invalid
+
+
 def check(spec: Spec, report: Report, wanted: Iterable[Expectation], target: str | None = None) -> list[Diagnostic]:
     """Every expectation that does not hold, every layer `target` cannot build as written, and the report's
     warnings, and a note on the first conv or pool whose field is as large as the input."""
-    found = [problem for expectation in wanted if (problem := _unmet(expectation, spec, report))]
-    if target:
-        found += _unbuildable(spec, report, target)
-    found += report.warnings
-    if note := _whole_input_note(report):
-        found.append(note)
-    return in_file_order(found)
+    return checked(spec, report, wanted, target).diagnostics
 
 
-def _unmet(expectation: Expectation, spec: Spec, report: Report) -> Diagnostic | None:
+def checked(spec: Spec, report: Report, wanted: Iterable[Expectation], target: str | None = None) -> Checked:
+    """As `check`, each part apart."""
+    outcomes = tuple(judged(expectation, spec, report) for expectation in wanted)
+    unbuildable = tuple(_unbuildable(spec, report, target)) if target else ()
+    note = _whole_input_note(report)
+    return Checked(outcomes, unbuildable, (*report.warnings, *([note] if note else [])))
+
+
+def judged(expectation: Expectation, spec: Spec, report: Report) -> Outcome:
+    """Whether `expectation` holds of the report, and what was found."""
     totals = report.totals
     key, value = expectation.key, expectation.value
     last = report.layers[-1]
     at_fault = last  # where a failure given on the command line is shown: the layer that decides it
     if key == "output":
-        if totals.output == value:
-            return None
-        message = f"expected output {value}, found {totals.output}"
+        found: Any = totals.output
+        if found == value:
+            return Outcome(expectation, found, None)
+        message = f"expected output {value}, found {found}"
     elif key in ("params", "trainable_params", "non_trainable_params"):
-        actual = getattr(totals, key)
-        if actual == value:
-            return None
+        found = getattr(totals, key)
+        if found == value:
+            return Outcome(expectation, found, None)
         what = key.replace("_", " ")
-        message = f"expected {what} {value:,}, found {actual:,} ({actual - value:+,})"
+        hint = _statistics_hint(expectation, totals)
+        message = f"expected {what} {value:,}, found {found:,} ({found - value:+,}){hint}"
     elif key in ("max_params", "max_macs"):
         measure = "params" if key == "max_params" else "macs"
-        actual = getattr(totals, measure)
-        if actual <= value:
-            return None
+        found = getattr(totals, measure)
+        if found <= value:
+            return Outcome(expectation, found, None)
         at_fault = max(report.layers, key=lambda row: getattr(row, measure))
         largest = getattr(at_fault, measure)
         unit = "params" if measure == "params" else "MACs"
         share = "here" if expectation.loc is None else f"in layer {at_fault.path} ({at_fault.kind})"
-        message = f"{key}: at most {value:,} {unit}, found {actual:,}, {largest:,} of them {share}"
+        message = f"{key}: at most {value:,} {unit}, found {found:,}, {largest:,} of them {share}"
     else:  # receptive_field: at least this, at the last layer
         found = totals.receptive_field
         wanted = value * len(found) if len(value) == 1 else value
@@ -120,13 +159,39 @@ def _unmet(expectation: Expectation, spec: Spec, report: Report) -> Diagnostic |
                 f"give one size, or {len(found)}"
             )
         elif all(r >= v for r, v in zip(found, wanted, strict=True)):
-            return None
+            return Outcome(expectation, found, None)
         else:
             message = f"receptive_field: at least {axes(wanted, ' x ')}, found {axes(found, ' x ')}"
     loc = expectation.loc or at_fault.layer.loc or spec.input_loc
-    return error(
+    problem = error(
         "expect", message, loc, None if expectation.loc else at_fault.path, None if expectation.loc else at_fault.kind
     )
+    return Outcome(expectation, found, problem)
+
+
+# the other of the two counts, as a spec's `expect:` and as the command line name it
+_OTHER_COUNT = {
+    "params": ("trainable_params", "--expect-trainable-params"),
+    "trainable_params": ("params", "--expect-params"),
+}
+
+
+def _statistics_hint(expectation: Expectation, totals: Totals) -> str:
+    """Where a count misses by exactly batchnorm's statistics, the other count was meant: PyTorch's parameters()
+    leave the statistics out (they are buffers), Keras's total counts them. Say so, and name the key to use."""
+    statistics, value = totals.non_trainable_params, expectation.value
+    if not statistics or expectation.key not in _OTHER_COUNT:
+        return ""
+    key, flag = _OTHER_COUNT[expectation.key]
+    use = f"expect {key}: {value}" if expectation.loc else f"give {flag} {value}"
+    if expectation.key == "params" and totals.params - value == statistics:
+        return (
+            f": {totals.trainable_params:,} trainable + {statistics:,} batchnorm statistics, which PyTorch keeps as "
+            f"buffers, not parameters: for its count, {use}"
+        )
+    if expectation.key == "trainable_params" and value - totals.trainable_params == statistics:
+        return f": {value:,} counts the {statistics:,} batchnorm statistics too, as Keras's total does: for that, {use}"
+    return ""
 
 
 def _unbuildable(spec: Spec, report: Report, target: str) -> Iterator[Diagnostic]:

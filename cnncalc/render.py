@@ -67,8 +67,10 @@ def human_bytes(count: int) -> str:
 def footer(report: Report, mem: Memory, batch: int, dtype: str) -> list[str]:
     """The totals under the table, one line each."""
     t = report.totals
+    # batchnorm's moving statistics are the only parameters not learned: Keras counts them, PyTorch keeps buffers
+    split = f" = {t.trainable_params:,} trainable + {t.non_trainable_params:,} batchnorm statistics"
     return [
-        f"params: {t.params:,} (trainable {t.trainable_params:,}, non-trainable {t.non_trainable_params:,})",
+        f"params: {t.params:,}{split if t.non_trainable_params else ''}",
         f"MACs: {t.macs:,} (FLOPs = 2 x MACs = {t.flops:,})",
         f"output: {t.output}   receptive field: {axes(t.receptive_field, ' x ')}, jump {axes(t.jump, ' x ')}",
         f"memory, {dtype}: params {human_bytes(mem.param_bytes)}, "

@@ -123,6 +123,11 @@ class Invocation(NamedTuple):
         return frozenset({0, 1, 2}) if self.command == "check" else frozenset({0, 2})
 
     @property
+    def report(self) -> str | None:
+        """The document `check` writes on stdout for a CI system, where it writes one: `junit` or `json`."""
+        return next((name for name in ("junit", "json") if self.command == "check" and name in self.argv), None)
+
+    @property
     def annotations(self) -> bool:
         """Diagnostics as GitHub workflow commands on stdout, not lines on stderr."""
         return "github" in self.argv
@@ -150,6 +155,8 @@ INVOCATIONS = [
     Invocation(("check",)),
     Invocation(("check", "--format", "text", "--strict", "-v")),
     Invocation(("check", "--format", "github")),
+    Invocation(("check", "--format", "junit", "--strict")),
+    Invocation(("check", "--format", "json", "-v")),
     Invocation(("check", "--target", "pytorch")),
     Invocation(("check", "--target", "keras", "-q")),
 ]
@@ -353,7 +360,7 @@ def assert_ends_well(invocation: Invocation, outcome: Outcome, path: str, data: 
     if code == 2:
         assert errors, f"exit 2 without an error:\n{everything[-3000:]}"
         if invocation.command == "check":
-            assert out.splitlines()[-1] == "1 spec checked, 1 failed", out
+            assert_check_report(invocation, out, "invalid")
         else:
             assert out == "", out[-3000:]
         return
@@ -376,11 +383,27 @@ def assert_ends_well(invocation: Invocation, outcome: Outcome, path: str, data: 
         compile(out, "exported.py", "exec")  # a Python module: running it needs torch, test_export.py does that
     elif invocation.command == "check":
         assert code == 1 or not errors, err
-        assert out.splitlines()[-1:] in ([], ["1 spec checked, 0 failed"], ["1 spec checked, 1 failed"]), out
+        if invocation.report:
+            assert_check_report(invocation, out, "failed" if code else "passed")
+        else:
+            assert out.splitlines()[-1:] in ([], ["1 spec checked, 0 failed"], ["1 spec checked, 1 failed"]), out
     else:
         assert out.strip(), "a result, and nothing printed"
     if invocation.command in ("summary", "rf", "draw") and "csv" not in invocation.argv:
         assert err == "", err  # warnings go with the result, except for CSV
+
+
+def assert_check_report(invocation: Invocation, out: str, status: str) -> None:
+    """`check`'s closing count, or its JUnit or JSON report, which parses and says `status` of the one spec."""
+    if invocation.report == "json":
+        assert json.loads(out)["specs"][0]["status"] == status, out[-3000:]
+    elif invocation.report == "junit":
+        suite = ElementTree.fromstring(out.encode("utf-8")).find("testsuite")
+        assert suite is not None, out[-3000:]
+        found = "invalid" if suite.get("errors") != "0" else "failed" if suite.get("failures") != "0" else "passed"
+        assert found == status, out[-3000:]
+    else:
+        assert out.splitlines()[-1] == f"1 spec checked, {0 if status == 'passed' else 1} failed", out
 
 
 def assert_converted_reads_back(data: bytes, converted: str) -> None:

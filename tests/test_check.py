@@ -543,3 +543,82 @@ def test_a_tensor_past_int64_cannot_be_built(tmp_path: Path, target: str) -> Non
         f"{path}:3:5: error: layer 1 (flatten): {framework}: its output of {2147483647**3:,} elements {held}",
         f"{path}:4:5: error: layer 2 (dense): {framework}: its weights, {10 * 2147483647**3:,} of them, are {held[3:]}",
     ]
+
+
+# -- batchnorm's statistics: counted in `params` (as Keras does), left out of PyTorch's parameters() ------------
+
+# 4 (3 * 3 * 3 + 1) = 112 for the conv; the batchnorm learns 2 * 4 = 8 (gamma, beta) and keeps 2 * 4 = 8 statistics
+NORMED = "input: [8, 8, 3]\nlayers:\n  - conv: {filters: 4, kernel: 3}\n  - batchnorm\n"
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        pytest.param(
+            "expect:\n  params: 120\n",
+            "expected params 120, found 128 (+8): 120 trainable + 8 batchnorm statistics, which PyTorch keeps as "
+            "buffers, not parameters: for its count, expect trainable_params: 120",
+            id="pytorch-count-as-params",
+        ),
+        pytest.param(
+            "expect:\n  trainable_params: 128\n",
+            "expected trainable params 128, found 120 (-8): 128 counts the 8 batchnorm statistics too, as Keras's "
+            "total does: for that, expect params: 128",
+            id="keras-total-as-trainable",
+        ),
+        pytest.param("expect:\n  params: 121\n", "expected params 121, found 128 (+7)\n", id="a-miss-by-another-count"),
+    ],
+)
+def test_a_miss_by_the_batchnorm_statistics_names_the_right_key(tmp_path: Path, given: str, message: str) -> None:
+    path = spec(tmp_path, NORMED + given)
+    code, out, err = run(path)
+    assert (code, out) == (1, "1 spec checked, 1 failed\n")
+    assert f"{path}:6:" in err
+    assert f": error: {message}" in err
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        pytest.param("--expect-params", "120", "expected params 120, found 128 (+8): 120 trainable + 8 batchnorm "
+                     "statistics, which PyTorch keeps as buffers, not parameters: for its count, give "
+                     "--expect-trainable-params 120", id="pytorch-count-as-params"),
+        pytest.param("--expect-trainable-params", "128", "expected trainable params 128, found 120 (-8): 128 counts "
+                     "the 8 batchnorm statistics too, as Keras's total does: for that, give --expect-params 128",
+                     id="keras-total-as-trainable"),
+    ],
+)  # fmt: skip
+def test_on_the_command_line_the_message_names_the_flag(tmp_path: Path, option: str, value: str, message: str) -> None:
+    path = spec(tmp_path, NORMED)
+    assert run(path, option, value) == (
+        1, "1 spec checked, 1 failed\n", f"{path}:4:5: error: layer 2 (batchnorm): {message}\n"
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("option", "holds", "fails", "message"),
+    [
+        pytest.param("--expect-trainable-params", "120", "121", "expected trainable params 121, found 120 (-1)",
+                     id="trainable"),
+        pytest.param("--expect-non-trainable-params", "8", "0", "expected non trainable params 0, found 8 (+8)",
+                     id="non-trainable"),
+    ],
+)  # fmt: skip
+def test_every_expect_key_has_a_flag(tmp_path: Path, option: str, holds: str, fails: str, message: str) -> None:
+    path = spec(tmp_path, NORMED)
+    assert run(path, option, holds) == (0, "1 spec checked, 0 failed\n", "")
+    assert run(path, option, fails) == (
+        1, "1 spec checked, 1 failed\n", f"{path}:4:5: error: layer 2 (batchnorm): {message}\n"
+    )  # fmt: skip
+
+
+def test_resnet18_checks_against_pytorchs_count() -> None:
+    # torchinfo and sum(p.numel() for p in model.parameters()) say 11,689,512; batchnorm's buffers hold 9,600 more
+    resnet18 = str(ROOT / "specs" / "resnet18.yaml")
+    assert run(resnet18, "--expect-trainable-params", "11689512") == (0, "1 spec checked, 0 failed\n", "")
+    code, _, err = run(resnet18, "--expect-params", "11689512")
+    assert code == 1
+    assert err.endswith(
+        "expected params 11,689,512, found 11,699,112 (+9,600): 11,689,512 trainable + 9,600 batchnorm statistics, "
+        "which PyTorch keeps as buffers, not parameters: for its count, give --expect-trainable-params 11689512\n"
+    )

@@ -68,6 +68,21 @@ def test_json_has_the_contracted_keys_and_exact_integers() -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("spec", "headline"),
+    [
+        # torchinfo and sum(p.numel() for p in model.parameters()) say 11,689,512: batchnorm's statistics are buffers
+        pytest.param("resnet18.yaml", "params: 11,699,112 = 11,689,512 trainable + 9,600 batchnorm statistics",
+                     id="with-batchnorm"),
+        pytest.param("lenet5.yaml", "params: 61,706", id="without"),
+    ],
+)  # fmt: skip
+def test_the_params_headline_splits_off_batchnorms_statistics(spec: str, headline: str) -> None:
+    code, out, err = invoke("summary", str(SPECS / spec), "--depth", "0")
+    assert (code, err) == (0, "")
+    assert [line for line in out.splitlines() if line.startswith("params:")] == [headline]
+
+
 def test_csv_has_a_row_per_layer() -> None:
     code, out, _ = invoke("summary", LENET, "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(out)))
