@@ -21,7 +21,7 @@ from .render import (
     TABLE_HEADERS,
     UNEVEN_NOTE,
     Explained,
-    fc_footer,
+    config_key,
     fc_row,
     footer,
     has_local,
@@ -269,12 +269,13 @@ def render_markdown(
         lines.append(row((*cells, local_text(r)) if local else cells))
     lines.append("")
     lines += [f"- {line}" for line in footer(report, mem, batch, dtype)]
-    if view == "fc":
-        lines += [f"- {line}" for line in fc_footer(report)]
     lines += [f"- {line}" for line in more]
-    lines.append(f"- {FULL_FIELD_NOTE}")
-    if any(r.uneven for r in walk(report.layers)):
-        lines.append(f"- {UNEVEN_NOTE}")
+    if view != "fc":
+        lines.append(f"- {FULL_FIELD_NOTE}")
+        if key := config_key(walk(report.layers)):
+            lines.append(f"- {key}")
+        if any(r.uneven for r in walk(report.layers)):
+            lines.append(f"- {UNEVEN_NOTE}")
     if local:
         lines.append(f"- {LOCAL_NOTE}")
     lines += [f"- {d.format(filename)}" for d in report.warnings]

@@ -8,7 +8,7 @@ Renderers take a report and return text; only the CLI prints.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import TYPE_CHECKING
 
 from .config import axes
@@ -27,9 +27,22 @@ if TYPE_CHECKING:
 Explained = dict[str, list[str]]
 TABLE_HEADERS = ("#", "layer", "config", "output", "params", "MACs", "RF", "jump", "P")
 NUMERIC_HEADERS = frozenset({"params", "MACs", "RF", "jump", "P"})
-FULL_FIELD_NOTE = (
-    "RF, jump, P: receptive field, jump and effective padding in input pixels; *: a field as large as the input"
-)
+# the key to the field's columns, for those a table shows
+_FIELD_WORDS = {"RF": "receptive field", "jump": "jump", "P": "effective padding"}
+FULL_MARK = "*: a field as large as the input"
+
+
+def field_note(shown: Collection[str]) -> str | None:
+    """`RF, jump, P: receptive field, jump and effective padding in input pixels; *: ...`, for the columns shown."""
+    columns = [column for column in _FIELD_WORDS if column in shown]
+    if not columns:
+        return None
+    words = [_FIELD_WORDS[column] for column in columns]
+    named = words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+    return f"{', '.join(columns)}: {named} in input pixels" + (f"; {FULL_MARK}" if "RF" in shown else "")
+
+
+FULL_FIELD_NOTE = field_note(_FIELD_WORDS) or ""
 
 # under a table holding rows after up-sampling
 UNEVEN_NOTE = (
@@ -71,11 +84,17 @@ def footer(report: Report, mem: Memory, batch: int, dtype: str) -> list[str]:
     split = f" = {t.trainable_params:,} trainable + {t.non_trainable_params:,} batchnorm statistics"
     return [
         f"params: {t.params:,}{split if t.non_trainable_params else ''}",
-        f"MACs: {t.macs:,} (FLOPs = 2 x MACs = {t.flops:,})",
+        macs_line(t.macs, batch),
         f"output: {t.output}   receptive field: {axes(t.receptive_field, ' x ')}, jump {axes(t.jump, ' x ')}",
         f"memory, {dtype}: params {human_bytes(mem.param_bytes)}, "
         f"activations {human_bytes(mem.activation_bytes)} (batch {batch}: input and every layer output)",
     ]
+
+
+def macs_line(macs: int, batch: int) -> str:
+    """MACs of one sample, as every row counts them, and of the batch where it is more than one (as memory is)."""
+    line = f"MACs per sample: {macs:,} (FLOPs = 2 x MACs = {2 * macs:,})"
+    return line + (f"; batch of {batch:,}: {batch:,} x {macs:,} = {batch * macs:,} MACs" if batch > 1 else "")
 
 
 LOCAL_HEADER = "local RF"
@@ -130,16 +149,21 @@ def fc_row(result: LayerResult, indent: str = "  ") -> tuple[str, ...]:
     )
 
 
-def fc_footer(report: Report) -> list[str]:
-    """The network's convolutions against dense layers of the same shapes: how many times fewer parameters."""
-    convs = [(row, view) for row in walk(report.layers) if (view := dense_view(row)) and not row.folded]
+def fc_footer(rows: Iterable[LayerResult], every: bool = True) -> list[str]:
+    """The network's convolutions against dense layers of the same shapes: how many times fewer parameters.
+
+    `rows` are every row of the network, none folded, where `every` (the totals do not depend on folding);
+    otherwise the rows kept, and the lines say that the convolutions inside folded blocks are left out.
+    """
+    convs = [(row, view) for row in rows if (view := dense_view(row))]
+    which = "convolutions" if every else "convolutions of the rows shown (not those inside folded blocks)"
     if not convs:
-        return ["no convolutions: nothing to set beside dense layers"]
+        return [f"no {which}: nothing to set beside dense layers"]
     params = sum(row.params for row, _ in convs)
     dense = sum(view.dense_params for _, view in convs)
     connections = sum(view.connections for _, view in convs)
     return [
-        f"convolutions: {params:,} params for {connections:,} connections; dense layers joining the same volumes "
+        f"{which}: {params:,} params for {connections:,} connections; dense layers joining the same volumes "
         f"would need {dense:,} params",
         f"the convolutions need {fixed(dense, params, 1)} times fewer parameters (sparse connections, shared weights)",
     ]
@@ -187,7 +211,7 @@ def rf_row(result: LayerResult, size: Volume) -> tuple[str, ...]:
     return (
         result.path,
         layer_label(result),
-        axes(result.receptive_field) + ("~" if result.uneven else ""),
+        field_text(result),
         axes(result.jump),
         axes(result.effective_padding),
         _alike(spans),
@@ -214,3 +238,143 @@ def sliding_lines(found: Sliding) -> list[str]:
         f"MACs: {found.macs_one_pass:,} for the one pass, against {count:,} x {found.macs_per_crop:,} = "
         f"{found.macs_all_crops:,} for {count:,} separate {crop} crops",
     ]
+
+
+def _sides(rank: int, amounts: str) -> str:
+    """`top 0, bottom 1, left 0, right 1`: padding written per side, named."""
+    names = [name for pair in SIDE_NAMES.get(rank, ()) for name in pair]
+    values = amounts.split(",")
+    if len(values) != len(names):
+        return amounts
+    return ", ".join(f"{name} {value}" for name, value in zip(names, values, strict=True))
+
+
+def _times(text: str) -> str:
+    """`3 x 3` for the `3x3` of a window or a stride, `2` for `2`."""
+    return text.replace("x", " x ")
+
+
+def _window_text(text: str) -> str:
+    """`3 x 3` for the `3x3` of a window; `length 3` for a 1-D window's `k3`."""
+    return f"length {text[1:]}" if text.startswith("k") else _times(text)
+
+
+def _each(amounts: str, rank: int) -> str:
+    """`1 on every side` for `same(1)`, each side named for `same(0,1,0,1)`."""
+    return f"{amounts} on every side" if "," not in amounts else _sides(rank, amounts)
+
+
+def _count(number: str, thing: str) -> str:
+    """`1 filter`, `64 filters`."""
+    return f"{number} {thing}" if number == "1" else f"{number} {thing}s"
+
+
+_WINDOWED = frozenset({"conv", "convtranspose", "maxpool", "avgpool"})
+_SHRINKING = _WINDOWED - {"convtranspose"}  # whose padding adds zeros; a transposed conv's cuts from its output
+
+# each shorthand of the config column: the layers that write it, how it is found in their config text, and what it
+# says, from what was found and the row's rank
+_Shorthand = tuple[frozenset[str], "re.Pattern[str]", Callable[[re.Match[str], int], str]]
+_SHORTHANDS: tuple[_Shorthand, ...] = (
+    (
+        frozenset({"conv", "convtranspose"}),
+        re.compile(r"^(\d+) ((?:\d+x)+\d+|k\d+)(?= |$)"),
+        lambda found, rank: f"{_count(found[1], 'filter')} of {_window_text(found[2])}",
+    ),
+    (
+        frozenset({"maxpool", "avgpool"}),
+        re.compile(r"^((?:\d+x)+\d+|k\d+)(?= |$)"),
+        lambda found, rank: f"windows of {_window_text(found[1])}",
+    ),
+    (_WINDOWED, re.compile(r"(?<!\S)/(\S+)"), lambda found, rank: f"stride {_times(found[1])}"),
+    (
+        _SHRINKING,
+        re.compile(r"(?<!\S)same\(([\d,]+)\)"),
+        lambda found, rank: f"the padding SAME asks for (output = input / stride, rounded up): {_each(found[1], rank)}",
+    ),
+    (_SHRINKING, re.compile(r"(?<!\S)same(?= |$)"), lambda found, rank: "SAME, which needs no padding here"),
+    (
+        frozenset({"convtranspose"}),
+        re.compile(r"(?<!\S)same\(([\d,]+)\)"),
+        lambda found, rank: f"the padding SAME cuts from the output (output = input x stride): {_each(found[1], rank)}",
+    ),
+    (
+        frozenset({"convtranspose"}),
+        re.compile(r"(?<!\S)same(?= |$)"),
+        lambda found, rank: "SAME, which cuts nothing here",
+    ),
+    (
+        _SHRINKING | {"zeropad"},
+        re.compile(r"(?<!\S)pad (\d+)"),
+        lambda found, rank: f"{_count(found[1], 'zero')} added on every side",
+    ),
+    (
+        _SHRINKING | {"zeropad"},
+        re.compile(r"(?<!\S)pad\(([\d,]+)\)"),
+        lambda found, rank: f"zeros added: {_sides(rank, found[1])}",
+    ),
+    (
+        frozenset({"convtranspose"}),
+        re.compile(r"(?<!\S)pad (\d+)"),
+        lambda found, rank: f"{found[1]} cut from every side of the output",
+    ),
+    (
+        frozenset({"convtranspose"}),
+        re.compile(r"(?<!\S)pad\(([\d,]+)\)"),
+        lambda found, rank: f"cut from the output: {_sides(rank, found[1])}",
+    ),
+    (frozenset({"crop"}), re.compile(r"(?<!\S)pad (\d+)"), lambda found, rank: f"{found[1]} taken from every side"),
+    (
+        frozenset({"crop"}),
+        re.compile(r"(?<!\S)pad\(([\d,]+)\)"),
+        lambda found, rank: f"taken from the sides: {_sides(rank, found[1])}",
+    ),
+    (
+        frozenset({"convtranspose"}),
+        re.compile(r"(?<!\S)out\+(\S+)"),
+        lambda found, rank: f"output padding: {_times(found[1])} added after the last position along each axis",
+    ),
+    (
+        frozenset({"conv", "convtranspose"}),
+        re.compile(r"(?<!\S)dil (\S+)"),
+        lambda found, rank: f"dilation {_times(found[1])}: the window's taps {_times(found[1])} apart",
+    ),
+    (
+        frozenset({"maxpool", "avgpool"}),
+        re.compile(r"(?<!\S)ceil(?= |$)"),
+        lambda found, rank: "a last partial window counts (rounded up)",
+    ),
+    (
+        frozenset({"repeat"}),
+        re.compile(r"^x(\d+)"),
+        lambda found, rank: (
+            "a repeat's layers, once" if found[1] == "1" else f"a repeat's layers, {found[1]} times over"
+        ),
+    ),
+    (
+        frozenset({"upsample"}),
+        re.compile(r"^x(\S+)"),
+        lambda found, rank: f"up-sampled, {_times(found[1])} times as many positions along each axis",
+    ),
+)
+
+
+def config_key(rows: Iterable[LayerResult]) -> str | None:
+    """A key to the config column's shorthand, for what these rows write, each with the first one written:
+    `config: 6 5x5 = 6 filters of 5 x 5; /2 = stride 2`; None where they write none."""
+    found: dict[int, str] = {}
+    for row in rows:
+        if row.kind not in _KEYED:
+            continue
+        text = row.config
+        for number, (kinds, pattern, meaning) in enumerate(_SHORTHANDS):
+            if number not in found and row.kind in kinds and (match := pattern.search(text)):
+                found[number] = f"{match[0]} = {meaning(match, row.input.rank)}"
+        if len(found) == len(_SHORTHANDS):
+            break
+    if not found:
+        return None
+    return "config: " + "; ".join(found[number] for number in sorted(found))
+
+
+_KEYED = frozenset(kind for kinds, _, _ in _SHORTHANDS for kind in kinds)

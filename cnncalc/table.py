@@ -12,14 +12,15 @@ from rich.text import Text
 from .render import (
     FC_HEADERS,
     FC_NUMERIC,
-    FULL_FIELD_NOTE,
+    FULL_MARK,
     LOCAL_HEADER,
     LOCAL_NOTE,
     NUMERIC_HEADERS,
     TABLE_HEADERS,
     UNEVEN_NOTE,
-    fc_footer,
+    config_key,
     fc_row,
+    field_note,
     footer,
     has_local,
     local_text,
@@ -31,9 +32,14 @@ from .report import LayerResult, Memory, Report, walk
 from .rows import MAX_ROWS
 
 _WRAPPABLE = frozenset({"layer", "config"})
-_NARROWEST = 8  # a wrapped name or config column keeps this many characters
 RF_HEADERS = ("#", "layer", "r", "jump", "P", "first output sees", "centre", "in padding")
 _RF_NUMERIC = frozenset({"r", "jump", "P", "centre"})
+
+# on a terminal too narrow for every column, the columns left out first: what the others do not already say, then
+# the least read; a row's name, its output and its main numbers stay
+_LAYERS_DROPPED = ("P", "jump", LOCAL_HEADER, "#", "MACs", "RF", "config")
+_FC_DROPPED = ("connections", "#", "dense equivalent", "output")
+_RF_DROPPED = ("centre", "in padding", LOCAL_HEADER, "#", "first output sees")
 
 
 def render_table(
@@ -48,33 +54,49 @@ def render_table(
     heading: str | None = None,
 ) -> tuple[Group, int]:
     """The layer table (or, with view "fc", each conv beside its dense equivalent), totals and warnings under it,
-    and the width it needs (see `grid`); `more` adds lines to the totals, `heading` names the network (by
-    default its name, else its file's)."""
+    and the width it needs (see `grid`); `more` adds lines to the totals (the fc view's comparison among them),
+    `heading` names the network (by default its name, else its file's)."""
     title = Text(f"{printable(heading or report.name or filename)}: input {report.input}", style="bold")
     shown, hidden = _shown(report)
     local = has_local(shown)
     if view == "fc":
-        table, needed = grid(title, FC_HEADERS, [fc_row(r) for r in shown], FC_NUMERIC, width)
+        table, needed, dropped = grid(title, FC_HEADERS, [fc_row(r) for r in shown], FC_NUMERIC, width, _FC_DROPPED)
+        columns: Sequence[str] = FC_HEADERS
     elif local:
         rows = [(*table_row(r), local_text(r)) for r in shown]
-        table, needed = grid(title, (*TABLE_HEADERS, LOCAL_HEADER), rows, NUMERIC_HEADERS | {LOCAL_HEADER}, width)
+        columns = (*TABLE_HEADERS, LOCAL_HEADER)
+        table, needed, dropped = grid(title, columns, rows, NUMERIC_HEADERS | {LOCAL_HEADER}, width, _LAYERS_DROPPED)
     else:
-        table, needed = grid(title, TABLE_HEADERS, [table_row(r) for r in shown], NUMERIC_HEADERS, width)
+        columns = TABLE_HEADERS
+        rows = [table_row(r) for r in shown]
+        table, needed, dropped = grid(title, columns, rows, NUMERIC_HEADERS, width, _LAYERS_DROPPED)
+    kept = [column for column in columns if column not in dropped]
     parts: list[Table | Text] = [table, Text("")]
+    if dropped:
+        parts.append(Text(left_out(dropped, width, "--format markdown"), style="dim"))
     if hidden:
         parts.append(Text(hidden))
     parts += [Text(line) for line in footer(report, mem, batch, dtype)]
-    if view == "fc":
-        parts += [Text(line) for line in fc_footer(report)]
     parts += [Text(line) for line in more]
-    parts.append(Text(FULL_FIELD_NOTE, style="dim"))
-    if any(row.uneven for row in walk(report.layers)):
+    if note := field_note(kept):
+        parts.append(Text(note, style="dim"))
+    if "config" in kept and (key := config_key(shown)):
+        parts.append(Text(key, style="dim"))
+    if "RF" in kept and any(row.uneven for row in walk(report.layers)):
         parts.append(Text(UNEVEN_NOTE, style="dim"))
-    if local and view != "fc":
+    if LOCAL_HEADER in kept:
         parts.append(Text(LOCAL_NOTE, style="dim"))
     for warning in report.warnings:
         parts.append(Text(warning.format(filename), style="yellow"))
     return Group(*parts), needed
+
+
+def left_out(dropped: Sequence[str], width: int | None, formats: str) -> str:
+    """The line under a table fitted to a terminal, naming the columns it leaves out and where they are shown."""
+    return (
+        f"{', '.join(dropped)} left out to fit {width} columns: a wider terminal, {formats} or a pipe shows every "
+        "column"
+    )
 
 
 def render_rf_table(
@@ -84,15 +106,21 @@ def render_rf_table(
     title = Text(f"{printable(heading or report.name or filename)}: receptive field on {report.input}", style="bold")
     shown, hidden = _shown(report, "--format json")
     rows = [rf_row(result, report.input) for result in shown]
-    if local := has_local(shown):
+    columns: Sequence[str] = RF_HEADERS
+    if has_local(shown):
         rows = [(*row, local_text(result)) for row, result in zip(rows, shown, strict=True)]
-        table, needed = grid(title, (*RF_HEADERS, LOCAL_HEADER), rows, _RF_NUMERIC | {LOCAL_HEADER}, width)
+        columns = (*RF_HEADERS, LOCAL_HEADER)
+        table, needed, dropped = grid(title, columns, rows, _RF_NUMERIC | {LOCAL_HEADER}, width, _RF_DROPPED)
     else:
-        table, needed = grid(title, RF_HEADERS, rows, _RF_NUMERIC, width)
-    note = (
-        "r, jump, P in input pixels; the first output sees input pixels -P to -P + r - 1; padding lies outside 0..h-1"
-    )
-    notes = [Text(note, style="dim")]
+        table, needed, dropped = grid(title, columns, rows, _RF_NUMERIC, width, _RF_DROPPED)
+    kept = [column for column in columns if column not in dropped]
+    key = ["r, jump, P in input pixels"]
+    if "first output sees" in kept:
+        key.append("the first output sees input pixels -P to -P + r - 1; padding lies outside 0..h-1")
+    if "in padding" in kept:
+        key.append("in padding: how many of those pixels are padding, before + after")
+    key.append(FULL_MARK)
+    notes = [Text("; ".join(key), style="dim")]
     if any(row.uneven for row in walk(report.layers)):
         uneven = (
             "~: outputs see windows of different sizes (up-sampled, or an adaptive pool's uneven windows): r is the "
@@ -100,9 +128,10 @@ def render_rf_table(
             "are alike"
         )
         notes.append(Text(uneven, style="dim"))
-    if local:
+    if LOCAL_HEADER in kept:
         notes.append(Text(LOCAL_NOTE, style="dim"))
-    return Group(table, Text(""), *([Text(hidden)] if hidden else []), *notes), needed
+    said = [Text(left_out(dropped, width, "--format json"), style="dim")] if dropped else []
+    return Group(table, Text(""), *said, *([Text(hidden)] if hidden else []), *notes), needed
 
 
 def _shown(report: Report, formats: str = "--format csv, json or markdown") -> tuple[list[LayerResult], str]:
@@ -120,20 +149,72 @@ def _shown(report: Report, formats: str = "--format csv, json or markdown") -> t
 
 
 def grid(
-    title: Text, headers: Sequence[str], rows: list[tuple[str, ...]], numeric: frozenset[str], width: int | None
-) -> tuple[Table, int]:
-    """A table, and the width it needs.
+    title: Text,
+    headers: Sequence[str],
+    rows: list[tuple[str, ...]],
+    numeric: frozenset[str],
+    width: int | None,
+    droppable: Sequence[str] = (),
+) -> tuple[Table, int, tuple[str, ...]]:
+    """A table, the width it needs, and the columns it leaves out.
 
-    On a screen `width` columns wide, names and configs wrap to fit; numbers are never cropped: where even
-    wrapped names leave too little room, the table keeps its natural width and the width it needs says so.
+    Without a terminal (`width` None) every column is drawn at its natural width. On a screen `width` columns
+    wide, names and configs wrap between words to fit; where even wrapped they leave too little room, the columns
+    of `droppable` are left out, in its order, until the rest fit. Numbers are never cropped or broken: where
+    even the fewest columns do not fit, the table keeps their natural width and the width it needs says so.
     """
     natural = [max([len(header)] + [len(row[column]) for row in rows]) for column, header in enumerate(headers)]
-    borders = 3 * (len(headers) - 1)  # a space, a rule and a space between columns
-    natural_width = sum(natural) + borders
-    narrowest = sum(min(w, _NARROWEST) if h in _WRAPPABLE else w for h, w in zip(headers, natural, strict=True))
-    if width is not None and narrowest + borders <= width < natural_width:
-        return _wrapping_table(title, headers, rows, natural, numeric), narrowest + borders
-    return _laid_out_table(title, headers, rows, natural, numeric), natural_width
+    if width is None or _across(natural) <= width:
+        return _laid_out_table(title, headers, rows, natural, numeric), _across(natural), ()
+    # a wrapped column keeps its longest word whole: no number in a config is cut in two
+    narrowest = [
+        max([len(header)] + [len(word) for row in rows for word in row[column].split()]) if header in _WRAPPABLE else w
+        for column, (header, w) in enumerate(zip(headers, natural, strict=True))
+    ]
+    left = [header for header in droppable if header in headers]
+    kept = list(range(len(headers)))
+    dropped: list[str] = []
+    while _across([narrowest[column] for column in kept]) > width and left:
+        header = left.pop(0)
+        kept.remove(headers.index(header))
+        dropped.append(header)
+    headers = [headers[column] for column in kept]
+    rows = [tuple(row[column] for column in kept) for row in rows]
+    natural = [natural[column] for column in kept]
+    if _across(natural) <= width:
+        return _laid_out_table(title, headers, rows, natural, numeric), _across(natural), tuple(dropped)
+    narrowest = [narrowest[column] for column in kept]
+    needed = _across(narrowest)
+    wrapped = [column for column, header in enumerate(headers) if header in _WRAPPABLE]
+    room = max(width, needed) - _across(natural) + sum(natural[column] for column in wrapped)
+    shares = _shares([natural[column] for column in wrapped], [narrowest[column] for column in wrapped], room)
+    for column, share in zip(wrapped, shares, strict=True):
+        natural[column] = share
+    return _wrapping_table(title, headers, rows, natural, numeric), needed, tuple(dropped)
+
+
+def _shares(natural: list[int], narrowest: list[int], room: int) -> list[int]:
+    """The widths of the columns that wrap, `room` in all: the widest narrowed first, none below its narrowest.
+
+    Rich's own narrowing can take a column below the longest word it then keeps whole, and the table past the
+    screen: these widths are given to it instead.
+    """
+    widths = list(natural)
+    while sum(widths) > room:
+        column = max(
+            (column for column, (width, least) in enumerate(zip(widths, narrowest, strict=True)) if width > least),
+            key=lambda column: widths[column],
+            default=None,
+        )
+        if column is None:
+            break
+        widths[column] -= 1
+    return widths
+
+
+def _across(widths: Sequence[int]) -> int:
+    """The width of a table of columns this wide: a space, a rule and a space between columns."""
+    return sum(widths) + 3 * (len(widths) - 1)
 
 
 def _table(title: Text, padding: tuple[int, int]) -> Table:
@@ -166,7 +247,8 @@ def _laid_out_table(
 def _wrapping_table(
     title: Text, headers: Sequence[str], rows: list[tuple[str, ...]], widths: list[int], numeric: frozenset[str]
 ) -> Table:
-    """Rich lays the cells out: names and configs wrap; numbers and volumes keep their width."""
+    """Rich lays the cells out in columns of these widths: names and configs wrap between words; numbers and
+    volumes keep their width."""
     table = _table(title, (0, 1))
     for header, width in zip(headers, widths, strict=True):
         wrappable = header in _WRAPPABLE
@@ -175,8 +257,7 @@ def _wrapping_table(
             justify="right" if header in numeric else "left",
             no_wrap=not wrappable,
             overflow="fold",
-            width=None if wrappable else width,
-            min_width=min(width, _NARROWEST) if wrappable else None,
+            width=width,
             style=_style(header),
         )
     for row in rows:

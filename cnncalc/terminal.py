@@ -36,11 +36,23 @@ def fitted(lay_out: Callable[[int | None], tuple[T, int]]) -> tuple[Console, T, 
     """
     from rich.console import Console
 
-    tolerant_stdout()
-    console = Console()
-    width = console.width if console.is_terminal else None
+    console, width = _console()
     laid_out, needed = lay_out(width)
     if width is None or needed > width:
         # a pipe, a file, or a terminal too narrow for the numbers: lines at their natural width, never cropped
         console = Console(width=max(needed, 100_000 if width is None else needed))
     return console, laid_out, width
+
+
+def _console() -> tuple[Console, int | None]:
+    from rich.console import Console
+
+    tolerant_stdout()
+    console = Console()
+    return console, console.width if console.is_terminal else None
+
+
+def terminal_width() -> int | None:
+    """The width of the terminal standard output is, as rich decides it (`COLUMNS`, `TTY_COMPATIBLE`); None for a
+    pipe or a file, where text keeps its natural width."""
+    return _console()[1]

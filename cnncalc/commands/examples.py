@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 import click
@@ -28,7 +29,9 @@ def examples(output_format: str) -> None:
 
         click.echo("".join(laid_out_json({"schema_version": SCHEMA_VERSION, "examples": found})))
     else:
-        click.echo(format_table(found), nl=False)
+        from ..terminal import terminal_width
+
+        click.echo(format_table(found, terminal_width()), nl=False)
 
 
 def catalogue() -> list[dict[str, Any]]:
@@ -53,8 +56,18 @@ def catalogue() -> list[dict[str, Any]]:
     return found
 
 
-def format_table(found: list[dict[str, Any]]) -> str:
-    """One line per example under a heading, the numbers right-aligned: `vgg16  224 x 224 x 3  138,357,544 ...`."""
+# on a terminal too narrow for every column: the first left out, then the titles shortened (to no fewer than this
+# many characters) or left out too; the names, inputs and parameters stay
+_DROPPED = "trainable"
+_SHORTEST_TITLE = 12
+
+
+def format_table(found: list[dict[str, Any]], width: int | None = None) -> str:
+    """One line per example under a heading, the numbers right-aligned: `vgg16  224 x 224 x 3  138,357,544 ...`.
+
+    On a terminal `width` columns wide, the trainable count is left out and the titles shortened or left out until
+    the lines fit, and a last line says so; where they do not fit even then, they are as long as they need.
+    """
     rows = [("name", "input", "params", "trainable", "title")]
     rows += [
         (
@@ -66,9 +79,48 @@ def format_table(found: list[dict[str, Any]]) -> str:
         )
         for example in found
     ]
-    widths = [max(len(row[column]) for row in rows) for column in range(4)]
-    lines = [
-        f"{name:<{widths[0]}}  {size:>{widths[1]}}  {params:>{widths[2]}}  {trainable:>{widths[3]}}  {title}".rstrip()
-        for name, size, params, trainable, title in rows
-    ]
+    widths = [max(len(row[column]) for row in rows) for column in range(5)]
+    kept = [0, 1, 2, 3, 4]
+    title_room: int | None = None  # the title's width, where it is shortened
+    left_out = []
+    shortened = ""
+
+    def across() -> int:
+        return sum(widths[column] if column != 4 or title_room is None else title_room for column in kept) + 2 * (
+            len(kept) - 1
+        )
+
+    if width is not None and across() > width:
+        kept.remove(3)
+        left_out.append(_DROPPED)
+        if across() > width:
+            title_room = width - (across() - widths[4])
+            if title_room >= _SHORTEST_TITLE:
+                shortened = ", titles shortened"
+            else:
+                kept.remove(4)
+                left_out.append("title")
+    lines = []
+    for row in rows:
+        cells = []
+        for column in kept:
+            cell = row[column]
+            if column == 4:
+                cells.append(_shortened(cell, title_room) if title_room is not None else cell)
+            elif column == 0:
+                cells.append(cell.ljust(widths[column]))
+            else:
+                cells.append(cell.rjust(widths[column]))
+        lines.append("  ".join(cells).rstrip())
+    if left_out:
+        said = (
+            f"{' and '.join(left_out)} left out{shortened} to fit {width} columns: a wider terminal, --format json or "
+            "a pipe shows every column"
+        )
+        lines += ["", *textwrap.wrap(said, width or len(said))]
     return "\n".join(lines) + "\n"
+
+
+def _shortened(title: str, room: int) -> str:
+    """The title cut to `room` characters, ending in `...` where it is cut."""
+    return title if len(title) <= room else title[: room - 3].rstrip() + "..."

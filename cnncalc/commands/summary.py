@@ -13,7 +13,9 @@ from ..rows import MAX_ROWS
 from ..spec import Volume
 
 if TYPE_CHECKING:
+    from ..pipeline import Source
     from ..report import Memory, Report
+    from ..spec import Spec
 
 FORMATS = ("table", "json", "csv", "markdown")
 
@@ -82,6 +84,8 @@ def summary(
     # the spec's own input, where a classifier gives one answer: the crops a larger input slides over
     slid = sliding(source, report) if input_volume is not None else None
     more = (render.sliding_lines(slid) if slid else []) + said
+    if view == "fc" and output_format in ("table", "markdown"):
+        more = every_conv(source, input_volume, parsed, report) + more
     explained = None
     if explain:
         from ..explain import explain as formulas
@@ -109,6 +113,22 @@ def summary(
         print_table(report, mem, batch, dtype, filename, view, more, source.heading(parsed.name))
         if explained:
             click.echo("\n" + render.render_explained(report, explained), nl=False)
+
+
+def every_conv(source: Source, input_volume: Volume | None, parsed: Spec, report: Report) -> list[str]:
+    """The fc view's comparison of every conv with dense layers: the same whatever is folded, so computed from
+    every row, none folded; a spec of more rows than MAX_ROWS keeps to the rows shown, and says so."""
+    from ..pipeline import analyse_file
+    from ..render import fc_footer
+    from ..report import walk
+    from ..rows import row_count
+
+    if not any(row.folded for row in walk(report.layers)):
+        return fc_footer(walk(report.layers))
+    if row_count(parsed.layers) > MAX_ROWS:
+        return fc_footer(walk(report.layers), every=False)
+    _, unfolded = analyse_file(source, input_volume)
+    return fc_footer(walk(unfolded.layers))
 
 
 def print_table(
