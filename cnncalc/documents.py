@@ -7,6 +7,7 @@ is: `summary`, `rf`, `query`, `pad`, `apply`, `examples`), its data after them, 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -172,7 +173,13 @@ def laid_out_json(value: Any) -> Iterator[str]:
     """
     import json
 
-    encode = json.JSONEncoder(separators=(", ", ": "), ensure_ascii=False).encode
+    text = json.JSONEncoder(separators=(", ", ": "), ensure_ascii=False).encode
+
+    def encode(value: Any) -> str:
+        written = text(value)
+        if written.isascii() and "\x7f" not in written:
+            return written
+        return _UNPRINTABLE.sub(_escaped, written)
 
     def rows(items: list[Any], indent: str, expand: int) -> Iterator[str]:
         inner = indent + "  "
@@ -215,6 +222,22 @@ def laid_out_json(value: Any) -> Iterator[str]:
             yield encode(value)
 
     return lay_out(value, "", 2)
+
+
+# json escapes C0 controls; what else a terminal would act on, or that does not print (DEL, C1 controls, a line
+# separator, a direction override, a lone surrogate), is escaped too: the same string, and nothing runs
+_UNPRINTABLE = re.compile(r"[^\x00-\x7e]")
+
+
+def _escaped(found: re.Match[str]) -> str:
+    char = found[0]
+    if char.isprintable():
+        return char
+    code = ord(char)
+    if code > 0xFFFF:  # as JSON writes it: a surrogate pair
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
 
 
 def _holds_rows(value: Any) -> bool:

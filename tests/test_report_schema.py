@@ -182,3 +182,14 @@ def test_a_lone_surrogate_in_a_name_is_written_as_json_s_escape_of_it() -> None:
     assert (done.exit_code, done.stderr) == (0, "")
     assert '"name": "a\\ud800b"' in done.stdout
     assert json.loads(done.stdout)["name"] == "a\ud800b"
+
+
+def test_what_does_not_print_is_escaped_and_reads_back() -> None:
+    # printable letters of any script stay as they are; DEL, a C1 control, a line separator, a direction override
+    # and a character beyond the first plane that does not print are escaped, as json escapes C0 controls
+    name = "a\x7fb\x9bc\u2028d\u202ee\U000e0001f ✓"
+    spec = f"name: {json.dumps(name)}\ninput: [4, 4, 1]\nlayers: [relu]\n"
+    done = CliRunner().invoke(cli, ["summary", "-", "--format", "json"], input=spec)
+    assert (done.exit_code, done.stderr) == (0, "")
+    assert '"name": "a\\u007fb\\u009bc\\u2028d\\u202ee\\udb40\\udc01f ✓"' in done.stdout
+    assert json.loads(done.stdout)["name"] == name
