@@ -33,6 +33,7 @@ class Converted(Record):
     spec: Spec
     comments: dict[int, str]  # id(layer) -> where it came from
     notes: list[str]  # what was left as it was, and why
+    unchanged: str = ""  # where no layer changed, why: "has no dense layer"
 
 
 class CannotConvert(Exception):
@@ -68,6 +69,9 @@ def to_conv(spec: Spec, report: Report) -> Converted:
     if out.flattened is not None:
         # a flatten with no dense layer after it: a conv network keeps its volume as it is
         raise CannotConvert("a flatten with no dense layer after it cannot be carried over", out.flattened)
+    if _same_layers(out.layers, spec.layers):
+        # a name that says "fully convolutional" would claim a change that was never made
+        return Converted(spec, {}, out.notes, "has no dense layer")
     name = f"{spec.name} (fully convolutional)" if spec.name else None
     return Converted(spec._replace(layers=tuple(out.layers), name=name), out.comments, out.notes)
 
@@ -77,8 +81,15 @@ def to_dense(spec: Spec, report: Report) -> Converted:
     out = _Writing(spec.layers)
     for layer, row in zip(spec.layers, report.layers, strict=True):
         TO_DENSE.of(layer)(out, layer, row)
+    if _same_layers(out.layers, spec.layers):
+        return Converted(spec, {}, out.notes, "has no conv whose filter covers its whole input")
     name = spec.name.removesuffix(" (fully convolutional)") if spec.name else None
     return Converted(spec._replace(layers=tuple(out.layers), name=name), out.comments, out.notes)
+
+
+def _same_layers(written: list[Layer], given: tuple[Layer, ...]) -> bool:
+    """Whether every layer was kept as it is, none converted or dropped."""
+    return len(written) == len(given) and all(a is b for a, b in zip(written, given, strict=True))
 
 
 def _holds(block: Layer, table: ByKind, *rules: Callable[..., None]) -> bool:

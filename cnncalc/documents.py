@@ -1,10 +1,13 @@
 """The report as documents: JSON (laid out to be read and diffed), CSV for spreadsheets, Markdown for pages.
 
-Each takes a report and returns text (or its chunks); only the CLI prints.
+Each takes a report and returns text (or its chunks); only the CLI prints. Every JSON document, whichever
+command prints it, is one object that starts with `schema_version` and `document` (which kind of document it
+is: `summary`, `rf`, `query`, `pad`, `apply`, `examples`), its data after them, laid out by `laid_out_json`.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -100,33 +103,46 @@ def report_dict(
 ) -> dict[str, Any]:
     """The report as JSON-ready data; every count an exact integer."""
     t = report.totals
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "name": report.name,
-        "input": list(report.input),
-        "layers": [layer_dict(r, explained) for r in report.layers],
-        "totals": {
-            "params": t.params,
-            "trainable_params": t.trainable_params,
-            "non_trainable_params": t.non_trainable_params,
-            "macs": t.macs,
-            "flops": t.flops,
-            "output": list(t.output),
-            "receptive_field": list(t.receptive_field),
-            "jump": jumps(t.jump),
+    return document(
+        "summary",
+        {
+            "name": report.name,
+            "input": list(report.input),
+            "layers": [layer_dict(r, explained) for r in report.layers],
+            "totals": {
+                "params": t.params,
+                "trainable_params": t.trainable_params,
+                "non_trainable_params": t.non_trainable_params,
+                "macs": t.macs,
+                "flops": t.flops,
+                "output": list(t.output),
+                "receptive_field": list(t.receptive_field),
+                "jump": jumps(t.jump),
+            },
+            "memory": {
+                "batch": batch,
+                "dtype": dtype,
+                "param_bytes": mem.param_bytes,
+                "activation_bytes": mem.activation_bytes,
+            },
+            "warnings": [diagnostic_dict(d) for d in report.warnings],
+            # blocks nested deeper than this are folded into their rows (null: every row is here)
+            "kept_depth": report.kept_depth,
+            "notes": [diagnostic_dict(note) for note in notes],
+            **({"sliding": sliding_dict(slid)} if slid else {}),
         },
-        "memory": {
-            "batch": batch,
-            "dtype": dtype,
-            "param_bytes": mem.param_bytes,
-            "activation_bytes": mem.activation_bytes,
-        },
-        "warnings": [diagnostic_dict(d) for d in report.warnings],
-        # blocks nested deeper than this are folded into their rows (null: every row is here)
-        "kept_depth": report.kept_depth,
-        "notes": [diagnostic_dict(note) for note in notes],
-        **({"sliding": sliding_dict(slid)} if slid else {}),
-    }
+    )
+
+
+def document(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    """A JSON document as every command prints it: the schema's version, the kind of document, then its data."""
+    return {"schema_version": SCHEMA_VERSION, "document": kind, **data}
+
+
+def json_text(value: Any) -> Iterator[str]:
+    """A document's JSON text in pieces, laid out, with its last line ended."""
+    yield from laid_out_json(value)
+    yield "\n"
 
 
 def render_json(report: Report, mem: Memory, batch: int, dtype: str, explained: Explained | None = None) -> str:
@@ -143,8 +159,7 @@ def json_chunks(
     notes: Sequence[Diagnostic] = (),
 ) -> Iterator[str]:
     """The JSON text in pieces, so that a network of a million layers is written without building one string."""
-    yield from laid_out_json(report_dict(report, mem, batch, dtype, explained, slid, notes))
-    yield "\n"
+    yield from json_text(report_dict(report, mem, batch, dtype, explained, slid, notes))
 
 
 def laid_out_json(value: Any) -> Iterator[str]:
@@ -153,15 +168,26 @@ def laid_out_json(value: Any) -> Iterator[str]:
     `{"index": 1, "kind": "conv", ..., "output": [30, 30, 8], ...}` on one line is a row to read at a glance;
     json's own indented text gives every number its own line. The outer two levels of objects get a line per
     member; a row that holds rows (a block's `layers`) has its own members on its line, and its rows under it.
-    The text of every value is json's own (its C encoder: fast for a big network).
+    The text of every value is json's own (its C encoder: fast for a big network), every character as it is:
+    JSON is UTF-8, and a name reads as it was written ("Réseau", not "R\\u00e9seau").
     """
     import json
 
-    encode = json.JSONEncoder(separators=(", ", ": ")).encode
+    text = json.JSONEncoder(separators=(", ", ": "), ensure_ascii=False).encode
+
+    def encode(value: Any) -> str:
+        written = text(value)
+        if written.isascii() and "\x7f" not in written:
+            return written
+        return _UNPRINTABLE.sub(_escaped, written)
 
     def rows(items: list[Any], indent: str, expand: int) -> Iterator[str]:
         inner = indent + "  "
         for n, item in enumerate(items):
+            if expand < 0 and isinstance(item, list) and item and isinstance(item[0], list):
+                # a matrix on one line, in one piece: a hundred thousand of `apply`'s windows take no longer
+                yield ("[\n" if n == 0 else ",\n") + inner + encode(item)
+                continue
             yield ("[\n" if n == 0 else ",\n") + inner
             yield from lay_out(item, inner, expand)
         yield "\n" + indent + "]"
@@ -188,12 +214,30 @@ def laid_out_json(value: Any) -> Iterator[str]:
                 yield from lay_out(member, indent, 0)
                 before = ", "
             yield (before + encode(run)[1:-1] if run else "") + "}"
-        elif _holds_rows(value):
+        elif _holds_rows(value) and (expand >= 0 or isinstance(value[0], dict)):
+            # a list of lists (a matrix) gets a line per row down to the rows of rows: `apply`'s windows, a
+            # matrix per output value, take a line each
             yield from rows(value, indent, expand - 1)
         else:
             yield encode(value)
 
     return lay_out(value, "", 2)
+
+
+# json escapes C0 controls; what else a terminal would act on, or that does not print (DEL, C1 controls, a line
+# separator, a direction override, a lone surrogate), is escaped too: the same string, and nothing runs
+_UNPRINTABLE = re.compile(r"[^\x00-\x7e]")
+
+
+def _escaped(found: re.Match[str]) -> str:
+    char = found[0]
+    if char.isprintable():
+        return char
+    code = ord(char)
+    if code > 0xFFFF:  # as JSON writes it: a surrogate pair
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
 
 
 def _holds_rows(value: Any) -> bool:
@@ -287,29 +331,32 @@ def query_dict(result: LayerResult, warnings: tuple[Diagnostic, ...], explained:
     data = {"input": list(result.input), **layer_dict(result), "warnings": [diagnostic_dict(d) for d in warnings]}
     if explained is not None:
         data["explain"] = explained
-    return data
+    return document("query", data)
 
 
 def rf_dict(report: Report) -> dict[str, Any]:
     """`cnncalc rf --format json`: a row per layer, a block before its own."""
-    return {
-        "name": report.name,
-        "input": list(report.input),
-        "layers": [
-            {
-                "path": row.path,
-                "kind": row.kind,
-                "name": row.name,
-                "receptive_field": list(row.receptive_field),
-                "jump": jumps(row.jump),
-                "effective_padding": list(row.effective_padding),
-                "local_receptive_field": list(row.local_receptive_field),
-                "local_effective_padding": list(row.local_effective_padding),
-                "first_field": [span_dict(span) for span in first_field(row, report.input)],
-            }
-            for row in walk(report.layers)
-        ],
-    }
+    return document(
+        "rf",
+        {
+            "name": report.name,
+            "input": list(report.input),
+            "layers": [
+                {
+                    "path": row.path,
+                    "kind": row.kind,
+                    "name": row.name,
+                    "receptive_field": list(row.receptive_field),
+                    "jump": jumps(row.jump),
+                    "effective_padding": list(row.effective_padding),
+                    "local_receptive_field": list(row.local_receptive_field),
+                    "local_effective_padding": list(row.local_effective_padding),
+                    "first_field": [span_dict(span) for span in first_field(row, report.input)],
+                }
+                for row in walk(report.layers)
+            ],
+        },
+    )
 
 
 def sliding_dict(found: Sliding) -> dict[str, Any]:

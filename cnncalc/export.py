@@ -28,6 +28,7 @@ from __future__ import annotations
 import keyword
 import re
 import textwrap
+import unicodedata
 from collections.abc import Iterator, Sequence
 
 from . import graph
@@ -517,14 +518,29 @@ _TAKEN = {"Residual", "Add", "Concat", "Multiply", "Join", "Graph", "build", "to
 
 
 def class_name(name: str | None) -> str:
-    """A Python class name for the network: "LeNet-5" gives LeNet5, "ResNet-18" ResNet18."""
-    words = re.findall(r"[A-Za-z0-9]+", name or "")
-    candidate = "".join(word[:1].upper() + word[1:] for word in words)
-    if not candidate.isidentifier() or not candidate.isascii():
-        candidate = f"Net{candidate}" if candidate.isalnum() and candidate.isascii() else "Network"
+    """A Python class name for the network: "LeNet-5" gives LeNet5, "Réseau N°2" ReseauN2, "深層 net" 深層Net.
+
+    Words are the runs of letters and digits, each capitalised and joined. A Latin letter with marks or in a
+    compatibility form (é, the ligature ﬁ, a full-width letter) is written as its ASCII letters; any other letter
+    Python takes in a name (ø, Ω, 深, ガ) stays as it is, and every decimal digit is written 0 to 9.
+    """
+    words = re.findall(r"[^\W_]+", "".join(map(_plain, unicodedata.normalize("NFKC", name or ""))))
+    candidate = unicodedata.normalize("NFKC", "".join(word[:1].upper() + word[1:] for word in words))
+    if candidate[:1].isdigit():
+        candidate = f"Net{candidate}"
+    if not candidate.isidentifier():
+        candidate = "Network"
     if keyword.iskeyword(candidate) or candidate in _TAKEN:
         candidate += "Network"
     return candidate
+
+
+def _plain(char: str) -> str:
+    """A character of a name as the class name writes it: ASCII where it is a letter with marks or a digit."""
+    if char.isdecimal():
+        return str(unicodedata.decimal(char))
+    base = "".join(part for part in unicodedata.normalize("NFKD", char) if not unicodedata.combining(part))
+    return base if base.isascii() and base.isalnum() else char
 
 
 def to_pytorch(spec: Spec, report: Report, source: str | None = None) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
+from collections.abc import Iterable
 
 from .diagnostics import Refused
 
@@ -100,6 +101,18 @@ def _new_file(folder: str, name: str) -> tuple[str, int]:
         except FileExistsError:
             continue
     raise FileExistsError(f"no free name for a new file beside {name}")
+
+
+def write_text(chunks: Iterable[str]) -> None:
+    """A document's text to standard output in UTF-8 whatever the terminal's encoding, piece by piece.
+
+    A lone surrogate (YAML reads `"\\ud800"` in a name) has no UTF-8: it is written as JSON's escape of it.
+    """
+    sys.stdout.flush()
+    buffer = sys.stdout.buffer
+    for chunk in chunks:
+        buffer.write(chunk.encode("utf-8", "backslashreplace"))
+    buffer.flush()
 
 
 def write_stdout(data: bytes) -> None:

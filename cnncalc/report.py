@@ -12,7 +12,8 @@ from .record import Record
 from .spec import Conv, Layer, PerAxis, Sides, Volume
 
 # the version of every JSON document cnncalc writes (`summary`, `rf`, the queries, `apply`)
-SCHEMA_VERSION = 2  # 2: a jump may be a fraction, written "1/2"
+# 2: a jump may be a fraction, written "1/2"; 3: every command's JSON is one kind of document, named in `document`
+SCHEMA_VERSION = 3
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 
 

@@ -1,4 +1,4 @@
-"""The JSON Schema (draft 2020-12) of `cnncalc summary --format json`'s documents, generated beside the report.
+"""The JSON Schema (draft 2020-12) of every JSON document cnncalc prints, generated beside the documents.
 
 The block keys a row may hold (a repeat's `times`, its `layers`, a residual's `shortcut`, a merge's `branches`) come
 from `kinds.KINDS`, the dtypes from `report.DTYPE_BYTES` and the version from `report.SCHEMA_VERSION`, so a new kind
@@ -9,11 +9,13 @@ object closed to keys it does not name.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from .kinds import KINDS
 from .pipeline import Sliding
 from .report import DTYPE_BYTES, SCHEMA_VERSION
 from .schema import DRAFT, Fragment, MissingSchema, ref
+from .values import MODES, OPERATIONS
 
 NATURAL: Fragment = {"type": "integer", "minimum": 0}
 POSITIVE: Fragment = {"type": "integer", "minimum": 1}
@@ -65,8 +67,8 @@ DEFINITIONS: dict[str, Fragment] = {
 }
 
 
-def layer_schema() -> Fragment:
-    """A row: a layer's numbers, and a block's own rows unless `--depth` folded them."""
+def layer_properties() -> tuple[dict[str, Fragment], list[str]]:
+    """A row's keys, and those it may leave out."""
     properties: dict[str, Fragment] = {
         "index": {"description": "1-based, among the row's siblings.", **POSITIVE},
         "path": {
@@ -121,11 +123,17 @@ def layer_schema() -> Fragment:
                 rows = {"type": "array", "items": rows}
             properties.setdefault(option.name, {"description": "The block's own rows (absent where folded).", **rows})
             optional.append(option.name)
+    return properties, optional
+
+
+def layer_schema() -> Fragment:
+    """A row: a layer's numbers, and a block's own rows unless `--depth` folded them."""
+    properties, optional = layer_properties()
     return closed(properties, "A row of the table: a layer, or a block and its own rows.", tuple(optional))
 
 
-def generate() -> Fragment:
-    """The schema of a summary's JSON document."""
+def summary_schema() -> Fragment:
+    """`cnncalc summary --format json`."""
     totals = {
         "params": ref("count"),
         "trainable_params": ref("count"),
@@ -153,12 +161,10 @@ def generate() -> Fragment:
         "macs_all_crops": ref("count"),
     }
     if list(sliding) != list(Sliding._fields):
-        raise MissingSchema("`sliding` has keys with no schema: add them to generate() in cnncalc/report_schema.py")
+        raise MissingSchema(
+            "`sliding` has keys with no schema: add them to summary_schema() in cnncalc/report_schema.py"
+        )
     properties: dict[str, Fragment] = {
-        "schema_version": {
-            "description": "2: a jump may be a fraction (version 1 had integers only).",
-            "const": SCHEMA_VERSION,
-        },
         "name": {"type": ["string", "null"]},
         "input": ref("volume"),
         "layers": {"type": "array", "items": ref("layer")},
@@ -172,11 +178,152 @@ def generate() -> Fragment:
         "notes": {"type": "array", "items": ref("diagnostic")},
         "sliding": closed(sliding, "With --input larger than a classifier's own: the classifier at every position."),
     }
-    definitions = {**DEFINITIONS, "layer": layer_schema()}
+    return _document("summary", properties, "A network's rows, totals and memory.", ("sliding",))
+
+
+def rf_schema() -> Fragment:
+    """`cnncalc rf --format json`."""
+    span = closed(
+        {
+            "start": {"description": "The first input pixel the first output sees (negative: in the padding).",
+                      "type": "integer"},
+            "end": {"description": "The last one.", "type": "integer"},
+            "centre": {"description": "(start + end) / 2: a whole or a half.", "type": "number"},
+            "padding_before": NATURAL,
+            "padding_after": NATURAL,
+        },
+        "Where the first output's field lies along an axis.",
+    )  # fmt: skip
+    properties, _ = layer_properties()
+    keys = ("path", "kind", "name", "receptive_field", "jump", "effective_padding", "local_receptive_field",
+            "local_effective_padding")  # fmt: skip
+    row = {key: properties[key] for key in keys}
+    row["first_field"] = {"description": "Per axis.", "type": "array", "items": span, "minItems": 1, "maxItems": 3}
+    rows = {"type": "array", "items": closed(row, "A row, a block before its own rows.")}
+    return _document(
+        "rf",
+        {"name": {"type": ["string", "null"]}, "input": ref("volume"), "layers": rows},
+        "How the receptive field grows, layer by layer.",
+    )
+
+
+def query_schema() -> Fragment:
+    """`cnncalc conv`, `convtranspose`, `upsample`, `pool` and `dense` with `--format json`."""
+    properties, optional = layer_properties()
+    properties = {"input": ref("volume"), **properties, "warnings": {"type": "array", "items": ref("diagnostic")}}
+    return _document(
+        "query", properties, "One layer on a volume: the keys of a summary's row, with its input.", tuple(optional)
+    )
+
+
+def pad_schema() -> Fragment:
+    """`cnncalc pad --format json`."""
+    properties: dict[str, Fragment] = {
+        "size": POSITIVE,
+        "kernel": POSITIVE,
+        "stride": POSITIVE,
+        "dilation": POSITIVE,
+        "output": {"description": "The output wanted: SAME's, or --output's.", **POSITIVE},
+        "padding": {"description": "[before, after].", "type": "array", "items": NATURAL, "minItems": 2,
+                    "maxItems": 2},
+        "total": NATURAL,
+    }  # fmt: skip
+    return _document("pad", properties, "The padding that gives an output size.")
+
+
+def apply_schema() -> Fragment:
+    """`cnncalc apply --format json`."""
+    value: Fragment = {
+        "description": 'An exact value: an integer, or its text ("5.25", "1/3", "-inf").',
+        "type": ["integer", "string"],
+    }
+    matrix: Fragment = {"type": "array", "items": {"type": "array", "items": value}}
+    two = {"type": "array", "items": NATURAL, "minItems": 2, "maxItems": 2}
+    places = {"type": "array", "items": two}
+    terms = closed(
+        {"inputs": places, "taps": places, "values": {"type": "array", "items": value},
+         "weights": {"type": "array", "items": value}},
+        "An output value's terms: the places of its input values (a transposed conv's filter taps), their values and "
+        "weights.",
+        ("taps",),
+    )  # fmt: skip
+    properties: dict[str, Fragment] = {
+        "operation": {"enum": list(OPERATIONS)},
+        "mode": {"enum": list(MODES)},
+        "align_corners": {"type": "boolean"},
+        "input_shape": two,
+        "scale": {"type": "array", "items": value, "minItems": 2, "maxItems": 2},
+        "size": two,
+        "stride": two,
+        "padding": {"description": "[top, bottom, left, right].", "type": "array", "items": NATURAL, "minItems": 4,
+                    "maxItems": 4},
+        "shape": two,
+        "output": matrix,
+        "output_padding": two,
+        "dilation": two,
+        "filter": matrix,
+        "bias": value,
+        "windows": {"description": "With --explain, pools and convs: each output value's window, row by row.",
+                    "type": "array", "items": {"type": "array", "items": matrix}},
+        "terms": {"description": "With --explain, convtranspose and upsample: each output value's terms.",
+                  "type": "array", "items": {"type": "array", "items": terms}},
+    }  # fmt: skip
+    optional = ("mode", "align_corners", "scale", "size", "stride", "padding", "output_padding", "dilation", "filter",
+                "bias", "windows", "terms")  # fmt: skip
+    return _document("apply", properties, "An operation on a matrix of numbers, exactly.", optional)
+
+
+def examples_schema() -> Fragment:
+    """`cnncalc examples --format json`."""
+    example = closed(
+        {
+            "name": TEXT,
+            "title": {"type": ["string", "null"]},
+            "input": ref("volume"),
+            "params": ref("count"),
+            "trainable_params": ref("count"),
+            "non_trainable_params": ref("count"),
+        },
+        "An example spec that ships with cnncalc, as computed now.",
+    )
+    return _document("examples", {"examples": {"type": "array", "items": example}}, "The example specs.")
+
+
+def _document(kind: str, properties: dict[str, Fragment], text: str, optional: tuple[str, ...] = ()) -> Fragment:
+    """A kind of document: the version and its kind first, then its own keys."""
+    return closed({"schema_version": ref("schema_version"), "document": {"const": kind}, **properties}, text, optional)
+
+
+DOCUMENTS: dict[str, Callable[[], Fragment]] = {
+    "summary": summary_schema,
+    "rf": rf_schema,
+    "query": query_schema,
+    "pad": pad_schema,
+    "apply": apply_schema,
+    "examples": examples_schema,
+}
+
+
+def generate() -> Fragment:
+    """The schema of every JSON document cnncalc prints."""
+    version = {
+        "description": "3: every command's JSON is one object, `schema_version` and `document` first (2: a jump may "
+        "be a fraction; 1 had integers only).",
+        "const": SCHEMA_VERSION,
+    }
+    definitions = {**DEFINITIONS, "schema_version": version, "layer": layer_schema()}
+    definitions |= {kind: make() for kind, make in DOCUMENTS.items()}
     return {
         "$schema": DRAFT,
-        "title": f"cnncalc summary --format json (schema_version {SCHEMA_VERSION})",
-        **closed(properties, "A network's rows, totals and memory, every count an exact integer.", ("sliding",)),
+        "title": f"cnncalc's JSON documents, every command's --format json (schema_version {SCHEMA_VERSION})",
+        "description": "One object: `schema_version`, then `document`, the kind of document, then its data.",
+        "type": "object",
+        "properties": {
+            "schema_version": ref("schema_version"),
+            "document": {"description": "Which command's document this is.", "enum": list(DOCUMENTS)},
+        },
+        "required": ["schema_version", "document"],
+        "oneOf": [ref(kind) for kind in DOCUMENTS],
         "$defs": definitions,
     }
 

@@ -33,7 +33,6 @@ from .counts import MAX_DIGITS  # a numerator or a denominator, read or worked o
 from .exact import decimal_places
 from .formulas import AXES, ShapeError, resolve_axis, transposed_output, transposed_same_padding
 from .record import Record
-from .report import SCHEMA_VERSION
 
 Matrix = tuple[tuple[Fraction, ...], ...]
 # a window's rows; None is max pooling's -inf padding
@@ -839,7 +838,6 @@ def as_json(applied: Applied, windows: bool = False) -> dict[str, Any]:
     transposed conv's or an up-sampling's terms: each input value, its place and its weight)."""
     if applied.operation == "upsample":
         report: dict[str, Any] = {
-            "schema_version": SCHEMA_VERSION,
             "operation": applied.operation,
             "mode": applied.mode,
             "align_corners": applied.align_corners,
@@ -850,7 +848,6 @@ def as_json(applied: Applied, windows: bool = False) -> dict[str, Any]:
         }
         return _with_terms(report, applied) if windows else report
     report = {
-        "schema_version": SCHEMA_VERSION,
         "operation": applied.operation,
         "input_shape": list(applied.input_shape),
         "size": list(applied.size),

@@ -275,6 +275,7 @@ def test_json_gives_exact_values_and_the_shape() -> None:
     report = json.loads(ok("avgpool", "--size", "2", "--values", LECTURE, "--format", "json"))
     assert report == {
         "schema_version": SCHEMA_VERSION,
+        "document": "apply",
         "operation": "avgpool",
         "input_shape": [4, 4],
         "size": [2, 2],
@@ -408,6 +409,7 @@ def test_json_of_a_convtranspose_has_its_geometry_and_with_explain_every_product
     report = json.loads(ok("convtranspose", *args, "--bias", "1/2", "--format", "json", "--explain"))
     assert {key: report[key] for key in report if key != "terms"} == {
         "schema_version": SCHEMA_VERSION,
+        "document": "apply",
         "operation": "convtranspose",
         "input_shape": [2, 2],
         "size": [2, 2],
@@ -508,6 +510,7 @@ def test_json_of_an_upsample_has_its_mode_and_exact_scale_and_with_explain_every
     report = json.loads(ok("upsample", *args))
     assert {key: report[key] for key in report if key != "terms"} == {
         "schema_version": SCHEMA_VERSION,
+        "document": "apply",
         "operation": "upsample",
         "mode": "bilinear",
         "align_corners": False,

@@ -210,12 +210,13 @@ layers:
 """
     # no dense layer after them: nothing to slide, each kept as it is, the adaptive pool too
     code, out, err = run("convert", "-", "--to", "conv", input=spec)
-    assert (code, err) == (0, "")
+    assert (code, err) == (0, "note: nothing to convert: <stdin> has no dense layer; written as it is\n")
     assert [layer.kind for layer in load(out).layers] == [
         "convtranspose", "upsample", "crop", "adaptiveavgpool", "globalavgpool",
     ]  # fmt: skip
     code, back, err = run("convert", "-", "--to", "dense", input=out)
-    assert (code, err) == (0, "")
+    nothing = "note: nothing to convert: <stdin> has no conv whose filter covers its whole input; written as it is\n"
+    assert (code, err) == (0, nothing)
     assert [unplaced(layer) for layer in load(back).layers] == [unplaced(layer) for layer in load(spec).layers]
 
 
@@ -348,3 +349,45 @@ def test_a_name_of_any_text_is_written_so_that_it_reads_back(tmp_path: Path, nam
     spec = load(out)
     assert spec.name == f"{name} (fully convolutional)"
     assert spec.layers[-1].name == name  # the conv that was the dense layer
+
+
+CONVS_ONLY = """\
+name: convs only
+input: [8, 8, 3]
+layers:
+  - conv: {filters: 4, kernel: 3}
+  - maxpool: {size: 2}
+"""
+
+
+@pytest.mark.parametrize(
+    ("target", "why"),
+    [
+        pytest.param("conv", "has no dense layer", id="to-conv-without-a-dense-layer"),
+        pytest.param("dense", "has no conv whose filter covers its whole input", id="to-dense-with-small-filters"),
+    ],
+)
+def test_nothing_to_convert_is_said_and_the_spec_keeps_its_name(tmp_path: Path, target: str, why: str) -> None:
+    spec = tmp_path / "net.yaml"
+    spec.write_text(CONVS_ONLY)
+    code, out, err = run("convert", str(spec), "--to", target)
+    assert code == 0
+    assert err.splitlines()[-1] == f"note: nothing to convert: {spec} {why}; written as it is"
+    assert "fully convolutional" not in out
+    assert load(out).name == "convs only"
+    assert [unplaced(layer) for layer in load(out).layers] == [unplaced(layer) for layer in load(CONVS_ONLY).layers]
+
+
+def test_a_fully_convolutional_spec_keeps_its_name_when_nothing_goes_back_to_dense() -> None:
+    spec = "name: seg (fully convolutional)\ninput: [8, 8, 3]\nlayers:\n  - conv: {filters: 4, kernel: 3}\n"
+    code, out, err = run("convert", "-", "--to", "dense", input=spec)
+    assert code == 0
+    assert load(out).name == "seg (fully convolutional)"
+    assert "note: nothing to convert: <stdin> has no conv whose filter covers its whole input" in err
+
+
+def test_the_core_says_whether_anything_changed() -> None:
+    small = load(SMALL)
+    assert to_conv(small, analyse(small)).unchanged == ""
+    convs = load(CONVS_ONLY)
+    assert to_conv(convs, analyse(convs)).unchanged == "has no dense layer"

@@ -165,7 +165,11 @@ def test_examples_as_json() -> None:
     result = CliRunner().invoke(examples_command, ["--format", "json"])
     assert (result.exit_code, result.stderr) == (0, "")
     listed = json.loads(result.stdout)
-    assert listed == {"schema_version": SCHEMA_VERSION, "examples": [expected(name) for name in examples()]}
+    assert listed == {
+        "schema_version": SCHEMA_VERSION,
+        "document": "examples",
+        "examples": [expected(name) for name in examples()],
+    }
 
 
 def test_the_wheel_ships_the_examples_and_the_schema(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import importlib.util
 import os
 import subprocess
 import sys
+import unicodedata
 from collections.abc import Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -295,10 +296,35 @@ def module_lines(text: str) -> list[str]:
         pytest.param("graph", "GraphNetwork", id="the-graph-class"),
         pytest.param("", "Network", id="empty"),
         pytest.param(None, "Network", id="no-name"),
+        # accented Latin letters lose their accents; letters of other scripts stay, as Python allows them
+        pytest.param("Réseau N°code", "ReseauNCode", id="accents-and-a-degree-sign"),
+        pytest.param("résumé à la carte", "ResumeALaCarte", id="lower-case-accents"),
+        pytest.param("Ørsted straße", "ØrstedStraße", id="latin-letters-with-no-ascii-form"),
+        pytest.param("\uff46\uff55\uff4c\uff4c \uff12", "Full2", id="full-width-forms"),
+        pytest.param("ﬁlter net", "FilterNet", id="a-ligature"),
+        pytest.param("深層 ネット", "深層ネット", id="cjk"),
+        pytest.param("ガウス", "ガウス", id="kana-keep-their-voicing-mark"),
+        pytest.param("한국어 망", "한국어망", id="hangul"),
+        pytest.param("Ωmega-Δ", "ΩmegaΔ", id="greek"),
+        pytest.param("2² net", "Net22Net", id="digits-first-and-a-superscript"),
+        pytest.param("٣ layers", "Net3Layers", id="arabic-indic-digit-first"),
+        pytest.param("!!! ***", "Network", id="only-symbols"),
+        pytest.param("my_net v2", "MyNetV2", id="underscores-split-words"),
+        pytest.param("none", "NoneNetwork", id="a-keyword-once-capitalised"),
     ],
 )
 def test_class_name(name: str | None, expected: str) -> None:
-    assert exporter.class_name(name) == expected
+    found = exporter.class_name(name)
+    assert found == expected
+    # as Python reads it: an identifier, and the same after its own NFKC normalisation
+    assert found.isidentifier() and unicodedata.normalize("NFKC", found) == found
+
+
+def test_a_unicode_class_name_is_written_as_such_and_compiles() -> None:
+    text, _ = exported("name: 深層 Réseau\ninput: [4, 4, 1]\nlayers: [relu]\n")
+    assert "class 深層Reseau(nn.Sequential):" in text
+    assert "return 深層Reseau()" in text
+    compile(text, "exported.py", "exec")
 
 
 def test_a_name_cannot_break_out_of_its_comment_or_docstring() -> None:

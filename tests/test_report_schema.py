@@ -1,4 +1,4 @@
-"""The JSON Schema of summary's JSON documents: generated, shipped, and met by every document cnncalc prints."""
+"""The JSON Schema of cnncalc's JSON documents: generated, shipped, and met by every document cnncalc prints."""
 
 from __future__ import annotations
 
@@ -51,10 +51,10 @@ def test_cnncalc_schema_report_prints_it_and_the_spec_schema_stays_the_default()
 
 
 def test_the_schema_pins_the_version_and_says_what_it_changed() -> None:
-    version = generate()["properties"]["schema_version"]
-    assert version["const"] == SCHEMA_VERSION == 2
-    assert "fraction" in version["description"]
-    assert problems({**summary_json("specs/lenet5.yaml"), "schema_version": 1})
+    version = generate()["$defs"]["schema_version"]
+    assert version["const"] == SCHEMA_VERSION == 3
+    assert "`document`" in version["description"] and "fraction" in version["description"]
+    assert problems({**summary_json("specs/lenet5.yaml"), "schema_version": 2})
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda path: path.stem)
@@ -93,3 +93,103 @@ def test_every_block_kind_s_own_keys_are_in_the_row_schema() -> None:
         assert {option.name for option in kind.lists} <= set(row), kind.name
         if kind.repeated_by:
             assert kind.repeated_by in row
+
+
+# every command that prints JSON, and the document it prints: one layout, the kind of document first
+DOCUMENTS = [
+    pytest.param(["summary", "specs/lenet5.yaml"], "summary", id="summary"),
+    pytest.param(["summary", "specs/resnet18.yaml", "--depth", "1", "--explain"], "summary", id="summary-explained"),
+    pytest.param(["rf", "specs/lenet5.yaml"], "rf", id="rf"),
+    pytest.param(["rf", "specs/dcgan.yaml"], "rf", id="rf-fractional-jumps"),
+    pytest.param(["conv", "32x32x3", "-k", "16", "-f", "3", "-p", "same"], "query", id="conv"),
+    pytest.param(["conv", "16000x1", "-k", "8", "-f", "3", "--explain"], "query", id="conv-1d-explained"),
+    pytest.param(["convtranspose", "28x28x64", "-k", "32", "-f", "2", "-s", "2"], "query", id="convtranspose"),
+    pytest.param(["upsample", "7x7x512", "--scale", "2", "--explain"], "query", id="upsample"),
+    pytest.param(["pool", "4x4x6", "--size", "2", "--kind", "avg"], "query", id="pool"),
+    pytest.param(["dense", "5x5x16", "--units", "120", "--explain"], "query", id="dense-flattened"),
+    pytest.param(["pad", "32", "--kernel", "4"], "pad", id="pad"),
+    pytest.param(["apply", "avgpool", "--size", "2", "--values", "1 2; 3 4"], "apply", id="apply-avgpool"),
+    pytest.param(
+        [
+            "apply",
+            "conv",
+            "--values",
+            "1 2; 3 4",
+            "--filter",
+            "1 1; 1 1",
+            "--bias",
+            "1/3",
+            "--padding",
+            "same",
+            "--explain",
+        ],
+        "apply",
+        id="apply-conv-windows",
+    ),
+    pytest.param(
+        ["apply", "convtranspose", "--values", "1 2; 3 4", "--filter", "1 1; 1 1", "--stride", "2", "--explain"],
+        "apply",
+        id="apply-convtranspose-terms",
+    ),
+    pytest.param(
+        ["apply", "upsample", "--values", "1 2; 3 4", "--scale", "2", "--mode", "bilinear", "--explain"],
+        "apply",
+        id="apply-upsample-terms",
+    ),
+    pytest.param(["examples"], "examples", id="examples"),
+]
+
+
+@pytest.mark.parametrize(("argv", "kind"), DOCUMENTS)
+def test_every_json_document_has_the_version_and_its_kind_first_and_meets_the_schema(
+    argv: list[str], kind: str
+) -> None:
+    done = CliRunner().invoke(cli, [*argv, "--format", "json"])
+    assert (done.exit_code, done.stderr) == (0, "")
+    document = json.loads(done.stdout)
+    assert list(document)[:2] == ["schema_version", "document"]
+    assert (document["schema_version"], document["document"]) == (SCHEMA_VERSION, kind)
+    # one layout: a member per line, rows under it
+    assert done.stdout.startswith(f'{{\n  "schema_version": {SCHEMA_VERSION},\n  "document": "{kind}",\n')
+    assert problems(document) == []
+
+
+def test_the_schema_knows_every_kind_of_document_and_refuses_a_document_of_another() -> None:
+    kinds = generate()["properties"]["document"]["enum"]
+    assert set(kinds) == {str(param.values[1]) for param in DOCUMENTS}
+    rf = json.loads(CliRunner().invoke(cli, ["rf", "specs/lenet5.yaml", "--format", "json"]).stdout)
+    assert problems({**rf, "document": "summary"})
+    assert problems({**rf, "document": "report"})
+
+
+NAMED = "name: Réseau 日本 ✓\ninput: [8, 8, 3]\nlayers:\n  - conv: {filters: 2, kernel: 3, name: café}\n"
+
+
+@pytest.mark.parametrize("command", ["summary", "rf"])
+def test_json_is_utf8_with_every_name_as_written(command: str) -> None:
+    done = CliRunner().invoke(cli, [command, "-", "--format", "json"], input=NAMED)
+    assert (done.exit_code, done.stderr) == (0, "")
+    assert '"name": "Réseau 日本 ✓"' in done.stdout
+    assert '"name": "café"' in done.stdout
+    assert "\\u" not in done.stdout
+    assert json.loads(done.stdout)["name"] == "Réseau 日本 ✓"
+
+
+def test_a_lone_surrogate_in_a_name_is_written_as_json_s_escape_of_it() -> None:
+    # YAML takes "\ud800" in a double-quoted string; UTF-8 cannot hold it, JSON's escape can
+    spec = 'name: "a\\ud800b"\ninput: [4, 4, 1]\nlayers: [relu]\n'
+    done = CliRunner().invoke(cli, ["summary", "-", "--format", "json"], input=spec)
+    assert (done.exit_code, done.stderr) == (0, "")
+    assert '"name": "a\\ud800b"' in done.stdout
+    assert json.loads(done.stdout)["name"] == "a\ud800b"
+
+
+def test_what_does_not_print_is_escaped_and_reads_back() -> None:
+    # printable letters of any script stay as they are; DEL, a C1 control, a line separator, a direction override
+    # and a character beyond the first plane that does not print are escaped, as json escapes C0 controls
+    name = "a\x7fb\x9bc\u2028d\u202ee\U000e0001f ✓"
+    spec = f"name: {json.dumps(name)}\ninput: [4, 4, 1]\nlayers: [relu]\n"
+    done = CliRunner().invoke(cli, ["summary", "-", "--format", "json"], input=spec)
+    assert (done.exit_code, done.stderr) == (0, "")
+    assert '"name": "a\\u007fb\\u009bc\\u2028d\\u202ee\\udb40\\udc01f ✓"' in done.stdout
+    assert json.loads(done.stdout)["name"] == name

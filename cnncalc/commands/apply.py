@@ -3,7 +3,6 @@ by hand."""
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -310,7 +309,10 @@ def apply(
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     if output_format == "json":
-        click.echo(json.dumps(values.as_json(applied, windows=explain)))
+        from ..documents import document, json_text
+        from ..output import write_text
+
+        write_text(json_text(document("apply", values.as_json(applied, windows=explain))))
     elif explain:
         for line in values.explain(applied):
             click.echo(line)

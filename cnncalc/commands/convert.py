@@ -48,4 +48,6 @@ def convert(spec: str, target: str, output: str) -> None:
     text = write(converted.spec, converted.comments, header)
     for note in converted.notes:
         click.echo(f"note: {note}", err=True)
+    if converted.unchanged:
+        click.echo(f"note: nothing to convert: {shown(source.shown)} {converted.unchanged}; written as it is", err=True)
     write_output(text.encode("utf-8"), output, source.path)

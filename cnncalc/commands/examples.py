@@ -24,10 +24,10 @@ def examples(output_format: str) -> None:
     """
     found = catalogue()
     if output_format == "json":
-        from ..documents import laid_out_json
-        from ..report import SCHEMA_VERSION
+        from ..documents import document, json_text
+        from ..output import write_text
 
-        click.echo("".join(laid_out_json({"schema_version": SCHEMA_VERSION, "examples": found})))
+        write_text(json_text(document("examples", {"examples": found})))
     else:
         from ..terminal import terminal_width
 

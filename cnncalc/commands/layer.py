@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
 
 from ..cli import MAX_SIZE, Command, PaddingType, PairType, Size, VolumeType, at_rank, size_of
 from ..diagnostics import SpecError
-from ..documents import query_dict
+from ..documents import document, json_text, query_dict
 from ..engine import analyse
 from ..explain import explain, fc_view
 from ..formulas import ceil_div, conv_output, effective_kernel, padding_for
+from ..output import write_text
 from ..render import render_query
 from ..spec import (
     AXIS_LETTERS,
@@ -79,7 +79,7 @@ def _show(layer: Layer, volume: Volume, explained: bool, output_format: str, fla
         lines = [f"flatten: {volume} -> {result.input}", *lines] if lines is not None else None
         result = result._replace(input=volume)
     if output_format == "json":
-        click.echo(json.dumps(query_dict(result, report.warnings, lines), indent=2))
+        write_text(json_text(query_dict(result, report.warnings, lines)))
     else:
         click.echo(render_query(result, report.warnings, lines), nl=False)
 
@@ -291,7 +291,7 @@ def pad(size: int, kernel: int, stride: int, dilation: int, output: int | None, 
     if output_format == "json":
         data = {"size": size, "kernel": kernel, "stride": stride, "dilation": dilation, "output": wanted,
                 "padding": [before, after], "total": total}  # fmt: skip
-        click.echo(json.dumps(data, indent=2))
+        write_text(json_text(document("pad", data)))
         return
     lines = [f"{how}: pad {total} in all, {before} before and {after} after"]
     if output is None and before == after and stride == 1 and k % 2:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING
 
 import click
@@ -33,7 +32,8 @@ def rf(spec: str, input_volume: Volume | None, depth: int | None, output_format:
     SPEC is a YAML file, or - for standard input. `--plot` draws r and the map's size as bars instead, for
     people who would rather look than read.
     """
-    from ..documents import laid_out_json, rf_dict
+    from ..documents import json_text, rf_dict
+    from ..output import write_text
     from ..pipeline import analyse_file, folded_note, locate
     from ..rows import MAX_ROWS
 
@@ -44,7 +44,7 @@ def rf(spec: str, input_volume: Volume | None, depth: int | None, output_format:
     if depth is None and report.kept_depth is not None:
         click.echo(folded_note(parsed, report).format(source.shown), err=True)
     if output_format == "json":
-        sys.stdout.writelines([*laid_out_json(rf_dict(report)), "\n"])
+        write_text(json_text(rf_dict(report)))
         return
     if plot:
         print_plot(report, source.shown)

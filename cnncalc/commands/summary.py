@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING
 
 import click
@@ -69,7 +68,7 @@ def summary(
     SPEC is a YAML file, or - for standard input. Exit codes: 0 done, 2 the spec is unreadable or invalid.
     """
     from .. import documents, render
-    from ..output import write_stdout
+    from ..output import write_stdout, write_text
     from ..pipeline import analyse_file, folded_note, locate, sliding
     from ..report import memory
 
@@ -94,9 +93,9 @@ def summary(
 
         explained = {row.path: formulas(row) + fc_view(row) for row in walk(report.layers)}
     if output_format == "json":
-        sys.stdout.writelines(documents.json_chunks(report, mem, batch, dtype, explained, slid, notes))
+        write_text(documents.json_chunks(report, mem, batch, dtype, explained, slid, notes))
     elif output_format == "csv":
-        # CSV and Markdown are documents, in UTF-8 whatever the terminal's encoding (as JSON, escaped, and SVG are)
+        # CSV and Markdown are documents, in UTF-8 whatever the terminal's encoding (as JSON and SVG are)
         write_stdout(documents.render_csv(report).encode("utf-8"))
         for warning in report.warnings:
             click.echo(warning.format(filename), err=True)
