@@ -7,7 +7,6 @@ what was expected and found. Each takes the judged specs and returns text; only 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -16,8 +15,6 @@ from .check import Judged
 from .diagnostics import Diagnostic
 from .record import Record
 from .spec import Location
-
-CHECK_SCHEMA_VERSION = 1
 
 
 class Case(Record):
@@ -126,7 +123,7 @@ def json_value(value: Any) -> Any:
 def json_document(specs: Sequence[Judged], target: str | None, strict: bool) -> str:
     """One JSON document: every spec, its status, the input it was computed at, each expectation with what was
     expected and found and whether it holds, and every diagnostic (notes too)."""
-    from .documents import diagnostic_dict
+    from .documents import diagnostic_dict, document, json_text
 
     listed = []
     for judged in specs:
@@ -158,12 +155,11 @@ def json_document(specs: Sequence[Judged], target: str | None, strict: bool) -> 
                 "diagnostics": [diagnostic_dict(d) for d in diagnostics],
             }
         )
-    document = {
-        "schema_version": CHECK_SCHEMA_VERSION,
+    checked = {
         "target": target,
         "strict": strict,
         "checked": len(specs),
         "failed": sum(judged.status != "passed" for judged in specs),
         "specs": listed,
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return "".join(json_text(document("check", checked)))

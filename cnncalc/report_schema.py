@@ -289,6 +289,43 @@ def examples_schema() -> Fragment:
     return _document("examples", {"examples": {"type": "array", "items": example}}, "The example specs.")
 
 
+def check_schema() -> Fragment:
+    """`cnncalc check --format json`."""
+    line: Fragment = {"type": ["integer", "null"], "minimum": 1}
+    expectation = closed(
+        {
+            "key": {"description": "The `expect:` key, or the flag's.", **TEXT},
+            "expected": {"description": "The value expected: a count, or a volume or field as a list."},
+            "found": {"description": "What the spec computes, in the same form; null where it does not compute."},
+            "passed": {"type": "boolean"},
+            "given": {"enum": ["spec", "command line"]},
+            "line": line,
+            "column": line,
+            "message": {"description": "Why it fails; null where it holds.", "type": ["string", "null"]},
+        },
+        "One expectation, judged.",
+    )
+    spec = closed(
+        {
+            "spec": {"description": "The spec as given on the command line.", **TEXT},
+            "status": {"enum": ["passed", "failed", "invalid"]},
+            "input": {"description": "The input it was computed at; null where it was not read.",
+                      "anyOf": [ref("volume"), {"type": "null"}]},
+            "expectations": {"type": "array", "items": expectation},
+            "diagnostics": {"type": "array", "items": ref("diagnostic")},
+        },
+        "A spec checked: passed, failed (an expectation or a rule) or invalid (it does not read or compute).",
+    )  # fmt: skip
+    properties: dict[str, Fragment] = {
+        "target": {"description": "--target, or null.", "type": ["string", "null"]},
+        "strict": {"description": "--strict: a warning fails the check.", "type": "boolean"},
+        "checked": NATURAL,
+        "failed": NATURAL,
+        "specs": {"type": "array", "items": spec},
+    }
+    return _document("check", properties, "What `cnncalc check` found, spec by spec.")
+
+
 def _document(kind: str, properties: dict[str, Fragment], text: str, optional: tuple[str, ...] = ()) -> Fragment:
     """A kind of document: the version and its kind first, then its own keys."""
     return closed({"schema_version": ref("schema_version"), "document": {"const": kind}, **properties}, text, optional)
@@ -301,6 +338,7 @@ DOCUMENTS: dict[str, Callable[[], Fragment]] = {
     "pad": pad_schema,
     "apply": apply_schema,
     "examples": examples_schema,
+    "check": check_schema,
 }
 
 

@@ -12,6 +12,8 @@ from click.testing import CliRunner
 
 from cnncalc.check_report import classname
 from cnncalc.cli import cli
+from cnncalc.report import SCHEMA_VERSION
+from cnncalc.report_schema import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 LENET = str(ROOT / "specs" / "lenet5.yaml")
@@ -151,9 +153,12 @@ def check_json(*args: str) -> tuple[int, Any, str]:
 def test_json_has_each_expectation_expected_and_found(specs: list[str]) -> None:
     code, document, err = check_json(*specs, "--max-macs", "1k")
     assert (code, err) == (2, err)
-    assert {key: document[key] for key in ("schema_version", "target", "strict", "checked", "failed")} == {
-        "schema_version": 1, "target": None, "strict": False, "checked": 3, "failed": 3,
+    assert {key: document[key] for key in ("schema_version", "document", "target", "strict", "checked", "failed")} == {
+        "schema_version": SCHEMA_VERSION, "document": "check",
+        "target": None, "strict": False, "checked": 3, "failed": 3,
     }  # fmt: skip
+    jsonschema = pytest.importorskip("jsonschema")
+    assert [error.message for error in jsonschema.Draft202012Validator(generate()).iter_errors(document)] == []
     good, bad, broken = document["specs"]
     assert (good["spec"], good["status"], good["input"]) == ("good.yaml", "failed", [8, 8, 3])
     macs = {

@@ -137,6 +137,7 @@ DOCUMENTS = [
         id="apply-upsample-terms",
     ),
     pytest.param(["examples"], "examples", id="examples"),
+    pytest.param(["check", "specs/lenet5.yaml", "--target", "pytorch"], "check", id="check"),
 ]
 
 
