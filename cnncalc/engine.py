@@ -34,6 +34,7 @@ from .spec import (
     every_axis,
 )
 from .steps import STEPS, Step
+from .words import counted
 
 if TYPE_CHECKING:
     from .steps import Problem
@@ -471,7 +472,8 @@ def _split(layer: Merge, state: State, problem: Problem) -> list[State]:
         counts = " + ".join(map(str, layer.split))
         problem(
             "concat-split",
-            f"split needs one count per branch ({len(layer.branches)}) adding up to the input's {volume.c} channels, "
+            f"split needs one count per branch ({len(layer.branches)}) adding up to the input's "
+            f"{counted(volume.c, 'channel', separated=False)}, "
             f"got {len(layer.split)}: {counts} = {sum(layer.split)}",
             option="split",
         )

@@ -49,6 +49,7 @@ from .spec import (
     Volume,
     ZeroPad,
 )
+from .words import counted
 
 
 def number(value: Fraction | int) -> str:
@@ -151,9 +152,11 @@ def _layernorm(layer: LayerNorm, result: LayerResult) -> list[str]:
 @EXPLAIN.register("groupnorm")
 def _groupnorm(layer: GroupNorm, result: LayerResult) -> list[str]:
     c = result.input.c
+    groups = f"each of the {layer.groups} groups" if layer.groups > 1 else "the 1 group"
     return [
-        f"params = 2*{c} (a scale and a shift per channel) = {result.params:,}: each of the {layer.groups} groups of "
-        f"{c // layer.groups} channels normalised by its mean and variance over the whole map, as it runs",
+        f"params = 2*{c} (a scale and a shift per channel) = {result.params:,}: {groups} of "
+        f"{counted(c // layer.groups, 'channel', separated=False)} normalised by its mean and variance over the whole "
+        "map, as it runs",
         *_STATISTICS,
     ]
 
@@ -205,7 +208,8 @@ def _prelu(layer: PReLU, result: LayerResult) -> list[str]:
 def _channelshuffle(layer: ChannelShuffle, result: LayerResult) -> list[str]:
     g, c = layer.groups, result.input.c
     return [
-        f"channels read as {g} groups of {c // g} and interleaved: channel g*{c // g} + i goes to i*{g} + g; params = 0"
+        f"channels read as {counted(g, 'group', separated=False)} of {c // g} and interleaved: channel g*{c // g} + i "
+        f"goes to i*{g} + g; params = 0"
     ]
 
 
@@ -459,7 +463,7 @@ def _no_formula(layer: Dropout | DropPath | Activation, result: LayerResult) -> 
 
 @EXPLAIN.register("repeat")
 def _repeat(layer: Repeat, result: LayerResult) -> list[str]:
-    return [f"{layer.times} times its layers: params {result.params:,}, MACs {result.macs:,}"]
+    return [f"{counted(layer.times, 'time')} its layers: params {result.params:,}, MACs {result.macs:,}"]
 
 
 @EXPLAIN.register("residual")
@@ -557,16 +561,19 @@ def fc_view(result: LayerResult) -> list[str]:
     positions = outputs // k
     inputs = f"{_product(layer.kernel)}*{given.c}" + (f"/{layer.groups}" if layer.groups != 1 else "")
     dense_weights = view.dense_params - outputs
+    spread = f"{_product(out.spatial)} = " if out.rank > 1 else ""
+    # each filter serves every position; one filter, or one position, is said in the singular
+    filters = f"the {counted(k, 'filter', separated=False)} {'serves' if k == 1 else 'serve'}"
+    where = f"all {spread}{positions:,} positions" if positions > 1 else f"the {spread}1 position"
+    params = f"{counted(result.trainable_params, 'parameter')} {'makes' if result.trainable_params == 1 else 'make'}"
+    outputs_see = f"each of the {outputs:,} outputs sees" if outputs > 1 else "the 1 output sees"
     return [
         f"as a dense layer from {given} to {out}: ({_product(given)}) * ({_product(out)}) = "
-        f"{dense_weights:,} weights and {outputs:,} biases",
-        f"sparsity: each of the {outputs:,} outputs sees {inputs} = {view.inputs_per_output:,} inputs, "
-        f"{view.connections:,} connections in all: {number(Fraction(dense_weights, view.connections))} times "
-        "fewer than dense",
-        f"sharing: the {k} filters serve all {_product(out.spatial) + ' = ' if out.rank > 1 else ''}{positions:,} "
-        "positions, so "
-        f"{result.trainable_params:,} "
-        f"parameters make the {view.connections:,} connections: "
+        f"{dense_weights:,} weights and {counted(outputs, 'bias', 'biases')}",
+        f"sparsity: {outputs_see} {inputs} = {counted(view.inputs_per_output, 'input')}, "
+        f"{counted(view.connections, 'connection')} in all: {number(Fraction(dense_weights, view.connections))} "
+        "times fewer than dense",
+        f"sharing: {filters} {where}, so {params} the {counted(view.connections, 'connection')}: "
         f"{number(Fraction(view.connections, k * view.inputs_per_output))} times fewer weights than connections",
     ]
 
@@ -638,6 +645,9 @@ def _field(result: LayerResult) -> list[str]:
         )
     else:  # uneven fields are shown as they are
         alike = all(field == first for field in result.fields)
+    if alike and result.kind in BLOCKS and all(field.even for field in result.fields):
+        # a block's rows may widen each axis their own way (3 x 1, then 1 x 3), to the same field
+        alike = len({_composed(result, axis, "") for axis in range(result.input.rank)}) == 1
     letters = _letters(result.input)
     axes = [("", 0)] if alike or len(letters) == 1 else [(f" ({letter})", axis) for axis, letter in enumerate(letters)]
     for suffix, axis in axes:
@@ -657,8 +667,11 @@ def _field(result: LayerResult) -> list[str]:
                 )
             else:  # it read every position a flatten before it folded into the channels
                 lines.append(_uneven(field, suffix))
-        elif r != field_in.r or (j != field_in.j and result.kind not in BLOCKS):
-            lines.append(_widened(field_in, field, suffix, result.kind in BLOCKS))
+        elif result.kind in BLOCKS:
+            if (r, j) != (field_in.r, field_in.j):
+                lines.append(_composed(result, axis, suffix))
+        elif r != field_in.r or j != field_in.j:
+            lines.append(_widened(field_in, field, suffix))
     if result.local is not None:
         local, padding = (
             str(values[0]) if len(set(values)) == 1 else " x ".join(map(str, values))
@@ -668,7 +681,7 @@ def _field(result: LayerResult) -> list[str]:
     return lines
 
 
-def _widened(field_in: Field, field: Field, suffix: str, block: bool) -> str:
+def _widened(field_in: Field, field: Field, suffix: str) -> str:
     """r and j after a layer whose outputs each read `span` positions, `step` apart, of a map whose every output
     sees alike."""
     assert isinstance(field_in.j, int) and isinstance(field.j, int)
@@ -680,8 +693,8 @@ def _widened(field_in: Field, field: Field, suffix: str, block: bool) -> str:
     if apart or off:
         return _uneven(field, suffix)
     span += 1
-    if step == 1 or block:
-        # a filter over the whole map: a global pool, or a dense layer after flatten; a block's row keeps this line
+    if step == 1:
+        # a filter over the whole map: a global pool, or a dense layer after flatten
         return f"r{suffix} = {r_in} + ({span} - 1) * {j_in} = {r}: a filter over the whole {span}-wide map"
     return (
         f"r{suffix} = {r_in} + ({span} - 1) * {j_in} = {r}; j = {j_in} * {step} = {j}: each output reads {span} of "
@@ -689,11 +702,98 @@ def _widened(field_in: Field, field: Field, suffix: str, block: bool) -> str:
     )
 
 
+def _paths(result: LayerResult) -> list[tuple[str, tuple[LayerResult, ...]]]:
+    """A block's paths from its input to its output, each named, with its rows: a repeat's rows (every
+    repetition's), a residual's layers and shortcut (none: the identity), a merge's branches."""
+    if result.kind == "repeat":
+        return [("its rows", result.layers)]
+    if result.kind == "residual":
+        return [("its layers", result.layers), ("its shortcut", result.shortcut)]
+    return [(f"branch {k}", branch) for k, branch in enumerate(result.branches, 1)]
+
+
+def _widenings(r_in: int, rows: tuple[LayerResult, ...], axis: int) -> list[int]:
+    """What each row of a path adds to the field along an axis, in turn; the rows that add nothing left out."""
+    added, before = [], r_in
+    for row in rows:
+        r = row.fields[axis].r
+        if r != before:
+            added.append(r - before)
+        before = r
+    return added
+
+
+def _terms(added: list[int]) -> str:
+    """A path's widenings as a sum, three or more equal ones in a row as a product: `8 + 8`, `6*16 + 32`; `0`."""
+    runs: list[tuple[int, int]] = []
+    for value in added:
+        if runs and runs[-1][1] == value:
+            runs[-1] = (runs[-1][0] + 1, value)
+        else:
+            runs.append((1, value))
+    parts = [f"{count}*{value}" if count > 2 else " + ".join([str(value)] * count) for count, value in runs]
+    return " + ".join(parts).replace("+ -", "- ") if parts else "0"
+
+
+def _composed(result: LayerResult, axis: int, suffix: str) -> str:
+    """r and j after a block: its rows' fields composed, each row widening what the one before it saw, and its
+    paths' fields united; never one window's arithmetic, which no block has."""
+    field_in, field = result.field_in[axis], result.fields[axis]
+    assert isinstance(field_in.j, int) and isinstance(field.j, int)
+    r_in, r, j_in, j = field_in.r, field.r, field_in.j, field.j
+    jump = f"; j = {j_in} * {number(Fraction(j, j_in))} = {j}" if j != j_in and j_in else ""
+    layer = result.layer
+    if isinstance(layer, Merge) and layer.merged:
+        named = ", ".join(repr(name) for name in layer.merged)
+        return (
+            f"r{suffix} = {r}{jump}: the union of the windows of the current tensor (r {r_in}) and of {named}, "
+            "each output reading what both read"
+        )
+    if result.folded:
+        if result.kind == "repeat":
+            times = f"{result.times:,} repetitions of " if result.times > 1 else ""
+            what = f"{times}its rows composed, each row widening the field it reads"
+        elif result.kind == "residual":
+            what = "its layers composed row by row, united with its shortcut's window"
+        else:
+            what = f"its {len(_branches(layer))} branches, each composed row by row, united"
+        return (
+            f"r{suffix} = {r_in} + {r - r_in} = {r}{jump}: not one filter but {what} "
+            f"(folded: --depth {result.depth + 1} shows each row's part)"
+        )
+    paths = [(name, _widenings(r_in, rows, axis)) for name, rows in _paths(result)]
+    if len(paths) == 1:
+        ((name, added),) = paths
+        if r_in + sum(added) == r:
+            return f"r{suffix} = {r_in} + {_terms(added)} = {r}{jump}: {name} composed, each term one row's widening"
+    widest = max(sum(added) for _, added in paths)
+    if len(paths) > 1 and r_in + widest == r:
+        if len(paths) == 2:
+            first, second = (name + ("'" if name.endswith("s") else "'s") for name, _ in paths)
+            names = f"the wider of {first} and {second} fields"
+        else:
+            names = f"the widest of its {len(paths)} branches' fields"
+        return (
+            f"r{suffix} = {r_in} + max({', '.join(_terms(added) for _, added in paths)}) = {r}{jump}: {names}, each "
+            "composed row by row: its window holds the others'"
+        )
+    sums = ", ".join(f"{name}: {r_in} + {_terms(added)}" for name, added in paths)
+    return (
+        f"r{suffix} = {r}{jump}: the union of its paths' windows ({sums}), which are not centred alike: wider than "
+        "the widest"
+    )
+
+
+def _branches(layer: Layer) -> tuple[tuple[Layer, ...], ...]:
+    return layer.branches if isinstance(layer, Merge) else ()
+
+
 def _uneven(field: Field, suffix: str) -> str:
     """A field whose outputs see windows of different sizes: the windows of one period, and what they come to."""
     shown = 4
     if field.period == 1:
-        return f"r{suffix} = {field.r}; j = {field.j}: every output sees {field.r} input pixels"
+        seen = counted(field.r, "input pixel", separated=False)
+        return f"r{suffix} = {field.r}; j = {field.j}: every output sees {seen}"
     windows = []
     for o in range(min(field.period, shown)):
         window = field.at(o)

@@ -627,7 +627,8 @@ def to_pytorch(spec: Spec, report: Report, source: str | None = None) -> str:
     ]
     build = [
         "def build() -> nn.Module:",
-        f'    """A freshly initialised {title}."""',
+        # an unnamed spec's title is already a phrase with its article
+        f'    """A freshly initialised {title}."""' if spec.name else '    """A freshly initialised network."""',
         f"    return {network}()",
     ]
     main = [

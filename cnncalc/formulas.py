@@ -7,6 +7,7 @@ Each formula is written once, here, and used by the engine, the one-layer querie
 from __future__ import annotations
 
 from .record import Record
+from .words import counted
 
 AXES = ("height", "width")
 
@@ -94,7 +95,7 @@ def transposed_output(
     spread = (size - 1) * stride + effective_kernel(kernel, dilation) + output_padding
     if spread <= pad_before + pad_after:
         raise ShapeError(
-            f"the padding cut ({pad_before} + {pad_after}) leaves nothing of the {spread} outputs "
+            f"the padding cut ({pad_before} + {pad_after}) leaves nothing of the {counted(spread, 'output')} "
             f"((h - 1) s + d (k - 1) + 1 + output_padding)",
             "padding",
         )

@@ -455,6 +455,20 @@ def instances(layers: tuple[Layer, ...]) -> int:
     return sum(1 + repetitions(layer) * sum(instances(held) for _, held in children(layer)) for layer in layers)
 
 
+def instance_counts(layers: tuple[Layer, ...]) -> tuple[int, int]:
+    """`instances` in two parts: the layers that are not blocks, and the blocks, every repetition counted."""
+    leaves = blocks = 0
+    for layer in layers:
+        held = [instance_counts(inner) for _, inner in children(layer)]
+        if not KINDS[layer.kind].lists:
+            leaves += 1
+            continue
+        blocks += 1
+        leaves += repetitions(layer) * sum(inner[0] for inner in held)
+        blocks += repetitions(layer) * sum(inner[1] for inner in held)
+    return leaves, blocks
+
+
 # every consumer's table, to be checked complete
 TABLES: list[ByKind] = []
 

@@ -16,7 +16,7 @@ import yaml
 
 from . import reading
 from .diagnostics import Diagnostic, SpecError, error, in_file_order, shown
-from .kinds import COMMON, KINDS, LISTS, Option, instances
+from .kinds import COMMON, KINDS, LISTS, Option, instance_counts
 from .options import EXPECT, PARSERS, SPATIAL, VOLUMES, integer, suggest, text
 from .reading import MAX_ERRORS, capped, compose, instances_error, read_source
 from .spec import AXIS_LETTERS, RANKS, Expectation, Layer, Location, Spec, Volume
@@ -87,7 +87,7 @@ class _Loader:
         expect = self.expect(found["expect"][1]) if "expect" in found else ()
         layers = tuple(layer for layer in built if layer is not None)
         # every repeat is bounded on its own; together they must be too, or nothing is computed
-        if not self.bounded(instances(layers), where(found["layers"][1]) if layers else None, None):
+        if not self.bounded(instance_counts(layers), where(found["layers"][1]) if layers else None, None):
             return None
         volume = input_volume or volume
         if volume is None:
@@ -239,8 +239,10 @@ class _Loader:
                     fields[field] = default[:1] * self.rank
         layer = declared.record(kind=kind, loc=where(kind_node), option_locs=option_locs, **common, **fields)
         # what the block holds, repeated: bounded on its own before it is counted with the rest
-        if declared.repeated_by and not self.bounded(instances((layer,)) - 1, option_locs[declared.repeated_by], path):
-            return None
+        if declared.repeated_by:
+            leaves, blocks = instance_counts((layer,))
+            if not self.bounded((leaves, blocks - 1), option_locs[declared.repeated_by], path):
+                return None
         return layer
 
     def nested(self, value: str, node: yaml.Node, path: str, kind: str) -> Any:
@@ -263,11 +265,13 @@ class _Loader:
     def kept(built: list[Layer | None]) -> tuple[Layer, ...]:
         return tuple(layer for layer in built if layer is not None)
 
-    def bounded(self, count: int, loc: Location | None, path: str | None) -> bool:
-        """Whether `count` layer instances are few enough to compute; refused before any work otherwise."""
+    def bounded(self, parts: tuple[int, int], loc: Location | None, path: str | None) -> bool:
+        """Whether the layer instances, `parts` of them layers and blocks, are few enough to compute; refused
+        before any work otherwise."""
+        count = sum(parts)
         if count <= reading.MAX_INSTANCES:  # read when used: a test may lower it
             return True
-        self.report(instances_error(f"{count:,}", loc, path))
+        self.report(instances_error(f"{count:,}", loc, path, parts))
         return False
 
     def layer_name(self, node: yaml.Node, path: str, kind: str, key: str = "name") -> str | None:

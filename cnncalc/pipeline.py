@@ -238,11 +238,14 @@ def folded_note(spec: Spec, report: Report) -> Diagnostic:
     layer that makes the most rows."""
     number, layer = _largest(spec)
     depth = report.kept_depth
-    folded = "every block is folded" if depth == 0 else f"blocks nested deeper than {depth} are folded"
-    message = (
-        f"{row_count(spec.layers):,} rows in all (most of them here), more than {MAX_ROWS:,}: {folded} into"
-        " their rows (--depth N to choose)"
+    # each block folded shows as the one row of its own
+    folded = (
+        "every block is folded into its row"
+        if depth == 0
+        else f"blocks nested deeper than {depth} are folded into their rows"
     )
+    rows = row_count(spec.layers)
+    message = f"{rows:,} rows in all (most of them here), more than {MAX_ROWS:,}: {folded} (--depth N to choose)"
     return Diagnostic("note", "rows", message, layer.loc, str(number), layer.kind)
 
 

@@ -117,8 +117,15 @@ def capped(errors: list[Diagnostic]) -> list[Diagnostic]:
     return in_file_order([*errors[:MAX_ERRORS], stop])
 
 
-def instances_error(count: str, loc: Location | None, path: str | None = None) -> Diagnostic:
-    message = f"this makes {count} layer instances, more than the {MAX_INSTANCES:,} cnncalc computes"
+def instances_error(
+    count: str, loc: Location | None, path: str | None = None, parts: tuple[int, int] | None = None
+) -> Diagnostic:
+    """The error of a spec past the bound; `parts`, where known, the layers and the blocks among the instances."""
+    from .words import counted
+
+    # a block is an instance too: where there are some, say what the count holds
+    held = f" ({counted(parts[0], 'layer')} and {counted(parts[1], 'block')})" if parts and parts[1] else ""
+    message = f"this makes {count} layer instances{held}, more than the {MAX_INSTANCES:,} cnncalc computes"
     return error("spec", message, loc, path, "repeat" if path else None)
 
 

@@ -289,7 +289,9 @@ def _floored(
         joined = (every_axis(tuple(one for one, _ in units)), every_axis(tuple(many for _, many in units)))
         floored = [(every_axis(names), *floored[0][1:4], joined)]
     for name, division, out, unused, unit in floored:
-        count = f"input {unit[0]} is" if unused == 1 else f"{unused} input {unit[1]} are"
+        # one row and one column are two things: `are`, as for more
+        one = f"input {unit[0]} {'are' if ' and ' in unit[0] else 'is'}"
+        count = one if unused == 1 else f"{unused} input {unit[1]} are"
         problem(
             "floor",
             f"{name}: {division} is not whole, so the output is floored to {out} and the last {count} left out",

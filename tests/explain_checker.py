@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 from click.testing import CliRunner
 
 from cnncalc.cli import cli
+from cnncalc.kinds import BLOCKS
 
 Value = Fraction | tuple[Fraction, ...]
 Record = dict[str, Any]
@@ -251,17 +252,17 @@ def check_fact(name: str, result: Value, axes: tuple[int, ...], row: Record, tra
 
 
 DENSE = re.compile(
-    r"as a dense layer from ([\d, x]+) to ([\d, x]+): \((.+)\) \* \((.+)\) = ([\d,]+) weights and ([\d,]+) biases"
+    r"as a dense layer from ([\d, x]+) to ([\d, x]+): \((.+)\) \* \((.+)\) = ([\d,]+) weights and ([\d,]+) bias(?:es)?"
 )
 SPARSITY = re.compile(
-    r"sparsity: each of the ([\d,]+) outputs sees (.+) = ([\d,]+) inputs, ([\d,]+) connections in all: (.+) times fewer"
-    r" than dense"
+    r"sparsity: (?:each of the ([\d,]+) outputs|the (1) output) sees (.+) = ([\d,]+) inputs?, ([\d,]+) connections? in "
+    r"all: (.+) times fewer than dense"
 )
 SHARING = re.compile(
-    r"sharing: the (\d+) filters serve all (?:(.+) = )?([\d,]+) positions, so ([\d,]+) parameters make the ([\d,]+)"
-    r" connections: ([\d,]+) times fewer weights than connections"
+    r"sharing: the (\d+) filters? serves? (?:all|the) (?:(.+) = )?([\d,]+) positions?, so ([\d,]+) parameters? makes? "
+    r"the ([\d,]+) connections?: ([\d,]+) times fewer weights than connections"
 )
-REPEAT = re.compile(r"(\d+) times its layers: params ([\d,]+), MACs ([\d,]+)")
+REPEAT = re.compile(r"(\d+) times? its layers: params ([\d,]+), MACs ([\d,]+)")
 # a merge of earlier outputs by name: `the current tensor (56 x 56 x 512) and 'enc4', ..., stacked ...: 56 x 56 x 1024`
 JOINED = re.compile(
     r"the current tensor \(([\d, x]+)\) and (.+?)(, cut to ([\d x]+) around the centre,)? "
@@ -272,7 +273,7 @@ BATCHNORM = re.compile(
 )
 FLATTEN = re.compile(r"flatten: ([\d, x]+) -> ([\d, x]+)")
 SHUFFLE = re.compile(
-    r"channels read as (\d+) groups of (\d+) and interleaved: channel g\*(\d+) \+ i goes to i\*(\d+) \+ g; params = 0"
+    r"channels read as (\d+) groups? of (\d+) and interleaved: channel g\*(\d+) \+ i goes to i\*(\d+) \+ g; params = 0"
 )
 GATE = re.compile(
     r"gate = (sigmoid|hardsigmoid)\(conv 1(?:x1)* (\d+) -> (\d+)(, [a-z0-9]+)?\(conv 1(?:x1)* (\d+) -> (\d+)"
@@ -296,11 +297,11 @@ def check_prose(line: str, row: Record, children: list[Record]) -> Checked | Non
         assert row["dense_equivalent_params"] == weights + biases
         return Checked(3, 2)
     if match := SPARSITY.fullmatch(line):
-        outputs, inputs, connections = number(match[1]), number(match[3]), number(match[4])
-        assert evaluate(plain(match[2])) == inputs and outputs == math.prod(out)
+        outputs, inputs, connections = number(match[1] or match[2]), number(match[4]), number(match[5])
+        assert evaluate(plain(match[3])) == inputs and outputs == math.prod(out)
         assert connections == outputs * inputs == row["connections"] == row["macs"]
         weights = row["dense_equivalent_params"] - math.prod(out)  # as the dense line says: weights and biases
-        assert ratio(match[5]) == Fraction(weights, connections), f"{line}: {weights} weights"
+        assert ratio(match[6]) == Fraction(weights, connections), f"{line}: {weights} weights"
         return Checked(2, 3)
     if match := SHARING.fullmatch(line):
         # a number of filters is a size, as a volume's sides, and prints without separators (`the 1024 filters`)
@@ -371,10 +372,89 @@ def check_prose(line: str, row: Record, children: list[Record]) -> Checked | Non
     return None
 
 
+# the nouns a count is put before: 1 takes the singular, any other count the plural
+NOUNS = {"filter", "output", "input", "connection", "parameter", "position", "group", "channel", "pixel", "time"}
+# a count, not a volume's last side (`1 x 1 x 2 input`)
+COUNTED = re.compile(r"(?<![\w,.*/+-])(?<!x )(\d{1,3}(?:,\d{3})*) (?:input )?([a-z]+)\b(?! fewer)")
+
+
+def check_agreement(line: str) -> int:
+    """Every count in the line agrees with its noun: `1 filter`, `64 filters`; the number of counts checked."""
+    checked = 0
+    for match in COUNTED.finditer(line):
+        count, word = number(match[1]) if "," in match[1] else int(match[1]), match[2]
+        singular = word.removesuffix("es") if word == "biases" else word.removesuffix("s")
+        if singular not in NOUNS | {"bias"}:
+            continue
+        assert (word == singular) == (count == 1), f"{match[0]!r} does not agree: {line!r}"
+        checked += 1
+    return checked
+
+
+# a block's field, its rows composed: one path's widenings in turn, or the widest of its paths (a residual's
+# layers and shortcut, a merge's branches), each path's widenings in turn
+COMPOSED = re.compile(
+    r"r(?: \((\w)\))? = (\d+) \+ (.+?) = (\d+)(?:; j = [^:]+)?: its rows composed, each term one row's widening"
+)
+WIDEST = re.compile(r"r(?: \((\w)\))? = (\d+) \+ max\((.+)\) = (\d+)(?:; j = [^:]+)?: the wide(?:r|st) of .+")
+FOLDED = re.compile(
+    r"r(?: \((\w)\))? = (\d+) \+ (\d+) = (\d+)(?:; j = [^:]+)?: not one filter but .+ \(folded: --depth (\d+) .+\)"
+)
+
+
+def widenings(text: str) -> list[int]:
+    """`3*16 + 32` -> [16, 16, 16, 32]; `0` -> []."""
+    if text == "0":
+        return []
+    added: list[int] = []
+    for term in text.split(" + "):
+        count, _, value = term.rpartition("*")
+        added += [int(value)] * (int(count) if count else 1)
+    return added
+
+
+def grown(r_in: int, rows: list[Record], axis: int) -> list[int]:
+    """What each row of a path adds to the field along an axis, from the JSON; the rows that add nothing left out."""
+    added, before = [], r_in
+    for child in rows:
+        r = child["receptive_field"][axis]
+        if r != before:
+            added.append(r - before)
+        before = r
+    return added
+
+
+def check_composition(line: str, row: Record) -> int:
+    """A block's field line against its rows in the JSON: each term a row's widening; the number of paths checked."""
+    assert "a filter over the whole" not in line, f"a block's field as one filter's: {line!r}"
+    rank = len(row["output"]) - 1
+    if match := FOLDED.fullmatch(line):
+        assert not any(key in row for key in ("layers", "shortcut", "branches")), f"not folded: {line!r}"
+        return 1
+    composed, widest = COMPOSED.fullmatch(line), WIDEST.fullmatch(line)
+    match = composed or widest
+    if match is None:
+        return 0
+    axes = [LETTERS[rank].index(match[1])] if match[1] else list(range(rank))
+    if composed:
+        paths, said = [row["layers"]], [composed[3]]
+    else:
+        paths = [row["layers"], row["shortcut"]] if row["kind"] == "residual" else row["branches"]
+        said = match[3].split(", ")
+    assert len(said) == len(paths), line
+    for axis in axes:
+        for text, rows in zip(said, paths, strict=True):
+            assert widenings(text) == grown(int(match[2]), rows, axis), f"{text} is not its rows' widenings: {line!r}"
+    return len(paths)
+
+
 def check_explanation(lines: list[str], row: Record, children: list[Record]) -> int:
     """Check each line of a row's explanation; the number of things checked in all."""
     total = 0
     for line in lines:
+        total += check_agreement(line)
+        if row.get("kind") in BLOCKS:
+            total += check_composition(line, row)
         # a residual's `output = ...; params and MACs: ...` is a formula and a sentence
         clauses = line.split("; params and MACs: ")
         checked = [check_line(clauses[0], row, children)]

@@ -556,7 +556,7 @@ SAME_1 = ["--output-padding", "1"]
         ),
         pytest.param(
             ["convtranspose", "--values", "1", "--filter", "1", "--padding", "1"],
-            "height: the padding cut (1 + 1) leaves nothing of the 1 outputs",
+            "height: the padding cut (1 + 1) leaves nothing of the 1 output ((h - 1) s",
             id="padding-cuts-everything",
         ),
         pytest.param(

@@ -176,7 +176,10 @@ def test_a_runaway_repeat_is_refused_before_any_work() -> None:
         "  - repeat:\n      times: 1000\n      layers:\n        - repeat: {times: 1000, layers: [relu, relu]}\n"
     )
     (message,) = errors(text)
-    assert message.startswith("spec.yaml:4:14: error: layer 1 (repeat): this makes 2,001,000 layer instances")
+    assert message.startswith(
+        "spec.yaml:4:14: error: layer 1 (repeat): this makes 2,001,000 layer instances (2,000,000 layers and 1,000 "
+        "blocks)"
+    )
     assert f"more than the {MAX_INSTANCES:,}" in message
 
 
@@ -184,7 +187,18 @@ def test_sibling_repeats_are_bounded_together() -> None:
     half = MAX_INSTANCES // 2
     text = HEAD + f"  - repeat: {{times: {half}, layers: [relu]}}\n" * 2
     (message,) = errors(text)
-    assert message.startswith("spec.yaml:3:3: error: this makes 1,000,002 layer instances")
+    assert message.startswith(
+        "spec.yaml:3:3: error: this makes 1,000,002 layer instances (1,000,000 layers and 2 blocks)"
+    )
+
+
+def test_the_instance_count_says_that_blocks_are_counted() -> None:
+    # 500,000 x 2 layers is 1,000,000 layers, within the bound; the repeat holding them is the 1,000,001st instance
+    text = HEAD + f"  - repeat: {{times: {MAX_INSTANCES // 2}, layers: [relu, relu]}}\n"
+    assert errors(text) == [
+        "spec.yaml:3:3: error: this makes 1,000,001 layer instances (1,000,000 layers and 1 block), more than the "
+        "1,000,000 cnncalc computes"
+    ]
 
 
 def test_misaligned_paths_warn_and_take_the_union() -> None:
@@ -305,7 +319,7 @@ def test_a_problem_in_every_repetition_is_said_once(tmp_path: Path) -> None:
     code, _, err = summary_run(tmp_path, text, "--format", "csv")
     assert code == 0
     (line,) = err.splitlines()
-    assert line.endswith("is left out (in 50 repetitions)")
+    assert line.endswith("the last input row and column are left out (in 50 repetitions)")
 
 
 def test_an_error_in_a_repeat_does_not_echo_further_down(tmp_path: Path) -> None:

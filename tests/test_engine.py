@@ -196,7 +196,7 @@ def test_floored_division_warns_with_the_input_rows_left_out() -> None:
     (warning,) = report.warnings
     assert warning.code == "floor"
     assert "(224 - 11) / 4 is not whole" in warning.message
-    assert "floored to 54 and the last input row and column is left out" in warning.message
+    assert "floored to 54 and the last input row and column are left out" in warning.message
 
 
 def test_a_floor_that_drops_only_padding_does_not_warn() -> None:

@@ -421,6 +421,9 @@ SHAPES = [
     pytest.param(HEAD + "  - concat: {split: [1, 1], branches: [[], []]}\n", 3, 21,
                  "layer 1 (concat): split needs one count per branch (2) adding up to the input's 3 channels, got 2: "
                  "1 + 1 = 2", id="split-short"),
+    pytest.param("input: [8, 8, 1]\nlayers:\n  - concat: {split: [1, 1], branches: [[], []]}\n", 3, 21,
+                 "layer 1 (concat): split needs one count per branch (2) adding up to the input's 1 channel, got 2: "
+                 "1 + 1 = 2", id="split-one-channel"),
     pytest.param(HEAD + "  - add: {split: [1, 2], branches: [[], []]}\n", 3, 11,
                  "layer 1 (add): unknown option 'split'", id="split-on-add"),
     pytest.param(HEAD + "  - channelshuffle: {groups: 2}\n", 3, 30,

@@ -446,6 +446,165 @@ def test_a_wrong_formula_fails() -> None:
         check_explanation(["a sentence with no numbers to check"], row, [])
 
 
+# ---- blocks: a field made by composing rows, never one filter's ------------------------------------------
+
+
+def block_lines(*args: str) -> dict[str, list[str]]:
+    """`summary --explain`'s lines of each block's row, by its heading; nothing on stderr, exit 0."""
+    code, out, err = run(["summary", *args, "--explain"])
+    assert (code, err) == (0, "")
+    _, _, section = out.partition("\nHow each number was found:\n")
+    blocks: dict[str, list[str]] = {}
+    heading = ""
+    for line in section.splitlines():
+        if not line.startswith("    "):
+            heading = line
+        elif re.match(r"[\w.]+ (repeat|residual|concat|add|multiply)\b", heading):
+            blocks.setdefault(heading, []).append(line.strip())
+    return blocks
+
+
+def test_a_folded_block_is_its_rows_composed() -> None:
+    # ResNet-18's layer1 on its 56 x 56 map: four 3x3 convs at jump 4, each adding (3 - 1) * 4 = 8 to 11
+    blocks = block_lines(str(ROOT / "specs/resnet18.yaml"), "--depth", "0")
+    assert blocks["5 repeat layer1:"][1] == (
+        "r = 11 + 32 = 43: not one filter but 2 repetitions of its rows composed, each row widening the field it "
+        "reads (folded: --depth 1 shows each row's part)"
+    )
+    assert blocks["6 residual layer2.0:"][1] == (
+        "r = 43 + 24 = 67; j = 4 * 2 = 8: not one filter but its layers composed row by row, united with its "
+        "shortcut's window (folded: --depth 1 shows each row's part)"
+    )
+    inception = block_lines(str(ROOT / "specs/googlenet_inception3a.yaml"), "--depth", "0")
+    assert inception["1 concat inception_3a:"][1] == (
+        "r = 1 + 4 = 5: not one filter but its 4 branches, each composed row by row, united (folded: --depth 1 "
+        "shows each row's part)"
+    )
+    every = [line for lines in blocks.values() for line in lines]
+    assert not [line for line in every if "a filter over the whole" in line]
+
+
+def test_a_block_shows_each_rows_widening() -> None:
+    blocks = block_lines(str(ROOT / "specs/resnet18.yaml"))
+    # the repeat: its two residuals in turn; each residual: its two convs, the identity shortcut adding nothing
+    assert blocks["5 repeat layer1:"][1] == "r = 11 + 16 + 16 = 43: its rows composed, each term one row's widening"
+    assert blocks["5.1 residual:"][1] == (
+        "r = 11 + max(8 + 8, 0) = 27: the wider of its layers' and its shortcut's fields, each composed row by row: "
+        "its window holds the others'"
+    )
+    # a stride-2 block: the second conv reads at jump 8; the 1x1 shortcut widens nothing
+    assert blocks["6 residual layer2.0:"][1] == (
+        "r = 43 + max(8 + 16, 0) = 67; j = 4 * 2 = 8: the wider of its layers' and its shortcut's fields, each "
+        "composed row by row: its window holds the others'"
+    )
+    # Inception 3a: 1x1; 1x1 then 3x3; 1x1 then 5x5; a 3x3 pool then 1x1
+    inception = block_lines(str(ROOT / "specs/googlenet_inception3a.yaml"))
+    assert inception["1 concat inception_3a:"][1] == (
+        "r = 1 + max(0, 2, 4, 2) = 5: the widest of its 4 branches' fields, each composed row by row: its window "
+        "holds the others'"
+    )
+
+
+BLOCKS_SPEC = """input: [16, 16, 8]
+layers:
+  - repeat:
+      times: 6
+      layers: [{conv: {filters: 8, kernel: 3, padding: 1}}, relu]
+  - concat:
+      split: [4, 4]
+      branches:
+        - [{conv: {filters: 4, kernel: 3, padding: 1}}]
+        - [{conv: {filters: 4, kernel: 5, padding: 2}}, {conv: {filters: 4, kernel: 3, padding: 1}}]
+  - multiply:
+      branches:
+        - [{conv: {filters: 8, kernel: 3, padding: 1}}]
+        - [globalavgpool, {conv: {filters: 8, kernel: 1}}, sigmoid]
+  - repeat:
+      times: 2
+      layers:
+        - repeat: {times: 2, layers: [{conv: {filters: 8, kernel: 3, stride: 2, padding: 1}}]}
+"""
+
+
+def test_every_kind_of_block_is_its_rows_composed() -> None:
+    code, out, err = run(["summary", "-", "--explain"], BLOCKS_SPEC)
+    assert (code, err) == (0, "")
+    fields = [line.strip() for line in out.splitlines() if line.startswith("    r")]
+    # three or more equal widenings in a row are written as a product
+    assert "r = 1 + 6*2 = 13: its rows composed, each term one row's widening" in fields
+    # the split's second branch, 4 + 2, is the wider
+    assert (
+        "r = 13 + max(2, 4 + 2) = 19: the wider of branch 1's and branch 2's fields, each composed row by row: its "
+        "window holds the others'" in fields
+    )
+    # the gate's global average reaches the whole map, from the map's first pixel to its last: the two branches'
+    # windows are not centred alike
+    assert (
+        "r = 35: the union of its paths' windows (branch 1: 19 + 2, branch 2: 19 + 15), which are not centred alike: "
+        "wider than the widest" in fields
+    )
+    # a repeat of repeats: each inner repeat one row of the outer, its stride changing the jump
+    assert any(
+        re.fullmatch(r"r = \d+ \+ \d+ \+ \d+ = \d+; j = 1 \* 16 = 16: its rows composed, .*", line) for line in fields
+    )
+    assert check_summary(BLOCKS_SPEC) > 0
+
+
+def test_paths_whose_windows_are_not_centred_alike_are_united() -> None:
+    # padded above and to the left, the layers read rows o - 2 to o; padded below and right, the shortcut o to o + 2
+    spec = (
+        "input: [8, 8, 4]\nlayers:\n  - residual:\n"
+        "      layers: [{zeropad: {padding: [2, 0, 2, 0]}}, {conv: {filters: 4, kernel: 3}}]\n"
+        "      shortcut: [{zeropad: {padding: [0, 2, 0, 2]}}, {conv: {filters: 4, kernel: 3}}]\n"
+    )
+    code, out, err = run(["summary", "-", "--explain"], spec)
+    assert (code, err) == (0, "")
+    assert (
+        "    r = 5: the union of its paths' windows (its layers: 1 + 2, its shortcut: 1 + 2), which are not centred "
+        "alike: wider than the widest\n" in out
+    )
+    assert check_summary(spec) > 0
+
+
+def test_a_block_line_that_does_not_compose_its_rows_fails() -> None:
+    conv = {"kind": "conv", "output": [8, 8, 4], "receptive_field": [3, 3]}
+    row: Record = {"kind": "repeat", "output": [8, 8, 4], "receptive_field": [5, 5], "layers": [conv, conv]}
+    conv2 = {**conv, "receptive_field": [5, 5]}
+    row["layers"] = [conv, conv2]
+    assert check_explanation(["r = 1 + 2 + 2 = 5: its rows composed, each term one row's widening"], row, []) > 0
+    for wrong in (
+        "r = 1 + 4 = 5: its rows composed, each term one row's widening",  # adds up, but is not the rows'
+        "r = 1 + (3 - 1) * 2 = 5: a filter over the whole 3-wide map",  # one filter's arithmetic
+        "r = 1 + 4 = 5: not one filter but its rows composed (folded: --depth 1 shows each row's part)",  # not folded
+    ):
+        with pytest.raises(AssertionError):
+            check_explanation([wrong], row, [])
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        pytest.param("sharing: the 1 filters serve all 64 positions", id="one-filters"),
+        pytest.param("sparsity: each of the 9 outputs sees 1*1*1 = 1 inputs", id="one-inputs"),
+        pytest.param("2 time its layers: params 0, MACs 0", id="two-time"),
+    ],
+)
+def test_a_count_that_does_not_agree_with_its_noun_fails(line: str) -> None:
+    with pytest.raises(AssertionError, match="does not agree"):
+        check_explanation([line], {"output": [1, 1, 1]}, [])
+
+
+def test_one_filter_one_output_one_bias() -> None:
+    code, out, err = run(["conv", "3x3x1", "-k", "1", "-f", "3", "--explain"])
+    assert (code, err) == (0, "")
+    assert out.splitlines()[-3:] == [
+        "  as a dense layer from 3 x 3 x 1 to 1 x 1 x 1: (3*3*1) * (1*1*1) = 9 weights and 1 bias",
+        "  sparsity: the 1 output sees 3*3*1 = 9 inputs, 9 connections in all: 1 times fewer than dense",
+        "  sharing: the 1 filter serves the 1*1 = 1 position, so 10 parameters make the 9 connections: 1 times fewer "
+        "weights than connections",
+    ]
+
+
 def test_zeropad_explain_adds_up() -> None:
     spec = (
         "input: [8, 6, 3]\nlayers:\n  - zeropad: {padding: [1, 2, 0, 3]}\n  - conv: {filters: 4, kernel: 3}\n"

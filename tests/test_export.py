@@ -335,6 +335,18 @@ def test_a_name_cannot_break_out_of_its_comment_or_docstring() -> None:
     assert "# 1 relu x\\nimport os: out 4 x 4 x 1" in text
 
 
+@pytest.mark.parametrize(
+    ("name", "docstring"),
+    [
+        pytest.param("name: LeNet-5\n", "A freshly initialised LeNet-5.", id="named"),
+        pytest.param("", "A freshly initialised network.", id="unnamed"),
+    ],
+)
+def test_build_names_the_network_once(name: str, docstring: str) -> None:
+    text, _ = exported(name + one_layer("[4, 4, 1]", "relu"))
+    assert f'def build() -> nn.Module:\n    """{docstring}"""\n' in text
+
+
 def test_a_layer_without_an_exact_module_is_refused_at_its_place(monkeypatch: pytest.MonkeyPatch) -> None:
     # every activation cnncalc declares has its module; one without must be refused, not written as something else
     monkeypatch.delitem(exporter.ACTIVATION_MODULES, "tanh")

@@ -100,7 +100,7 @@ def test_the_lecture_sparse_and_shared_example() -> None:
         "sparsity: each of the 4 outputs sees 2*2*1 = 4 inputs, 16 connections in all: 2.25 times fewer than dense"
         in lines
     )
-    assert any(line.startswith("sharing: the 1 filters serve all 2*2 = 4 positions, so 5 parameters") for line in lines)
+    assert any(line.startswith("sharing: the 1 filter serves all 2*2 = 4 positions, so 5 parameters") for line in lines)
 
 
 def test_a_filter_covering_its_input_is_one_dense_neuron_per_filter() -> None:

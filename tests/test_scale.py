@@ -432,6 +432,25 @@ def million(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.parametrize(
+    ("repeat", "folded"),
+    [
+        pytest.param("{times: 20000, layers: [relu]}", "every block is folded into its row", id="depth-0"),
+        pytest.param(
+            "{times: 20, layers: [{repeat: {times: 1000, layers: [relu]}}]}",
+            "blocks nested deeper than 1 are folded into their rows",
+            id="depth-1",
+        ),
+    ],
+)
+def test_the_folded_note_says_what_each_block_became(tmp_path: Path, repeat: str, folded: str) -> None:
+    path = tmp_path / "spec.yaml"
+    path.write_text(f"input: [4, 4, 1]\nlayers:\n  - repeat: {repeat}\n")
+    data = json.loads(invoke("summary", str(path), "--format", "json").output)
+    (note,) = data["notes"]
+    assert note["message"].endswith(f"more than 10,000: {folded} (--depth N to choose)")
+
+
 def test_summary_of_a_million_rows_says_what_it_folded(million: Path) -> None:
     table = invoke("summary", str(million))
     assert table.exit_code == 0
