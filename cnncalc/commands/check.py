@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..cli import EXIT_FAILED, EXIT_INVALID, EXIT_OK, Command, CountType, FieldType, VolumeType
+from ..cli import EXIT_FAILED, EXIT_INVALID, EXIT_OK, Command, CountType, FieldType, SpecArgument, VolumeType
 from ..diagnostics import SpecError
 from ..spec import Volume
 
@@ -14,7 +14,7 @@ from ..spec import Volume
     add_help_option=True,
     epilog="Example: cnncalc check specs/ --max-params 150M --target pytorch",
 )
-@click.argument("paths", metavar="SPEC...", nargs=-1, required=True)
+@click.argument("paths", metavar="SPEC...", nargs=-1, required=True, cls=SpecArgument)
 @click.option("--expect-output", type=VolumeType(), metavar="HxWxC", help="The final volume, e.g. 1x1x10.")
 @click.option("--expect-params", type=CountType(), help="The exact total of parameters, e.g. 61706.")
 @click.option("--max-params", type=CountType(), help="At most this many parameters, e.g. 70k.")
