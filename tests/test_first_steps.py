@@ -307,3 +307,12 @@ def test_on_a_terminal_a_spec_must_still_be_named() -> None:
         os.close(controller)
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr.endswith("Error: Missing argument 'SPEC'.\n"), done.stderr
+
+
+def test_an_onnx_models_errors_have_no_line_or_column(tmp_path: Path) -> None:
+    # without the onnx package, or with it on bytes that are no model: either way nothing in the file to point at
+    model = tmp_path / "model.onnx"
+    model.write_bytes(b"not a model")
+    code, out, err = run("summary", str(model))
+    assert (code, out) == (2, "")
+    assert err.startswith(f"{model}: error: "), err
