@@ -34,6 +34,10 @@ class VolumeType(click.ParamType):  # type: ignore[type-arg]
 
     name = "HxWxC"
 
+    def __init__(self, channels_first_warning: bool = True) -> None:
+        # where the order of the sizes changes nothing (a volume flattened first), a warning of it would be noise
+        self.channels_first_warning = channels_first_warning
+
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Volume:
         if isinstance(value, Volume):
             return value
@@ -48,7 +52,7 @@ class VolumeType(click.ParamType):  # type: ignore[type-arg]
         if not all(1 <= size <= MAX_SIZE for size in sizes):
             self.fail(f"{clipped(value)}: every size must be between 1 and {MAX_SIZE:,}", param, ctx)
         volume = Volume(*sizes)
-        meant = volume.channels_last()
+        meant = volume.channels_last() if self.channels_first_warning else None
         if meant is not None and not (ctx and ctx.resilient_parsing):
             written, wanted = "x".join(map(str, volume)), "x".join(map(str, meant))
             click.echo(

@@ -316,3 +316,10 @@ def test_an_onnx_models_errors_have_no_line_or_column(tmp_path: Path) -> None:
     code, out, err = run("summary", str(model))
     assert (code, out) == (2, "")
     assert err.startswith(f"{model}: error: "), err
+
+
+def test_a_dense_layer_flattens_first_so_the_order_of_its_sizes_is_no_matter() -> None:
+    # 3 * 224 * 224 inputs whichever way they are written: 150,528 * 10 + 10 parameters
+    code, out, err = run("dense", "3x224x224", "--units", "10", "--format", "json")
+    assert (code, err) == (0, "")
+    assert json.loads(out)["params"] == 150_528 * 10 + 10

@@ -253,7 +253,7 @@ class InputsType(click.ParamType):  # type: ignore[type-arg]
         text = str(value).strip()
         if text.isascii() and text.isdigit() and 1 <= size_of(text) <= MAX_SIZE:
             return Volume(1, 1, int(text))
-        return VolumeType().convert(value, param, ctx)
+        return VolumeType(channels_first_warning=False).convert(value, param, ctx)  # flattened: any order counts alike
 
 
 @click.command(cls=Command, epilog="Example: cnncalc dense 400 --units 120")
