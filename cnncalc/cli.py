@@ -34,6 +34,10 @@ class VolumeType(click.ParamType):  # type: ignore[type-arg]
 
     name = "HxWxC"
 
+    def __init__(self, channels_first_warning: bool = True) -> None:
+        # where the order of the sizes changes nothing (a volume flattened first), a warning of it would be noise
+        self.channels_first_warning = channels_first_warning
+
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Volume:
         if isinstance(value, Volume):
             return value
@@ -47,7 +51,15 @@ class VolumeType(click.ParamType):  # type: ignore[type-arg]
         sizes = [size_of(size) for size in re.split(r"\s*[x, ]\s*", text, flags=re.IGNORECASE | re.ASCII)]
         if not all(1 <= size <= MAX_SIZE for size in sizes):
             self.fail(f"{clipped(value)}: every size must be between 1 and {MAX_SIZE:,}", param, ctx)
-        return Volume(*sizes)
+        volume = Volume(*sizes)
+        meant = volume.channels_last() if self.channels_first_warning else None
+        if meant is not None and not (ctx and ctx.resilient_parsing):
+            written, wanted = "x".join(map(str, volume)), "x".join(map(str, meant))
+            click.echo(
+                f"warning: {written} looks channels-first; did you mean {wanted}? cnncalc sizes are h x w x c",
+                err=True,
+            )
+        return volume
 
 
 def size_of(digits: str) -> int:
@@ -225,14 +237,34 @@ def show_version(ctx: click.Context, param: click.Parameter, value: bool) -> Non
         ctx.exit()
 
 
+class SpecArgument(click.Argument):
+    """A SPEC argument (or SPEC...): where none is named and standard input is not a terminal, standard input, as
+    `-` would name it (`cat net.yaml | cnncalc summary`)."""
+
+    def consume_value(self, ctx: click.Context, opts: Any) -> Any:
+        value, source = super().consume_value(ctx, opts)
+        if self.value_is_missing(value) and sys.stdin is not None and not sys.stdin.isatty():
+            from .reading import STDIN
+
+            value = (STDIN,) if self.nargs == -1 else STDIN
+        return value, source
+
+
 class Command(click.Command):
-    """A click command whose `--help` option is made without a translation lookup.
+    """A click command whose `--help` option is made without a translation lookup, and whose choices are all
+    taken in any case (`--format JSON`), as a spec's words are.
 
     click's own help and version options pass their help text through gettext, which imports `locale` and looks
     for message catalogues: a millisecond at every start, for text cnncalc does not translate.
     """
 
     quick_help: click.Option | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if isinstance(param.type, click.Choice):
+                param.type.case_sensitive = False
 
     def invoke(self, ctx: click.Context) -> Any:
         """The command, its ends in one place: a spec's errors said as `FILE:LINE:COL: error: ...`, what it refuses
@@ -283,6 +315,20 @@ class LazyGroup(Command, click.Group):
         module, attribute = self.lazy[name].split(":")
         command: click.Command = getattr(importlib.import_module(module), attribute)
         return command
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.exceptions.NoSuchCommand as exc:
+            # click looks for a near name among the commands it holds: these are imported only when they run
+            import difflib
+
+            close = difflib.get_close_matches(exc.command_name, self.list_commands(ctx), n=1)
+            if not close:
+                raise
+            raise click.UsageError(f"No such command {exc.command_name!r}. Did you mean {close[0]!r}?", ctx) from None
 
 
 @click.group(

@@ -29,16 +29,18 @@ class Diagnostic(Record):
 
     def annotation(self, filename: str) -> str:
         """A GitHub Actions workflow command: `::error file=net.yaml,line=3,col=5::layer 1 (conv): ...`."""
-        line, column = self.loc if self.loc else (1, 1)
         level = {"error": "error", "warning": "warning"}.get(self.severity, "notice")
-        where = f"file={_escape(shown(filename), True)},line={line},col={column}"
+        where = f"file={_escape(shown(filename), True)}"
+        if self.loc:
+            where += f",line={self.loc.line},col={self.loc.column}"
         return f"::{level} {where},title=cnncalc::{_escape(self.subject)}"
 
     def format(self, filename: str) -> str:
-        """`FILE:LINE:COL: severity: message`, the form editors and CI logs understand; a file name that would not
-        print on one line is escaped (see `shown`)."""
-        line, column = self.loc if self.loc else (1, 1)
-        return f"{shown(filename)}:{line}:{column}: {self.severity}: {self.subject}"
+        """`FILE:LINE:COL: severity: message`, the form editors and CI logs understand, or `FILE: severity: message`
+        where there is no place to point at (a missing file); a file name that would not print on one line is
+        escaped (see `shown`)."""
+        where = f"{shown(filename)}:{self.loc.line}:{self.loc.column}" if self.loc else shown(filename)
+        return f"{where}: {self.severity}: {self.subject}"
 
 
 def shown(text: str) -> str:

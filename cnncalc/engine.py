@@ -76,7 +76,7 @@ def analyse(spec: Spec, depth: int | None = None) -> Report:
         jump=tuple(field.j for field in shown),
         activation_elements=analysis.elements,
     )
-    warnings = in_file_order(analysis.found("warning") + skips)
+    warnings = in_file_order([*spec.warnings, *analysis.found("warning"), *skips])
     return Report(spec.name, spec.input, run.results, totals, tuple(warnings), depth)
 
 

@@ -15,9 +15,9 @@ from typing import Any
 import yaml
 
 from . import reading
-from .diagnostics import Diagnostic, SpecError, error, in_file_order, shown
+from .diagnostics import Diagnostic, SpecError, error, in_file_order, shown, warning
 from .kinds import COMMON, KINDS, LISTS, Option, instance_counts
-from .options import EXPECT, PARSERS, SPATIAL, VOLUMES, integer, suggest, text
+from .options import EXPECT, PARSERS, SPATIAL, VOLUMES, integer, kind_hint, option_hint, suggest, text
 from .reading import MAX_ERRORS, capped, compose, instances_error, read_source
 from .spec import AXIS_LETTERS, RANKS, Expectation, Layer, Location, Spec, Volume
 from .yamlvalues import NULL_TAG, STR_TAG, Bad, clip, describe, where
@@ -32,6 +32,7 @@ class _Stop(Exception):
 class _Loader:
     def __init__(self) -> None:
         self.errors: list[Diagnostic] = []
+        self.warnings: list[Diagnostic] = []
         self.partial: Spec | None = None
         self.rank = 2  # the input's spatial axes: every spatial option is read with one value (or two sides) per axis
 
@@ -83,6 +84,10 @@ class _Loader:
         volume = self.volume(found["input"][1]) if "input" in found else None
         self.rank = (input_volume or volume or Volume(1, 1, 1)).rank
         input_loc = where(found["input"][1]) if "input" in found else None
+        if volume is not None and input_volume is None and (meant := volume.channels_last()) is not None:
+            written, wanted = (f"[{', '.join(map(str, sizes))}]" for sizes in (volume, meant))
+            message = f"input {written} looks channels-first; did you mean {wanted}? cnncalc sizes are h x w x c"
+            self.warnings.append(warning("input", message, input_loc))
         built = self.built(found["layers"][1]) if "layers" in found else []
         expect = self.expect(found["expect"][1]) if "expect" in found else ()
         layers = tuple(layer for layer in built if layer is not None)
@@ -98,7 +103,7 @@ class _Loader:
             if layer is None:
                 break
             readable.append(layer)
-        self.partial = Spec(volume, tuple(readable), name, description, expect, input_loc)
+        self.partial = Spec(volume, tuple(readable), name, description, expect, input_loc, tuple(self.warnings))
         return None if self.errors else self.partial
 
     def top_text(self, entry: tuple[yaml.Node, yaml.Node] | None) -> str | None:
@@ -175,7 +180,7 @@ class _Loader:
             self.fail(f"a layer is {shapes}, got {describe(node)}", node, path)
             return None
         if kind not in KINDS:
-            self.fail(f"unknown layer kind {clip(kind)!r}{suggest(kind, KINDS)}", kind_node, path)
+            self.fail(f"unknown layer kind {clip(kind)!r}{kind_hint(kind, KINDS)}", kind_node, path)
             return None
         declared = KINDS[kind]
         allowed: dict[str, Option] = {option.name: option for option in declared.options}
@@ -200,7 +205,7 @@ class _Loader:
                     option_locs[key] = where(value_node)
                 elif key not in allowed:
                     known = ", ".join(allowed) if allowed else "none besides name"
-                    message = f"unknown option {clip(key)!r}{suggest(key, allowed)}; {kind} takes: {known}"
+                    message = f"unknown option {clip(key)!r}{option_hint(key, kind, allowed)}; {kind} takes: {known}"
                     self.fail(message, key_node, path, kind)
                     misspelt = True
                 else:

@@ -66,10 +66,8 @@ def natural_per_axis(node: yaml.Node, rank: int = 2) -> PerAxis:
 def padding(node: yaml.Node, rank: int = 2) -> str | Sides:
     """`valid`, `same`, p, one per axis ([ph, pw]) or two sides per axis ([top, bottom, left, right])."""
     if isinstance(node, yaml.ScalarNode) and node.tag == STR_TAG:
-        if node.value in ("same", "valid"):
-            return str(node.value)
-        if node.value.lower() in ("same", "valid"):
-            raise Bad(f"must be `same` or `valid` in lower case, got {node.value!r}", node)
+        if node.value.lower() in ("same", "valid"):  # in any case, as Keras writes it and as the queries take it
+            return str(node.value.lower())
         raise Bad(f"must be `same`, `valid`, {_amounts(rank)}, got {describe(node)}", node)
     if isinstance(node, yaml.SequenceNode):
         return sides(node, rank)
@@ -106,11 +104,12 @@ def boolean(node: yaml.Node) -> bool:
 def activation(node: yaml.Node) -> str | None:
     what = f"one of {', '.join(ACTIVATIONS)} or none"
     value = scalar(node, what)
-    if value is None or value in ("none", "linear"):
+    word = value.lower() if isinstance(value, str) else value  # in any case: `ReLU` is relu
+    if word is None or word in ("none", "linear"):
         return None
-    if not isinstance(value, str) or value not in ACTIVATIONS:
+    if not isinstance(word, str) or word not in ACTIVATIONS:
         raise Bad(f"must be {what}, got {describe(node)}{suggest(str(value), ACTIVATIONS)}", node)
-    return value
+    return word
 
 
 def rate(node: yaml.Node) -> float:
@@ -130,9 +129,10 @@ def one_of(values: tuple[str, ...]) -> Callable[[yaml.Node], str]:
 
     def parse(node: yaml.Node) -> str:
         value = scalar(node, what)
-        if value not in values:
+        word = value.lower() if isinstance(value, str) else value  # in any case: `Bilinear` is bilinear
+        if word not in values:
             raise Bad(f"must be {what}, got {describe(node)}{suggest(str(value), values)}", node)
-        return str(value)
+        return str(word)
 
     return parse
 
@@ -228,3 +228,114 @@ def suggest(word: str, choices: Iterable[str]) -> str:
     by_lower = {choice.lower(): choice for choice in choices}
     close = difflib.get_close_matches(word.lower(), list(by_lower), n=1)
     return f" (did you mean {by_lower[close[0]]!r}?)" if close else ""
+
+
+# other frameworks' names of cnncalc's kinds (PyTorch's and Keras's), as `_framework_word` writes them: lower case,
+# without a module path (`nn.`, `layers.`) or a rank (`2d`); a name that is a kind once written so is that kind
+FOREIGN_KINDS = {
+    "linear": "dense",
+    "lazylinear": "dense",
+    "lazyconv": "conv",
+    "separableconv": "conv",
+    "depthwiseconv": "conv",
+    "convolution": "conv",
+    "conv2dtranspose": "convtranspose",
+    "deconv": "convtranspose",
+    "deconvolution": "convtranspose",
+    "maxpooling": "maxpool",
+    "averagepooling": "avgpool",
+    "avgpooling": "avgpool",
+    "adaptiveaveragepool": "adaptiveavgpool",
+    "globalaveragepooling": "globalavgpool",
+    "globalavgpooling": "globalavgpool",
+    "globalmaxpooling": "globalmaxpool",
+    "batchnormalization": "batchnorm",
+    "layernormalization": "layernorm",
+    "groupnormalization": "groupnorm",
+    "zeropadding": "zeropad",
+    "constantpad": "zeropad",
+    "upsampling": "upsample",
+    "cropping": "crop",
+    "squeezeexcitation": "squeeze_excite",
+    "stochasticdepth": "droppath",
+    "swish": "silu",
+    "concatenate": "concat",
+    "cat": "concat",
+    "sequential": "repeat",
+}
+
+# other frameworks' names of cnncalc's options, by the kind that takes them (`*`: any kind that has that option)
+_POOLS = {"maxpool": "size", "avgpool": "size"}
+FOREIGN_OPTIONS: dict[str, dict[str, str]] = {
+    "out_channels": {"*": "filters"},
+    "kernel_size": {**_POOLS, "*": "kernel"},
+    "pool_size": _POOLS,
+    "kernel": _POOLS,  # a pool's window
+    "window": _POOLS,
+    "size": {"conv": "kernel", "convtranspose": "kernel"},  # a conv's filter
+    "filters": {"dense": "units"},
+    "units": {"*": "filters"},
+    "out_features": {"*": "units"},
+    "strides": {"*": "stride"},
+    "dilation_rate": {"*": "dilation"},
+    "use_bias": {"*": "bias"},
+    "ceil_mode": {"*": "ceil"},
+    "scale_factor": {"*": "scale"},
+    "output_size": {"*": "size"},
+    "num_groups": {"*": "groups"},
+    "p": {"*": "rate"},
+    "drop_prob": {"*": "rate"},
+    "cropping": {"*": "sides"},
+}
+
+# options of other frameworks that cnncalc has no use for, and why
+NOT_NEEDED = {
+    "in_channels": "not needed: cnncalc takes the channels from the input",
+    "in_features": "not needed: cnncalc takes the inputs from the previous layer",
+    "num_features": "not needed: cnncalc takes the channels from the input",
+    "num_channels": "not needed: cnncalc takes the channels from the input",
+    "normalized_shape": "not needed: cnncalc takes the shape from the input",
+    "input_shape": "not needed: the spec's `input` gives the first layer's input",
+    "padding_mode": "not needed: what the padding holds changes no size or count",
+    "eps": "not needed: it changes no size or count",
+    "epsilon": "not needed: it changes no size or count",
+    "momentum": "not needed: it changes no size or count",
+    "inplace": "not needed: it changes no size or count",
+    "negative_slope": "not needed: it changes no size or count",
+    "track_running_stats": "not needed: cnncalc counts batchnorm's running statistics as non-trainable",
+}
+
+
+def _framework_word(word: str) -> str:
+    """`nn.MaxPool2d` as `maxpool`, `layers.Conv2DTranspose` as `conv2dtranspose`: lower case, without a module
+    path, and without the rank at its end."""
+    import re  # only on the error path
+
+    name = word.rsplit(".", 1)[-1].lower()
+    return re.sub(r"[123]d$", "", name) if not name.endswith("transpose") else re.sub(r"[123]d", "", name)
+
+
+def kind_hint(word: str, kinds: Iterable[str]) -> str:
+    """`: cnncalc calls it `dense`` for another framework's name of a kind (`linear`, `nn.Conv2d`); else the nearest
+    kind (` (did you mean 'conv'?)`), or nothing."""
+    name = _framework_word(word)
+    named = FOREIGN_KINDS.get(name, name if name in kinds and name != word else None)
+    if named is not None:
+        return f": cnncalc calls it `{named}`"
+    return suggest(word, kinds)
+
+
+def option_hint(word: str, kind: str, allowed: Iterable[str]) -> str:
+    """`: cnncalc calls it `kernel`` for another framework's name of an option the layer takes, or why it needs
+    none (`in_channels`); else the nearest option, or nothing."""
+    taken = list(allowed)
+    key = word.lower()
+    if key in NOT_NEEDED:
+        return f": {NOT_NEEDED[key]}"
+    names = FOREIGN_OPTIONS.get(key, {})
+    named = names.get(kind, names.get("*"))
+    if named is None and key != word:
+        named = key
+    if named is not None and named in taken:
+        return f": cnncalc calls it `{named}`"
+    return suggest(word, taken)

@@ -55,6 +55,8 @@ def read_source(path: str | Traversable) -> str:
         raise SpecError([error("read", "permission denied")]) from None
     except OSError as exc:
         raise SpecError([error("read", f"cannot read: {exc.strerror or exc}")]) from None
+    if path == STDIN and not data:  # `cnncalc summary` with nothing piped in, or `-` with nothing to read
+        raise SpecError([error("read", "nothing on standard input: name a SPEC file, or pipe one in")])
     if len(data) > MAX_SPEC_BYTES:
         raise SpecError([error("read", f"larger than {MAX_SPEC_BYTES // 2**10} KiB: not an architecture spec")])
     try:

@@ -29,6 +29,14 @@ class MissingSchema(LookupError):
     """Something the loader reads that has no schema here: a fault in cnncalc, found by its tests."""
 
 
+def words(values: list[Any]) -> Fragment:
+    """One of a few words, in any case as the loader reads them (`SAME` is same): the words themselves first, for
+    an editor to offer."""
+    texts = [value for value in values if isinstance(value, str)]
+    pattern = "|".join("".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in text) for text in texts)
+    return {"anyOf": [{"enum": values}, {"type": "string", "pattern": f"^(?:{pattern})$"}]}
+
+
 def ref(name: str) -> Fragment:
     return {"$ref": f"#/$defs/{name}"}
 
@@ -66,7 +74,7 @@ DEFINITIONS: dict[str, Fragment] = {
         "description": "`valid` (none), `same` (out = ceil(h / s)), p on every side, one per axis ([ph, pw]), "
         "or two per axis, before and after ([top, bottom, left, right] in 2-D, [before, after] in 1-D, six in 3-D).",
         "anyOf": [
-            {"enum": ["valid", "same"]},
+            words(["valid", "same"]),
             ref("natural"),
             {"type": "array", "items": ref("natural"), "minItems": 1, "maxItems": 6},
         ],
@@ -83,12 +91,12 @@ DEFINITIONS: dict[str, Fragment] = {
     "activation": {
         "description": "One of the activation kinds, or none.",
         # the loader reads `linear` and an empty value as none too
-        "enum": [*ACTIVATIONS, "none", "linear", None],
+        **words([*ACTIVATIONS, "none", "linear", None]),
     },
     "rate": {"description": "A number with 0 <= rate < 1.", "type": "number", "minimum": 0, "exclusiveMaximum": 1},
-    "upsample_mode": {"description": "How up-sampling fills the map.", "enum": list(UPSAMPLE_MODES)},
-    "crop_mode": {"description": "How the larger inputs of a merge are cut.", "enum": list(CROP_MODES)},
-    "gate": {"description": "The function that makes a gate of values between 0 and 1.", "enum": list(GATES)},
+    "upsample_mode": {"description": "How up-sampling fills the map.", **words(list(UPSAMPLE_MODES))},
+    "crop_mode": {"description": "How the larger inputs of a merge are cut.", **words(list(CROP_MODES))},
+    "gate": {"description": "The function that makes a gate of values between 0 and 1.", **words(list(GATES))},
     "counts": {
         "description": "A list of channel counts, each a positive integer.",
         "type": "array",

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .record import Record
+
+if TYPE_CHECKING:
+    from .diagnostics import Diagnostic
 
 
 class Location(Record):
@@ -62,6 +65,18 @@ class Volume(tuple[int, ...]):
 
     def with_channels(self, c: int) -> Volume:
         return Volume(*self[:-1], c)
+
+    def channels_last(self) -> Volume | None:
+        """The volume most likely meant where these sizes look written channels first, as PyTorch writes a tensor
+        (3 x 224 x 224 for 224 x 224 x 3); else None.
+
+        They look so where the first size is 1, 3 or 4 (grey, RGB, RGBA) and every other is at least 16: a map
+        that few rows high and that wide is rare, while a small map of many channels (1 x 1 x 512, 4 x 4 x 512)
+        is an ordinary one and is left alone.
+        """
+        if self[0] in (1, 3, 4) and all(size >= 16 for size in self[1:]):
+            return Volume(*self[1:], self[0])
+        return None
 
     def __str__(self) -> str:
         return " x ".join(map(str, self))
@@ -455,3 +470,5 @@ class Spec(Record):
     # what the spec must add up to: read by `check`, left alone by `summary`
     expect: tuple[Expectation, ...] = ()
     input_loc: Location | None = None
+    # what reading it found worth a word, though nothing is wrong (an input that looks channels-first)
+    warnings: tuple[Diagnostic, ...] = ()

@@ -317,8 +317,11 @@ def listing(directory: Path) -> dict[str, tuple[int, int]]:
 
 # -- what a run must end in ----------------------------------------------------------------------------
 
-LOCATED = r"(?P<line>[0-9]+):(?P<column>[0-9]+): (?P<severity>error|warning|note): (?P<message>\S.*)"
-ANNOTATION = r"::(?P<severity>error|warning|notice) file=(?P<file>[^,]*),line=(?P<line>[0-9]+),col=(?P<column>[0-9]+).*"
+# after `FILE:`, a line and a column where the problem has a place in the file (a missing file has none)
+LOCATED = r"(?:(?P<line>[0-9]+):(?P<column>[0-9]+):)? (?P<severity>error|warning|note): (?P<message>\S.*)"
+ANNOTATION = (
+    r"::(?P<severity>error|warning|notice) file=(?P<file>[^,]*)(?:,line=(?P<line>[0-9]+),col=(?P<column>[0-9]+))?.*"
+)
 
 
 def yaml_lines(data: bytes) -> list[str]:
@@ -353,8 +356,9 @@ def assert_ends_well(invocation: Invocation, outcome: Outcome, path: str, data: 
         notes = [re.match(ANNOTATION, line) for line in out.removesuffix("\n").split("\n")[:-1]]
         assert all(notes), f"stdout has lines that are no annotation:\n{out[-3000:]}"
         diagnostics += [m for m in notes if m]
-    file_lines = yaml_lines(data) if any(m["line"] != "1" or m["column"] != "1" for m in diagnostics) else [""]
-    for match in diagnostics:
+    placed = [m for m in diagnostics if m["line"] is not None]
+    file_lines = yaml_lines(data) if any(m["line"] != "1" or m["column"] != "1" for m in placed) else [""]
+    for match in placed:
         assert_inside(file_lines, int(match["line"]), int(match["column"]), match[0])
     errors = [m for m in diagnostics if m["severity"] == "error"]
     if code == 2:

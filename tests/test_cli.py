@@ -149,7 +149,13 @@ def test_warnings_go_to_stderr_with_csv_and_into_the_json(tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize(
-    "args", [["summary", LENET, "--format", "xml"], ["summary"], ["nosuch"], ["summary", LENET, "--batch", "0"]]
+    "args",
+    [
+        ["summary", LENET, "--format", "xml"],
+        ["rf", LENET, "--depth", "deep"],
+        ["nosuch"],
+        ["summary", LENET, "--batch", "0"],
+    ],
 )
 def test_usage_errors_exit_2(args: list[str]) -> None:
     code, _, err = invoke(*args)

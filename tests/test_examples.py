@@ -102,7 +102,7 @@ def test_summary_takes_an_example_name_and_check_an_explicit_one(
     assert (checked.exit_code, checked.stdout) == (0, "1 spec checked, 0 failed\n")
     refused = CliRunner().invoke(cli, ["check", "lenet5", "--expect-params", "61706"])
     assert (refused.exit_code, refused.stdout) == (2, "1 spec checked, 1 failed\n")
-    assert refused.stderr == "lenet5:1:1: error: no such file (lenet5 is an example: check it as example:lenet5)\n"
+    assert refused.stderr == "lenet5: error: no such file (lenet5 is an example: check it as example:lenet5)\n"
 
 
 EDITED = "name: my LeNet\ninput: [32, 32, 1]\nlayers: [flatten, {dense: {units: 3}}]\n"

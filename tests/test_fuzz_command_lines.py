@@ -62,7 +62,7 @@ def summary_command_lines(draw: st.DrawFn) -> tuple[list[str], bool]:
                                        "unknown", "extra"]))  # fmt: skip
         if option == "--format":
             value = draw(st.sampled_from(["table", "json", "csv", "markdown", "yaml", "JSON", "", "tab"]))
-            part = Part((option, value), value in ("table", "json", "csv", "markdown"))
+            part = Part((option, value), value.lower() in ("table", "json", "csv", "markdown"))  # in any case
         elif option == "--input":
             value, valid = draw(st.sampled_from(VOLUMES))
             part = Part((option, value), valid)
@@ -72,7 +72,7 @@ def summary_command_lines(draw: st.DrawFn) -> tuple[list[str], bool]:
             part = Part((option, value), value.isdigit() and low <= int(value) <= 2**31 - 1)
         elif option == "--dtype":
             value = draw(st.sampled_from(["float32", "float16", "bfloat16", "int8", "float64", "FLOAT32", ""]))
-            part = Part((option, value), value in ("float32", "float16", "bfloat16", "int8"))
+            part = Part((option, value), value.lower() in ("float32", "float16", "bfloat16", "int8"))
         elif option == "--view":
             value = draw(st.sampled_from(["layers", "fc", "dense", ""]))
             part = Part((option, value), value in ("layers", "fc"))
@@ -94,8 +94,7 @@ def summary_command_lines(draw: st.DrawFn) -> tuple[list[str], bool]:
     tokens = [token for part in parts[:spec_at] for token in part.tokens] + ["spec.yaml"]
     tokens += [token for part in parts[spec_at:] for token in part.tokens]
     if draw(st.integers(0, 9)) == 0 and not any(part.tokens[0] in ("also.yaml", "json", "7") for part in parts):
-        tokens.remove("spec.yaml")  # and no other argument to take its place
-        valid = False
+        tokens.remove("spec.yaml")  # and no other argument to take its place: standard input is read
     return ["summary", *tokens], valid
 
 
@@ -110,7 +109,10 @@ def test_summary_takes_good_command_lines_and_refuses_the_rest_with_a_usage_erro
     with working_directory(directory):
         outcome = run_in_process(argv, allowed={str(directory / "spec.yaml")})
     assert "Traceback" not in outcome.stdout + outcome.stderr
-    if valid:
+    if valid and "spec.yaml" not in argv:  # no SPEC named: standard input is read, and nothing was piped in
+        nothing = "<stdin>: error: nothing on standard input: name a SPEC file, or pipe one in\n"
+        assert (outcome.code, outcome.stdout, outcome.stderr) == (2, "", nothing), outcome
+    elif valid:
         assert (outcome.code, outcome.stderr) == (0, ""), outcome
         assert outcome.stdout.strip()
     else:
@@ -168,7 +170,8 @@ def test_any_command_line_ends_in_a_result_or_a_usage_error(
         usage = "Error: " in stderr
         lines = stderr.removesuffix("\n").split("\n")
         located = stderr and all(
-            re.match(r".*:[0-9]+:[0-9]+: (error|warning|note): ", line) or line.startswith(f"cnncalc {command}: ")
+            # at a line and column, or at none (a file that is missing, standard input with nothing on it)
+            re.match(r".*: (error|warning|note): ", line) or line.startswith(f"cnncalc {command}: ")
             for line in lines
         )
         assert usage or located, stderr
@@ -180,7 +183,7 @@ def test_any_command_line_ends_in_a_result_or_a_usage_error(
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        pytest.param(["summary"], "Missing argument 'SPEC'", id="no-spec"),
+        pytest.param(["summary", "spec.yaml", "--depth", "deep"], "'deep' is not a whole number", id="depth-words"),
         pytest.param(["summary", "spec.yaml", "--format", "yaml"], "'yaml' is not one of", id="unknown-format"),
         pytest.param(["summary", "spec.yaml", "--input", "0x32x3"], "every size must be between 1", id="size-0"),
         pytest.param(["summary", "spec.yaml", "--input", "32"], "is not a volume", id="one-size"),
@@ -195,7 +198,7 @@ def test_any_command_line_ends_in_a_result_or_a_usage_error(
         pytest.param(["convert", "spec.yaml"], "Missing option '--to'", id="convert-without-to"),
         pytest.param(["convert", "spec.yaml", "--to", "keras"], "'keras' is not one of", id="convert-to-keras"),
         pytest.param(["check", "spec.yaml", "--max-params", "lots"], "is not a count", id="check-count"),
-        pytest.param(["check"], "Missing argument 'SPEC...'", id="check-nothing"),
+        pytest.param(["sumary", "spec.yaml"], "Did you mean 'summary'?", id="mistyped-command"),
         pytest.param(["draw", "spec.yaml", "-o", "net.txt"], "the picture is written as .svg or .png", id="draw-txt"),
         pytest.param(["summarize", "spec.yaml"], "No such command 'summarize'", id="unknown-command"),
     ],

@@ -134,7 +134,7 @@ def test_check_walks_any_folder_to_an_end(
         result = CliRunner().invoke(cli, ["check", str(root)])
     errors = result.stderr.splitlines()
     assert sorted(line for line in errors if "cannot read this folder" in line) == sorted(
-        f"{folder}:1:1: error: cannot read this folder: Permission denied" for folder in locked
+        f"{folder}: error: cannot read this folder: Permission denied" for folder in locked
     )
     nothing = not specs and not locked
     assert result.exit_code == (2 if locked or nothing else 0), result.output

@@ -198,6 +198,8 @@ VALID = [
     pytest.param("  - conv: {filters: 8, kernel: 3, activation: none, bias: false}\n", id="activation-none"),
     pytest.param("  - conv:\n      filters: 8\n      kernel: 3\n      activation:\n", id="activation-empty"),
     pytest.param("  - conv: {filters: 8, kernel: 3, activation: linear}\n", id="activation-linear"),
+    pytest.param("  - conv: {filters: 8, kernel: 3, padding: SAME, activation: ReLU}\n", id="words-in-any-case"),
+    pytest.param("  - upsample: {scale: 2, mode: Bilinear}\n", id="mode-in-any-case"),
     pytest.param("  - dropout: {rate: 0}\n", id="rate-zero"),
     pytest.param(
         "  - residual: {layers: [{conv: {filters: 3, kernel: 1}}], shortcut: [], activation: relu}\n"
@@ -248,7 +250,8 @@ INVALID = [
                  id="past-int32"),
     pytest.param(HEAD + "  - conv: {filters: 8, kernel: [3, 3, 3, 3]}\n", "kernel must be an integer or a pair",
                  id="kernel-of-four"),
-    pytest.param(HEAD + "  - conv: {filters: 8, kernel: 3, padding: SAME}\n", "in lower case", id="same-upper-case"),
+    pytest.param(HEAD + "  - conv: {filters: 8, kernel: 3, padding: full}\n", "padding must be `same`, `valid`",
+                 id="padding-word"),
     pytest.param(HEAD + "  - conv: {filters: 8, kernel: 3, padding: [1, 1, 1, 1, 1, 1, 1]}\n",
                  "padding must be [ph, pw]", id="padding-of-seven"),
     pytest.param(HEAD + "  - conv: {filters: 8, kernel: 3, padding: -1}\n", "padding must be `same`, `valid`",

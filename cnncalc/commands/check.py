@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..cli import EXIT_FAILED, EXIT_INVALID, EXIT_OK, Command, CountType, FieldType, VolumeType
+from ..cli import EXIT_FAILED, EXIT_INVALID, EXIT_OK, Command, CountType, FieldType, SpecArgument, VolumeType
 from ..diagnostics import SpecError
 from ..spec import Volume
 
@@ -16,7 +16,7 @@ FORMATS = ("text", "github", "junit", "json")
     add_help_option=True,
     epilog="Example: cnncalc check specs/ --max-params 150M --target pytorch",
 )
-@click.argument("paths", metavar="SPEC...", nargs=-1, required=True)
+@click.argument("paths", metavar="SPEC...", nargs=-1, required=True, cls=SpecArgument)
 @click.option("--expect-output", type=VolumeType(), metavar="HxWxC", help="The final volume, e.g. 1x1x10.")
 @click.option(
     "--expect-params", type=CountType(), help="The exact total of parameters, batchnorm's statistics in, e.g. 61706."

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
-from ..cli import Command
+from ..cli import Command, SpecArgument
 from ..diagnostics import SpecError, error, shown
 
 
 @click.command(cls=Command, epilog="Example: cnncalc convert specs/vgg16.yaml --to conv -o vgg16-conv.yaml")
-@click.argument("spec", metavar="SPEC")
+@click.argument("spec", metavar="SPEC", cls=SpecArgument)
 @click.option(
     "--to",
     "target",

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import click
 
-from ..cli import Command, Size
+from ..cli import Command, Size, SpecArgument
 from ..diagnostics import Refused
 from ..record import Record
 
@@ -148,7 +148,7 @@ def to_png(svg: str, path: str, available: list[Renderer]) -> bytes:
 
 
 @click.command(cls=Command, epilog="Example: cnncalc draw specs/resnet18.yaml -o resnet18.svg")
-@click.argument("spec", metavar="SPEC")
+@click.argument("spec", metavar="SPEC", cls=SpecArgument)
 @click.option(
     "-o",
     "--output",

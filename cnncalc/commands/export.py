@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import click
 
-from ..cli import Command
+from ..cli import Command, SpecArgument
 from ..diagnostics import SpecError
 
 EXAMPLE = "Example: cnncalc export specs/resnet18.yaml --to pytorch -o resnet18.py"
 
 
 @click.command(cls=Command, epilog=EXAMPLE)
-@click.argument("spec", metavar="SPEC")
+@click.argument("spec", metavar="SPEC", cls=SpecArgument)
 @click.option(
     "--to",
     "to",

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from ..cli import MAX_SIZE, Command, PaddingType, PairType, Size, VolumeType, at_rank, size_of
+from ..cli import MAX_SIZE, Command, PaddingType, PairType, Size, VolumeType, at_rank, clipped, size_of, sizes_in
 from ..diagnostics import SpecError
 from ..documents import document, json_text, query_dict
 from ..engine import analyse
@@ -30,9 +30,10 @@ from ..spec import (
     Volume,
 )
 
-# the options of a query's layer given per axis, and the flags that set them
+# the options of a query's layer given per axis, and the flags that set them; every window is `-f` / `--kernel`
+_WINDOW = "'-f' / '--kernel'"
 _PER_AXIS = {
-    "kernel": "'-f' / '--kernel'",
+    "kernel": _WINDOW,
     "size": "'--size'",
     "stride": "'-s' / '--stride'",
     "dilation": "'-d' / '--dilation'",
@@ -42,9 +43,11 @@ _PER_AXIS = {
 }
 
 
-def _at_rank(layer: Layer, volume: Volume) -> Layer:
-    """The layer with its sizes read at the volume's rank: `-f 3` is 3x3 on an image, 3x3x3 on a clip."""
+def _at_rank(layer: Layer, volume: Volume, flags: dict[str, str] | None = None) -> Layer:
+    """The layer with its sizes read at the volume's rank: `-f 3` is 3x3 on an image, 3x3x3 on a clip. `flags`
+    names the options of the query that sets a field otherwise (a pool's window, its `size`, is `-f`)."""
     rank, changes = volume.rank, dict[str, Any]()
+    named = {**_PER_AXIS, **(flags or {})}
     for field in layer._fields:
         value = getattr(layer, field)
         if field not in _PER_AXIS or not isinstance(value, tuple):
@@ -58,15 +61,22 @@ def _at_rank(layer: Layer, volume: Volume) -> Layer:
             axes = "1 spatial axis" if rank == 1 else f"{rank} spatial axes"
             raise click.BadParameter(
                 f"{written!r}: the {volume} volume has {axes}: write {wanted}",
-                param_hint=_PER_AXIS[field],
+                param_hint=named[field],
             )
         changes[field] = read
     return layer._replace(**changes)
 
 
-def _show(layer: Layer, volume: Volume, explained: bool, output_format: str, flattened: bool = False) -> None:
+def _show(
+    layer: Layer,
+    volume: Volume,
+    explained: bool,
+    output_format: str,
+    flattened: bool = False,
+    flags: dict[str, str] | None = None,
+) -> None:
     """Compute one layer on `volume` and print it; an impossible layer is a usage error (exit 2)."""
-    layer = _at_rank(layer, volume)
+    layer = _at_rank(layer, volume, flags)
     layers: tuple[Layer, ...] = (Flatten(), layer) if flattened else (layer,)
     try:
         report = analyse(Spec(volume, layers))
@@ -210,9 +220,9 @@ def upsample(
     _show(layer, volume, explain, output_format)
 
 
-@click.command(cls=Command, epilog="Example: cnncalc pool 4x4x6 --size 2 --kind avg")
+@click.command(cls=Command, epilog="Example: cnncalc pool 4x4x6 -f 2 --kind avg")
 @click.argument("volume", type=VolumeType(), metavar="HxWxC")
-@click.option("--size", type=AXES, required=True, help="The window: 2, or 2x3.")
+@click.option("-f", "--kernel", "--size", "size", type=AXES, required=True, help="f, the window: 2, or 2x3.")
 @click.option("-s", "--stride", type=AXES, help="Default: the window size.")
 @click.option("-p", "--padding", type=PADDING, default="valid", show_default=True)
 @click.option("--kind", type=click.Choice(["max", "avg"]), default="max", show_default=True)
@@ -231,7 +241,7 @@ def pool(
 ) -> None:
     """A pooling window on a volume: its output (the channels stay), the padding applied and receptive field."""
     layer = Pool(kind=f"{kind}pool", size=size, stride=stride or size, padding=padding, ceil=ceil)
-    _show(layer, volume, explain, output_format)
+    _show(layer, volume, explain, output_format, flags={"size": _WINDOW})
 
 
 class InputsType(click.ParamType):  # type: ignore[type-arg]
@@ -243,7 +253,7 @@ class InputsType(click.ParamType):  # type: ignore[type-arg]
         text = str(value).strip()
         if text.isascii() and text.isdigit() and 1 <= size_of(text) <= MAX_SIZE:
             return Volume(1, 1, int(text))
-        return VolumeType().convert(value, param, ctx)
+        return VolumeType(channels_first_warning=False).convert(value, param, ctx)  # flattened: any order counts alike
 
 
 @click.command(cls=Command, epilog="Example: cnncalc dense 400 --units 120")
@@ -258,8 +268,23 @@ def dense(inputs: Volume, units: int, bias: bool, explain: bool, output_format: 
     _show(Dense(kind="dense", units=units, bias=bias), inputs, explain, output_format, flattened)
 
 
+class SideType(Size):
+    """One side of pad's input, a whole number: a size per axis (`32x24`) is answered one axis at a time."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        sizes = sizes_in(str(value).strip()) if isinstance(value, str) else []
+        if len(sizes) > 1:
+            self.fail(
+                f"{clipped(value)} is a size per axis: SIZE is one side of the input, a whole number such as"
+                f" {sizes[0]}; run pad once more for an axis of another size",
+                param,
+                ctx,
+            )
+        return super().convert(value, param, ctx)
+
+
 @click.command(cls=Command, epilog="Example: cnncalc pad 32 --kernel 4 --stride 2")
-@click.argument("size", type=Size())
+@click.argument("size", type=SideType())
 @click.option("-f", "--kernel", type=Size(), required=True, help="f, the filter size.")
 @click.option("-s", "--stride", type=Size(), default=1, show_default=True)
 @click.option("-d", "--dilation", type=Size(), default=1, show_default=True)

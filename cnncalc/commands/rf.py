@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..cli import Command, Size, VolumeType
+from ..cli import Command, Size, SpecArgument, VolumeType
 from ..spec import Volume
 
 if TYPE_CHECKING:
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 @click.command(cls=Command, epilog="Example: cnncalc rf specs/vgg16.yaml")
-@click.argument("spec", metavar="SPEC")
+@click.argument("spec", metavar="SPEC", cls=SpecArgument)
 @click.option("--input", "input_volume", type=VolumeType(), metavar="HxWxC", help="Override the spec's input.")
 @click.option(
     "--depth",

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..cli import Command, Size, VolumeType
+from ..cli import Command, Size, SpecArgument, VolumeType
 from ..report import DTYPE_BYTES
 from ..rows import MAX_ROWS
 from ..spec import Volume
@@ -20,7 +20,7 @@ FORMATS = ("table", "json", "csv", "markdown")
 
 
 @click.command(cls=Command, epilog="Example: cnncalc summary specs/resnet50.yaml --depth 1 --format markdown")
-@click.argument("spec", metavar="SPEC")
+@click.argument("spec", metavar="SPEC", cls=SpecArgument)
 @click.option(
     "--input",
     "input_volume",
