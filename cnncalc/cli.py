@@ -225,14 +225,38 @@ def show_version(ctx: click.Context, param: click.Parameter, value: bool) -> Non
         ctx.exit()
 
 
+def choose_colour(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None and not ctx.resilient_parsing:
+        from .terminal import choose_colour
+
+        choose_colour(ctx, value)
+
+
+def colour_option() -> click.Option:
+    """`--color`, before the command's name or after it: the rule it sets is `terminal.coloured`'s."""
+    return click.Option(
+        ["--color"],
+        type=click.Choice(["auto", "always", "never"]),
+        expose_value=False,
+        is_eager=True,
+        callback=choose_colour,
+        help="Colour error: and warning: and the tables: auto (on a terminal, unless NO_COLOR is set; FORCE_COLOR"
+        " forces it), always or never.  [default: auto]",
+    )
+
+
 class Command(click.Command):
-    """A click command whose `--help` option is made without a translation lookup.
+    """A click command that takes `--color`, and whose `--help` option is made without a translation lookup.
 
     click's own help and version options pass their help text through gettext, which imports `locale` and looks
     for message catalogues: a millisecond at every start, for text cnncalc does not translate.
     """
 
     quick_help: click.Option | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.append(colour_option())
 
     def invoke(self, ctx: click.Context) -> Any:
         """The command, its ends in one place: a spec's errors said as `FILE:LINE:COL: error: ...`, what it refuses
@@ -242,8 +266,9 @@ class Command(click.Command):
         except SpecError as exc:
             if exc.source is None:  # a command's own fault: a spec's error names its spec
                 raise
-            for diagnostic in exc.diagnostics:
-                click.echo(diagnostic.format(exc.source), err=True)
+            from .terminal import say_diagnostics
+
+            say_diagnostics(exc.diagnostics, exc.source)
             raise SystemExit(EXIT_INVALID) from None
         except Refused as exc:
             click.echo(f"cnncalc {self.name}: {exc}", err=True)

@@ -40,6 +40,13 @@ class Diagnostic(Record):
         line, column = self.loc if self.loc else (1, 1)
         return f"{shown(filename)}:{line}:{column}: {self.severity}: {self.subject}"
 
+    def parts(self, filename: str) -> tuple[str, str, str]:
+        """`format`'s line in three: what comes before the severity (`FILE:LINE:COL: `), the severity
+        (`warning:`) and the rest (` layer 1 (conv): ...`), for a terminal to colour the severity alone."""
+        line, rest = self.format(filename), f" {self.subject}"
+        place = line[: len(line) - len(rest) - len(self.severity) - 1]
+        return place, f"{self.severity}:", rest
+
 
 def shown(text: str) -> str:
     """Text from the spec as written where it prints on one line, else quoted and escaped as a string is

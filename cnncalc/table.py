@@ -29,6 +29,7 @@ from .render import (
 )
 from .report import LayerResult, Memory, Report, walk
 from .rows import MAX_ROWS
+from .terminal import diagnostic_text
 
 _WRAPPABLE = frozenset({"layer", "config"})
 _NARROWEST = 8  # a wrapped name or config column keeps this many characters
@@ -72,8 +73,7 @@ def render_table(
         parts.append(Text(UNEVEN_NOTE, style="dim"))
     if local and view != "fc":
         parts.append(Text(LOCAL_NOTE, style="dim"))
-    for warning in report.warnings:
-        parts.append(Text(warning.format(filename), style="yellow"))
+    parts += [diagnostic_text(warning, filename) for warning in report.warnings]
     return Group(*parts), needed
 
 
@@ -102,6 +102,7 @@ def render_rf_table(
         notes.append(Text(uneven, style="dim"))
     if local:
         notes.append(Text(LOCAL_NOTE, style="dim"))
+    notes += [diagnostic_text(warning, filename) for warning in report.warnings]
     return Group(table, Text(""), *([Text(hidden)] if hidden else []), *notes), needed
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from ..cli import EXIT_FAILED, EXIT_INVALID, EXIT_OK, Command, CountType, FieldType, VolumeType
@@ -55,6 +57,7 @@ def check(
     from ..reading import STDIN
     from ..rows import MAX_ROWS
     from ..spec import Expectation
+    from ..terminal import painted, say
 
     given = {
         "output": expect_output,
@@ -84,7 +87,7 @@ def check(
         failed += status != EXIT_OK
         worst = max(worst, status)
         lines += [
-            d.annotation(shown) if output_format == "github" else d.format(shown)
+            d.annotation(shown) if output_format == "github" else painted(d, shown, sys.stderr)
             for d in found
             if verbose or d.severity != "note"
         ]
@@ -94,6 +97,6 @@ def check(
         write_stdout("".join(f"{line}\n" for line in lines).encode("utf-8"))
     else:
         for line in lines:
-            click.echo(line, err=True)
+            say(line, err=True)
     click.echo(f"{checked} spec{'' if checked == 1 else 's'} checked, {failed} failed")
     raise SystemExit(worst)

@@ -29,6 +29,7 @@ from ..spec import (
     Upsample,
     Volume,
 )
+from ..terminal import copy_to_stderr, paint_lines, say
 
 # the options of a query's layer given per axis, and the flags that set them
 _PER_AXIS = {
@@ -81,7 +82,8 @@ def _show(layer: Layer, volume: Volume, explained: bool, output_format: str, fla
     if output_format == "json":
         click.echo(json.dumps(query_dict(result, report.warnings, lines), indent=2))
     else:
-        click.echo(render_query(result, report.warnings, lines), nl=False)
+        say(paint_lines(render_query(result, report.warnings, lines)), nl=False)
+    copy_to_stderr(report.warnings)  # in the output already: on standard error too, where that is no terminal
 
 
 # sizes given per axis, read at the volume's rank
