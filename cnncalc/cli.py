@@ -225,7 +225,7 @@ def show_version(ctx: click.Context, param: click.Parameter, value: bool) -> Non
         ctx.exit()
 
 
-def choose_colour(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+def colour_chosen(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
     if value is not None and not ctx.resilient_parsing:
         from .terminal import choose_colour
 
@@ -239,7 +239,7 @@ def colour_option() -> click.Option:
         type=click.Choice(["auto", "always", "never"]),
         expose_value=False,
         is_eager=True,
-        callback=choose_colour,
+        callback=colour_chosen,
         help="Colour error: and warning: and the tables: auto (on a terminal, unless NO_COLOR is set; FORCE_COLOR"
         " forces it), always or never.  [default: auto]",
     )
