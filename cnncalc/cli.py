@@ -250,9 +250,29 @@ class SpecArgument(click.Argument):
         return value, source
 
 
+def colour_chosen(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None and not ctx.resilient_parsing:
+        from .terminal import choose_colour
+
+        choose_colour(ctx, value)
+
+
+def colour_option() -> click.Option:
+    """`--color`, before the command's name or after it: the rule it sets is `terminal.coloured`'s."""
+    return click.Option(
+        ["--color"],
+        type=click.Choice(["auto", "always", "never"]),
+        expose_value=False,
+        is_eager=True,
+        callback=colour_chosen,
+        help="Colour error: and warning: and the tables: auto (on a terminal, unless NO_COLOR is set; FORCE_COLOR"
+        " forces it), always or never.  [default: auto]",
+    )
+
+
 class Command(click.Command):
-    """A click command whose `--help` option is made without a translation lookup, and whose choices are all
-    taken in any case (`--format JSON`), as a spec's words are.
+    """A click command that takes `--color`, whose `--help` option is made without a translation lookup, and whose
+    choices are all taken in any case (`--format JSON`), as a spec's words are.
 
     click's own help and version options pass their help text through gettext, which imports `locale` and looks
     for message catalogues: a millisecond at every start, for text cnncalc does not translate.
@@ -262,6 +282,7 @@ class Command(click.Command):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.params.append(colour_option())
         for param in self.params:
             if isinstance(param.type, click.Choice):
                 param.type.case_sensitive = False
@@ -274,8 +295,9 @@ class Command(click.Command):
         except SpecError as exc:
             if exc.source is None:  # a command's own fault: a spec's error names its spec
                 raise
-            for diagnostic in exc.diagnostics:
-                click.echo(diagnostic.format(exc.source), err=True)
+            from .terminal import say_diagnostics
+
+            say_diagnostics(exc.diagnostics, exc.source)
             raise SystemExit(EXIT_INVALID) from None
         except Refused as exc:
             click.echo(f"cnncalc {self.name}: {exc}", err=True)

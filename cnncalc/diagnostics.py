@@ -42,6 +42,13 @@ class Diagnostic(Record):
         where = f"{shown(filename)}:{self.loc.line}:{self.loc.column}" if self.loc else shown(filename)
         return f"{where}: {self.severity}: {self.subject}"
 
+    def parts(self, filename: str) -> tuple[str, str, str]:
+        """`format`'s line in three: what comes before the severity (`FILE:LINE:COL: `), the severity
+        (`warning:`) and the rest (` layer 1 (conv): ...`), for a terminal to colour the severity alone."""
+        line, rest = self.format(filename), f" {self.subject}"
+        place = line[: len(line) - len(rest) - len(self.severity) - 1]
+        return place, f"{self.severity}:", rest
+
 
 def shown(text: str) -> str:
     """Text from the spec as written where it prints on one line, else quoted and escaped as a string is

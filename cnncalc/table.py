@@ -30,6 +30,7 @@ from .render import (
 )
 from .report import LayerResult, Memory, Report, walk
 from .rows import MAX_ROWS
+from .terminal import diagnostic_text
 
 _WRAPPABLE = frozenset({"layer", "config"})
 RF_HEADERS = ("#", "layer", "r", "jump", "P", "first output sees", "centre", "in padding")
@@ -86,8 +87,7 @@ def render_table(
         parts.append(Text(UNEVEN_NOTE, style="dim"))
     if LOCAL_HEADER in kept:
         parts.append(Text(LOCAL_NOTE, style="dim"))
-    for warning in report.warnings:
-        parts.append(Text(warning.format(filename), style="yellow"))
+    parts += [diagnostic_text(warning, filename) for warning in report.warnings]
     return Group(*parts), needed
 
 
@@ -130,6 +130,7 @@ def render_rf_table(
         notes.append(Text(uneven, style="dim"))
     if LOCAL_HEADER in kept:
         notes.append(Text(LOCAL_NOTE, style="dim"))
+    notes += [diagnostic_text(warning, filename) for warning in report.warnings]
     said = [Text(left_out(dropped, width, "--format json"), style="dim")] if dropped else []
     return Group(table, Text(""), *said, *([Text(hidden)] if hidden else []), *notes), needed
 

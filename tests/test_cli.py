@@ -144,7 +144,9 @@ def test_warnings_go_to_stderr_with_csv_and_into_the_json(tmp_path: Path) -> Non
     assert code == 0
     assert "warning" not in out
     assert err.startswith(f"{spec}:3:45: warning: layer 1 (conv): height and width: (224 - 11) / 4 is not whole")
-    (warning,) = summary_json(str(spec))["warnings"]
+    code, out, piped = invoke("summary", str(spec), "--format", "json")
+    assert (code, piped) == (0, err)  # not a terminal: on standard error too
+    (warning,) = json.loads(out)["warnings"]
     assert (warning["line"], warning["column"], warning["layer"], warning["code"]) == (3, 45, "1", "floor")
 
 

@@ -88,8 +88,11 @@ def summary_command_lines(draw: st.DrawFn) -> tuple[list[str], bool]:
     # an option given twice: click converts the last only
     valid = all(part.valid for part in parts if part.tokens[0] not in chosen or chosen[part.tokens[0]] is part)
     last_format = chosen.get("--format")
-    if "--explain" in chosen and last_format is not None and last_format.tokens[1] == "csv":
-        valid = False  # --explain does not go with CSV
+    if last_format is not None and last_format.tokens[1] == "csv":
+        # CSV has no place for the formulas, the fc view's columns or the memory line: refused, not dropped
+        view = chosen.get("--view")
+        if "--explain" in chosen or "--batch" in chosen or "--dtype" in chosen or (view and view.tokens[1] == "fc"):
+            valid = False
     spec_at = draw(st.integers(0, len(parts)))
     tokens = [token for part in parts[:spec_at] for token in part.tokens] + ["spec.yaml"]
     tokens += [token for part in parts[spec_at:] for token in part.tokens]
@@ -191,6 +194,9 @@ def test_any_command_line_ends_in_a_result_or_a_usage_error(
         pytest.param(["summary", "spec.yaml", "--depth", "-1"], "-1 is not in the range x>=0", id="depth-negative"),
         pytest.param(["summary", "spec.yaml", "--batch", "0"], "0 is not in the range x>=1", id="batch-0"),
         pytest.param(["summary", "spec.yaml", "--explain", "--format", "csv"], "--explain goes with", id="explain-csv"),
+        pytest.param(["summary", "spec.yaml", "--view", "fc", "--format", "csv"], "--view fc goes with", id="fc-csv"),
+        pytest.param(["summary", "spec.yaml", "--format", "csv", "--batch", "8"], "csv has no place", id="batch-csv"),
+        pytest.param(["summary", "spec.yaml", "--color", "red"], "'red' is not one of", id="colour-red"),
         pytest.param(["summary", "spec.yaml", "other.yaml"], "unexpected extra argument", id="two-specs"),
         # click says "No such option: --frobnicate" before 8.4, "No such option '--frobnicate'." since
         pytest.param(["summary", "spec.yaml", "--frobnicate"], "No such option", id="unknown-option"),

@@ -88,7 +88,7 @@ SOME_SPECS = [
     Case("summary-options/resnet50-depth-1-markdown", "summary specs/resnet50.yaml --depth 1 --format markdown"),
     Case("summary-options/vgg16-input-384", "summary specs/vgg16.yaml --input 384x384x3"),
     Case("summary-options/vgg16-batch-32-float16", "summary specs/vgg16.yaml --batch 32 --dtype float16"),
-    # warnings: under the table, in the JSON, and on stderr beside the CSV
+    # warnings: under the table, in the JSON, and on stderr beside the CSV (and beside the others, piped)
     Case("summary-options/alexnet-input-230", "summary specs/alexnet.yaml --input 230x230x3"),
     Case("summary-options/alexnet-input-230-csv", "summary specs/alexnet.yaml --input 230x230x3 --format csv"),
     Case("summary-options/alexnet-input-230-json", "summary specs/alexnet.yaml --input 230x230x3 --format json"),
@@ -108,6 +108,7 @@ SOME_SPECS = [
     Case("rf-options/lenet5-json", "rf specs/lenet5.yaml --format json"),
     Case("rf-options/vgg16-plot", "rf specs/vgg16.yaml --plot"),
     Case("rf-options/resnet18-depth-1", "rf specs/resnet18.yaml --depth 1"),
+    Case("rf-options/alexnet-input-230", "rf specs/alexnet.yaml --input 230x230x3"),  # summary's warnings
     # specs that pass, and specs that fail, each target
     *(
         Case(f"check/{name}-{target}", f"check specs/{name}.yaml --target {target}")

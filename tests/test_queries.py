@@ -22,8 +22,10 @@ def run(*args: str) -> tuple[int, str, str]:
 
 def query(*args: str) -> dict:  # type: ignore[type-arg]
     code, out, err = run(*args, "--format", "json")
-    assert (code, err) == (0, ""), err
-    return json.loads(out)  # type: ignore[no-any-return]
+    data = json.loads(out)
+    # piped, the JSON's warnings are on standard error too
+    assert (code, err) == (0, "".join(f"warning: {w['message']}\n" for w in data.get("warnings", []))), err
+    return data  # type: ignore[no-any-return]
 
 
 @pytest.mark.parametrize(

@@ -296,7 +296,9 @@ def test_a_million_repetitions_of_a_growing_map_are_summed_not_computed(
     # the command folds it by itself (a million rows), and sums it the same way
     path = tmp_path / "spec.yaml"
     path.write_text(MILLION_WIDENING)
-    data = json.loads(invoke("summary", str(path), "--format", "json").output)
+    data = json.loads(
+        invoke("summary", str(path), "--format", "json").stdout
+    )  # the note that it was folded is on stderr too
     assert (data["kept_depth"], data["totals"]["macs"], data["totals"]["output"]) == (0, macs, [8 + 2 * n] * 2 + [3])
     assert len(steps) == 4 + 4
 
@@ -455,11 +457,11 @@ def test_summary_of_a_million_rows_says_what_it_folded(million: Path) -> None:
     table = invoke("summary", str(million))
     assert table.exit_code == 0
     assert "1,000,000 rows in all (most of them here), more than 10,000: every block is folded" in table.output
-    data = json.loads(invoke("summary", str(million), "--format", "json").output)
+    data = json.loads(invoke("summary", str(million), "--format", "json").stdout)
     (note,) = data["notes"]
     assert data["kept_depth"] == 0 and len(data["layers"]) == 2
     assert (note["severity"], note["code"], note["layer"], note["line"], note["column"]) == ("note", "rows", "2", 4, 5)
-    asked = json.loads(invoke("summary", str(million), "--format", "json", "--depth", "0").output)
+    asked = json.loads(invoke("summary", str(million), "--format", "json", "--depth", "0").stdout)
     assert asked["kept_depth"] == 0 and asked["notes"] == []
     csv = invoke("summary", str(million), "--format", "csv")
     assert csv.stdout.count("\n") == 3

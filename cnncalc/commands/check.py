@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from ..cli import EXIT_FAILED, EXIT_INVALID, EXIT_OK, Command, CountType, FieldType, SpecArgument, VolumeType
@@ -73,6 +75,7 @@ def check(
     from ..reading import STDIN
     from ..rows import MAX_ROWS
     from ..spec import Expectation
+    from ..terminal import painted, say
 
     given = {
         "output": expect_output,
@@ -106,7 +109,7 @@ def check(
                 judged.append(Judged(shown, "failed" if status else "passed", report.input, parts))
         worst = max(worst, status)
         lines += [
-            d.annotation(shown) if output_format == "github" else d.format(shown)
+            d.annotation(shown) if output_format == "github" else painted(d, shown, sys.stderr)
             for d in found
             if verbose or d.severity != "note"
         ]
@@ -126,6 +129,6 @@ def check(
         write_stdout("".join(f"{line}\n" for line in lines).encode("utf-8"))
     else:
         for line in lines:
-            click.echo(line, err=True)
+            say(line, err=True)
     click.echo(f"{len(judged)} spec{'' if len(judged) == 1 else 's'} checked, {failed} failed")
     raise SystemExit(worst)

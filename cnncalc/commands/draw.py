@@ -194,12 +194,13 @@ def draw(spec: str, output: str | None, depth: int | None, width: int) -> None:
     from ..output import STDOUT, write_output
     from ..pipeline import analyse_file, folded_note, locate
     from ..rows import MAX_ROWS
+    from ..terminal import say_diagnostics
 
     source = locate(spec)
     what = "to draw, a box each (--depth N folds blocks into one box)"
     parsed, report = analyse_file(source, depth=depth, max_rows=MAX_ROWS, writes_rows=what)
     if depth is None and report.kept_depth is not None:
-        click.echo(folded_note(parsed, report).format(source.shown), err=True)
+        say_diagnostics([folded_note(parsed, report)], source.shown)
     svg = draw_svg(report, source.shown, width)
     if suffix in (".png", ".pdf") and output != STDOUT:
         try:

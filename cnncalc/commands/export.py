@@ -40,6 +40,7 @@ def export(spec: str, to: str, output: str) -> None:
     from ..export import export as write
     from ..output import write_output
     from ..pipeline import analyse_file, locate
+    from ..terminal import say_diagnostics
 
     source = locate(spec)
     parsed, report = analyse_file(source, writes_rows="to export, a module each")
@@ -48,6 +49,5 @@ def export(spec: str, to: str, output: str) -> None:
     except SpecError as exc:
         exc.source = source.shown
         raise
-    for warning in report.warnings:
-        click.echo(warning.format(source.shown), err=True)
+    say_diagnostics(report.warnings, source.shown)
     write_output(text.encode("utf-8"), output, source.path)

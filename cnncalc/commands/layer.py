@@ -29,6 +29,7 @@ from ..spec import (
     Upsample,
     Volume,
 )
+from ..terminal import copy_to_stderr, paint_lines, say
 
 # the options of a query's layer given per axis, and the flags that set them; every window is `-f` / `--kernel`
 _WINDOW = "'-f' / '--kernel'"
@@ -91,7 +92,8 @@ def _show(
     if output_format == "json":
         write_text(json_text(query_dict(result, report.warnings, lines)))
     else:
-        click.echo(render_query(result, report.warnings, lines), nl=False)
+        say(paint_lines(render_query(result, report.warnings, lines)), nl=False)
+    copy_to_stderr(report.warnings)  # in the output already: on standard error too, where that is no terminal
 
 
 # sizes given per axis, read at the volume's rank

@@ -36,24 +36,29 @@ def rf(spec: str, input_volume: Volume | None, depth: int | None, output_format:
     from ..output import write_text
     from ..pipeline import analyse_file, folded_note, locate
     from ..rows import MAX_ROWS
+    from ..terminal import copy_to_stderr, say_diagnostics
 
     if plot and output_format == "json":
         raise click.UsageError("--plot draws a chart: it goes with the table format, not json")
     source = locate(spec)
     parsed, report = analyse_file(source, input_volume, depth, max_rows=MAX_ROWS)
     if depth is None and report.kept_depth is not None:
-        click.echo(folded_note(parsed, report).format(source.shown), err=True)
+        say_diagnostics([folded_note(parsed, report)], source.shown)
     if output_format == "json":
         write_text(json_text(rf_dict(report)))
+        say_diagnostics(report.warnings, source.shown)  # the JSON has no place for them
         return
     if plot:
         print_plot(report, source.shown)
-        return
-    from ..table import render_rf_table
-    from ..terminal import fitted
+    else:
+        from ..table import render_rf_table
+        from ..terminal import fitted
 
-    console, table, _ = fitted(lambda width: render_rf_table(report, source.shown, width, source.heading(parsed.name)))
-    console.print(table)
+        console, table, _ = fitted(
+            lambda width: render_rf_table(report, source.shown, width, source.heading(parsed.name))
+        )
+        console.print(table)
+    copy_to_stderr(report.warnings, source.shown)
 
 
 def print_plot(report: Report, filename: str) -> None:
@@ -61,10 +66,12 @@ def print_plot(report: Report, filename: str) -> None:
     from rich.text import Text
 
     from ..chart import rf_chart
-    from ..terminal import fitted
+    from ..terminal import diagnostic_text, fitted
 
     console, lines, width = fitted(lambda width: rf_chart(report, filename, width))
     for segments in lines:
         console.print(
             Text.assemble(*((text, style) if style else text for text, style in segments)), soft_wrap=width is None
         )
+    for warning in report.warnings:  # under the chart, as under the table
+        console.print(diagnostic_text(warning, filename), soft_wrap=width is None)

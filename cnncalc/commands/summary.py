@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import click
+from click.core import ParameterSource
 
 from ..cli import Command, Size, SpecArgument, VolumeType
 from ..report import DTYPE_BYTES
@@ -71,9 +72,9 @@ def summary(
     from ..output import write_stdout, write_text
     from ..pipeline import analyse_file, folded_note, locate, sliding
     from ..report import memory
+    from ..terminal import copy_to_stderr, say_diagnostics
 
-    if explain and output_format == "csv":
-        raise click.UsageError("--explain goes with the table, markdown and json formats, not csv")
+    refuse_what_csv_drops(output_format, explain, view)
     source = locate(spec).read(input_volume)  # once: the sliding footer computes it again; stdin is read once
     filename = source.shown
     parsed, report = analyse_file(source, input_volume, depth, max_rows=MAX_ROWS)
@@ -97,10 +98,7 @@ def summary(
     elif output_format == "csv":
         # CSV and Markdown are documents, in UTF-8 whatever the terminal's encoding (as JSON and SVG are)
         write_stdout(documents.render_csv(report).encode("utf-8"))
-        for warning in report.warnings:
-            click.echo(warning.format(filename), err=True)
-        for note in notes:
-            click.echo(note.format(filename), err=True)
+        say_diagnostics([*report.warnings, *notes], filename)  # the CSV has no place for them
     elif output_format == "markdown":
         markdown = documents.render_markdown(
             report, mem, batch, dtype, filename, view, more, source.heading(parsed.name)
@@ -112,6 +110,26 @@ def summary(
         print_table(report, mem, batch, dtype, filename, view, more, source.heading(parsed.name))
         if explained:
             click.echo("\n" + render.render_explained(report, explained), nl=False)
+    if output_format != "csv":  # in the output already: on standard error too where that is no terminal
+        copy_to_stderr([*report.warnings, *notes], filename)
+
+
+def refuse_what_csv_drops(output_format: str, explain: bool, view: str) -> None:
+    """CSV holds a row per layer and nothing else: an option whose effect it would drop is a usage error."""
+    if output_format != "csv":
+        return
+    if explain:
+        raise click.UsageError("--explain goes with the table, markdown and json formats, not csv")
+    if view == "fc":
+        raise click.UsageError(
+            "--view fc goes with the table and markdown formats (json has each conv's dense_equivalent_params and"
+            " connections), not csv"
+        )
+    ctx = click.get_current_context()
+    if any(ctx.get_parameter_source(name) is not ParameterSource.DEFAULT for name in ("batch", "dtype")):
+        raise click.UsageError(
+            "--batch and --dtype size the memory line, which csv has no place for: use json or markdown"
+        )
 
 
 def every_conv(source: Source, input_volume: Volume | None, parsed: Spec, report: Report) -> list[str]:
