@@ -280,8 +280,8 @@ def test_the_fc_view_of_a_spec_too_long_to_compute_row_by_row_says_what_it_count
         "  - repeat: {times: 10001, layers: [conv: {filters: 2, kernel: 1}]}\n"
     )
     code, out, err = run("summary", str(path), "--view", "fc")
-    assert (code, err) == (0, "")
-    assert "every block is folded into their rows (--depth N to choose)" in out
+    folded = "every block is folded into its row (--depth N to choose)"
+    assert code == 0 and folded in out and folded in err  # piped: the note on standard error too
     # the first conv's alone: 2 (1 1 2) + 2 params, 4 4 2 outputs reading 1 1 2 inputs each;
     # dense, (4 4 2)(4 4 2) + 4 4 2
     assert closing(out, "convolutions") == [

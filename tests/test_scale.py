@@ -448,7 +448,7 @@ def million(tmp_path: Path) -> Path:
 def test_the_folded_note_says_what_each_block_became(tmp_path: Path, repeat: str, folded: str) -> None:
     path = tmp_path / "spec.yaml"
     path.write_text(f"input: [4, 4, 1]\nlayers:\n  - repeat: {repeat}\n")
-    data = json.loads(invoke("summary", str(path), "--format", "json").output)
+    data = json.loads(invoke("summary", str(path), "--format", "json").stdout)
     (note,) = data["notes"]
     assert note["message"].endswith(f"more than 10,000: {folded} (--depth N to choose)")
 

@@ -20,7 +20,7 @@ LENET = str(ROOT / "specs" / "lenet5.yaml")
 FLOORED = "input: [224, 224, 3]\nlayers:\n  - conv: {filters: 64, kernel: 11, stride: 4}\n"
 WARNING = (
     "3:45: warning: layer 1 (conv): height and width: (224 - 11) / 4 is not whole, so the output is floored to 54"
-    " and the last input row and column is left out"
+    " and the last input row and column are left out"
 )
 
 
@@ -101,7 +101,7 @@ def test_a_query_warns_on_standard_error_too_when_piped() -> None:
     code, out, err = invoke("pool", "7x7x3", "--size", "2")
     warning = (
         "warning: height and width: (7 - 2) / 2 is not whole, so the output is floored to 3 and the last input row"
-        " and column is left out"
+        " and column are left out"
     )
     assert (code, err) == (0, f"{warning}\n")
     assert out.splitlines()[-1] == warning
