@@ -688,7 +688,8 @@ def _whole_input_note(report: Report) -> Diagnostic | None:
         return None
     field = axes(first.receptive_field, " x ")
     size = " x ".join(map(str, report.input.spatial))
-    message = f"the receptive field ({field} pixels) is as large as the {size} input from here on"
+    pixels = "pixel" if field == "1" else "pixels"
+    message = f"the receptive field ({field} {pixels}) is as large as the {size} input from here on"
     if first.folded:
         message = f"the receptive field grows as large as the {size} input within this block ({field} pixels after it)"
     return Diagnostic("note", "whole-input", message, first.layer.loc, first.path, first.kind)

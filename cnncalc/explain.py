@@ -571,11 +571,20 @@ def fc_view(result: LayerResult) -> list[str]:
         f"as a dense layer from {given} to {out}: ({_product(given)}) * ({_product(out)}) = "
         f"{dense_weights:,} weights and {counted(outputs, 'bias', 'biases')}",
         f"sparsity: {outputs_see} {inputs} = {counted(view.inputs_per_output, 'input')}, "
-        f"{counted(view.connections, 'connection')} in all: {number(Fraction(dense_weights, view.connections))} "
-        "times fewer than dense",
+        f"{counted(view.connections, 'connection')} in all: "
+        + _fewer(Fraction(dense_weights, view.connections), "than dense", "as many as dense"),
         f"sharing: {filters} {where}, so {params} the {counted(view.connections, 'connection')}: "
-        f"{number(Fraction(view.connections, k * view.inputs_per_output))} times fewer weights than connections",
+        + _fewer(
+            Fraction(view.connections, k * view.inputs_per_output),
+            "weights than connections",
+            "as many weights as connections",
+        ),
     ]
+
+
+def _fewer(ratio: Fraction, than: str, alike: str) -> str:
+    """`4 times fewer ...`, or where there are no fewer (one position, one output), `alike`."""
+    return alike if ratio == 1 else f"{number(ratio)} times fewer {than}"
 
 
 def _branch_channels(result: LayerResult) -> list[int]:

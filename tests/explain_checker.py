@@ -256,11 +256,11 @@ DENSE = re.compile(
 )
 SPARSITY = re.compile(
     r"sparsity: (?:each of the ([\d,]+) outputs|the (1) output) sees (.+) = ([\d,]+) inputs?, ([\d,]+) connections? in "
-    r"all: (.+) times fewer than dense"
+    r"all: (?:(.+) times fewer than dense|(as many as dense))"
 )
 SHARING = re.compile(
     r"sharing: the (\d+) filters? serves? (?:all|the) (?:(.+) = )?([\d,]+) positions?, so ([\d,]+) parameters? makes? "
-    r"the ([\d,]+) connections?: ([\d,]+) times fewer weights than connections"
+    r"the ([\d,]+) connections?: (?:([\d,]+) times fewer weights than connections|(as many weights as connections))"
 )
 REPEAT = re.compile(r"(\d+) times? its layers: params ([\d,]+), MACs ([\d,]+)")
 # a merge of earlier outputs by name: `the current tensor (56 x 56 x 512) and 'enc4', ..., stacked ...: 56 x 56 x 1024`
@@ -301,12 +301,16 @@ def check_prose(line: str, row: Record, children: list[Record]) -> Checked | Non
         assert evaluate(plain(match[3])) == inputs and outputs == math.prod(out)
         assert connections == outputs * inputs == row["connections"] == row["macs"]
         weights = row["dense_equivalent_params"] - math.prod(out)  # as the dense line says: weights and biases
-        assert ratio(match[6]) == Fraction(weights, connections), f"{line}: {weights} weights"
+        # no fewer (one output): said in words, never as `1 times fewer`
+        assert (ratio(match[6]) if match[6] else 1) == Fraction(weights, connections), f"{line}: {weights} weights"
+        assert (match[6] is None) == (weights == connections), line
         return Checked(2, 3)
     if match := SHARING.fullmatch(line):
         # a number of filters is a size, as a volume's sides, and prints without separators (`the 1024 filters`)
         filters = int(match[1])
-        positions, params, connections, fewer = (number(match[i]) for i in (3, 4, 5, 6))
+        positions, params, connections = (number(match[i]) for i in (3, 4, 5))
+        fewer = number(match[6]) if match[6] else 1
+        assert (match[6] is None) == (fewer == 1), line  # one position: said in words, never as `1 times fewer`
         # in 1-D the positions are the length, with no product to show
         assert positions == math.prod(out[:-1]) and filters == out[-1]
         assert match[2] is None if len(out) == 2 else evaluate(plain(match[2])) == positions, line

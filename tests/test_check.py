@@ -272,6 +272,13 @@ def test_the_whole_input_note_speaks_of_a_transposed_conv_not_a_pool_to_one_pixe
     assert "layer 1 (adaptiveavgpool)" not in err
 
 
+def test_a_field_of_one_pixel_is_said_in_the_singular(tmp_path: Path) -> None:
+    path = spec(tmp_path, "input: [1, 1, 3]\nlayers:\n  - conv: {filters: 2, kernel: 1}\n")
+    code, _, err = run(path, "-v")
+    assert code == 0
+    assert ": note: layer 1 (conv): the receptive field (1 pixel) is as large as the 1 x 1 input from here on" in err
+
+
 # -- merges: add, concat, multiply; branches or `with` -------------------------------------------------------
 
 MERGES = """\

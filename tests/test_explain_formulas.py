@@ -601,9 +601,9 @@ def test_one_filter_one_output_one_bias() -> None:
     assert (code, err) == (0, "")
     assert out.splitlines()[-3:] == [
         "  as a dense layer from 3 x 3 x 1 to 1 x 1 x 1: (3*3*1) * (1*1*1) = 9 weights and 1 bias",
-        "  sparsity: the 1 output sees 3*3*1 = 9 inputs, 9 connections in all: 1 times fewer than dense",
-        "  sharing: the 1 filter serves the 1*1 = 1 position, so 10 parameters make the 9 connections: 1 times fewer "
-        "weights than connections",
+        "  sparsity: the 1 output sees 3*3*1 = 9 inputs, 9 connections in all: as many as dense",
+        "  sharing: the 1 filter serves the 1*1 = 1 position, so 10 parameters make the 9 connections: as many "
+        "weights as connections",
     ]
 
 
