@@ -343,14 +343,17 @@ class LazyGroup(Command, click.Group):
     ) -> tuple[str | None, click.Command | None, list[str]]:
         try:
             return super().resolve_command(ctx, args)
-        except click.exceptions.NoSuchCommand as exc:
-            # click looks for a near name among the commands it holds: these are imported only when they run
+        except click.UsageError:
+            # no such command (click 8.2.0 says so as a plain UsageError): click looks for a near name among the
+            # commands it holds, and these are imported only when they run
             import difflib
 
-            close = difflib.get_close_matches(exc.command_name, self.list_commands(ctx), n=1)
+            name = args[0] if args else ""
+            commands = self.list_commands(ctx)
+            close = difflib.get_close_matches(name, commands, n=1) if name not in commands else []
             if not close:
                 raise
-            raise click.UsageError(f"No such command {exc.command_name!r}. Did you mean {close[0]!r}?", ctx) from None
+            raise click.UsageError(f"No such command {name!r}. Did you mean {close[0]!r}?", ctx) from None
 
 
 @click.group(

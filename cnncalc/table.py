@@ -249,20 +249,35 @@ def _wrapping_table(
     title: Text, headers: Sequence[str], rows: list[tuple[str, ...]], widths: list[int], numeric: frozenset[str]
 ) -> Table:
     """Rich lays the cells out in columns of these widths: names and configs wrap between words; numbers and
-    volumes keep their width."""
-    table = _table(title, (0, 1))
-    for header, width in zip(headers, widths, strict=True):
-        wrappable = header in _WRAPPABLE
-        table.add_column(
-            Text(header),
-            justify="right" if header in numeric else "left",
-            no_wrap=not wrappable,
-            overflow="fold",
-            width=width,
-            style=_style(header),
-        )
+    volumes keep their width.
+
+    The one-space margins between columns are each cell's own (a Padding), not the table's: rich before 15 counts
+    a table's edge padding in a column's width even where `pad_edge=False` leaves it out, which made the table a
+    column wider than measured and narrowed a number.
+    """
+    from rich.padding import Padding
+
+    table = _table(title, (0, 0))
+    last = len(headers) - 1
+    margins = [(0 if column == 0 else 1, 0 if column == last else 1) for column in range(len(headers))]
+    for header, width, (left, right) in zip(headers, widths, margins, strict=True):
+        justified = Text(header, justify="right" if header in numeric else "left")
+        table.add_column(Padding(justified, (0, right, 0, left)), width=width + left + right, style=_style(header))
     for row in rows:
-        table.add_row(*(Text(cell) for cell in row))
+        table.add_row(
+            *(
+                Padding(
+                    Text(
+                        cell,
+                        justify="right" if header in numeric else "left",
+                        no_wrap=header not in _WRAPPABLE,
+                        overflow="fold",
+                    ),
+                    (0, right, 0, left),
+                )
+                for cell, header, (left, right) in zip(row, headers, margins, strict=True)
+            )
+        )
     return table
 
 
